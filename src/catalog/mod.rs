@@ -1,0 +1,20 @@
+//! The catalog: which schemas and tables exist, and where their Delta tables live.
+//!
+//! The data directory is the source of truth: `data_dir/<schema>/<table>/_delta_log` is a managed
+//! table, every folder directly under `data_dir` is a schema, and `data_dir/_catalog.json` lists the
+//! external tables (`CREATE TABLE ... LOCATION`). The in-memory registry is rebuilt from disk at
+//! start, so a crash can never leave the catalog and the data disagreeing.
+
+mod pg;
+mod provider;
+mod registry;
+
+pub use pg::install_pg_catalog;
+pub use provider::DeltaCatalogProvider;
+pub use registry::{DeltaCatalog, TableRef};
+pub(crate) use registry::{dir_url, validate_table_name};
+
+/// The DataFusion catalog name every table lives in; it is also what `current_database()` returns.
+pub const CATALOG_NAME: &str = "deltagres";
+/// The schema unqualified names resolve to when `search_path` names nothing else.
+pub const DEFAULT_SCHEMA: &str = "public";

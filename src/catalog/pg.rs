@@ -1,0 +1,39 @@
+//! `pg_catalog` for psql and BI tools, from `datafusion-pg-catalog`, plus the few functions it leaves
+//! out that clients call at connect time.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::prelude::SessionContext;
+use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+
+use super::CATALOG_NAME;
+use crate::error::{Error, Result};
+
+/// The `version()` string: PostgreSQL-shaped so drivers that parse it (JDBC, SQLAlchemy) accept it.
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL 16.0 (deltagres {}) on {}-linux, compiled by rustc",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    )
+}
+
+/// Registers `pg_catalog` inside the `deltagres` catalog and the connect-time functions.
+pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
+    datafusion_pg_catalog::setup_pg_catalog(ctx, CATALOG_NAME, EmptyContextProvider)
+        .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
+    let version = version_string();
+    ctx.register_udf(create_udf(
+        "version",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_args: &[ColumnarValue]| {
+            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version.clone()))))
+        }),
+    ));
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! DataFusion's view of the [`DeltaCatalog`]: a `CatalogProvider` whose schemas resolve table names
+//! to delta-rs table providers at the latest committed version.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
+use datafusion::error::{DataFusionError, Result};
+
+use super::{DeltaCatalog, TableRef};
+
+/// The `deltagres` catalog. Besides the Delta-backed schemas it keeps the schemas other components
+/// register in memory (`pg_catalog`), which are never written to disk.
+#[derive(Debug)]
+pub struct DeltaCatalogProvider {
+    catalog: Arc<DeltaCatalog>,
+    virtual_schemas: RwLock<BTreeMap<String, Arc<dyn SchemaProvider>>>,
+}
+
+impl DeltaCatalogProvider {
+    /// Wraps the shared catalog.
+    pub fn new(catalog: Arc<DeltaCatalog>) -> Self {
+        Self {
+            catalog,
+            virtual_schemas: RwLock::new(BTreeMap::new()),
+        }
+    }
+}
+
+impl CatalogProvider for DeltaCatalogProvider {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names = self.catalog.schema_names();
+        names.extend(self.virtual_schemas.read().expect("lock").keys().cloned());
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if let Some(s) = self.virtual_schemas.read().expect("lock").get(name) {
+            return Some(s.clone());
+        }
+        self.catalog.schema_exists(name).then(|| {
+            Arc::new(DeltaSchemaProvider {
+                catalog: self.catalog.clone(),
+                schema: name.to_string(),
+            }) as Arc<dyn SchemaProvider>
+        })
+    }
+
+    fn register_schema(
+        &self,
+        name: &str,
+        schema: Arc<dyn SchemaProvider>,
+    ) -> Result<Option<Arc<dyn SchemaProvider>>> {
+        Ok(self
+            .virtual_schemas
+            .write()
+            .expect("lock")
+            .insert(name.to_string(), schema))
+    }
+}
+
+/// One Delta-backed schema.
+#[derive(Debug)]
+struct DeltaSchemaProvider {
+    catalog: Arc<DeltaCatalog>,
+    schema: String,
+}
+
+#[async_trait]
+impl SchemaProvider for DeltaSchemaProvider {
+    fn table_names(&self) -> Vec<String> {
+        self.catalog.table_names(&self.schema)
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let table_ref = TableRef {
+            schema: self.schema.clone(),
+            table: name.to_string(),
+        };
+        if !self.catalog.table_exists(&table_ref) {
+            return Ok(None);
+        }
+        let table = self
+            .catalog
+            .load(&table_ref)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(Some(table.table_provider().await?))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.catalog.table_exists(&TableRef {
+            schema: self.schema.clone(),
+            table: name.to_string(),
+        })
+    }
+}

@@ -1,0 +1,361 @@
+//! [`DeltaCatalog`]: the registry of schemas and Delta tables, rebuilt from the data directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use deltalake::DeltaTable;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::DEFAULT_SCHEMA;
+use crate::error::{Error, ErrorKind, Result};
+
+/// A schema-qualified table name, already normalised (unquoted identifiers lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableRef {
+    /// The schema.
+    pub schema: String,
+    /// The table.
+    pub table: String,
+}
+
+impl std::fmt::Display for TableRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// One registered table and a cached handle on its Delta log.
+#[derive(Debug)]
+struct TableEntry {
+    location: Url,
+    external: bool,
+    /// The last loaded state; refreshed (incrementally) on every access so other writers' commits,
+    /// from this server or another process, are always seen.
+    cached: tokio::sync::Mutex<Option<DeltaTable>>,
+}
+
+/// The external tables file: only what cannot be found by scanning the data directory.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ExternalTables {
+    tables: Vec<ExternalTable>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ExternalTable {
+    schema: String,
+    name: String,
+    location: String,
+}
+
+/// Schemas and tables of one data directory.
+#[derive(Debug)]
+pub struct DeltaCatalog {
+    data_dir: PathBuf,
+    schemas: RwLock<BTreeMap<String, BTreeMap<String, Arc<TableEntry>>>>,
+    /// Serialises catalog changes (CREATE/DROP) so the directory and the registry move together.
+    ddl_lock: tokio::sync::Mutex<()>,
+}
+
+const EXTERNAL_TABLES_FILE: &str = "_catalog.json";
+
+impl DeltaCatalog {
+    /// Opens (creating when missing) the data directory and registers every table found in it.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir.join(DEFAULT_SCHEMA)).map_err(|e| {
+            Error::new(
+                ErrorKind::IoError,
+                format!("cannot create data directory {}: {e}", data_dir.display()),
+            )
+        })?;
+        let data_dir = std::fs::canonicalize(data_dir)?;
+        let mut schemas: BTreeMap<String, BTreeMap<String, Arc<TableEntry>>> = BTreeMap::new();
+        for schema_dir in std::fs::read_dir(&data_dir)? {
+            let schema_dir = schema_dir?;
+            let schema_name = schema_dir.file_name().to_string_lossy().to_string();
+            if !schema_dir.file_type()?.is_dir() || is_hidden(&schema_name) {
+                continue;
+            }
+            let tables = schemas.entry(schema_name).or_default();
+            for table_dir in std::fs::read_dir(schema_dir.path())? {
+                let table_dir = table_dir?;
+                let name = table_dir.file_name().to_string_lossy().to_string();
+                if is_hidden(&name) || !table_dir.path().join("_delta_log").is_dir() {
+                    continue;
+                }
+                tables.insert(name, Arc::new(TableEntry::new(dir_url(&table_dir.path())?, false)));
+            }
+        }
+        let external = read_external_tables(&data_dir)?;
+        for t in external.tables {
+            let url = Url::parse(&t.location)
+                .map_err(|e| Error::internal(format!("bad location in catalog file: {e}")))?;
+            schemas
+                .entry(t.schema)
+                .or_default()
+                .insert(t.name, Arc::new(TableEntry::new(url, true)));
+        }
+        Ok(Self {
+            data_dir,
+            schemas: RwLock::new(schemas),
+            ddl_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The (canonical) data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Takes the catalog-change lock; hold it across a CREATE or DROP so concurrent DDL on the same
+    /// name cannot interleave.
+    pub async fn lock_ddl(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.ddl_lock.lock().await
+    }
+
+    /// All schema names, sorted.
+    pub fn schema_names(&self) -> Vec<String> {
+        self.schemas.read().expect("catalog lock").keys().cloned().collect()
+    }
+
+    /// Whether `schema` exists.
+    pub fn schema_exists(&self, schema: &str) -> bool {
+        self.schemas.read().expect("catalog lock").contains_key(schema)
+    }
+
+    /// Table names of `schema`, sorted; empty when the schema does not exist.
+    pub fn table_names(&self, schema: &str) -> Vec<String> {
+        self.schemas
+            .read()
+            .expect("catalog lock")
+            .get(schema)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the table is registered.
+    pub fn table_exists(&self, table: &TableRef) -> bool {
+        self.entry(table).is_some()
+    }
+
+    /// Where the table's Delta log lives, and whether it is external.
+    pub fn table_location(&self, table: &TableRef) -> Option<(Url, bool)> {
+        self.entry(table).map(|e| (e.location.clone(), e.external))
+    }
+
+    /// The directory a new managed table gets.
+    pub fn managed_path(&self, table: &TableRef) -> PathBuf {
+        self.data_dir.join(&table.schema).join(&table.table)
+    }
+
+    fn entry(&self, table: &TableRef) -> Option<Arc<TableEntry>> {
+        self.schemas
+            .read()
+            .expect("catalog lock")
+            .get(&table.schema)?
+            .get(&table.table)
+            .cloned()
+    }
+
+    /// The table's latest committed state (reading only the log entries written since last time).
+    pub async fn load(&self, table: &TableRef) -> Result<DeltaTable> {
+        let entry = self.entry(table).ok_or_else(|| Error::undefined_table(table))?;
+        let mut cached = entry.cached.lock().await;
+        match cached.as_mut() {
+            Some(t) => t.update_state().await?,
+            None => {
+                let t = deltalake::open_table(entry.location.clone())
+                    .await
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::IoError,
+                            format!("cannot open Delta table {table} at {}: {e}", entry.location),
+                        )
+                    })?;
+                *cached = Some(t);
+            }
+        }
+        Ok(cached.as_ref().expect("loaded above").clone())
+    }
+
+    /// Creates a schema directory. Returns false when it existed and `if_not_exists` is set.
+    pub fn create_schema(&self, schema: &str, if_not_exists: bool) -> Result<bool> {
+        if self.schema_exists(schema) {
+            return if if_not_exists {
+                Ok(false)
+            } else {
+                Err(Error::new(
+                    ErrorKind::DuplicateSchema,
+                    format!("schema \"{schema}\" already exists"),
+                ))
+            };
+        }
+        check_name(schema)?;
+        std::fs::create_dir_all(self.data_dir.join(schema))?;
+        self.schemas
+            .write()
+            .expect("catalog lock")
+            .entry(schema.to_string())
+            .or_default();
+        Ok(true)
+    }
+
+    /// Drops a schema; with `cascade` its tables go too, else it must be empty.
+    pub fn drop_schema(&self, schema: &str, if_exists: bool, cascade: bool) -> Result<bool> {
+        let tables = match self.schemas.read().expect("catalog lock").get(schema) {
+            Some(t) => t.keys().cloned().collect::<Vec<_>>(),
+            None if if_exists => return Ok(false),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::UndefinedSchema,
+                    format!("schema \"{schema}\" does not exist"),
+                ));
+            }
+        };
+        if schema == DEFAULT_SCHEMA {
+            return Err(Error::new(
+                ErrorKind::FeatureNotSupported,
+                "cannot drop schema \"public\": it is the default schema",
+            ));
+        }
+        if !tables.is_empty() && !cascade {
+            return Err(Error::new(
+                ErrorKind::DependentObjectsStillExist,
+                format!("cannot drop schema \"{schema}\" because it holds tables: {}", tables.join(", ")),
+            )
+            .with_hint("use DROP SCHEMA ... CASCADE to drop the tables too"));
+        }
+        for table in tables {
+            self.drop_table(
+                &TableRef {
+                    schema: schema.to_string(),
+                    table,
+                },
+                true,
+            )?;
+        }
+        let dir = self.data_dir.join(schema);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        self.schemas.write().expect("catalog lock").remove(schema);
+        Ok(true)
+    }
+
+    /// Registers a table whose Delta log now exists at `location`.
+    pub fn register_table(&self, table: &TableRef, location: Url, external: bool) -> Result<()> {
+        if external {
+            let mut ext = read_external_tables(&self.data_dir)?;
+            ext.tables
+                .retain(|t| !(t.schema == table.schema && t.name == table.table));
+            ext.tables.push(ExternalTable {
+                schema: table.schema.clone(),
+                name: table.table.clone(),
+                location: location.to_string(),
+            });
+            write_external_tables(&self.data_dir, &ext)?;
+        }
+        self.schemas
+            .write()
+            .expect("catalog lock")
+            .entry(table.schema.clone())
+            .or_default()
+            .insert(table.table.clone(), Arc::new(TableEntry::new(location, external)));
+        Ok(())
+    }
+
+    /// Drops a table: a managed table's files are deleted, an external table is only forgotten.
+    pub fn drop_table(&self, table: &TableRef, if_exists: bool) -> Result<bool> {
+        let Some(entry) = self.entry(table) else {
+            return if if_exists {
+                Ok(false)
+            } else {
+                Err(Error::undefined_table(table))
+            };
+        };
+        if entry.external {
+            let mut ext = read_external_tables(&self.data_dir)?;
+            ext.tables
+                .retain(|t| !(t.schema == table.schema && t.name == table.table));
+            write_external_tables(&self.data_dir, &ext)?;
+        } else {
+            // Remove the log first so a crash half-way leaves a folder that is no longer a table.
+            let dir = self.managed_path(table);
+            let log = dir.join("_delta_log");
+            if log.exists() {
+                std::fs::remove_dir_all(&log)?;
+            }
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+        }
+        if let Some(tables) = self.schemas.write().expect("catalog lock").get_mut(&table.schema) {
+            tables.remove(&table.table);
+        }
+        Ok(true)
+    }
+}
+
+impl TableEntry {
+    fn new(location: Url, external: bool) -> Self {
+        Self {
+            location,
+            external,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+/// Names become directory names: refuse what a file system would misread.
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains(['/', '\\', '\0']) || name == "." || name == ".." || is_hidden(name) {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!("invalid name \"{name}\": names may not be empty, start with '.' or '_', or contain '/'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a table name before anything is written for it.
+pub(crate) fn validate_table_name(table: &TableRef) -> Result<()> {
+    check_name(&table.schema)?;
+    check_name(&table.table)
+}
+
+/// A directory path as a `file://` URL with a trailing slash, the form delta-rs expects.
+pub(crate) fn dir_url(path: &Path) -> Result<Url> {
+    let canonical = std::fs::canonicalize(path)?;
+    Url::from_directory_path(&canonical)
+        .map_err(|_| Error::internal(format!("cannot turn {} into a URL", canonical.display())))
+}
+
+fn read_external_tables(data_dir: &Path) -> Result<ExternalTables> {
+    let path = data_dir.join(EXTERNAL_TABLES_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            Error::internal(format!("corrupt catalog file {}: {e}", path.display()))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExternalTables::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes the external tables file atomically: temp file, fsync, rename.
+fn write_external_tables(data_dir: &Path, tables: &ExternalTables) -> Result<()> {
+    use std::io::Write;
+    let path = data_dir.join(EXTERNAL_TABLES_FILE);
+    let tmp = data_dir.join(format!("{EXTERNAL_TABLES_FILE}.tmp"));
+    let text = serde_json::to_string_pretty(tables)
+        .map_err(|e| Error::internal(format!("cannot encode catalog file: {e}")))?;
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Creating Delta tables and writing query results into them, each as one commit.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::datatypes::Schema;
+use datafusion::logical_expr::LogicalPlan;
+use deltalake::DeltaTable;
+use deltalake::kernel::StructType;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
+use url::Url;
+
+use super::to_delta_arrow_schema;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Table-level options of CREATE TABLE.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// The table name recorded in the Delta metadata.
+    pub name: String,
+    /// `PARTITIONED BY` columns.
+    pub partition_columns: Vec<String>,
+    /// `TBLPROPERTIES`.
+    pub properties: HashMap<String, String>,
+    /// `COMMENT`.
+    pub comment: Option<String>,
+    /// Replace an existing table (new version with the new schema) instead of failing.
+    pub replace: bool,
+}
+
+/// Creates an empty table with `schema` at `location` (one commit).
+pub async fn create_empty(location: Url, schema: &Schema, options: &CreateOptions) -> Result<DeltaTable> {
+    let schema = to_delta_arrow_schema(schema)?;
+    check_partition_columns(&schema, &options.partition_columns)?;
+    let struct_type: StructType = (&schema)
+        .try_into_kernel()
+        .map_err(|e| Error::new(ErrorKind::DatatypeMismatch, format!("unsupported column type: {e}")))?;
+    let mut builder = DeltaTable::try_from_url(location)
+        .await?
+        .create()
+        .with_columns(struct_type.fields().cloned())
+        .with_partition_columns(options.partition_columns.clone())
+        .with_configuration(options.properties.iter().map(|(k, v)| (k.clone(), Some(v.clone()))))
+        .with_raise_if_key_not_exists(false)
+        .with_table_name(options.name.clone())
+        .with_save_mode(if options.replace {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::ErrorIfExists
+        });
+    if let Some(comment) = &options.comment {
+        builder = builder.with_comment(comment.clone());
+    }
+    Ok(builder.await?)
+}
+
+/// Writes the rows of `plan` as a new table, or as a new version replacing the table's data and
+/// schema when `options.replace` is set (CREATE [OR REPLACE] TABLE ... AS SELECT). One commit.
+pub async fn write_plan(location: Url, plan: LogicalPlan, options: &CreateOptions) -> Result<DeltaTable> {
+    let schema = to_delta_arrow_schema(plan.schema().as_arrow())?;
+    check_partition_columns(&schema, &options.partition_columns)?;
+    let table = DeltaTable::try_from_url(location).await?;
+    let mut builder = table
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_partition_columns(options.partition_columns.clone())
+        .with_configuration(options.properties.iter().map(|(k, v)| (k.clone(), Some(v.clone()))))
+        .with_table_name(options.name.clone());
+    builder = if options.replace {
+        builder
+            .with_save_mode(SaveMode::Overwrite)
+            .with_schema_mode(SchemaMode::Overwrite)
+    } else {
+        builder.with_save_mode(SaveMode::ErrorIfExists)
+    };
+    if let Some(comment) = &options.comment {
+        builder = builder.with_description(comment.clone());
+    }
+    Ok(builder.await?)
+}
+
+fn check_partition_columns(schema: &Schema, partition_columns: &[String]) -> Result<()> {
+    for c in partition_columns {
+        if schema.field_with_name(c).is_err() {
+            return Err(Error::new(
+                ErrorKind::UndefinedColumn,
+                format!("partition column \"{c}\" is not a column of the table"),
+            ));
+        }
+    }
+    if !partition_columns.is_empty() && partition_columns.len() == schema.fields().len() {
+        return Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            "a table cannot be partitioned by all of its columns",
+        ));
+    }
+    Ok(())
+}

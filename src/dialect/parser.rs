@@ -1,0 +1,182 @@
+//! Splits SQL text into [`Statement`]s: our lakehouse forms first, sqlparser for the rest.
+
+use sqlparser::ast::Value;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+use super::{CreateTable, LakehouseDialect, Statement};
+use crate::error::{Error, Result};
+
+/// Parses one or more `;`-separated statements (a simple-query message or a script).
+pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
+    let dialect = LakehouseDialect::default();
+    let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
+    let mut statements = Vec::new();
+    let mut expecting_delimiter = false;
+    loop {
+        while parser.consume_token(&Token::SemiColon) {
+            expecting_delimiter = false;
+        }
+        if parser.peek_token().token == Token::EOF {
+            break;
+        }
+        if expecting_delimiter {
+            return Err(parser
+                .expected::<()>("end of statement", parser.peek_token())
+                .unwrap_err()
+                .into());
+        }
+        statements.push(parse_statement(&mut parser)?);
+        expecting_delimiter = true;
+    }
+    Ok(statements)
+}
+
+/// Parses text that must hold at most one statement (an extended-protocol Parse message).
+pub fn parse_single(sql: &str) -> Result<Option<Statement>> {
+    let mut statements = parse_sql(sql)?;
+    match statements.len() {
+        0 => Ok(None),
+        1 => Ok(statements.pop()),
+        _ => Err(Error::syntax(
+            "cannot insert multiple commands into a prepared statement",
+        )),
+    }
+}
+
+fn parse_statement(parser: &mut Parser) -> Result<Statement, ParserError> {
+    if let Some(create) = try_parse_create_table(parser)? {
+        return Ok(Statement::CreateTable(Box::new(create)));
+    }
+    Ok(Statement::Sql(Box::new(parser.parse_statement()?)))
+}
+
+/// `CREATE [OR REPLACE] TABLE ...`; leaves the parser untouched for any other statement (e.g.
+/// `CREATE TEMPORARY TABLE`, `CREATE VIEW`), which sqlparser then handles.
+fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, ParserError> {
+    let start = parser.index();
+    if !parser.parse_keyword(Keyword::CREATE) {
+        return Ok(None);
+    }
+    let or_replace = parser.parse_keywords(&[Keyword::OR, Keyword::REPLACE]);
+    if !parser.parse_keyword(Keyword::TABLE) {
+        while parser.index() > start {
+            parser.prev_token();
+        }
+        return Ok(None);
+    }
+    let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    let (columns, constraints) = if parser.peek_token().token == Token::LParen {
+        parser.parse_columns()?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut create = CreateTable {
+        name,
+        or_replace,
+        if_not_exists,
+        columns,
+        constraints,
+        using: None,
+        partitioned_by: Vec::new(),
+        location: None,
+        properties: Vec::new(),
+        comment: None,
+        query: None,
+    };
+    loop {
+        if parser.parse_keyword(Keyword::USING) {
+            create.using = Some(parser.parse_identifier()?);
+        } else if parser.parse_keywords(&[Keyword::PARTITIONED, Keyword::BY]) {
+            parser.expect_token(&Token::LParen)?;
+            create.partitioned_by = parser.parse_comma_separated(|p| p.parse_identifier())?;
+            parser.expect_token(&Token::RParen)?;
+        } else if parser.parse_keyword(Keyword::LOCATION) {
+            create.location = Some(parser.parse_literal_string()?);
+        } else if parser.parse_keyword(Keyword::TBLPROPERTIES) {
+            parser.expect_token(&Token::LParen)?;
+            create.properties = parser.parse_comma_separated(parse_property)?;
+            parser.expect_token(&Token::RParen)?;
+        } else if parser.parse_keyword(Keyword::COMMENT) {
+            create.comment = Some(parser.parse_literal_string()?);
+        } else {
+            break;
+        }
+    }
+    if parser.parse_keyword(Keyword::AS) {
+        create.query = Some(parser.parse_query()?);
+    } else if matches!(
+        parser.peek_token().token,
+        Token::Word(ref w) if w.keyword == Keyword::SELECT || w.keyword == Keyword::WITH
+    ) {
+        create.query = Some(parser.parse_query()?);
+    }
+    Ok(Some(create))
+}
+
+/// One `key = value` of TBLPROPERTIES; keys may be quoted strings or dotted names.
+fn parse_property(parser: &mut Parser) -> Result<(String, String), ParserError> {
+    let key = match parser.peek_token().token {
+        Token::SingleQuotedString(s) => {
+            parser.next_token();
+            s
+        }
+        _ => parser
+            .parse_object_name(false)?
+            .0
+            .iter()
+            .map(|part| part.to_string())
+            .collect::<Vec<_>>()
+            .join("."),
+    };
+    parser.expect_token(&Token::Eq)?;
+    let value = match parser.parse_value()?.value {
+        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s,
+        Value::Number(n, _) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        other => other.to_string(),
+    };
+    Ok((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_and_recognises_lakehouse_create() {
+        let stmts = parse_sql(
+            "CREATE TABLE s.t (id BIGINT NOT NULL, d DATE) USING DELTA PARTITIONED BY (d) \
+             LOCATION '/tmp/x' TBLPROPERTIES ('delta.appendOnly' = 'false', a.b = 1); SELECT 1;;",
+        )
+        .unwrap();
+        assert_eq!(stmts.len(), 2);
+        let Statement::CreateTable(c) = &stmts[0] else {
+            panic!("expected our CREATE TABLE, got {:?}", stmts[0]);
+        };
+        assert_eq!(c.columns.len(), 2);
+        assert_eq!(c.partitioned_by[0].value, "d");
+        assert_eq!(c.location.as_deref(), Some("/tmp/x"));
+        assert_eq!(c.properties[1], ("a.b".to_string(), "1".to_string()));
+        assert!(matches!(stmts[1], Statement::Sql(_)));
+    }
+
+    #[test]
+    fn ctas_and_other_creates() {
+        let stmts = parse_sql("CREATE OR REPLACE TABLE t AS SELECT 1 AS x").unwrap();
+        let Statement::CreateTable(c) = &stmts[0] else {
+            panic!()
+        };
+        assert!(c.or_replace && c.query.is_some());
+        let stmts = parse_sql("CREATE VIEW v AS SELECT 1").unwrap();
+        assert!(matches!(stmts[0], Statement::Sql(_)));
+    }
+
+    #[test]
+    fn missing_delimiter_is_a_syntax_error() {
+        let err = parse_sql("SELECT 1 SELECT 2").unwrap_err();
+        assert_eq!(err.sqlstate(), "42601");
+    }
+}

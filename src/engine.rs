@@ -1,0 +1,76 @@
+//! [`Engine`]: what all sessions share: the catalog, the memory pool and a prepared DataFusion state.
+//!
+//! Building the base state (function registry, `pg_catalog`, our catalog) happens once at start;
+//! each session then clones it, so per-session `SET datafusion.*` changes stay private to the session
+//! while tables, memory pool and object stores are shared.
+
+use std::sync::Arc;
+
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::catalog::{self, CATALOG_NAME, DEFAULT_SCHEMA, DeltaCatalog, DeltaCatalogProvider};
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// The shared query engine of one server process.
+pub struct Engine {
+    config: Config,
+    catalog: Arc<DeltaCatalog>,
+    base: SessionContext,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("catalog", &self.catalog).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens the data directory and prepares the engine.
+    pub fn open(config: Config) -> Result<Arc<Self>> {
+        let catalog = Arc::new(DeltaCatalog::open(&config.storage.data_dir)?);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = config
+            .memory_limit_bytes()
+            .map_err(|e| Error::internal(e.to_string()))?
+        {
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let runtime = runtime.build_arc()?;
+        let mut session_config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_SCHEMA)
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true);
+        if config.engine.target_partitions > 0 {
+            session_config = session_config.with_target_partitions(config.engine.target_partitions);
+        }
+        let base = SessionContext::new_with_config_rt(session_config, runtime);
+        base.register_catalog(
+            CATALOG_NAME,
+            Arc::new(DeltaCatalogProvider::new(catalog.clone())),
+        );
+        catalog::install_pg_catalog(&base)?;
+        Ok(Arc::new(Self {
+            config,
+            catalog,
+            base,
+        }))
+    }
+
+    /// The configuration the server started with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The shared catalog.
+    pub fn catalog(&self) -> &Arc<DeltaCatalog> {
+        &self.catalog
+    }
+
+    /// A fresh DataFusion context for one session, sharing catalog, functions and memory pool.
+    pub fn new_context(&self) -> SessionContext {
+        SessionContext::new_with_state(self.base.state())
+    }
+}

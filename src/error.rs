@@ -1,0 +1,446 @@
+//! The one error type of deltagres and its SQLSTATE mapping.
+//!
+//! Every failure a client can see passes through [`Error`], so the mapping from DataFusion, delta-rs
+//! and parser errors to PostgreSQL SQLSTATE codes lives here and nowhere else. Clients (psql, JDBC,
+//! pipeline scripts) branch on the code: a write conflict (40001) is retried, a syntax error is not.
+
+use datafusion::error::DataFusionError;
+use deltalake::DeltaTableError;
+use deltalake::kernel::transaction::TransactionError;
+
+/// What went wrong, in the vocabulary of PostgreSQL error classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 42601: the SQL text does not parse.
+    Syntax,
+    /// 42000: the SQL parses but cannot be planned (a generic class 42 error).
+    Semantic,
+    /// 42P01: a table or view does not exist.
+    UndefinedTable,
+    /// 3F000: a schema does not exist.
+    UndefinedSchema,
+    /// 42703: a column does not exist.
+    UndefinedColumn,
+    /// 42883: a function does not exist.
+    UndefinedFunction,
+    /// 42P07: a table already exists.
+    DuplicateTable,
+    /// 42P06: a schema already exists.
+    DuplicateSchema,
+    /// 42701: a column already exists.
+    DuplicateColumn,
+    /// 42702: a column reference is ambiguous.
+    AmbiguousColumn,
+    /// 42804: an expression has the wrong type.
+    DatatypeMismatch,
+    /// 2BP01: an object cannot be dropped because others depend on it.
+    DependentObjectsStillExist,
+    /// 23502: a NULL was written into a NOT NULL column.
+    NotNullViolation,
+    /// 22012: division by zero.
+    DivisionByZero,
+    /// 22P02: a value could not be converted to the requested type.
+    InvalidTextRepresentation,
+    /// 22003: a numeric value is out of range.
+    NumericValueOutOfRange,
+    /// 22023: a SET or function argument has an invalid value.
+    InvalidParameterValue,
+    /// 22000: other data exceptions.
+    DataException,
+    /// 42704: an unknown configuration parameter or object.
+    UndefinedObject,
+    /// 40001: a concurrent writer committed first; retrying the statement may succeed.
+    WriteConflict,
+    /// 0A000: valid SQL that deltagres does not support.
+    FeatureNotSupported,
+    /// 53200: the query exceeded the memory pool.
+    OutOfMemory,
+    /// 57014: the statement was canceled (timeout or cancel request).
+    QueryCanceled,
+    /// 42501: not allowed (e.g. a path outside `allowed_paths`).
+    InsufficientPrivilege,
+    /// 58030: the storage layer failed (disk, object store).
+    IoError,
+    /// 25P02: a statement in a failed transaction block.
+    InFailedTransaction,
+    /// 08P01: the client broke the wire protocol.
+    ProtocolViolation,
+    /// XX000: a bug; the message says what failed.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The five-character SQLSTATE sent in the ErrorResponse `C` field.
+    pub fn sqlstate(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "42601",
+            ErrorKind::Semantic => "42000",
+            ErrorKind::UndefinedTable => "42P01",
+            ErrorKind::UndefinedSchema => "3F000",
+            ErrorKind::UndefinedColumn => "42703",
+            ErrorKind::UndefinedFunction => "42883",
+            ErrorKind::DuplicateTable => "42P07",
+            ErrorKind::DuplicateSchema => "42P06",
+            ErrorKind::DuplicateColumn => "42701",
+            ErrorKind::AmbiguousColumn => "42702",
+            ErrorKind::DatatypeMismatch => "42804",
+            ErrorKind::DependentObjectsStillExist => "2BP01",
+            ErrorKind::NotNullViolation => "23502",
+            ErrorKind::DivisionByZero => "22012",
+            ErrorKind::InvalidTextRepresentation => "22P02",
+            ErrorKind::NumericValueOutOfRange => "22003",
+            ErrorKind::InvalidParameterValue => "22023",
+            ErrorKind::DataException => "22000",
+            ErrorKind::UndefinedObject => "42704",
+            ErrorKind::WriteConflict => "40001",
+            ErrorKind::FeatureNotSupported => "0A000",
+            ErrorKind::OutOfMemory => "53200",
+            ErrorKind::QueryCanceled => "57014",
+            ErrorKind::InsufficientPrivilege => "42501",
+            ErrorKind::IoError => "58030",
+            ErrorKind::InFailedTransaction => "25P02",
+            ErrorKind::ProtocolViolation => "08P01",
+            ErrorKind::Internal => "XX000",
+        }
+    }
+}
+
+/// An error with its SQLSTATE class and the text a person reads.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    /// The class; decides the SQLSTATE.
+    pub kind: ErrorKind,
+    /// One line saying what failed.
+    pub message: String,
+    /// Extra facts (the offending key, the conflicting version).
+    pub detail: Option<String>,
+    /// What the user can do about it.
+    pub hint: Option<String>,
+}
+
+/// Results across deltagres.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    /// Adds a DETAIL line.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds a HINT line.
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The SQLSTATE of this error.
+    pub fn sqlstate(&self) -> &'static str {
+        self.kind.sqlstate()
+    }
+
+    /// 42601 with the parser's message.
+    pub fn syntax(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Syntax, message)
+    }
+
+    /// 0A000 naming the unsupported feature.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::FeatureNotSupported, message)
+    }
+
+    /// XX000: a bug or an unexpected state.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// 42P01 for `name`.
+    pub fn undefined_table(name: impl std::fmt::Display) -> Self {
+        Self::new(
+            ErrorKind::UndefinedTable,
+            format!("relation \"{name}\" does not exist"),
+        )
+    }
+}
+
+impl From<sqlparser::parser::ParserError> for Error {
+    fn from(e: sqlparser::parser::ParserError) -> Self {
+        let message = match e {
+            sqlparser::parser::ParserError::TokenizerError(m)
+            | sqlparser::parser::ParserError::ParserError(m) => m,
+            sqlparser::parser::ParserError::RecursionLimitExceeded => {
+                return Error::new(
+                    ErrorKind::Syntax,
+                    "statement is nested too deeply (recursion limit exceeded)",
+                );
+            }
+        };
+        Error::syntax(format!("syntax error: {message}"))
+    }
+}
+
+impl From<DataFusionError> for Error {
+    fn from(e: DataFusionError) -> Self {
+        from_datafusion(e)
+    }
+}
+
+impl From<DeltaTableError> for Error {
+    fn from(e: DeltaTableError) -> Self {
+        from_delta(e)
+    }
+}
+
+impl From<arrow::error::ArrowError> for Error {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        from_arrow(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::IoError, format!("storage error: {e}"))
+    }
+}
+
+/// Maps a DataFusion error by its variant first and, where DataFusion only gives a message (plan
+/// errors), by the message's well-known wording.
+fn from_datafusion(e: DataFusionError) -> Error {
+    use datafusion::common::SchemaError;
+    match e {
+        DataFusionError::SQL(parser_error, _) => Error::from(*parser_error),
+        DataFusionError::SchemaError(schema_error, _) => {
+            let message = schema_error.to_string();
+            let kind = match *schema_error {
+                SchemaError::FieldNotFound { .. } => ErrorKind::UndefinedColumn,
+                SchemaError::AmbiguousReference { .. } => ErrorKind::AmbiguousColumn,
+                SchemaError::DuplicateQualifiedField { .. }
+                | SchemaError::DuplicateUnqualifiedField { .. } => ErrorKind::DuplicateColumn,
+            };
+            Error::new(kind, message)
+        }
+        DataFusionError::NotImplemented(m) => {
+            Error::unsupported(format!("not supported: {}", strip_backtrace(&m)))
+        }
+        DataFusionError::ResourcesExhausted(m) => Error::new(
+            ErrorKind::OutOfMemory,
+            format!("out of memory: {}", strip_backtrace(&m)),
+        )
+        .with_hint("reduce the data the query holds at once, or raise engine.memory_limit"),
+        DataFusionError::ArrowError(arrow_error, _) => from_arrow(*arrow_error),
+        DataFusionError::External(inner) => from_boxed(inner),
+        DataFusionError::Context(context, inner) => {
+            let mut err = from_datafusion(*inner);
+            err.message = format!("{context}: {}", err.message);
+            err
+        }
+        DataFusionError::Shared(inner) => from_datafusion(clone_shared(&inner)),
+        DataFusionError::Diagnostic(_, inner) => from_datafusion(*inner),
+        DataFusionError::Collection(mut errors) if !errors.is_empty() => {
+            from_datafusion(errors.remove(0))
+        }
+        DataFusionError::Plan(m) => classify_message(strip_backtrace(&m), ErrorKind::Semantic),
+        DataFusionError::Execution(m) => {
+            classify_message(strip_backtrace(&m), ErrorKind::DataException)
+        }
+        DataFusionError::Configuration(m) => Error::new(
+            ErrorKind::UndefinedObject,
+            strip_backtrace(&m).to_string(),
+        ),
+        DataFusionError::IoError(e) => Error::from(e),
+        DataFusionError::ObjectStore(e) => {
+            Error::new(ErrorKind::IoError, format!("storage error: {e}"))
+        }
+        DataFusionError::ParquetError(e) => {
+            Error::new(ErrorKind::IoError, format!("parquet error: {e}"))
+        }
+        other => classify_message(&other.to_string(), ErrorKind::Internal),
+    }
+}
+
+/// Re-creates an owned error from a shared one (DataFusion shares errors between partitions).
+fn clone_shared(e: &DataFusionError) -> DataFusionError {
+    match e {
+        DataFusionError::ResourcesExhausted(m) => DataFusionError::ResourcesExhausted(m.clone()),
+        DataFusionError::Execution(m) => DataFusionError::Execution(m.clone()),
+        DataFusionError::Plan(m) => DataFusionError::Plan(m.clone()),
+        DataFusionError::NotImplemented(m) => DataFusionError::NotImplemented(m.clone()),
+        other => DataFusionError::Execution(other.to_string()),
+    }
+}
+
+/// DataFusion appends backtraces to some messages when built with them; clients need one line.
+fn strip_backtrace(m: &str) -> &str {
+    m.split("\n\nbacktrace").next().unwrap_or(m).trim()
+}
+
+/// Errors whose only structure is their text: match the wording DataFusion and delta-rs use.
+fn classify_message(message: &str, fallback: ErrorKind) -> Error {
+    let lower = message.to_ascii_lowercase();
+    let kind = if lower.contains("table '") && lower.contains("not found")
+        || lower.contains("table not found")
+    {
+        ErrorKind::UndefinedTable
+    } else if lower.contains("no field named") || lower.contains("column not found") {
+        ErrorKind::UndefinedColumn
+    } else if lower.contains("invalid function") || lower.contains("no function matches") {
+        ErrorKind::UndefinedFunction
+    } else if lower.contains("non-nullable") || lower.contains("not null") && lower.contains("null")
+    {
+        ErrorKind::NotNullViolation
+    } else if lower.contains("divide by zero") || lower.contains("division by zero") {
+        ErrorKind::DivisionByZero
+    } else if lower.contains("cannot cast") || lower.contains("cast error") {
+        ErrorKind::InvalidTextRepresentation
+    } else if lower.contains("overflow") {
+        ErrorKind::NumericValueOutOfRange
+    } else if lower.contains("does not match the schema") {
+        ErrorKind::DatatypeMismatch
+    } else {
+        fallback
+    };
+    let message = match kind {
+        ErrorKind::UndefinedTable => rewrite_table_not_found(message),
+        _ => message.to_string(),
+    };
+    Error::new(kind, message)
+}
+
+/// `table 'deltagres.public.t' not found` reads better as PostgreSQL says it.
+fn rewrite_table_not_found(message: &str) -> String {
+    let name = message
+        .split('\'')
+        .nth(1)
+        .map(|full| {
+            full.split('.')
+                .next_back()
+                .unwrap_or(full)
+                .to_string()
+        });
+    match name {
+        Some(n) => format!("relation \"{n}\" does not exist"),
+        None => message.to_string(),
+    }
+}
+
+fn from_boxed(inner: Box<dyn std::error::Error + Send + Sync>) -> Error {
+    let inner = match inner.downcast::<Error>() {
+        Ok(ours) => return *ours,
+        Err(other) => other,
+    };
+    let inner = match inner.downcast::<DeltaTableError>() {
+        Ok(delta) => return from_delta(*delta),
+        Err(other) => other,
+    };
+    let inner = match inner.downcast::<DataFusionError>() {
+        Ok(df) => return from_datafusion(*df),
+        Err(other) => other,
+    };
+    let inner = match inner.downcast::<arrow::error::ArrowError>() {
+        Ok(a) => return from_arrow(*a),
+        Err(other) => other,
+    };
+    classify_message(&inner.to_string(), ErrorKind::Internal)
+}
+
+fn from_arrow(e: arrow::error::ArrowError) -> Error {
+    use arrow::error::ArrowError;
+    match e {
+        ArrowError::DivideByZero => Error::new(ErrorKind::DivisionByZero, "division by zero"),
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => {
+            Error::new(ErrorKind::InvalidTextRepresentation, m)
+        }
+        ArrowError::ArithmeticOverflow(m) => Error::new(ErrorKind::NumericValueOutOfRange, m),
+        ArrowError::ExternalError(inner) => from_boxed(inner),
+        other => classify_message(&other.to_string(), ErrorKind::DataException),
+    }
+}
+
+fn from_delta(e: DeltaTableError) -> Error {
+    match e {
+        DeltaTableError::NotATable(m) | DeltaTableError::InvalidTableLocation(m) => {
+            Error::new(ErrorKind::UndefinedTable, format!("not a Delta table: {m}"))
+        }
+        DeltaTableError::Transaction { source } => from_transaction(source),
+        DeltaTableError::VersionAlreadyExists(v) => write_conflict(v),
+        DeltaTableError::SchemaMismatch { msg } => Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!("data does not match the table schema: {msg}"),
+        ),
+        DeltaTableError::InvalidData { message } => {
+            classify_message(&message, ErrorKind::DataException)
+        }
+        DeltaTableError::Arrow { source } => from_arrow(source),
+        DeltaTableError::Io { source } => Error::from(source),
+        DeltaTableError::ObjectStore { source } => {
+            Error::new(ErrorKind::IoError, format!("storage error: {source}"))
+        }
+        other => {
+            let text = other.to_string();
+            if let Some(df) = std::error::Error::source(&other)
+                .and_then(|s| s.downcast_ref::<DataFusionError>())
+            {
+                return classify_message(&df.to_string(), ErrorKind::Internal);
+            }
+            classify_message(&text, ErrorKind::Internal)
+        }
+    }
+}
+
+fn from_transaction(e: TransactionError) -> Error {
+    match e {
+        TransactionError::VersionAlreadyExists(v) => write_conflict(v),
+        TransactionError::CommitConflict(conflict) => Error::new(
+            ErrorKind::WriteConflict,
+            format!("could not serialize access due to a concurrent write: {conflict}"),
+        )
+        .with_hint("retry the statement"),
+        TransactionError::MaxCommitAttempts(n) => Error::new(
+            ErrorKind::WriteConflict,
+            format!("could not commit after {n} attempts: concurrent writers kept winning"),
+        )
+        .with_hint("retry the statement"),
+        other => Error::new(ErrorKind::IoError, format!("commit failed: {other}")),
+    }
+}
+
+fn write_conflict(version: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::WriteConflict,
+        format!("could not serialize access: version {version} was committed by a concurrent writer"),
+    )
+    .with_hint("retry the statement")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_not_found_reads_like_postgres() {
+        let e = Error::from(DataFusionError::Plan(
+            "table 'deltagres.public.nope' not found".into(),
+        ));
+        assert_eq!(e.sqlstate(), "42P01");
+        assert_eq!(e.message, "relation \"nope\" does not exist");
+    }
+
+    #[test]
+    fn parser_errors_are_syntax_errors() {
+        let e = Error::from(sqlparser::parser::ParserError::ParserError("x".into()));
+        assert_eq!(e.sqlstate(), "42601");
+    }
+}

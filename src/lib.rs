@@ -1,0 +1,25 @@
+//! deltagres: a PostgreSQL-wire SQL server on Apache DataFusion where every table is a Delta table.
+//!
+//! The layers, each calling only the one below it:
+//!
+//! ```text
+//! server/   pgwire: startup, simple + extended query, Arrow -> pg rows      (knows the wire)
+//! session   per-connection settings, transaction blocks, SET/SHOW/RESET     (knows no wire)
+//! dialect/  SQL text -> our Statement enum (PostgreSQL + lakehouse syntax)
+//! plan/     routing: queries/INSERT -> DataFusion, UPDATE/DELETE -> delta-rs, DDL -> catalog
+//! catalog/  schemas and tables on disk, DataFusion catalog provider, pg_catalog
+//! delta/    thin wrappers over delta-rs operations
+//! ```
+//!
+//! `error` holds the one error type and its SQLSTATE mapping; `config` the layered configuration;
+//! `engine` what all sessions share.
+
+pub mod catalog;
+pub mod config;
+pub mod delta;
+pub mod dialect;
+pub mod engine;
+pub mod error;
+pub mod plan;
+pub mod server;
+pub mod session;

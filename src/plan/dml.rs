@@ -1,0 +1,153 @@
+//! UPDATE, DELETE and TRUNCATE as delta-rs operations: each is one Delta commit that rewrites only
+//! the files holding matching rows.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    self, AssignmentTarget, Expr, FromTable, Ident, TableFactor, TableWithJoins, visit_expressions_mut,
+};
+
+use super::{PlanContext, names::normalize_ident, resolve_table};
+use crate::catalog::TableRef;
+use crate::error::{Error, Result};
+use crate::session::{CommandTag, QueryOutput};
+
+/// `UPDATE t [AS a] SET c = e, ... [WHERE p]`.
+pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<QueryOutput> {
+    if update.from.is_some() {
+        return Err(Error::unsupported(
+            "UPDATE ... FROM is not supported; use MERGE INTO for updates from another table",
+        ));
+    }
+    if update.returning.is_some() {
+        return Err(Error::unsupported("UPDATE ... RETURNING is not supported"));
+    }
+    let (table_ref, alias) = single_table(&update.table, cx.default_schema)?;
+    let table = cx.catalog.load(&table_ref).await?;
+    let columns: Vec<String> = table
+        .snapshot()?
+        .schema()
+        .fields()
+        .map(|f| f.name().to_string())
+        .collect();
+    let mut builder = table.update();
+    if let Some(mut predicate) = update.selection {
+        unqualify(&mut predicate, &table_ref, alias.as_deref());
+        builder = builder.with_predicate(predicate.to_string());
+    }
+    for assignment in update.assignments {
+        let AssignmentTarget::ColumnName(name) = &assignment.target else {
+            return Err(Error::unsupported("UPDATE with tuple assignments is not supported"));
+        };
+        let column = name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(normalize_ident)
+            .ok_or_else(|| Error::syntax(format!("invalid column name {name}")))?;
+        if !columns.contains(&column) {
+            return Err(Error::new(
+                crate::error::ErrorKind::UndefinedColumn,
+                format!("column \"{column}\" of relation \"{}\" does not exist", table_ref.table),
+            ));
+        }
+        let mut value = assignment.value;
+        unqualify(&mut value, &table_ref, alias.as_deref());
+        builder = builder.with_update(column, value.to_string());
+    }
+    let (_, metrics) = builder.await?;
+    tracing::debug!(table = %table_ref, ?metrics, "update committed");
+    Ok(QueryOutput::Command(CommandTag::Update(
+        metrics.num_updated_rows as u64,
+    )))
+}
+
+/// `DELETE FROM t [AS a] [WHERE p]`.
+pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<QueryOutput> {
+    if delete.using.is_some() {
+        return Err(Error::unsupported(
+            "DELETE ... USING is not supported; use MERGE INTO ... WHEN MATCHED THEN DELETE",
+        ));
+    }
+    if delete.returning.is_some() {
+        return Err(Error::unsupported("DELETE ... RETURNING is not supported"));
+    }
+    let tables = match &delete.from {
+        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+    };
+    let [table] = tables.as_slice() else {
+        return Err(Error::unsupported("DELETE from several tables is not supported"));
+    };
+    let (table_ref, alias) = single_table(table, cx.default_schema)?;
+    let table = cx.catalog.load(&table_ref).await?;
+    let mut builder = table.clone().delete();
+    let whole_table = delete.selection.is_none();
+    if let Some(mut predicate) = delete.selection {
+        unqualify(&mut predicate, &table_ref, alias.as_deref());
+        builder = builder.with_predicate(predicate.to_string());
+    }
+    let rows_before = if whole_table { row_count(&table) } else { None };
+    let (_, metrics) = builder.await?;
+    let deleted = metrics
+        .num_deleted_rows
+        .map(|n| n as u64)
+        .or(rows_before)
+        .unwrap_or(0);
+    Ok(QueryOutput::Command(CommandTag::Delete(deleted)))
+}
+
+/// `TRUNCATE [TABLE] t`: a DELETE of every row, one commit.
+pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Result<QueryOutput> {
+    for target in &truncate.table_names {
+        let table_ref = resolve_table(&target.name, cx.default_schema)?;
+        let table = cx.catalog.load(&table_ref).await?;
+        table.delete().await?;
+    }
+    Ok(QueryOutput::Command(CommandTag::Other("TRUNCATE TABLE".into())))
+}
+
+/// Row count from the Delta log's per-file statistics, when every file has them.
+fn row_count(table: &deltalake::DeltaTable) -> Option<u64> {
+    let snapshot = table.snapshot().ok()?;
+    let mut total = 0u64;
+    for file in snapshot.log_data().iter() {
+        total += file.num_records()? as u64;
+    }
+    Some(total)
+}
+
+/// The one table an UPDATE/DELETE targets, and its alias.
+fn single_table(table: &TableWithJoins, default_schema: &str) -> Result<(TableRef, Option<String>)> {
+    if !table.joins.is_empty() {
+        return Err(Error::unsupported("UPDATE/DELETE with joins is not supported; use MERGE INTO"));
+    }
+    match &table.relation {
+        TableFactor::Table { name, alias, .. } => Ok((
+            resolve_table(name, default_schema)?,
+            alias.as_ref().map(|a| normalize_ident(&a.name)),
+        )),
+        other => Err(Error::unsupported(format!("cannot update or delete from {other}"))),
+    }
+}
+
+/// delta-rs parses predicates case-sensitively and without table qualifiers: drop `t.`/`alias.`
+/// prefixes and quote every identifier with its PostgreSQL-folded name.
+fn unqualify(expr: &mut Expr, table: &TableRef, alias: Option<&str>) {
+    let _ = visit_expressions_mut(expr, |e| {
+        match e {
+            Expr::Identifier(ident) => *ident = quoted(ident),
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                let qualifier = normalize_ident(&parts[parts.len() - 2]);
+                if qualifier == table.table || Some(qualifier.as_str()) == alias {
+                    *e = Expr::Identifier(quoted(&parts[parts.len() - 1]));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+fn quoted(ident: &Ident) -> Ident {
+    Ident::with_quote('"', normalize_ident(ident))
+}

@@ -1,0 +1,100 @@
+//! Routing: each [`Statement`] goes to the component that executes it.
+//!
+//! Queries, EXPLAIN and INSERT are planned by DataFusion over the Delta table providers; UPDATE and
+//! DELETE run as delta-rs operations; CREATE / DROP / ALTER change the catalog. Session statements
+//! (SET, BEGIN, ...) never get here: the session handles them.
+
+mod ddl;
+mod dml;
+mod names;
+mod params;
+mod query;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::prelude::SessionContext;
+use sqlparser::ast;
+
+pub use names::{normalize_ident, resolve_table};
+pub use params::{bind_parameters, count_parameters};
+
+use crate::catalog::DeltaCatalog;
+use crate::dialect::Statement;
+use crate::error::{Error, Result};
+use crate::session::{Notice, QueryOutput};
+
+/// What a statement needs from its session to run.
+pub struct PlanContext<'a> {
+    /// The session's DataFusion context (its settings, the shared catalog).
+    pub df: &'a SessionContext,
+    /// The shared Delta catalog.
+    pub catalog: &'a Arc<DeltaCatalog>,
+    /// Where unqualified table names resolve (the first `search_path` schema).
+    pub default_schema: &'a str,
+    /// Notices for the client (e.g. "relation already exists, skipping").
+    pub notices: &'a mut Vec<Notice>,
+}
+
+/// What a prepared statement takes and returns, for the extended protocol's Describe.
+#[derive(Debug, Clone, Default)]
+pub struct Description {
+    /// The type of each `$n` (index n-1); None when it cannot be inferred.
+    pub param_types: Vec<Option<DataType>>,
+    /// The result columns; None for statements that return no rows.
+    pub result_schema: Option<SchemaRef>,
+}
+
+/// Executes one statement.
+pub async fn execute(cx: &mut PlanContext<'_>, statement: Statement) -> Result<QueryOutput> {
+    match statement {
+        Statement::CreateTable(create) => ddl::create_table(cx, *create).await,
+        Statement::Sql(sql) => execute_sql(cx, *sql).await,
+    }
+}
+
+async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
+    use ast::Statement as S;
+    match statement {
+        S::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => ddl::create_schema(cx, &schema_name, if_not_exists),
+        S::Drop {
+            object_type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => ddl::drop(cx, object_type, if_exists, &names, cascade),
+        S::AlterTable(alter) => ddl::alter_table(cx, alter).await,
+        S::Update(update) => dml::update(cx, update).await,
+        S::Delete(delete) => dml::delete(cx, delete).await,
+        S::Insert(_) => query::insert(cx, statement).await,
+        S::CreateTable(create) => Err(Error::unsupported(format!(
+            "CREATE {}TABLE is not supported: tables are Delta tables and cannot be temporary",
+            if create.temporary { "TEMPORARY " } else { "" }
+        ))),
+        S::CreateView(_) => Err(Error::unsupported(
+            "CREATE VIEW is not supported yet; use CREATE TABLE ... AS SELECT",
+        )),
+        S::Copy { .. } => Err(Error::unsupported(
+            "COPY is not supported yet; use INSERT INTO ... SELECT FROM read_parquet(...)",
+        )),
+        S::Truncate(truncate) => dml::truncate(cx, truncate).await,
+        other => query::run(cx, other).await,
+    }
+}
+
+/// Infers parameter types and the result schema of a statement without running it.
+pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result<Description> {
+    let n = count_parameters(statement);
+    match statement {
+        Statement::Sql(sql) => query::describe(cx, sql, n).await,
+        Statement::CreateTable(_) => Ok(Description {
+            param_types: vec![None; n],
+            result_schema: None,
+        }),
+    }
+}

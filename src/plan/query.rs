@@ -1,0 +1,110 @@
+//! Statements DataFusion plans: queries, EXPLAIN, SHOW TABLES and INSERT into Delta tables.
+
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
+use datafusion::sql::parser::Statement as DfStatement;
+use futures::TryStreamExt;
+use sqlparser::ast;
+
+use super::{Description, PlanContext};
+use crate::error::{Error, Result};
+use crate::session::{CommandTag, QueryOutput, RowSet};
+
+/// Plans a sqlparser statement with DataFusion (resolving tables through our catalog).
+async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<LogicalPlan> {
+    let state = cx.df.state();
+    Ok(state
+        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+        .await?)
+}
+
+/// Runs a query (or any other statement DataFusion executes) and streams its rows.
+pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
+    let plan = plan(cx, statement).await?;
+    match &plan {
+        LogicalPlan::Ddl(ddl) => {
+            return Err(Error::unsupported(format!(
+                "{} is not supported",
+                ddl.name()
+            )));
+        }
+        LogicalPlan::Copy(_) => {
+            return Err(Error::unsupported("COPY is not supported yet"));
+        }
+        LogicalPlan::Dml(dml) if !matches!(dml.op, WriteOp::Insert(_)) => {
+            return Err(Error::unsupported(format!("{} is not supported here", dml.op)));
+        }
+        _ => {}
+    }
+    let df = cx.df.execute_logical_plan(plan).await?;
+    let stream = df.execute_stream().await?;
+    Ok(QueryOutput::Rows(RowSet {
+        schema: stream.schema(),
+        stream,
+        tag: "SELECT".into(),
+    }))
+}
+
+/// `INSERT INTO t ... VALUES | SELECT`: one Delta commit through the table provider.
+pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
+    if let ast::Statement::Insert(insert) = &statement
+        && insert.returning.is_some()
+    {
+        return Err(Error::unsupported("INSERT ... RETURNING is not supported"));
+    }
+    let plan = plan(cx, statement).await?;
+    if !matches!(&plan, LogicalPlan::Dml(DmlStatement { op: WriteOp::Insert(_), .. })) {
+        return Err(Error::internal("INSERT did not plan as an insert"));
+    }
+    let df = cx.df.execute_logical_plan(plan).await?;
+    let batches: Vec<_> = df.execute_stream().await?.try_collect().await?;
+    let rows = count_column(&batches);
+    Ok(QueryOutput::Command(CommandTag::Insert(rows)))
+}
+
+/// Sums the `count` column DataFusion's write plans return.
+fn count_column(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
+        .sum()
+}
+
+/// Parameter types and result columns of a statement, from DataFusion's plan.
+pub async fn describe(
+    cx: &mut PlanContext<'_>,
+    statement: &ast::Statement,
+    param_count: usize,
+) -> Result<Description> {
+    use ast::Statement as S;
+    let plannable = matches!(
+        statement,
+        S::Query(_) | S::Insert(_) | S::Update(_) | S::Delete(_) | S::Explain { .. } | S::ShowTables { .. }
+    );
+    let mut description = Description {
+        param_types: vec![None; param_count],
+        result_schema: None,
+    };
+    if !plannable {
+        return Ok(description);
+    }
+    let plan = match plan(cx, statement.clone()).await {
+        Ok(plan) => plan,
+        // UPDATE/DELETE only plan in DataFusion for type inference; their errors surface at execution.
+        Err(_) if matches!(statement, S::Update(_) | S::Delete(_)) => return Ok(description),
+        Err(e) => return Err(e),
+    };
+    for (name, data_type) in plan.get_parameter_types()? {
+        if let Some(n) = name.strip_prefix('$').and_then(|n| n.parse::<usize>().ok())
+            && n >= 1
+            && n <= param_count
+        {
+            description.param_types[n - 1] = data_type;
+        }
+    }
+    if !matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)) {
+        description.result_schema = Some(plan.schema().inner().clone());
+    }
+    Ok(description)
+}

@@ -1,0 +1,108 @@
+//! Session results to pgwire messages: rows (via `arrow-pg`), command tags, errors, notices.
+
+use std::sync::Arc;
+
+use arrow_pg::datatypes::arrow_schema_to_pg_fields;
+use datafusion::arrow::datatypes::Schema;
+use futures::StreamExt;
+use pgwire::api::portal::Format;
+use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::response::NoticeResponse;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::types::format::FormatOptions;
+
+use crate::error::Error;
+use crate::session::{CommandTag, Notice, NoticeSeverity, QueryOutput, RowSet, Settings};
+
+/// The ErrorResponse fields for one of our errors.
+pub fn error_info(e: &Error) -> ErrorInfo {
+    let mut info = ErrorInfo::new("ERROR".into(), e.sqlstate().into(), e.message.clone());
+    info.detail = e.detail.clone();
+    info.hint = e.hint.clone();
+    info
+}
+
+/// Our error as a pgwire error carrying its SQLSTATE.
+pub fn pg_error(e: &Error) -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(e)))
+}
+
+/// A NOTICE or WARNING message.
+pub fn notice_message(n: &Notice) -> PgWireBackendMessage {
+    let severity = match n.severity {
+        NoticeSeverity::Notice => "NOTICE",
+        NoticeSeverity::Warning => "WARNING",
+    };
+    PgWireBackendMessage::NoticeResponse(NoticeResponse::from(ErrorInfo::new(
+        severity.into(),
+        n.code.clone(),
+        n.message.clone(),
+    )))
+}
+
+/// Text/binary rendering options from the session's DateStyle, IntervalStyle, ... settings.
+pub fn format_options(settings: &Settings) -> Arc<FormatOptions> {
+    let mut options = FormatOptions::default();
+    if let Ok(v) = settings.get("datestyle") {
+        options.date_style = v;
+    }
+    if let Ok(v) = settings.get("intervalstyle") {
+        options.interval_style = v;
+    }
+    if let Ok(v) = settings.get("bytea_output") {
+        options.bytea_output = v;
+    }
+    if let Ok(v) = settings.get("timezone") {
+        options.time_zone = v;
+    }
+    if let Ok(v) = settings.get("extra_float_digits") {
+        options.extra_float_digits = v.parse().unwrap_or(1);
+    }
+    Arc::new(options)
+}
+
+/// Row descriptions for a schema in the requested formats.
+pub fn fields(schema: &Schema, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<Vec<FieldInfo>> {
+    arrow_schema_to_pg_fields(schema, format, Some(options))
+}
+
+/// A session output as a pgwire response; rows stay a stream.
+pub fn response(output: QueryOutput, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<Response> {
+    Ok(match output {
+        QueryOutput::Empty => Response::EmptyQuery,
+        QueryOutput::Command(tag) => command_response(tag),
+        QueryOutput::Rows(rows) => Response::Query(rows_response(rows, format, options)?),
+    })
+}
+
+fn command_response(tag: CommandTag) -> Response {
+    match tag {
+        CommandTag::Begin => Response::TransactionStart(Tag::new("BEGIN")),
+        CommandTag::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
+        CommandTag::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+        CommandTag::Insert(n) => Response::Execution(Tag::new("INSERT").with_oid(0).with_rows(n as usize)),
+        CommandTag::Update(n) => Response::Execution(Tag::new("UPDATE").with_rows(n as usize)),
+        CommandTag::Delete(n) => Response::Execution(Tag::new("DELETE").with_rows(n as usize)),
+        CommandTag::Merge(n) => Response::Execution(Tag::new("MERGE").with_rows(n as usize)),
+        CommandTag::Select(n) => Response::Execution(Tag::new("SELECT").with_rows(n as usize)),
+        CommandTag::Other(t) => Response::Execution(Tag::new(&t)),
+    }
+}
+
+fn rows_response(rows: RowSet, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<QueryResponse> {
+    let fields = Arc::new(fields(&rows.schema, format, options)?);
+    let row_fields = fields.clone();
+    let data = rows
+        .stream
+        .map(move |batch| -> Box<dyn Iterator<Item = PgWireResult<_>> + Send + Sync> {
+            match batch {
+                Ok(batch) => arrow_pg::encode_recordbatch(row_fields.clone(), batch),
+                Err(e) => Box::new(std::iter::once(Err(pg_error(&Error::from(e))))),
+            }
+        })
+        .flat_map(futures::stream::iter);
+    let mut response = QueryResponse::new(fields, data);
+    response.set_command_tag(&rows.tag);
+    Ok(response)
+}

@@ -1,0 +1,320 @@
+//! The pgwire handlers of one connection: simple and extended query protocol over a [`Session`].
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow_pg::datatypes::into_pg_type;
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{ParamValues, ScalarValue};
+use futures::{Sink, SinkExt};
+use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldInfo, Response};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionManager, PgWireServerHandlers, RandomPidSecretKeyGenerator, Type};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::startup::ParameterStatus;
+use tokio::sync::Mutex;
+
+use super::encode::{self, pg_error};
+use super::startup::Startup;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind};
+use crate::session::{Prepared, Session};
+
+/// What every connection shares.
+pub struct Shared {
+    /// The query engine.
+    pub engine: Arc<Engine>,
+    /// Running connections, for CancelRequest.
+    pub connections: Arc<ConnectionManager>,
+    /// Process ids and secret keys for BackendKeyData.
+    pub pids: Arc<RandomPidSecretKeyGenerator>,
+    /// Statements currently executing, so shutdown can wait for them.
+    pub active_statements: Arc<AtomicUsize>,
+}
+
+/// The handler set pgwire asks for once per connection.
+pub struct ConnectionHandlers {
+    query: Arc<QueryHandler>,
+    startup: Arc<Startup>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl ConnectionHandlers {
+    /// Handlers with a fresh session slot for one new connection.
+    pub fn new(shared: &Shared) -> Self {
+        let session = Arc::new(SessionSlot {
+            engine: shared.engine.clone(),
+            session: Mutex::new(None),
+            active: shared.active_statements.clone(),
+        });
+        Self {
+            query: Arc::new(QueryHandler {
+                parser: Arc::new(StatementParser {
+                    slot: session.clone(),
+                }),
+                slot: session,
+            }),
+            startup: Arc::new(Startup::new(shared.connections.clone(), shared.pids.clone())),
+            cancel: Arc::new(DefaultCancelHandler::new(shared.connections.clone())),
+        }
+    }
+}
+
+impl PgWireServerHandlers for ConnectionHandlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.query.clone()
+    }
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.query.clone()
+    }
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// The connection's session, created on first use from the startup parameters.
+struct SessionSlot {
+    engine: Arc<Engine>,
+    session: Mutex<Option<Session>>,
+    active: Arc<AtomicUsize>,
+}
+
+impl SessionSlot {
+    async fn lock<C: ClientInfo>(&self, client: &C) -> tokio::sync::MappedMutexGuard<'_, Session> {
+        let mut guard = self.session.lock().await;
+        if guard.is_none() {
+            let params: Vec<(String, String)> = client
+                .metadata()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            *guard = Some(Session::new(self.engine.clone(), &params));
+        }
+        tokio::sync::MutexGuard::map(guard, |s| s.as_mut().expect("created above"))
+    }
+}
+
+/// Counts a running statement for graceful shutdown.
+struct ActiveStatement(Arc<AtomicUsize>);
+
+impl ActiveStatement {
+    fn start(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for ActiveStatement {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Simple and extended query handling.
+pub struct QueryHandler {
+    slot: Arc<SessionSlot>,
+    parser: Arc<StatementParser>,
+}
+
+/// Sends what the session queued for the client: notices, then changed parameters.
+async fn flush_session_messages<C>(client: &mut C, session: &mut Session) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    for notice in session.take_notices() {
+        client.feed(encode::notice_message(&notice)).await?;
+    }
+    for change in session.take_reported_changes() {
+        client
+            .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(change.name, change.value)))
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl SimpleQueryHandler for QueryHandler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let _active = ActiveStatement::start(&self.slot.active);
+        let mut session = self.slot.lock(client).await;
+        let statements = match session.parse(query) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![Response::Error(Box::new(encode::error_info(&e)))]),
+        };
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let result = session.execute(statement).await;
+            flush_session_messages(client, &mut session).await?;
+            match result {
+                Ok(output) => {
+                    let options = encode::format_options(session.settings());
+                    responses.push(encode::response(output, &Format::UnifiedText, options)?);
+                }
+                Err(e) => {
+                    log_error(&e);
+                    responses.push(Response::Error(Box::new(encode::error_info(&e))));
+                    break;
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+fn log_error(e: &Error) {
+    if e.kind == ErrorKind::Internal {
+        tracing::warn!(sqlstate = e.sqlstate(), error = %e.message, "statement failed");
+    } else {
+        tracing::debug!(sqlstate = e.sqlstate(), error = %e.message, "statement failed");
+    }
+}
+
+/// Parses Parse messages into prepared statements (described once, at Parse time).
+pub struct StatementParser {
+    slot: Arc<SessionSlot>,
+}
+
+/// A prepared statement with its parameter types as PostgreSQL types.
+#[derive(Debug, Clone)]
+pub struct PreparedStatement {
+    prepared: Arc<Prepared>,
+    param_types: Vec<Type>,
+}
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = PreparedStatement;
+
+    async fn parse_sql<C>(&self, client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let mut session = self.slot.lock(client).await;
+        let prepared = session.prepare(sql).await.map_err(|e| {
+            log_error(&e);
+            pg_error(&e)
+        })?;
+        if prepared.statement.is_none() {
+            return Ok(None);
+        }
+        let param_types = prepared
+            .description
+            .param_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                types
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .or_else(|| t.as_ref().and_then(|t| into_pg_type(t).ok()))
+                    .unwrap_or(Type::UNKNOWN)
+            })
+            .collect();
+        Ok(Some(PreparedStatement {
+            prepared: Arc::new(prepared),
+            param_types,
+        }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        Ok(stmt.param_types.clone())
+    }
+
+    fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        match &stmt.prepared.description.result_schema {
+            Some(schema) => encode::fields(schema, format.unwrap_or(&Format::UnifiedText), Default::default()),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for QueryHandler {
+    type Statement = PreparedStatement;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Self::Statement>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let _active = ActiveStatement::start(&self.slot.active);
+        let statement = &portal.statement.statement;
+        let params = decode_parameters(portal, statement)?;
+        let mut session = self.slot.lock(client).await;
+        let result = session.execute_prepared(&statement.prepared, &params).await;
+        flush_session_messages(client, &mut session).await?;
+        match result {
+            Ok(output) => {
+                let options = encode::format_options(session.settings());
+                encode::response(output, &portal.result_column_format, options)
+            }
+            Err(e) => {
+                log_error(&e);
+                Err(pg_error(&e))
+            }
+        }
+    }
+}
+
+/// Bound parameter values as Arrow scalars, decoded (text or binary) by their PostgreSQL types.
+fn decode_parameters(portal: &Portal<PreparedStatement>, statement: &PreparedStatement) -> PgWireResult<Vec<ScalarValue>> {
+    let count = portal.parameter_len();
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let declared = &portal.statement.parameter_types;
+    let inferred = &statement.prepared.description.param_types;
+    let text = DataType::Utf8;
+    let arrow_types: Vec<Option<&DataType>> = (0..count)
+        .map(|i| {
+            let client_declared = declared.get(i).cloned().flatten().is_some();
+            match inferred.get(i).and_then(|t| t.as_ref()) {
+                Some(t) => Some(t),
+                // Unknown on both sides: read the value as text and let SQL coercion type it.
+                None if !client_declared => Some(&text),
+                None => None,
+            }
+        })
+        .collect();
+    let server_types: Vec<Option<&Type>> = (0..count).map(|i| statement.param_types.get(i)).collect();
+    let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(portal, &arrow_types, &server_types)?;
+    let values: Vec<ScalarValue> = match values {
+        ParamValues::List(list) => list.into_iter().map(|v| v.value).collect(),
+        ParamValues::Map(_) => return Err(pg_error(&Error::internal("named parameters are not supported"))),
+    };
+    if values.len() != count {
+        return Err(pg_error(&Error::new(
+            ErrorKind::ProtocolViolation,
+            format!("could not decode all {count} parameters"),
+        )));
+    }
+    Ok(values)
+}

@@ -1,0 +1,120 @@
+//! The PostgreSQL wire protocol front end: accepts connections and runs each as a [`Session`] over
+//! pgwire. Everything protocol-specific stays in this module.
+//!
+//! [`Session`]: crate::session::Session
+
+mod encode;
+mod handler;
+mod startup;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pgwire::api::{ConnectionManager, RandomPidSecretKeyGenerator};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use handler::{ConnectionHandlers, Shared};
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Shared,
+    grace: Duration,
+}
+
+impl Server {
+    /// Opens the data directory and binds the listen address.
+    pub async fn bind(config: Config) -> Result<Self> {
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let listen = config.server.listen.clone();
+        let engine = Engine::open(config)?;
+        let listener = TcpListener::bind(&listen).await.map_err(|e| {
+            Error::new(ErrorKind::IoError, format!("cannot listen on {listen}: {e}"))
+        })?;
+        Ok(Self {
+            listener,
+            shared: Shared {
+                engine,
+                connections: Arc::new(ConnectionManager::new()),
+                pids: Arc::new(RandomPidSecretKeyGenerator::default()),
+                active_statements: Arc::new(AtomicUsize::new(0)),
+            },
+            grace,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets running statements finish
+    /// (up to the grace period) and closes the remaining connections. Delta commits are atomic, so
+    /// a statement cut off after the grace period leaves no half-written version behind.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        tracing::info!(listen = %self.local_addr(), data_dir = %self.shared.engine.catalog().data_dir().display(), "deltagres is ready");
+        let mut connections = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (socket, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accept failed");
+                            continue;
+                        }
+                    };
+                    tracing::debug!(%peer, "connection accepted");
+                    let handlers = Arc::new(ConnectionHandlers::new(&self.shared));
+                    connections.spawn(async move {
+                        if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        tracing::debug!(%peer, "connection closed");
+                    });
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = &mut shutdown => break,
+            }
+        }
+        drop(self.listener);
+        let deadline = tokio::time::Instant::now() + self.grace;
+        while self.shared.active_statements.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let still_running = self.shared.active_statements.load(Ordering::SeqCst);
+        if still_running > 0 {
+            tracing::warn!(still_running, "grace period over; closing connections with statements still running");
+        }
+        connections.shutdown().await;
+        tracing::info!("deltagres stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,383 @@
+//! [`Session`]: one client connection's state and the single entry point for running SQL.
+//!
+//! The session owns what PostgreSQL keeps per backend: run-time parameters (SET / SHOW / RESET),
+//! the transaction-block state and the DataFusion settings of this connection. It knows nothing of
+//! the wire protocol: it turns statements into [`QueryOutput`]s and collects [`Notice`]s.
+
+mod output;
+mod settings;
+mod transaction;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::ScalarValue;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::SessionContext;
+use sqlparser::ast::{self, Expr, Value};
+
+pub use output::{CommandTag, Notice, NoticeSeverity, QueryOutput, RowSet};
+pub use settings::{ReportedChange, Settings, server_version};
+use transaction::Transaction;
+
+use crate::catalog::DEFAULT_SCHEMA;
+use crate::dialect::{self, Statement};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::plan::{self, Description, PlanContext};
+
+/// A statement parsed and described once, executed many times (extended protocol).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The statement; None for an empty query string.
+    pub statement: Option<Statement>,
+    /// Parameter types and result columns.
+    pub description: Description,
+}
+
+/// One connection's state.
+pub struct Session {
+    engine: Arc<Engine>,
+    df: SessionContext,
+    settings: Settings,
+    transaction: Transaction,
+    notices: Vec<Notice>,
+    reported: Vec<ReportedChange>,
+}
+
+impl Session {
+    /// A new session; `startup` holds the startup packet's parameters (application_name, ...).
+    pub fn new(engine: Arc<Engine>, startup: &[(String, String)]) -> Self {
+        let df = engine.new_context();
+        let mut settings = Settings::new();
+        settings.apply_startup(startup);
+        Self {
+            engine,
+            df,
+            settings,
+            transaction: Transaction::default(),
+            notices: Vec::new(),
+            reported: Vec::new(),
+        }
+    }
+
+    /// Notices produced since the last call, to be sent before the statement's result.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Parameter changes clients must be told of (ParameterStatus), since the last call.
+    pub fn take_reported_changes(&mut self) -> Vec<ReportedChange> {
+        std::mem::take(&mut self.reported)
+    }
+
+    /// The session's run-time parameters.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether a transaction block is open, and whether it has failed (for ReadyForQuery).
+    pub fn transaction_state(&self) -> (bool, bool) {
+        (self.transaction.in_block(), self.transaction.is_failed())
+    }
+
+    /// Parses SQL text into statements (no execution).
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
+        dialect::parse_sql(sql)
+    }
+
+    /// Runs one statement. Errors inside a transaction block mark the block failed, as in
+    /// PostgreSQL; the connection itself always stays usable.
+    pub async fn execute(&mut self, statement: Statement) -> Result<QueryOutput> {
+        tracing::debug!(statement = %statement, "execute");
+        if self.transaction.is_failed() && !is_transaction_end(&statement) {
+            return Err(Error::new(
+                ErrorKind::InFailedTransaction,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            ));
+        }
+        let timeout_ms = self.settings.statement_timeout_ms();
+        let result = if timeout_ms > 0 {
+            match tokio::time::timeout(Duration::from_millis(timeout_ms), self.dispatch(statement)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::new(
+                    ErrorKind::QueryCanceled,
+                    "canceling statement due to statement timeout",
+                )),
+            }
+        } else {
+            self.dispatch(statement).await
+        };
+        match &result {
+            Ok(output) if output.is_write() => self.transaction.record_write(),
+            Err(_) => self.transaction.fail(),
+            _ => {}
+        }
+        result
+    }
+
+    /// Parses and describes a statement for the extended protocol.
+    pub async fn prepare(&mut self, sql: &str) -> Result<Prepared> {
+        let Some(statement) = dialect::parse_single(sql)? else {
+            return Ok(Prepared {
+                statement: None,
+                description: Description::default(),
+            });
+        };
+        let description = match &statement {
+            Statement::Sql(s) if is_session_statement(s) => Description {
+                param_types: Vec::new(),
+                result_schema: self.session_statement_schema(s),
+            },
+            _ => {
+                let default_schema = self.default_schema();
+                let mut cx = PlanContext {
+                    df: &self.df,
+                    catalog: self.engine.catalog(),
+                    default_schema: &default_schema,
+                    notices: &mut self.notices,
+                };
+                plan::describe(&mut cx, &statement).await?
+            }
+        };
+        Ok(Prepared {
+            statement: Some(statement),
+            description,
+        })
+    }
+
+    /// Executes a prepared statement with parameter values.
+    pub async fn execute_prepared(&mut self, prepared: &Prepared, params: &[ScalarValue]) -> Result<QueryOutput> {
+        let Some(statement) = &prepared.statement else {
+            return Ok(QueryOutput::Empty);
+        };
+        let mut statement = statement.clone();
+        plan::bind_parameters(&mut statement, params)?;
+        self.execute(statement).await
+    }
+
+    async fn dispatch(&mut self, statement: Statement) -> Result<QueryOutput> {
+        if let Statement::Sql(s) = &statement {
+            use ast::Statement as S;
+            match s.as_ref() {
+                S::StartTransaction { .. } => return Ok(self.transaction.begin(&mut self.notices)),
+                S::Commit { .. } => return Ok(self.transaction.commit(&mut self.notices)),
+                S::Rollback { savepoint: None, .. } => return Ok(self.transaction.rollback(&mut self.notices)),
+                S::Set(set) => return self.set(set),
+                S::ShowVariable { variable } => return self.show(variable),
+                S::Reset(reset) => return self.reset(&reset.reset),
+                S::Discard { .. } => {
+                    self.reported.extend(self.settings.reset_all());
+                    self.df = self.engine.new_context();
+                    return Ok(QueryOutput::Command(CommandTag::Other("DISCARD ALL".into())));
+                }
+                _ => {}
+            }
+        }
+        let default_schema = self.default_schema();
+        let mut cx = PlanContext {
+            df: &self.df,
+            catalog: self.engine.catalog(),
+            default_schema: &default_schema,
+            notices: &mut self.notices,
+        };
+        plan::execute(&mut cx, statement).await
+    }
+
+    /// The schema unqualified names resolve to: the first existing `search_path` schema.
+    fn default_schema(&self) -> String {
+        self.settings
+            .first_search_path_schema()
+            .filter(|s| self.engine.catalog().schema_exists(s))
+            .unwrap_or_else(|| DEFAULT_SCHEMA.to_string())
+    }
+
+    fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
+        use ast::Set;
+        match set {
+            Set::SingleAssignment { variable, values, .. } => {
+                let name = variable.to_string();
+                let value = values_to_string(values)?;
+                self.set_one(&name, value)?;
+            }
+            Set::SetTimeZone { value, .. } => {
+                let value = values_to_string(std::slice::from_ref(value))?;
+                self.set_one("TimeZone", value)?;
+            }
+            Set::SetNames { charset_name, .. } => {
+                self.set_one("client_encoding", Some(charset_name.value.clone()))?;
+            }
+            Set::SetTransaction { .. } | Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => {}
+            Set::MultipleAssignments { assignments } => {
+                for a in assignments {
+                    let value = values_to_string(std::slice::from_ref(&a.value))?;
+                    self.set_one(&a.name.to_string(), value)?;
+                }
+            }
+            other => return Err(Error::unsupported(format!("{other} is not supported"))),
+        }
+        Ok(QueryOutput::Command(CommandTag::Other("SET".into())))
+    }
+
+    /// Sets one parameter: `datafusion.*` goes to this session's DataFusion config, the rest to the
+    /// PostgreSQL-style settings. `None` means DEFAULT.
+    fn set_one(&mut self, name: &str, value: Option<String>) -> Result<()> {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("datafusion.") {
+            let value = match value {
+                Some(v) => v,
+                None => default_datafusion_value(&lower)?,
+            };
+            let state = self.df.state_ref();
+            let mut state = state.write();
+            state
+                .config_mut()
+                .options_mut()
+                .set(&lower, &value)
+                .map_err(|e| Error::new(ErrorKind::InvalidParameterValue, format!("invalid value for {name}: {}", crate::error::Error::from(e).message)))?;
+            return Ok(());
+        }
+        if let Some(change) = self.settings.set(name, value)? {
+            self.reported.push(change);
+        }
+        if lower == "timezone" || lower == "time zone" {
+            let tz = self.settings.get("timezone")?;
+            let state = self.df.state_ref();
+            let mut state = state.write();
+            let _ = state
+                .config_mut()
+                .options_mut()
+                .set("datafusion.execution.time_zone", &tz);
+        }
+        Ok(())
+    }
+
+    fn show(&mut self, variable: &[ast::Ident]) -> Result<QueryOutput> {
+        let name = variable
+            .iter()
+            .map(|i| i.value.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let lower = name.to_ascii_lowercase();
+        if lower == "all" {
+            let rows = self.settings.all();
+            let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+            let values: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("setting", DataType::Utf8, false),
+            ]));
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(StringArray::from(names)), Arc::new(StringArray::from(values))],
+            )?;
+            return Ok(rows_output(batch, "SHOW"));
+        }
+        let value = if lower.starts_with("datafusion.") {
+            self.df
+                .state()
+                .config()
+                .options()
+                .entries()
+                .into_iter()
+                .find(|e| e.key == lower)
+                .map(|e| e.value.unwrap_or_default())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UndefinedObject,
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    )
+                })?
+        } else {
+            self.settings.get(&lower)?
+        };
+        let column = variable.last().map(|i| i.value.to_ascii_lowercase()).unwrap_or(lower);
+        let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])?;
+        Ok(rows_output(batch, "SHOW"))
+    }
+
+    fn reset(&mut self, reset: &ast::Reset) -> Result<QueryOutput> {
+        match reset {
+            ast::Reset::ALL => {
+                self.reported.extend(self.settings.reset_all());
+                self.df = self.engine.new_context();
+            }
+            ast::Reset::ConfigurationParameter(name) => self.set_one(&name.to_string(), None)?,
+        }
+        Ok(QueryOutput::Command(CommandTag::Other("RESET".into())))
+    }
+
+    fn session_statement_schema(&self, s: &ast::Statement) -> Option<Arc<Schema>> {
+        match s {
+            ast::Statement::ShowVariable { variable } => {
+                let name = variable.last()?.value.to_ascii_lowercase();
+                let name = if name == "all" { "setting".to_string() } else { name };
+                Some(Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, false)])))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn rows_output(batch: RecordBatch, tag: &str) -> QueryOutput {
+    let schema = batch.schema();
+    let stream = RecordBatchStreamAdapter::new(schema.clone(), futures::stream::iter(vec![Ok(batch)]));
+    QueryOutput::Rows(RowSet {
+        schema,
+        stream: Box::pin(stream),
+        tag: tag.to_string(),
+    })
+}
+
+fn default_datafusion_value(key: &str) -> Result<String> {
+    datafusion::config::ConfigOptions::new()
+        .entries()
+        .into_iter()
+        .find(|e| e.key == key)
+        .map(|e| e.value.unwrap_or_default())
+        .ok_or_else(|| Error::new(ErrorKind::UndefinedObject, format!("unrecognized configuration parameter \"{key}\"")))
+}
+
+/// SET values as PostgreSQL renders them: `a, b` for lists, DEFAULT as None.
+fn values_to_string(values: &[Expr]) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    for v in values {
+        let text = match v {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) | Value::EscapedStringLiteral(s) => s.clone(),
+                Value::Number(n, _) => n.to_string(),
+                Value::Boolean(b) => if *b { "on".into() } else { "off".into() },
+                other => other.to_string(),
+            },
+            Expr::Identifier(i) if i.value.eq_ignore_ascii_case("default") && i.quote_style.is_none() => {
+                return Ok(None);
+            }
+            Expr::Identifier(i) => {
+                if i.quote_style.is_some() {
+                    format!("\"{}\"", i.value)
+                } else {
+                    i.value.clone()
+                }
+            }
+            Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{}", expr),
+            other => other.to_string(),
+        };
+        parts.push(text);
+    }
+    Ok(Some(parts.join(", ")))
+}
+
+fn is_transaction_end(statement: &Statement) -> bool {
+    matches!(statement, Statement::Sql(s) if matches!(s.as_ref(), ast::Statement::Commit { .. } | ast::Statement::Rollback { .. }))
+}
+
+fn is_session_statement(s: &ast::Statement) -> bool {
+    use ast::Statement as S;
+    matches!(
+        s,
+        S::StartTransaction { .. } | S::Commit { .. } | S::Rollback { .. } | S::Set(_) | S::ShowVariable { .. } | S::Reset(_) | S::Discard { .. }
+    )
+}

@@ -1,0 +1,118 @@
+//! What running a statement produces: rows, a command tag, or nothing; plus notices.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::SendableRecordBatchStream;
+
+/// The result of one statement.
+pub enum QueryOutput {
+    /// Rows, streamed: nothing is buffered beyond DataFusion's own batches.
+    Rows(RowSet),
+    /// A statement without rows, with its PostgreSQL command tag.
+    Command(CommandTag),
+    /// An empty query string.
+    Empty,
+}
+
+impl std::fmt::Debug for QueryOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryOutput::Rows(r) => write!(f, "Rows({} columns, tag {})", r.schema.fields().len(), r.tag),
+            QueryOutput::Command(t) => write!(f, "Command({t:?})"),
+            QueryOutput::Empty => write!(f, "Empty"),
+        }
+    }
+}
+
+impl QueryOutput {
+    /// Whether the statement committed something (for the transaction-block warning on ROLLBACK).
+    pub fn is_write(&self) -> bool {
+        match self {
+            QueryOutput::Command(tag) => tag.is_write(),
+            _ => false,
+        }
+    }
+}
+
+/// A stream of record batches with its schema and the tag to complete it with (`SELECT`, `SHOW`).
+pub struct RowSet {
+    /// Column names and types.
+    pub schema: SchemaRef,
+    /// The batches.
+    pub stream: SendableRecordBatchStream,
+    /// The command tag; the wire layer appends the row count.
+    pub tag: String,
+}
+
+/// PostgreSQL command tags of statements without rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandTag {
+    /// BEGIN / START TRANSACTION.
+    Begin,
+    /// COMMIT.
+    Commit,
+    /// ROLLBACK (also COMMIT of a failed block).
+    Rollback,
+    /// `INSERT 0 n`.
+    Insert(u64),
+    /// `UPDATE n`.
+    Update(u64),
+    /// `DELETE n`.
+    Delete(u64),
+    /// `MERGE n`.
+    Merge(u64),
+    /// `SELECT n` without rows sent (CREATE TABLE AS).
+    Select(u64),
+    /// Any other tag, e.g. `CREATE TABLE`, `SET`.
+    Other(String),
+}
+
+impl CommandTag {
+    /// Whether this statement changed stored data or the catalog.
+    pub fn is_write(&self) -> bool {
+        match self {
+            CommandTag::Begin | CommandTag::Commit | CommandTag::Rollback => false,
+            CommandTag::Other(t) => !matches!(t.as_str(), "SET" | "RESET" | "DISCARD ALL" | "SHOW"),
+            _ => true,
+        }
+    }
+}
+
+/// How serious a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeSeverity {
+    /// NOTICE.
+    Notice,
+    /// WARNING.
+    Warning,
+}
+
+/// A message for the client that is not an error (progress, "skipping", warnings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// NOTICE or WARNING.
+    pub severity: NoticeSeverity,
+    /// SQLSTATE (`00000`, `01000`, `25P01`, ...).
+    pub code: String,
+    /// The text.
+    pub message: String,
+}
+
+impl Notice {
+    /// A NOTICE.
+    pub fn notice(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            severity: NoticeSeverity::Notice,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A WARNING.
+    pub fn warning(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            severity: NoticeSeverity::Warning,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
