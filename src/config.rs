@@ -163,12 +163,13 @@ impl Config {
         for (name, raw) in env {
             apply_env_override(&mut value, &name, &raw)?;
         }
-        let config: Config = toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| {
-            ConfigError::Parse {
-                path: path.unwrap_or_else(|| PathBuf::from("<environment>")),
-                message: e.to_string(),
-            }
-        })?;
+        let config: Config =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: path.unwrap_or_else(|| PathBuf::from("<environment>")),
+                    message: e.to_string(),
+                })?;
         config.validate()?;
         Ok(config)
     }
@@ -205,7 +206,9 @@ fn apply_env_override(table: &mut toml::Table, name: &str, raw: &str) -> Result<
         .iter()
         .find_map(|(section, keys)| {
             let key = rest.strip_prefix(section.as_str())?.strip_prefix('_')?;
-            keys.as_table()?.contains_key(key).then(|| (section.clone(), key.to_string()))
+            keys.as_table()?
+                .contains_key(key)
+                .then(|| (section.clone(), key.to_string()))
         })
         .ok_or_else(|| env_err("no such config key (expected DELTAGRES_<SECTION>_<KEY>)"))?;
     let default_value = &defaults[&section][&key];
@@ -276,9 +279,18 @@ mod tests {
     #[test]
     fn env_overrides_file_values_with_typed_values() {
         let env = vec![
-            ("DELTAGRES_SERVER_LISTEN".to_string(), "0.0.0.0:6000".to_string()),
-            ("DELTAGRES_ENGINE_TARGET_PARTITIONS".to_string(), "8".to_string()),
-            ("DELTAGRES_STORAGE_DATA_DIR".to_string(), "/tmp/x".to_string()),
+            (
+                "DELTAGRES_SERVER_LISTEN".to_string(),
+                "0.0.0.0:6000".to_string(),
+            ),
+            (
+                "DELTAGRES_ENGINE_TARGET_PARTITIONS".to_string(),
+                "8".to_string(),
+            ),
+            (
+                "DELTAGRES_STORAGE_DATA_DIR".to_string(),
+                "/tmp/x".to_string(),
+            ),
             ("UNRELATED".to_string(), "1".to_string()),
         ];
         let c = Config::load(Some(Path::new("/dev/null")), env).unwrap();

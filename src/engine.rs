@@ -23,7 +23,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("catalog", &self.catalog).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,6 +45,9 @@ impl Engine {
             .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_SCHEMA)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(true);
+        // PostgreSQL's TimeZone defaults to UTC here; DataFusion needs it set so TIMESTAMPTZ
+        // columns carry a zone (Delta's TIMESTAMP) instead of becoming zone-less.
+        session_config.options_mut().execution.time_zone = Some("UTC".into());
         if config.engine.target_partitions > 0 {
             session_config = session_config.with_target_partitions(config.engine.target_partitions);
         }

@@ -225,7 +225,17 @@ fn from_datafusion(e: DataFusionError) -> Error {
         DataFusionError::SchemaError(schema_error, _) => {
             let message = schema_error.to_string();
             let kind = match *schema_error {
-                SchemaError::FieldNotFound { .. } => ErrorKind::UndefinedColumn,
+                SchemaError::FieldNotFound {
+                    field,
+                    valid_fields,
+                } => {
+                    let valid: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
+                    return Error::new(
+                        ErrorKind::UndefinedColumn,
+                        format!("column \"{}\" does not exist", field.name),
+                    )
+                    .with_hint(format!("valid columns are: {}", valid.join(", ")));
+                }
                 SchemaError::AmbiguousReference { .. } => ErrorKind::AmbiguousColumn,
                 SchemaError::DuplicateQualifiedField { .. }
                 | SchemaError::DuplicateUnqualifiedField { .. } => ErrorKind::DuplicateColumn,
@@ -256,10 +266,9 @@ fn from_datafusion(e: DataFusionError) -> Error {
         DataFusionError::Execution(m) => {
             classify_message(strip_backtrace(&m), ErrorKind::DataException)
         }
-        DataFusionError::Configuration(m) => Error::new(
-            ErrorKind::UndefinedObject,
-            strip_backtrace(&m).to_string(),
-        ),
+        DataFusionError::Configuration(m) => {
+            Error::new(ErrorKind::UndefinedObject, strip_backtrace(&m).to_string())
+        }
         DataFusionError::IoError(e) => Error::from(e),
         DataFusionError::ObjectStore(e) => {
             Error::new(ErrorKind::IoError, format!("storage error: {e}"))
@@ -314,6 +323,10 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
     };
     let message = match kind {
         ErrorKind::UndefinedTable => rewrite_table_not_found(message),
+        ErrorKind::NotNullViolation => format!(
+            "null value violates not-null constraint ({})",
+            message.trim_start_matches("Invalid argument error: ")
+        ),
         _ => message.to_string(),
     };
     Error::new(kind, message)
@@ -324,12 +337,7 @@ fn rewrite_table_not_found(message: &str) -> String {
     let name = message
         .split('\'')
         .nth(1)
-        .map(|full| {
-            full.split('.')
-                .next_back()
-                .unwrap_or(full)
-                .to_string()
-        });
+        .map(|full| full.split('.').next_back().unwrap_or(full).to_string());
     match name {
         Some(n) => format!("relation \"{n}\" does not exist"),
         None => message.to_string(),
@@ -390,8 +398,8 @@ fn from_delta(e: DeltaTableError) -> Error {
         }
         other => {
             let text = other.to_string();
-            if let Some(df) = std::error::Error::source(&other)
-                .and_then(|s| s.downcast_ref::<DataFusionError>())
+            if let Some(df) =
+                std::error::Error::source(&other).and_then(|s| s.downcast_ref::<DataFusionError>())
             {
                 return classify_message(&df.to_string(), ErrorKind::Internal);
             }
@@ -420,7 +428,9 @@ fn from_transaction(e: TransactionError) -> Error {
 fn write_conflict(version: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::WriteConflict,
-        format!("could not serialize access: version {version} was committed by a concurrent writer"),
+        format!(
+            "could not serialize access: version {version} was committed by a concurrent writer"
+        ),
     )
     .with_hint("retry the statement")
 }

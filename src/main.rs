@@ -9,7 +9,11 @@ use deltagres::server::{Server, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "deltagres", version, about = "PostgreSQL-wire SQL server on DataFusion, every table a Delta table")]
+#[command(
+    name = "deltagres",
+    version,
+    about = "PostgreSQL-wire SQL server on DataFusion, every table a Delta table"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,5 +79,8 @@ fn main() -> ExitCode {
 
 fn init_logging(level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }

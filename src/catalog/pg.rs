@@ -32,8 +32,39 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
         DataType::Utf8,
         Volatility::Stable,
         Arc::new(move |_args: &[ColumnarValue]| {
-            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version.clone()))))
+            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                version.clone(),
+            ))))
         }),
     ));
+    // psql `\df`, `\dT`: every function and type we list is visible.
+    for name in ["pg_function_is_visible", "pg_type_is_visible"] {
+        ctx.register_udf(create_udf(
+            name,
+            vec![DataType::Int32],
+            DataType::Boolean,
+            Volatility::Stable,
+            Arc::new(|_args: &[ColumnarValue]| {
+                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))))
+            }),
+        ));
+    }
+    // psql `\d+`, `\df`: descriptions and function signatures; we store none, so NULL.
+    let null_text: [(&str, Vec<DataType>); 5] = [
+        ("col_description", vec![DataType::Int32, DataType::Int32]),
+        ("obj_description", vec![DataType::Int32, DataType::Utf8]),
+        ("shobj_description", vec![DataType::Int32, DataType::Utf8]),
+        ("pg_get_function_result", vec![DataType::Int32]),
+        ("pg_get_function_arguments", vec![DataType::Int32]),
+    ];
+    for (name, args) in null_text {
+        ctx.register_udf(create_udf(
+            name,
+            args,
+            DataType::Utf8,
+            Volatility::Stable,
+            Arc::new(|_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
+        ));
+    }
     Ok(())
 }

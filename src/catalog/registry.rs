@@ -84,7 +84,10 @@ impl DeltaCatalog {
                 if is_hidden(&name) || !table_dir.path().join("_delta_log").is_dir() {
                     continue;
                 }
-                tables.insert(name, Arc::new(TableEntry::new(dir_url(&table_dir.path())?, false)));
+                tables.insert(
+                    name,
+                    Arc::new(TableEntry::new(dir_url(&table_dir.path())?, false)),
+                );
             }
         }
         let external = read_external_tables(&data_dir)?;
@@ -116,12 +119,20 @@ impl DeltaCatalog {
 
     /// All schema names, sorted.
     pub fn schema_names(&self) -> Vec<String> {
-        self.schemas.read().expect("catalog lock").keys().cloned().collect()
+        self.schemas
+            .read()
+            .expect("catalog lock")
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Whether `schema` exists.
     pub fn schema_exists(&self, schema: &str) -> bool {
-        self.schemas.read().expect("catalog lock").contains_key(schema)
+        self.schemas
+            .read()
+            .expect("catalog lock")
+            .contains_key(schema)
     }
 
     /// Table names of `schema`, sorted; empty when the schema does not exist.
@@ -160,7 +171,9 @@ impl DeltaCatalog {
 
     /// The table's latest committed state (reading only the log entries written since last time).
     pub async fn load(&self, table: &TableRef) -> Result<DeltaTable> {
-        let entry = self.entry(table).ok_or_else(|| Error::undefined_table(table))?;
+        let entry = self
+            .entry(table)
+            .ok_or_else(|| Error::undefined_table(table))?;
         let mut cached = entry.cached.lock().await;
         match cached.as_mut() {
             Some(t) => t.update_state().await?,
@@ -222,7 +235,10 @@ impl DeltaCatalog {
         if !tables.is_empty() && !cascade {
             return Err(Error::new(
                 ErrorKind::DependentObjectsStillExist,
-                format!("cannot drop schema \"{schema}\" because it holds tables: {}", tables.join(", ")),
+                format!(
+                    "cannot drop schema \"{schema}\" because it holds tables: {}",
+                    tables.join(", ")
+                ),
             )
             .with_hint("use DROP SCHEMA ... CASCADE to drop the tables too"));
         }
@@ -261,7 +277,10 @@ impl DeltaCatalog {
             .expect("catalog lock")
             .entry(table.schema.clone())
             .or_default()
-            .insert(table.table.clone(), Arc::new(TableEntry::new(location, external)));
+            .insert(
+                table.table.clone(),
+                Arc::new(TableEntry::new(location, external)),
+            );
         Ok(())
     }
 
@@ -290,7 +309,12 @@ impl DeltaCatalog {
                 std::fs::remove_dir_all(&dir)?;
             }
         }
-        if let Some(tables) = self.schemas.write().expect("catalog lock").get_mut(&table.schema) {
+        if let Some(tables) = self
+            .schemas
+            .write()
+            .expect("catalog lock")
+            .get_mut(&table.schema)
+        {
             tables.remove(&table.table);
         }
         Ok(true)
@@ -313,10 +337,17 @@ fn is_hidden(name: &str) -> bool {
 
 /// Names become directory names: refuse what a file system would misread.
 fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.contains(['/', '\\', '\0']) || name == "." || name == ".." || is_hidden(name) {
+    if name.is_empty()
+        || name.contains(['/', '\\', '\0'])
+        || name == "."
+        || name == ".."
+        || is_hidden(name)
+    {
         return Err(Error::new(
             ErrorKind::Syntax,
-            format!("invalid name \"{name}\": names may not be empty, start with '.' or '_', or contain '/'"),
+            format!(
+                "invalid name \"{name}\": names may not be empty, start with '.' or '_', or contain '/'"
+            ),
         ));
     }
     Ok(())
@@ -338,9 +369,8 @@ pub(crate) fn dir_url(path: &Path) -> Result<Url> {
 fn read_external_tables(data_dir: &Path) -> Result<ExternalTables> {
     let path = data_dir.join(EXTERNAL_TABLES_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            Error::internal(format!("corrupt catalog file {}: {e}", path.display()))
-        }),
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| Error::internal(format!("corrupt catalog file {}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExternalTables::default()),
         Err(e) => Err(e.into()),
     }

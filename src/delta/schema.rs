@@ -12,23 +12,29 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The schema with every type replaced by the one a Delta table stores.
 pub fn to_delta_arrow_schema(schema: &Schema) -> Result<Schema> {
-    let fields = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let data_type = delta_type(f.name(), f.data_type())?;
-            Ok(Field::new(f.name(), data_type, f.is_nullable()).with_metadata(f.metadata().clone()))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let fields =
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let data_type = delta_type(f.name(), f.data_type())?;
+                Ok(Field::new(f.name(), data_type, f.is_nullable())
+                    .with_metadata(f.metadata().clone()))
+            })
+            .collect::<Result<Vec<_>>>()?;
     Ok(Schema::new(fields))
 }
 
 fn delta_type(column: &str, t: &DataType) -> Result<DataType> {
     Ok(match t {
         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
-        DataType::BinaryView | DataType::LargeBinary | DataType::FixedSizeBinary(_) => DataType::Binary,
+        DataType::BinaryView | DataType::LargeBinary | DataType::FixedSizeBinary(_) => {
+            DataType::Binary
+        }
         DataType::Timestamp(_, None) => DataType::Timestamp(TimeUnit::Microsecond, None),
-        DataType::Timestamp(_, Some(_)) => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        DataType::Timestamp(_, Some(_)) => {
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        }
         DataType::Date64 => DataType::Date32,
         DataType::UInt8 => DataType::Int16,
         DataType::UInt16 => DataType::Int32,
@@ -37,21 +43,31 @@ fn delta_type(column: &str, t: &DataType) -> Result<DataType> {
         DataType::Float16 => DataType::Float32,
         DataType::Null => DataType::Utf8,
         DataType::Dictionary(_, value) => delta_type(column, value)?,
-        DataType::List(inner) | DataType::LargeList(inner) | DataType::ListView(inner) | DataType::FixedSizeList(inner, _) => {
-            DataType::List(Arc::new(Field::new(
-                inner.name(),
-                delta_type(column, inner.data_type())?,
-                inner.is_nullable(),
-            )))
-        }
+        DataType::List(inner)
+        | DataType::LargeList(inner)
+        | DataType::ListView(inner)
+        | DataType::FixedSizeList(inner, _) => DataType::List(Arc::new(Field::new(
+            inner.name(),
+            delta_type(column, inner.data_type())?,
+            inner.is_nullable(),
+        ))),
         DataType::Struct(fields) => DataType::Struct(
             fields
                 .iter()
-                .map(|f| Ok(Field::new(f.name(), delta_type(column, f.data_type())?, f.is_nullable())))
+                .map(|f| {
+                    Ok(Field::new(
+                        f.name(),
+                        delta_type(column, f.data_type())?,
+                        f.is_nullable(),
+                    ))
+                })
                 .collect::<Result<Vec<_>>>()?
                 .into(),
         ),
-        DataType::Time32(_) | DataType::Time64(_) | DataType::Interval(_) | DataType::Duration(_) => {
+        DataType::Time32(_)
+        | DataType::Time64(_)
+        | DataType::Interval(_)
+        | DataType::Duration(_) => {
             return Err(Error::new(
                 ErrorKind::FeatureNotSupported,
                 format!("column \"{column}\" has type {t}, which Delta tables cannot store"),

@@ -30,18 +30,30 @@ pub struct CreateOptions {
 }
 
 /// Creates an empty table with `schema` at `location` (one commit).
-pub async fn create_empty(location: Url, schema: &Schema, options: &CreateOptions) -> Result<DeltaTable> {
+pub async fn create_empty(
+    location: Url,
+    schema: &Schema,
+    options: &CreateOptions,
+) -> Result<DeltaTable> {
     let schema = to_delta_arrow_schema(schema)?;
     check_partition_columns(&schema, &options.partition_columns)?;
-    let struct_type: StructType = (&schema)
-        .try_into_kernel()
-        .map_err(|e| Error::new(ErrorKind::DatatypeMismatch, format!("unsupported column type: {e}")))?;
+    let struct_type: StructType = (&schema).try_into_kernel().map_err(|e| {
+        Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!("unsupported column type: {e}"),
+        )
+    })?;
     let mut builder = DeltaTable::try_from_url(location)
         .await?
         .create()
         .with_columns(struct_type.fields().cloned())
         .with_partition_columns(options.partition_columns.clone())
-        .with_configuration(options.properties.iter().map(|(k, v)| (k.clone(), Some(v.clone()))))
+        .with_configuration(
+            options
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone()))),
+        )
         .with_raise_if_key_not_exists(false)
         .with_table_name(options.name.clone())
         .with_save_mode(if options.replace {
@@ -57,7 +69,11 @@ pub async fn create_empty(location: Url, schema: &Schema, options: &CreateOption
 
 /// Writes the rows of `plan` as a new table, or as a new version replacing the table's data and
 /// schema when `options.replace` is set (CREATE [OR REPLACE] TABLE ... AS SELECT). One commit.
-pub async fn write_plan(location: Url, plan: LogicalPlan, options: &CreateOptions) -> Result<DeltaTable> {
+pub async fn write_plan(
+    location: Url,
+    plan: LogicalPlan,
+    options: &CreateOptions,
+) -> Result<DeltaTable> {
     let schema = to_delta_arrow_schema(plan.schema().as_arrow())?;
     check_partition_columns(&schema, &options.partition_columns)?;
     let table = DeltaTable::try_from_url(location).await?;
@@ -65,7 +81,12 @@ pub async fn write_plan(location: Url, plan: LogicalPlan, options: &CreateOption
         .write(Vec::new())
         .with_input_plan(plan)
         .with_partition_columns(options.partition_columns.clone())
-        .with_configuration(options.properties.iter().map(|(k, v)| (k.clone(), Some(v.clone()))))
+        .with_configuration(
+            options
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone()))),
+        )
         .with_table_name(options.name.clone());
     builder = if options.replace {
         builder

@@ -5,6 +5,7 @@
 //! does not (Spark's `CREATE TABLE ... USING DELTA PARTITIONED BY ... LOCATION ...`) get variants of
 //! their own, so later layers never have to guess what a statement really is.
 
+mod compat;
 mod lakehouse;
 mod parser;
 mod statement;

@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 
 /// Parses one or more `;`-separated statements (a simple-query message or a script).
 pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
+    let substituted = super::compat::substitute_client_fragments(sql);
+    let sql = substituted.as_deref().unwrap_or(sql);
     let dialect = LakehouseDialect::default();
     let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
     let mut statements = Vec::new();
@@ -30,7 +32,9 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
         statements.push(parse_statement(&mut parser)?);
         expecting_delimiter = true;
     }
-    Ok(statements)
+    Ok(super::compat::rewrite_client_catalog_queries(
+        sql, statements,
+    ))
 }
 
 /// Parses text that must hold at most one statement (an extended-protocol Parse message).
@@ -55,16 +59,14 @@ fn parse_statement(parser: &mut Parser) -> Result<Statement, ParserError> {
 /// `CREATE [OR REPLACE] TABLE ...`; leaves the parser untouched for any other statement (e.g.
 /// `CREATE TEMPORARY TABLE`, `CREATE VIEW`), which sqlparser then handles.
 fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, ParserError> {
-    let start = parser.index();
-    if !parser.parse_keyword(Keyword::CREATE) {
+    let is_keyword = |n: usize, keyword: Keyword| matches!(parser.peek_nth_token(n).token, Token::Word(ref w) if w.keyword == keyword);
+    let or_replace = is_keyword(1, Keyword::OR) && is_keyword(2, Keyword::REPLACE);
+    let table_at = if or_replace { 3 } else { 1 };
+    if !is_keyword(0, Keyword::CREATE) || !is_keyword(table_at, Keyword::TABLE) {
         return Ok(None);
     }
-    let or_replace = parser.parse_keywords(&[Keyword::OR, Keyword::REPLACE]);
-    if !parser.parse_keyword(Keyword::TABLE) {
-        while parser.index() > start {
-            parser.prev_token();
-        }
-        return Ok(None);
+    for _ in 0..=table_at {
+        parser.next_token();
     }
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = parser.parse_object_name(false)?;
@@ -105,12 +107,11 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
             break;
         }
     }
-    if parser.parse_keyword(Keyword::AS) {
-        create.query = Some(parser.parse_query()?);
-    } else if matches!(
+    let starts_query = matches!(
         parser.peek_token().token,
         Token::Word(ref w) if w.keyword == Keyword::SELECT || w.keyword == Keyword::WITH
-    ) {
+    );
+    if parser.parse_keyword(Keyword::AS) || starts_query {
         create.query = Some(parser.parse_query()?);
     }
     Ok(Some(create))

@@ -20,13 +20,17 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::session::{CommandTag, Notice, QueryOutput};
 
 /// `CREATE SCHEMA [IF NOT EXISTS] s`.
-pub fn create_schema(cx: &mut PlanContext<'_>, name: &SchemaName, if_not_exists: bool) -> Result<QueryOutput> {
+pub fn create_schema(
+    cx: &mut PlanContext<'_>,
+    name: &SchemaName,
+    if_not_exists: bool,
+) -> Result<QueryOutput> {
     let name = match name {
         SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => single_name(n)?,
         SchemaName::UnnamedAuthorization(ident) => normalize_ident(ident),
     };
     if !cx.catalog.create_schema(&name, if_not_exists)? {
-        cx.notices.push(Notice::notice(
+        cx.notices.push(Notice::note(
             "42P06",
             format!("schema \"{name}\" already exists, skipping"),
         ));
@@ -47,7 +51,7 @@ pub fn drop(
             for name in names {
                 let table = resolve_table(name, cx.default_schema)?;
                 if !cx.catalog.drop_table(&table, if_exists)? {
-                    cx.notices.push(Notice::notice(
+                    cx.notices.push(Notice::note(
                         "00000",
                         format!("table \"{}\" does not exist, skipping", table.table),
                     ));
@@ -59,7 +63,7 @@ pub fn drop(
             for name in names {
                 let schema = single_name(name)?;
                 if !cx.catalog.drop_schema(&schema, if_exists, cascade)? {
-                    cx.notices.push(Notice::notice(
+                    cx.notices.push(Notice::note(
                         "00000",
                         format!("schema \"{schema}\" does not exist, skipping"),
                     ));
@@ -94,7 +98,7 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
     let existing = cx.catalog.table_location(&table_ref);
     if existing.is_some() {
         if create.if_not_exists {
-            cx.notices.push(Notice::notice(
+            cx.notices.push(Notice::note(
                 "42P07",
                 format!("relation \"{}\" already exists, skipping", table_ref.table),
             ));
@@ -142,7 +146,12 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
         let rows = table
             .snapshot()
             .ok()
-            .map(|s| s.log_data().iter().filter_map(|f| f.num_records()).sum::<usize>())
+            .map(|s| {
+                s.log_data()
+                    .iter()
+                    .filter_map(|f| f.num_records())
+                    .sum::<usize>()
+            })
             .unwrap_or(0);
         return Ok(QueryOutput::Command(CommandTag::Select(rows as u64)));
     }
@@ -161,7 +170,9 @@ async fn create_delta_table(
             let plan = cx
                 .df
                 .state()
-                .statement_to_plan(DfStatement::Statement(Box::new(ast::Statement::Query(query.clone()))))
+                .statement_to_plan(DfStatement::Statement(Box::new(ast::Statement::Query(
+                    query.clone(),
+                ))))
                 .await?;
             delta::write_plan(location, plan, options).await
         }
@@ -172,15 +183,15 @@ async fn create_delta_table(
             let schema = columns_schema(cx, &create.columns).await?;
             delta::create_empty(location, &schema, options).await
         }
-        (None, true) if create.location.is_some() => deltalake::open_table(location.clone())
-            .await
-            .map_err(|e| {
+        (None, true) if create.location.is_some() => {
+            deltalake::open_table(location.clone()).await.map_err(|e| {
                 Error::new(
                     ErrorKind::UndefinedTable,
                     format!("no Delta table at LOCATION {location}: {e}"),
                 )
                 .with_hint("LOCATION without a column list attaches an existing Delta table")
-            }),
+            })
+        }
         (None, true) => Err(Error::syntax(format!(
             "CREATE TABLE {table_ref} needs a column list, AS SELECT, or the LOCATION of an existing Delta table"
         ))),
@@ -192,7 +203,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
     let table_ref = resolve_table(&alter.name, cx.default_schema)?;
     if !cx.catalog.table_exists(&table_ref) {
         if alter.if_exists {
-            cx.notices.push(Notice::notice(
+            cx.notices.push(Notice::note(
                 "00000",
                 format!("relation \"{}\" does not exist, skipping", table_ref.table),
             ));
@@ -219,15 +230,23 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                 let field = schema.field(0);
                 if existing.contains(field.name()) {
                     if *if_not_exists {
-                        cx.notices.push(Notice::notice(
+                        cx.notices.push(Notice::note(
                             "42701",
-                            format!("column \"{}\" of relation \"{}\" already exists, skipping", field.name(), table_ref.table),
+                            format!(
+                                "column \"{}\" of relation \"{}\" already exists, skipping",
+                                field.name(),
+                                table_ref.table
+                            ),
                         ));
                         continue;
                     }
                     return Err(Error::new(
                         ErrorKind::DuplicateColumn,
-                        format!("column \"{}\" of relation \"{}\" already exists", field.name(), table_ref.table),
+                        format!(
+                            "column \"{}\" of relation \"{}\" already exists",
+                            field.name(),
+                            table_ref.table
+                        ),
                     ));
                 }
                 if !field.is_nullable() {
@@ -237,9 +256,13 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     )));
                 }
                 let delta_schema = delta::to_delta_arrow_schema(&Schema::new(vec![field.clone()]))?;
-                let struct_field: StructField = delta_schema.field(0).try_into_kernel().map_err(|e| {
-                    Error::new(ErrorKind::DatatypeMismatch, format!("unsupported column type: {e}"))
-                })?;
+                let struct_field: StructField =
+                    delta_schema.field(0).try_into_kernel().map_err(|e| {
+                        Error::new(
+                            ErrorKind::DatatypeMismatch,
+                            format!("unsupported column type: {e}"),
+                        )
+                    })?;
                 new_fields.push(struct_field);
             }
             other => {
@@ -272,7 +295,10 @@ async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<S
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
             Ok(create.input.schema().as_arrow().clone())
         }
-        other => Err(Error::internal(format!("unexpected plan for a column list: {}", other.display()))),
+        other => Err(Error::internal(format!(
+            "unexpected plan for a column list: {}",
+            other.display()
+        ))),
     }
 }
 
@@ -288,7 +314,11 @@ fn external_path(location: &str, data_dir: &Path) -> Result<PathBuf> {
         )));
     }
     let path = PathBuf::from(location);
-    Ok(if path.is_absolute() { path } else { data_dir.join(path) })
+    Ok(if path.is_absolute() {
+        path
+    } else {
+        data_dir.join(path)
+    })
 }
 
 /// Creates the directory when missing; returns its URL and, if we created it, the path to remove

@@ -4,7 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    self, AssignmentTarget, Expr, FromTable, Ident, TableFactor, TableWithJoins, visit_expressions_mut,
+    self, AssignmentTarget, Expr, FromTable, Ident, TableFactor, TableWithJoins,
+    visit_expressions_mut,
 };
 
 use super::{PlanContext, names::normalize_ident, resolve_table};
@@ -37,7 +38,9 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
     }
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
-            return Err(Error::unsupported("UPDATE with tuple assignments is not supported"));
+            return Err(Error::unsupported(
+                "UPDATE with tuple assignments is not supported",
+            ));
         };
         let column = name
             .0
@@ -48,7 +51,10 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
         if !columns.contains(&column) {
             return Err(Error::new(
                 crate::error::ErrorKind::UndefinedColumn,
-                format!("column \"{column}\" of relation \"{}\" does not exist", table_ref.table),
+                format!(
+                    "column \"{column}\" of relation \"{}\" does not exist",
+                    table_ref.table
+                ),
             ));
         }
         let mut value = assignment.value;
@@ -76,7 +82,9 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
         FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
     };
     let [table] = tables.as_slice() else {
-        return Err(Error::unsupported("DELETE from several tables is not supported"));
+        return Err(Error::unsupported(
+            "DELETE from several tables is not supported",
+        ));
     };
     let (table_ref, alias) = single_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
@@ -103,7 +111,9 @@ pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Resu
         let table = cx.catalog.load(&table_ref).await?;
         table.delete().await?;
     }
-    Ok(QueryOutput::Command(CommandTag::Other("TRUNCATE TABLE".into())))
+    Ok(QueryOutput::Command(CommandTag::Other(
+        "TRUNCATE TABLE".into(),
+    )))
 }
 
 /// Row count from the Delta log's per-file statistics, when every file has them.
@@ -117,16 +127,23 @@ fn row_count(table: &deltalake::DeltaTable) -> Option<u64> {
 }
 
 /// The one table an UPDATE/DELETE targets, and its alias.
-fn single_table(table: &TableWithJoins, default_schema: &str) -> Result<(TableRef, Option<String>)> {
+fn single_table(
+    table: &TableWithJoins,
+    default_schema: &str,
+) -> Result<(TableRef, Option<String>)> {
     if !table.joins.is_empty() {
-        return Err(Error::unsupported("UPDATE/DELETE with joins is not supported; use MERGE INTO"));
+        return Err(Error::unsupported(
+            "UPDATE/DELETE with joins is not supported; use MERGE INTO",
+        ));
     }
     match &table.relation {
         TableFactor::Table { name, alias, .. } => Ok((
             resolve_table(name, default_schema)?,
             alias.as_ref().map(|a| normalize_ident(&a.name)),
         )),
-        other => Err(Error::unsupported(format!("cannot update or delete from {other}"))),
+        other => Err(Error::unsupported(format!(
+            "cannot update or delete from {other}"
+        ))),
     }
 }
 

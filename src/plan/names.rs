@@ -35,7 +35,11 @@ pub fn resolve_table(name: &ObjectName, default_schema: &str) -> Result<TableRef
                 format!("cross-database references are not implemented: {c}"),
             ));
         }
-        _ => return Err(Error::syntax(format!("improper qualified name (too many dotted names): {name}"))),
+        _ => {
+            return Err(Error::syntax(format!(
+                "improper qualified name (too many dotted names): {name}"
+            )));
+        }
     };
     Ok(TableRef { schema, table })
 }

@@ -47,10 +47,7 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
     if needed == 0 {
         return Ok(());
     }
-    let literals: Vec<Expr> = values
-        .iter()
-        .map(literal_for)
-        .collect::<Result<_>>()?;
+    let literals: Vec<Expr> = values.iter().map(literal_for).collect::<Result<_>>()?;
     let mut replace = |e: &mut Expr| {
         if let Some(n) = placeholder_index(e) {
             *e = literals[n - 1].clone();
@@ -70,7 +67,11 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
 fn placeholder_index(e: &Expr) -> Option<usize> {
     match e {
         Expr::Value(v) => match &v.value {
-            Value::Placeholder(p) => p.strip_prefix('$')?.parse::<usize>().ok().filter(|n| *n > 0),
+            Value::Placeholder(p) => p
+                .strip_prefix('$')?
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0),
             _ => None,
         },
         _ => None,
@@ -85,7 +86,10 @@ fn literal_for(value: &ScalarValue) -> Result<Expr> {
         .map_err(|e| {
             Error::new(
                 ErrorKind::FeatureNotSupported,
-                format!("parameters of type {} are not supported: {e}", value.data_type()),
+                format!(
+                    "parameters of type {} are not supported: {e}",
+                    value.data_type()
+                ),
             )
         })
 }
@@ -103,10 +107,16 @@ mod tests {
         assert_eq!(count_parameters(&s), 2);
         bind_parameters(
             &mut s,
-            &[ScalarValue::Int64(Some(7)), ScalarValue::Utf8(Some("x'y".into()))],
+            &[
+                ScalarValue::Int64(Some(7)),
+                ScalarValue::Utf8(Some("x'y".into())),
+            ],
         )
         .unwrap();
-        assert_eq!(s.to_string(), "SELECT * FROM t WHERE a = 7 AND b = 'x''y' AND c = 7");
+        assert_eq!(
+            s.to_string(),
+            "SELECT * FROM t WHERE a = 7 AND b = 'x''y' AND c = 7"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use sqlparser::ast;
 
 use super::{Description, PlanContext};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::session::{CommandTag, QueryOutput, RowSet};
 
 /// Plans a sqlparser statement with DataFusion (resolving tables through our catalog).
@@ -32,7 +32,10 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
             return Err(Error::unsupported("COPY is not supported yet"));
         }
         LogicalPlan::Dml(dml) if !matches!(dml.op, WriteOp::Insert(_)) => {
-            return Err(Error::unsupported(format!("{} is not supported here", dml.op)));
+            return Err(Error::unsupported(format!(
+                "{} is not supported here",
+                dml.op
+            )));
         }
         _ => {}
     }
@@ -52,8 +55,34 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
     {
         return Err(Error::unsupported("INSERT ... RETURNING is not supported"));
     }
+    // A failed commit leaves nothing behind, so an INSERT that lost a commit race to another
+    // writer can simply run again against the new version (delta-rs already retries plain
+    // version clashes; this covers its retry budget running out under heavy contention).
+    let mut attempt = 1;
+    loop {
+        match insert_once(cx, statement.clone()).await {
+            Err(e) if e.kind == ErrorKind::WriteConflict && attempt < INSERT_ATTEMPTS => {
+                tracing::debug!(attempt, error = %e.message, "insert lost a commit race; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How often an INSERT is tried when concurrent writers keep winning the commit.
+const INSERT_ATTEMPTS: u32 = 5;
+
+async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
     let plan = plan(cx, statement).await?;
-    if !matches!(&plan, LogicalPlan::Dml(DmlStatement { op: WriteOp::Insert(_), .. })) {
+    if !matches!(
+        &plan,
+        LogicalPlan::Dml(DmlStatement {
+            op: WriteOp::Insert(_),
+            ..
+        })
+    ) {
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
     let df = cx.df.execute_logical_plan(plan).await?;
@@ -80,7 +109,12 @@ pub async fn describe(
     use ast::Statement as S;
     let plannable = matches!(
         statement,
-        S::Query(_) | S::Insert(_) | S::Update(_) | S::Delete(_) | S::Explain { .. } | S::ShowTables { .. }
+        S::Query(_)
+            | S::Insert(_)
+            | S::Update(_)
+            | S::Delete(_)
+            | S::Explain { .. }
+            | S::ShowTables { .. }
     );
     let mut description = Description {
         param_types: vec![None; param_count],
@@ -103,7 +137,10 @@ pub async fn describe(
             description.param_types[n - 1] = data_type;
         }
     }
-    if !matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)) {
+    if !matches!(
+        plan,
+        LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)
+    ) {
         description.result_schema = Some(plan.schema().inner().clone());
     }
     Ok(description)

@@ -8,8 +8,8 @@ use futures::StreamExt;
 use pgwire::api::portal::Format;
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::response::NoticeResponse;
 use pgwire::types::format::FormatOptions;
 
 use crate::error::Error;
@@ -63,12 +63,20 @@ pub fn format_options(settings: &Settings) -> Arc<FormatOptions> {
 }
 
 /// Row descriptions for a schema in the requested formats.
-pub fn fields(schema: &Schema, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<Vec<FieldInfo>> {
+pub fn fields(
+    schema: &Schema,
+    format: &Format,
+    options: Arc<FormatOptions>,
+) -> PgWireResult<Vec<FieldInfo>> {
     arrow_schema_to_pg_fields(schema, format, Some(options))
 }
 
 /// A session output as a pgwire response; rows stay a stream.
-pub fn response(output: QueryOutput, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<Response> {
+pub fn response(
+    output: QueryOutput,
+    format: &Format,
+    options: Arc<FormatOptions>,
+) -> PgWireResult<Response> {
     Ok(match output {
         QueryOutput::Empty => Response::EmptyQuery,
         QueryOutput::Command(tag) => command_response(tag),
@@ -81,7 +89,9 @@ fn command_response(tag: CommandTag) -> Response {
         CommandTag::Begin => Response::TransactionStart(Tag::new("BEGIN")),
         CommandTag::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
         CommandTag::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
-        CommandTag::Insert(n) => Response::Execution(Tag::new("INSERT").with_oid(0).with_rows(n as usize)),
+        CommandTag::Insert(n) => {
+            Response::Execution(Tag::new("INSERT").with_oid(0).with_rows(n as usize))
+        }
         CommandTag::Update(n) => Response::Execution(Tag::new("UPDATE").with_rows(n as usize)),
         CommandTag::Delete(n) => Response::Execution(Tag::new("DELETE").with_rows(n as usize)),
         CommandTag::Merge(n) => Response::Execution(Tag::new("MERGE").with_rows(n as usize)),
@@ -90,17 +100,23 @@ fn command_response(tag: CommandTag) -> Response {
     }
 }
 
-fn rows_response(rows: RowSet, format: &Format, options: Arc<FormatOptions>) -> PgWireResult<QueryResponse> {
+fn rows_response(
+    rows: RowSet,
+    format: &Format,
+    options: Arc<FormatOptions>,
+) -> PgWireResult<QueryResponse> {
     let fields = Arc::new(fields(&rows.schema, format, options)?);
     let row_fields = fields.clone();
     let data = rows
         .stream
-        .map(move |batch| -> Box<dyn Iterator<Item = PgWireResult<_>> + Send + Sync> {
-            match batch {
-                Ok(batch) => arrow_pg::encode_recordbatch(row_fields.clone(), batch),
-                Err(e) => Box::new(std::iter::once(Err(pg_error(&Error::from(e))))),
-            }
-        })
+        .map(
+            move |batch| -> Box<dyn Iterator<Item = PgWireResult<_>> + Send + Sync> {
+                match batch {
+                    Ok(batch) => arrow_pg::encode_recordbatch(row_fields.clone(), batch),
+                    Err(e) => Box::new(std::iter::once(Err(pg_error(&Error::from(e))))),
+                }
+            },
+        )
         .flat_map(futures::stream::iter);
     let mut response = QueryResponse::new(fields, data);
     response.set_command_tag(&rows.tag);

@@ -15,7 +15,10 @@ use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionManager, PgWireServerHandlers, RandomPidSecretKeyGenerator, Type};
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, ConnectionManager, PgWireServerHandlers,
+    RandomPidSecretKeyGenerator, Type,
+};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::startup::ParameterStatus;
@@ -61,7 +64,10 @@ impl ConnectionHandlers {
                 }),
                 slot: session,
             }),
-            startup: Arc::new(Startup::new(shared.connections.clone(), shared.pids.clone())),
+            startup: Arc::new(Startup::new(
+                shared.connections.clone(),
+                shared.pids.clone(),
+            )),
             cancel: Arc::new(DefaultCancelHandler::new(shared.connections.clone())),
         }
     }
@@ -137,7 +143,10 @@ where
     }
     for change in session.take_reported_changes() {
         client
-            .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(change.name, change.value)))
+            .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                change.name,
+                change.value,
+            )))
             .await?;
     }
     Ok(())
@@ -205,7 +214,12 @@ pub struct PreparedStatement {
 impl QueryParser for StatementParser {
     type Statement = PreparedStatement;
 
-    async fn parse_sql<C>(&self, client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Option<Self::Statement>>
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
@@ -241,9 +255,17 @@ impl QueryParser for StatementParser {
         Ok(stmt.param_types.clone())
     }
 
-    fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
         match &stmt.prepared.description.result_schema {
-            Some(schema) => encode::fields(schema, format.unwrap_or(&Format::UnifiedText), Default::default()),
+            Some(schema) => encode::fields(
+                schema,
+                format.unwrap_or(&Format::UnifiedText),
+                Default::default(),
+            ),
             None => Ok(Vec::new()),
         }
     }
@@ -258,7 +280,12 @@ impl ExtendedQueryHandler for QueryHandler {
         self.parser.clone()
     }
 
-    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Self::Statement>, _max_rows: usize) -> PgWireResult<Response>
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore<Statement = Self::Statement>,
@@ -285,7 +312,10 @@ impl ExtendedQueryHandler for QueryHandler {
 }
 
 /// Bound parameter values as Arrow scalars, decoded (text or binary) by their PostgreSQL types.
-fn decode_parameters(portal: &Portal<PreparedStatement>, statement: &PreparedStatement) -> PgWireResult<Vec<ScalarValue>> {
+fn decode_parameters(
+    portal: &Portal<PreparedStatement>,
+    statement: &PreparedStatement,
+) -> PgWireResult<Vec<ScalarValue>> {
     let count = portal.parameter_len();
     if count == 0 {
         return Ok(Vec::new());
@@ -304,11 +334,20 @@ fn decode_parameters(portal: &Portal<PreparedStatement>, statement: &PreparedSta
             }
         })
         .collect();
-    let server_types: Vec<Option<&Type>> = (0..count).map(|i| statement.param_types.get(i)).collect();
-    let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(portal, &arrow_types, &server_types)?;
+    let server_types: Vec<Option<&Type>> =
+        (0..count).map(|i| statement.param_types.get(i)).collect();
+    let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
+        portal,
+        &arrow_types,
+        &server_types,
+    )?;
     let values: Vec<ScalarValue> = match values {
         ParamValues::List(list) => list.into_iter().map(|v| v.value).collect(),
-        ParamValues::Map(_) => return Err(pg_error(&Error::internal("named parameters are not supported"))),
+        ParamValues::Map(_) => {
+            return Err(pg_error(&Error::internal(
+                "named parameters are not supported",
+            )));
+        }
     };
     if values.len() != count {
         return Err(pg_error(&Error::new(

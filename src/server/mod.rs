@@ -36,7 +36,10 @@ impl Server {
         let listen = config.server.listen.clone();
         let engine = Engine::open(config)?;
         let listener = TcpListener::bind(&listen).await.map_err(|e| {
-            Error::new(ErrorKind::IoError, format!("cannot listen on {listen}: {e}"))
+            Error::new(
+                ErrorKind::IoError,
+                format!("cannot listen on {listen}: {e}"),
+            )
         })?;
         Ok(Self {
             listener,
@@ -52,7 +55,9 @@ impl Server {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets running statements finish
@@ -87,12 +92,17 @@ impl Server {
         }
         drop(self.listener);
         let deadline = tokio::time::Instant::now() + self.grace;
-        while self.shared.active_statements.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        while self.shared.active_statements.load(Ordering::SeqCst) > 0
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let still_running = self.shared.active_statements.load(Ordering::SeqCst);
         if still_running > 0 {
-            tracing::warn!(still_running, "grace period over; closing connections with statements still running");
+            tracing::warn!(
+                still_running,
+                "grace period over; closing connections with statements still running"
+            );
         }
         connections.shutdown().await;
         tracing::info!("deltagres stopped");

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::Sink;
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
-use pgwire::api::{ClientInfo, ConnectionManager, PidSecretKeyGenerator, RandomPidSecretKeyGenerator};
+use pgwire::api::{
+    ClientInfo, ConnectionManager, PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
+};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
@@ -21,7 +23,10 @@ pub struct Startup {
 
 impl Startup {
     /// A start-up handler registering connections with `connections` (for CancelRequest).
-    pub fn new(connections: Arc<ConnectionManager>, pids: Arc<RandomPidSecretKeyGenerator>) -> Self {
+    pub fn new(
+        connections: Arc<ConnectionManager>,
+        pids: Arc<RandomPidSecretKeyGenerator>,
+    ) -> Self {
         Self { connections, pids }
     }
 }
@@ -37,7 +42,11 @@ fn parameters() -> DefaultServerParameterProvider {
 
 #[async_trait]
 impl StartupHandler for Startup {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
         C::Error: Debug,

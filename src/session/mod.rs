@@ -100,7 +100,9 @@ impl Session {
         }
         let timeout_ms = self.settings.statement_timeout_ms();
         let result = if timeout_ms > 0 {
-            match tokio::time::timeout(Duration::from_millis(timeout_ms), self.dispatch(statement)).await {
+            match tokio::time::timeout(Duration::from_millis(timeout_ms), self.dispatch(statement))
+                .await
+            {
                 Ok(r) => r,
                 Err(_) => Err(Error::new(
                     ErrorKind::QueryCanceled,
@@ -132,7 +134,7 @@ impl Session {
                 result_schema: self.session_statement_schema(s),
             },
             _ => {
-                let default_schema = self.default_schema();
+                let default_schema = self.sync_default_schema();
                 let mut cx = PlanContext {
                     df: &self.df,
                     catalog: self.engine.catalog(),
@@ -149,7 +151,11 @@ impl Session {
     }
 
     /// Executes a prepared statement with parameter values.
-    pub async fn execute_prepared(&mut self, prepared: &Prepared, params: &[ScalarValue]) -> Result<QueryOutput> {
+    pub async fn execute_prepared(
+        &mut self,
+        prepared: &Prepared,
+        params: &[ScalarValue],
+    ) -> Result<QueryOutput> {
         let Some(statement) = &prepared.statement else {
             return Ok(QueryOutput::Empty);
         };
@@ -164,19 +170,23 @@ impl Session {
             match s.as_ref() {
                 S::StartTransaction { .. } => return Ok(self.transaction.begin(&mut self.notices)),
                 S::Commit { .. } => return Ok(self.transaction.commit(&mut self.notices)),
-                S::Rollback { savepoint: None, .. } => return Ok(self.transaction.rollback(&mut self.notices)),
+                S::Rollback {
+                    savepoint: None, ..
+                } => return Ok(self.transaction.rollback(&mut self.notices)),
                 S::Set(set) => return self.set(set),
                 S::ShowVariable { variable } => return self.show(variable),
                 S::Reset(reset) => return self.reset(&reset.reset),
                 S::Discard { .. } => {
                     self.reported.extend(self.settings.reset_all());
                     self.df = self.engine.new_context();
-                    return Ok(QueryOutput::Command(CommandTag::Other("DISCARD ALL".into())));
+                    return Ok(QueryOutput::Command(CommandTag::Other(
+                        "DISCARD ALL".into(),
+                    )));
                 }
                 _ => {}
             }
         }
-        let default_schema = self.default_schema();
+        let default_schema = self.sync_default_schema();
         let mut cx = PlanContext {
             df: &self.df,
             catalog: self.engine.catalog(),
@@ -184,6 +194,19 @@ impl Session {
             notices: &mut self.notices,
         };
         plan::execute(&mut cx, statement).await
+    }
+
+    /// Points DataFusion's name resolution at the current default schema (it may change with
+    /// `SET search_path` or when a schema named there is created) and returns it.
+    fn sync_default_schema(&mut self) -> String {
+        let schema = self.default_schema();
+        let state = self.df.state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        if options.catalog.default_schema != schema {
+            options.catalog.default_schema = schema.clone();
+        }
+        schema
     }
 
     /// The schema unqualified names resolve to: the first existing `search_path` schema.
@@ -197,7 +220,9 @@ impl Session {
     fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
         use ast::Set;
         match set {
-            Set::SingleAssignment { variable, values, .. } => {
+            Set::SingleAssignment {
+                variable, values, ..
+            } => {
                 let name = variable.to_string();
                 let value = values_to_string(values)?;
                 self.set_one(&name, value)?;
@@ -209,7 +234,10 @@ impl Session {
             Set::SetNames { charset_name, .. } => {
                 self.set_one("client_encoding", Some(charset_name.value.clone()))?;
             }
-            Set::SetTransaction { .. } | Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => {}
+            Set::SetTransaction { .. }
+            | Set::SetSessionParam(_)
+            | Set::SetRole { .. }
+            | Set::SetSessionAuthorization(_) => {}
             Set::MultipleAssignments { assignments } => {
                 for a in assignments {
                     let value = values_to_string(std::slice::from_ref(&a.value))?;
@@ -236,7 +264,15 @@ impl Session {
                 .config_mut()
                 .options_mut()
                 .set(&lower, &value)
-                .map_err(|e| Error::new(ErrorKind::InvalidParameterValue, format!("invalid value for {name}: {}", crate::error::Error::from(e).message)))?;
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidParameterValue,
+                        format!(
+                            "invalid value for {name}: {}",
+                            crate::error::Error::from(e).message
+                        ),
+                    )
+                })?;
             return Ok(());
         }
         if let Some(change) = self.settings.set(name, value)? {
@@ -255,11 +291,17 @@ impl Session {
     }
 
     fn show(&mut self, variable: &[ast::Ident]) -> Result<QueryOutput> {
-        let name = variable
-            .iter()
-            .map(|i| i.value.clone())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let words: Vec<String> = variable.iter().map(|i| i.value.clone()).collect();
+        let spaced = words.join(" ").to_ascii_lowercase();
+        // `SHOW TIME ZONE` is two words; `SHOW datafusion.execution.batch_size` is one dotted name.
+        let name = if matches!(
+            spaced.as_str(),
+            "time zone" | "transaction isolation level" | "session authorization" | "all"
+        ) {
+            words.join(" ")
+        } else {
+            words.join(".")
+        };
         let lower = name.to_ascii_lowercase();
         if lower == "all" {
             let rows = self.settings.all();
@@ -271,7 +313,10 @@ impl Session {
             ]));
             let batch = RecordBatch::try_new(
                 schema.clone(),
-                vec![Arc::new(StringArray::from(names)), Arc::new(StringArray::from(values))],
+                vec![
+                    Arc::new(StringArray::from(names)),
+                    Arc::new(StringArray::from(values)),
+                ],
             )?;
             return Ok(rows_output(batch, "SHOW"));
         }
@@ -293,7 +338,10 @@ impl Session {
         } else {
             self.settings.get(&lower)?
         };
-        let column = variable.last().map(|i| i.value.to_ascii_lowercase()).unwrap_or(lower);
+        let column = variable
+            .last()
+            .map(|i| i.value.to_ascii_lowercase())
+            .unwrap_or(lower);
         let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
         let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])?;
         Ok(rows_output(batch, "SHOW"))
@@ -314,8 +362,16 @@ impl Session {
         match s {
             ast::Statement::ShowVariable { variable } => {
                 let name = variable.last()?.value.to_ascii_lowercase();
-                let name = if name == "all" { "setting".to_string() } else { name };
-                Some(Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, false)])))
+                let name = if name == "all" {
+                    "setting".to_string()
+                } else {
+                    name
+                };
+                Some(Arc::new(Schema::new(vec![Field::new(
+                    name,
+                    DataType::Utf8,
+                    false,
+                )])))
             }
             _ => None,
         }
@@ -324,7 +380,8 @@ impl Session {
 
 fn rows_output(batch: RecordBatch, tag: &str) -> QueryOutput {
     let schema = batch.schema();
-    let stream = RecordBatchStreamAdapter::new(schema.clone(), futures::stream::iter(vec![Ok(batch)]));
+    let stream =
+        RecordBatchStreamAdapter::new(schema.clone(), futures::stream::iter(vec![Ok(batch)]));
     QueryOutput::Rows(RowSet {
         schema,
         stream: Box::pin(stream),
@@ -338,7 +395,12 @@ fn default_datafusion_value(key: &str) -> Result<String> {
         .into_iter()
         .find(|e| e.key == key)
         .map(|e| e.value.unwrap_or_default())
-        .ok_or_else(|| Error::new(ErrorKind::UndefinedObject, format!("unrecognized configuration parameter \"{key}\"")))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedObject,
+                format!("unrecognized configuration parameter \"{key}\""),
+            )
+        })
 }
 
 /// SET values as PostgreSQL renders them: `a, b` for lists, DEFAULT as None.
@@ -347,12 +409,22 @@ fn values_to_string(values: &[Expr]) -> Result<Option<String>> {
     for v in values {
         let text = match v {
             Expr::Value(v) => match &v.value {
-                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) | Value::EscapedStringLiteral(s) => s.clone(),
+                Value::SingleQuotedString(s)
+                | Value::DoubleQuotedString(s)
+                | Value::EscapedStringLiteral(s) => s.clone(),
                 Value::Number(n, _) => n.to_string(),
-                Value::Boolean(b) => if *b { "on".into() } else { "off".into() },
+                Value::Boolean(b) => {
+                    if *b {
+                        "on".into()
+                    } else {
+                        "off".into()
+                    }
+                }
                 other => other.to_string(),
             },
-            Expr::Identifier(i) if i.value.eq_ignore_ascii_case("default") && i.quote_style.is_none() => {
+            Expr::Identifier(i)
+                if i.value.eq_ignore_ascii_case("default") && i.quote_style.is_none() =>
+            {
                 return Ok(None);
             }
             Expr::Identifier(i) => {
@@ -362,7 +434,10 @@ fn values_to_string(values: &[Expr]) -> Result<Option<String>> {
                     i.value.clone()
                 }
             }
-            Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{}", expr),
+            Expr::UnaryOp {
+                op: ast::UnaryOperator::Minus,
+                expr,
+            } => format!("-{}", expr),
             other => other.to_string(),
         };
         parts.push(text);
@@ -378,6 +453,12 @@ fn is_session_statement(s: &ast::Statement) -> bool {
     use ast::Statement as S;
     matches!(
         s,
-        S::StartTransaction { .. } | S::Commit { .. } | S::Rollback { .. } | S::Set(_) | S::ShowVariable { .. } | S::Reset(_) | S::Discard { .. }
+        S::StartTransaction { .. }
+            | S::Commit { .. }
+            | S::Rollback { .. }
+            | S::Set(_)
+            | S::ShowVariable { .. }
+            | S::Reset(_)
+            | S::Discard { .. }
     )
 }

@@ -16,7 +16,12 @@ pub enum QueryOutput {
 impl std::fmt::Debug for QueryOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            QueryOutput::Rows(r) => write!(f, "Rows({} columns, tag {})", r.schema.fields().len(), r.tag),
+            QueryOutput::Rows(r) => write!(
+                f,
+                "Rows({} columns, tag {})",
+                r.schema.fields().len(),
+                r.tag
+            ),
             QueryOutput::Command(t) => write!(f, "Command({t:?})"),
             QueryOutput::Empty => write!(f, "Empty"),
         }
@@ -99,7 +104,7 @@ pub struct Notice {
 
 impl Notice {
     /// A NOTICE.
-    pub fn notice(code: &str, message: impl Into<String>) -> Self {
+    pub fn note(code: &str, message: impl Into<String>) -> Self {
         Self {
             severity: NoticeSeverity::Notice,
             code: code.to_string(),

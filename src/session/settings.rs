@@ -17,39 +17,171 @@ struct ParamDef {
 }
 
 const PARAMS: &[ParamDef] = &[
-    ParamDef { name: "application_name", default: "", report: true },
-    ParamDef { name: "client_encoding", default: "UTF8", report: true },
-    ParamDef { name: "DateStyle", default: "ISO, MDY", report: true },
-    ParamDef { name: "IntervalStyle", default: "postgres", report: true },
-    ParamDef { name: "TimeZone", default: "UTC", report: true },
-    ParamDef { name: "extra_float_digits", default: "1", report: false },
-    ParamDef { name: "search_path", default: "\"$user\", public", report: false },
-    ParamDef { name: "statement_timeout", default: "0", report: false },
-    ParamDef { name: "lock_timeout", default: "0", report: false },
-    ParamDef { name: "idle_in_transaction_session_timeout", default: "0", report: false },
-    ParamDef { name: "standard_conforming_strings", default: "on", report: true },
-    ParamDef { name: "integer_datetimes", default: "on", report: true },
-    ParamDef { name: "server_encoding", default: "UTF8", report: true },
-    ParamDef { name: "server_version_num", default: "160000", report: false },
-    ParamDef { name: "is_superuser", default: "on", report: true },
-    ParamDef { name: "bytea_output", default: "hex", report: false },
-    ParamDef { name: "client_min_messages", default: "notice", report: false },
-    ParamDef { name: "default_transaction_isolation", default: "read committed", report: false },
-    ParamDef { name: "transaction_isolation", default: "read committed", report: false },
-    ParamDef { name: "default_transaction_read_only", default: "off", report: false },
-    ParamDef { name: "transaction_read_only", default: "off", report: false },
-    ParamDef { name: "lc_messages", default: "C", report: false },
-    ParamDef { name: "lc_monetary", default: "C", report: false },
-    ParamDef { name: "lc_numeric", default: "C", report: false },
-    ParamDef { name: "lc_time", default: "C", report: false },
-    ParamDef { name: "max_identifier_length", default: "63", report: false },
-    ParamDef { name: "geqo", default: "on", report: false },
-    ParamDef { name: "jit", default: "off", report: false },
-    ParamDef { name: "row_security", default: "on", report: false },
-    ParamDef { name: "synchronous_commit", default: "on", report: false },
-    ParamDef { name: "work_mem", default: "4MB", report: false },
-    ParamDef { name: "session_authorization", default: "deltagres", report: true },
-    ParamDef { name: "server_version", default: "", report: true },
+    ParamDef {
+        name: "application_name",
+        default: "",
+        report: true,
+    },
+    ParamDef {
+        name: "client_encoding",
+        default: "UTF8",
+        report: true,
+    },
+    ParamDef {
+        name: "DateStyle",
+        default: "ISO, MDY",
+        report: true,
+    },
+    ParamDef {
+        name: "IntervalStyle",
+        default: "postgres",
+        report: true,
+    },
+    ParamDef {
+        name: "TimeZone",
+        default: "UTC",
+        report: true,
+    },
+    ParamDef {
+        name: "extra_float_digits",
+        default: "1",
+        report: false,
+    },
+    ParamDef {
+        name: "search_path",
+        default: "\"$user\", public",
+        report: false,
+    },
+    ParamDef {
+        name: "statement_timeout",
+        default: "0",
+        report: false,
+    },
+    ParamDef {
+        name: "lock_timeout",
+        default: "0",
+        report: false,
+    },
+    ParamDef {
+        name: "idle_in_transaction_session_timeout",
+        default: "0",
+        report: false,
+    },
+    ParamDef {
+        name: "standard_conforming_strings",
+        default: "on",
+        report: true,
+    },
+    ParamDef {
+        name: "integer_datetimes",
+        default: "on",
+        report: true,
+    },
+    ParamDef {
+        name: "server_encoding",
+        default: "UTF8",
+        report: true,
+    },
+    ParamDef {
+        name: "server_version_num",
+        default: "160000",
+        report: false,
+    },
+    ParamDef {
+        name: "is_superuser",
+        default: "on",
+        report: true,
+    },
+    ParamDef {
+        name: "bytea_output",
+        default: "hex",
+        report: false,
+    },
+    ParamDef {
+        name: "client_min_messages",
+        default: "notice",
+        report: false,
+    },
+    ParamDef {
+        name: "default_transaction_isolation",
+        default: "read committed",
+        report: false,
+    },
+    ParamDef {
+        name: "transaction_isolation",
+        default: "read committed",
+        report: false,
+    },
+    ParamDef {
+        name: "default_transaction_read_only",
+        default: "off",
+        report: false,
+    },
+    ParamDef {
+        name: "transaction_read_only",
+        default: "off",
+        report: false,
+    },
+    ParamDef {
+        name: "lc_messages",
+        default: "C",
+        report: false,
+    },
+    ParamDef {
+        name: "lc_monetary",
+        default: "C",
+        report: false,
+    },
+    ParamDef {
+        name: "lc_numeric",
+        default: "C",
+        report: false,
+    },
+    ParamDef {
+        name: "lc_time",
+        default: "C",
+        report: false,
+    },
+    ParamDef {
+        name: "max_identifier_length",
+        default: "63",
+        report: false,
+    },
+    ParamDef {
+        name: "geqo",
+        default: "on",
+        report: false,
+    },
+    ParamDef {
+        name: "jit",
+        default: "off",
+        report: false,
+    },
+    ParamDef {
+        name: "row_security",
+        default: "on",
+        report: false,
+    },
+    ParamDef {
+        name: "synchronous_commit",
+        default: "on",
+        report: false,
+    },
+    ParamDef {
+        name: "work_mem",
+        default: "4MB",
+        report: false,
+    },
+    ParamDef {
+        name: "session_authorization",
+        default: "deltagres",
+        report: true,
+    },
+    ParamDef {
+        name: "server_version",
+        default: "",
+        report: true,
+    },
 ];
 
 /// The server version string reported to clients: PostgreSQL 16 compatible, naming deltagres.
@@ -92,7 +224,10 @@ impl Settings {
     /// ones that are not settable (the protocol's own `user`, `database`).
     pub fn apply_startup(&mut self, params: &[(String, String)]) {
         for (name, value) in params {
-            if matches!(name.as_str(), "user" | "database" | "replication" | "options") {
+            if matches!(
+                name.as_str(),
+                "user" | "database" | "replication" | "options"
+            ) {
                 continue;
             }
             let _ = self.set(name, Some(value.clone()));
@@ -103,14 +238,22 @@ impl Settings {
     /// `RESET x`). Returns the change to report, if any.
     pub fn set(&mut self, name: &str, value: Option<String>) -> Result<Option<ReportedChange>> {
         let key = name.to_ascii_lowercase();
-        let key = if key == "time zone" { "timezone".to_string() } else { key };
+        let key = if key == "time zone" {
+            "timezone".to_string()
+        } else {
+            key
+        };
         let def = find(&key);
         if def.is_none() && !key.contains('.') {
             return Err(unknown(name));
         }
         if matches!(
             key.as_str(),
-            "server_version" | "server_encoding" | "integer_datetimes" | "server_version_num" | "max_identifier_length"
+            "server_version"
+                | "server_encoding"
+                | "integer_datetimes"
+                | "server_version_num"
+                | "max_identifier_length"
         ) {
             return Err(Error::new(
                 ErrorKind::InvalidParameterValue,
@@ -122,18 +265,21 @@ impl Settings {
             None => def.map(default_value).unwrap_or_default(),
         };
         self.values.insert(key, value.clone());
-        Ok(def
-            .filter(|d| d.report)
-            .map(|d| ReportedChange {
-                name: d.name.to_string(),
-                value,
-            }))
+        Ok(def.filter(|d| d.report).map(|d| ReportedChange {
+            name: d.name.to_string(),
+            value,
+        }))
     }
 
     /// The value of `name`; unknown names are 42704 like PostgreSQL.
     pub fn get(&self, name: &str) -> Result<String> {
         let key = name.to_ascii_lowercase();
-        let key = if key == "time zone" { "timezone".to_string() } else { key };
+        let key = match key.as_str() {
+            "time zone" => "timezone".to_string(),
+            "transaction isolation level" => "transaction_isolation".to_string(),
+            "session authorization" => "session_authorization".to_string(),
+            _ => key,
+        };
         self.values.get(&key).cloned().ok_or_else(|| unknown(name))
     }
 
@@ -160,7 +306,9 @@ impl Settings {
         self.values
             .iter()
             .map(|(k, v)| {
-                let name = find(k).map(|d| d.name.to_string()).unwrap_or_else(|| k.clone());
+                let name = find(k)
+                    .map(|d| d.name.to_string())
+                    .unwrap_or_else(|| k.clone());
                 (name, v.clone())
             })
             .collect()
@@ -172,10 +320,12 @@ impl Settings {
         path.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty() && *s != "\"$user\"" && *s != "$user" && *s != "pg_catalog")
-            .map(|s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-                Some(quoted) => quoted.to_string(),
-                None => s.to_ascii_lowercase(),
-            })
+            .map(
+                |s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    Some(quoted) => quoted.to_string(),
+                    None => s.to_ascii_lowercase(),
+                },
+            )
             .next()
     }
 
@@ -289,14 +439,19 @@ mod tests {
         s.set("myapp.flag", Some("x".into())).unwrap();
         assert_eq!(s.get("myapp.flag").unwrap(), "x");
         let changes = s.reset_all();
-        assert!(changes.iter().any(|c| c.name == "TimeZone" && c.value == "UTC"));
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.name == "TimeZone" && c.value == "UTC")
+        );
     }
 
     #[test]
     fn search_path_first_schema() {
         let mut s = Settings::new();
         assert_eq!(s.first_search_path_schema().as_deref(), Some("public"));
-        s.set("search_path", Some("\"$user\", Retail, public".into())).unwrap();
+        s.set("search_path", Some("\"$user\", Retail, public".into()))
+            .unwrap();
         assert_eq!(s.first_search_path_schema().as_deref(), Some("retail"));
     }
 }

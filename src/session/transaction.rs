@@ -14,8 +14,12 @@ pub struct Transaction {
 enum State {
     #[default]
     Idle,
-    Open { wrote: bool },
-    Failed { wrote: bool },
+    Open {
+        wrote: bool,
+    },
+    Failed {
+        wrote: bool,
+    },
 }
 
 impl Transaction {
@@ -32,7 +36,10 @@ impl Transaction {
     /// BEGIN.
     pub fn begin(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
         if self.in_block() {
-            notices.push(Notice::warning("25001", "there is already a transaction in progress"));
+            notices.push(Notice::warning(
+                "25001",
+                "there is already a transaction in progress",
+            ));
         } else {
             self.state = State::Open { wrote: false };
         }
@@ -43,7 +50,10 @@ impl Transaction {
     pub fn commit(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
         let tag = match self.state {
             State::Idle => {
-                notices.push(Notice::warning("25P01", "there is no transaction in progress"));
+                notices.push(Notice::warning(
+                    "25P01",
+                    "there is no transaction in progress",
+                ));
                 CommandTag::Commit
             }
             State::Open { .. } => CommandTag::Commit,
@@ -59,7 +69,10 @@ impl Transaction {
     /// ROLLBACK: ends the block, warning when writes were already committed.
     pub fn rollback(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
         match self.state {
-            State::Idle => notices.push(Notice::warning("25P01", "there is no transaction in progress")),
+            State::Idle => notices.push(Notice::warning(
+                "25P01",
+                "there is no transaction in progress",
+            )),
             State::Open { wrote } | State::Failed { wrote } => warn_if_wrote(wrote, notices),
         }
         self.state = State::Idle;

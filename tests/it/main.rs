@@ -1,1 +1,14 @@
+//! The integration tests: one binary (DataFusion and delta-rs link once), one module per area.
+//! Every test starts a real server on a free port over a temporary data directory and talks to it
+//! the way users do: tokio-postgres, psql, and the Python `deltalake` package.
 
+mod support;
+
+mod catalog;
+mod concurrency;
+mod errors;
+mod interop;
+mod psql;
+mod session;
+mod types;
+mod wire;

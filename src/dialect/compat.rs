@@ -1,0 +1,86 @@
+//! Catalog queries from PostgreSQL clients (psql `\d`, JDBC metadata, BI tools) in a form DataFusion
+//! can plan, using `datafusion-pg-catalog`'s rewrite rules (`OPERATOR(pg_catalog.~)`, `COLLATE`,
+//! `'t'::regclass`, `pg_catalog.` function prefixes, and whole-query substitutions for a few client
+//! queries DataFusion cannot run).
+//!
+//! The rules are applied only to queries that touch the PostgreSQL catalog: some of them trade
+//! exactness for compatibility (e.g. unsupported correlated subqueries become NULL), which is right
+//! for a client's catalog probe and wrong for user data.
+
+use std::sync::OnceLock;
+
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+use super::Statement;
+
+fn compat_parser() -> &'static PostgresCompatibilityParser {
+    static PARSER: OnceLock<PostgresCompatibilityParser> = OnceLock::new();
+    PARSER.get_or_init(PostgresCompatibilityParser::new)
+}
+
+/// Whether the text looks like a client's catalog query.
+fn is_catalog_query(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    [
+        "pg_catalog",
+        "pg_",
+        "::reg",
+        "information_schema",
+        "operator(",
+        "collate",
+        "current_schema",
+        "current_user",
+        "array_",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
+}
+
+/// Fragments of client catalog queries that DataFusion cannot plan, with equivalents it can.
+/// Each names the client that sends it.
+const TEXT_SUBSTITUTIONS: &[(&str, &str)] = &[
+    // psql 15 `\d+ t`: table options including the TOAST table's (we have neither).
+    (
+        "pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')",
+        "''",
+    ),
+];
+
+/// Replaces known unplannable fragments of client catalog queries before parsing.
+pub fn substitute_client_fragments(sql: &str) -> Option<String> {
+    if !is_catalog_query(sql) {
+        return None;
+    }
+    let mut out = None::<String>;
+    for (from, to) in TEXT_SUBSTITUTIONS {
+        let current = out.as_deref().unwrap_or(sql);
+        if current.contains(from) {
+            out = Some(current.replace(from, to));
+        }
+    }
+    out
+}
+
+/// Rewrites catalog queries; other statements pass through untouched.
+pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> Vec<Statement> {
+    let all_queries = statements
+        .iter()
+        .all(|s| matches!(s, Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Query(_))));
+    if !all_queries || !is_catalog_query(sql) {
+        return statements;
+    }
+    let parser = compat_parser();
+    match parser.parse(sql) {
+        Ok(rewritten) if rewritten.len() == statements.len() => rewritten
+            .into_iter()
+            .map(|s| Statement::Sql(Box::new(s)))
+            .collect(),
+        _ => statements
+            .into_iter()
+            .map(|s| match s {
+                Statement::Sql(s) => Statement::Sql(Box::new(parser.rewrite(*s))),
+                other => other,
+            })
+            .collect(),
+    }
+}

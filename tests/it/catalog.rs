@@ -1,0 +1,174 @@
+//! The catalog on Delta: DDL, CTAS, partitions, properties, ALTER, attach, restart.
+
+use crate::support::{TestServer, simple_rows, sqlstate};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_survive_a_restart() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("data");
+    let server = TestServer::start_on(&dir).await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE SCHEMA s; CREATE TABLE s.t (id BIGINT NOT NULL, v TEXT); \
+             INSERT INTO s.t VALUES (1, 'one'), (2, 'two')",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    server.stop().await;
+
+    let server = TestServer::start_on(&dir).await;
+    let client = server.client().await;
+    let rows = simple_rows(&client, "SELECT id, v FROM s.t ORDER BY id").await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("1".into()), Some("one".into())],
+            vec![Some("2".into()), Some("two".into())]
+        ]
+    );
+    // NOT NULL survives too.
+    let err = client
+        .batch_execute("INSERT INTO s.t VALUES (NULL, 'x')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "23502");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lakehouse_create_table_forms() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id BIGINT NOT NULL, customer_id TEXT, amount DECIMAL(12,2), order_date DATE) \
+             USING DELTA PARTITIONED BY (order_date) \
+             TBLPROPERTIES ('delta.appendOnly' = 'false', 'owner' = 'retail-team') COMMENT 'raw orders'; \
+             INSERT INTO orders VALUES (1, 'customer_1', 10.50, DATE '2024-01-01'), \
+                                      (2, 'customer_2', 20.00, DATE '2024-01-02'), \
+                                      (3, 'customer_1', 5.25, DATE '2024-01-02')",
+        )
+        .await
+        .unwrap();
+    let table_dir = server.data_dir.join("public/orders");
+    assert!(
+        table_dir.join("order_date=2024-01-02").is_dir(),
+        "partition folders are written"
+    );
+    let log =
+        std::fs::read_to_string(table_dir.join("_delta_log/00000000000000000000.json")).unwrap();
+    assert!(
+        log.contains("retail-team") && log.contains("raw orders"),
+        "{log}"
+    );
+
+    // CTAS counts its rows; OR REPLACE makes a new version with the new schema.
+    let messages = client
+        .simple_query("CREATE TABLE totals AS SELECT customer_id, sum(amount) AS total FROM orders GROUP BY customer_id")
+        .await
+        .unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(2)))
+    );
+    let rows = simple_rows(&client, "SELECT customer_id, total FROM totals ORDER BY 1").await;
+    assert_eq!(
+        rows[0],
+        vec![Some("customer_1".into()), Some("15.75".into())]
+    );
+    client
+        .batch_execute("CREATE OR REPLACE TABLE totals AS SELECT count(*) AS n FROM orders")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&client, "SELECT n FROM totals").await,
+        vec![vec![Some("3".into())]]
+    );
+    let err = client
+        .batch_execute("CREATE TABLE totals AS SELECT 1 AS x")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P07");
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS totals AS SELECT 1 AS x")
+        .await
+        .unwrap();
+
+    // ALTER TABLE ADD COLUMN: old rows read NULL.
+    client
+        .batch_execute("ALTER TABLE orders ADD COLUMN channel TEXT; INSERT INTO orders VALUES (4, 'customer_3', 1.00, DATE '2024-01-03', 'web')")
+        .await
+        .unwrap();
+    let rows = simple_rows(
+        &client,
+        "SELECT id, channel FROM orders WHERE id IN (1, 4) ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("1".into()), None],
+            vec![Some("4".into()), Some("web".into())]
+        ]
+    );
+
+    // SHOW TABLES and DROP TABLE.
+    let tables = simple_rows(&client, "SHOW TABLES").await;
+    assert!(tables.iter().any(|r| r.contains(&Some("orders".into()))));
+    client
+        .batch_execute("DROP TABLE totals; DROP TABLE IF EXISTS totals")
+        .await
+        .unwrap();
+    assert!(!server.data_dir.join("public/totals").exists());
+    let err = client
+        .batch_execute("SELECT * FROM totals")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_existing_delta_table_by_location() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let external = tempfile::tempdir().unwrap();
+    let location = external.path().join("events");
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE events (id INT, kind TEXT) LOCATION '{}'; INSERT INTO events VALUES (1, 'click'), (2, 'view')",
+            location.display()
+        ))
+        .await
+        .unwrap();
+    assert!(location.join("_delta_log").is_dir());
+    client.batch_execute("DROP TABLE events").await.unwrap();
+    assert!(
+        location.join("_delta_log").is_dir(),
+        "dropping an external table keeps its data"
+    );
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE events_again LOCATION '{}'",
+            location.display()
+        ))
+        .await
+        .unwrap();
+    let rows = simple_rows(&client, "SELECT kind FROM events_again ORDER BY id").await;
+    assert_eq!(
+        rows,
+        vec![vec![Some("click".into())], vec![Some("view".into())]]
+    );
+    let err = client
+        .batch_execute(&format!(
+            "CREATE TABLE nothing LOCATION '{}'",
+            external.path().join("empty").display()
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+    server.stop().await;
+}

@@ -1,0 +1,89 @@
+//! Errors reach the client with the right SQLSTATE, and the connection stays usable afterwards.
+
+use crate::support::{TestServer, sqlstate};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlstates_and_connection_stays_usable() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id BIGINT NOT NULL, v TEXT)")
+        .await
+        .unwrap();
+    let cases = [
+        ("SELEC 1", "42601"),
+        ("SELECT * FROM no_such_table", "42P01"),
+        ("SELECT no_such_column FROM t", "42703"),
+        ("CREATE TABLE t (x INT)", "42P07"),
+        ("INSERT INTO t (id, v) VALUES (NULL, 'x')", "23502"),
+        ("SELECT 1 / 0", "22012"),
+        ("SELECT CAST('abc' AS INT)", "22P02"),
+        ("SET no_such_parameter = 1", "42704"),
+        ("DROP TABLE no_such_table", "42P01"),
+        ("CREATE TABLE nowhere.t (x INT)", "3F000"),
+        ("CREATE VIEW v AS SELECT 1", "0A000"),
+    ];
+    for (sql, expected) in cases {
+        let simple = client.simple_query(sql).await.expect_err(sql);
+        assert_eq!(
+            sqlstate(&simple),
+            expected,
+            "simple protocol: {sql}: {simple}"
+        );
+        let extended = client.query(sql, &[]).await.expect_err(sql);
+        assert_eq!(
+            sqlstate(&extended),
+            expected,
+            "extended protocol: {sql}: {extended}"
+        );
+        let ok: i64 = client.query_one("SELECT 41 + 1", &[]).await.unwrap().get(0);
+        assert_eq!(ok, 42, "connection usable after {sql}");
+    }
+    let db = client
+        .simple_query("SELECT no_such_column FROM t")
+        .await
+        .unwrap_err();
+    let message = db.as_db_error().unwrap().message().to_string();
+    assert_eq!(message, "column \"no_such_column\" does not exist");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_in_a_multi_statement_query_stops_the_rest() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id INT)")
+        .await
+        .unwrap();
+    let err = client
+        .batch_execute("INSERT INTO t VALUES (1); SELECT * FROM missing; INSERT INTO t VALUES (2)")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1, "statements after the error did not run");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_transaction_block_rejects_until_rollback() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client.batch_execute("BEGIN").await.unwrap();
+    let err = client
+        .batch_execute("SELECT * FROM missing")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+    let err = client.batch_execute("SELECT 1").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "25P02");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    let one: i64 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(one, 1);
+    server.stop().await;
+}

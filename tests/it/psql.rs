@@ -1,0 +1,121 @@
+//! psql 15 as users run it: meta-commands and scripts with ON_ERROR_STOP.
+
+use std::process::Command;
+
+use crate::support::{TestServer, require_tool};
+
+fn psql(server: &TestServer, args: &[&str]) -> std::process::Output {
+    let psql = require_tool("psql");
+    Command::new(psql)
+        .args([
+            "-h",
+            &server.addr.ip().to_string(),
+            "-p",
+            &server.addr.port().to_string(),
+        ])
+        .args(["-U", "tester", "-d", "deltagres", "-X", "-q"])
+        .args(args)
+        .output()
+        .expect("psql runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_commands_list_tables_and_columns() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE SCHEMA retail; CREATE TABLE retail.customers (customer_id TEXT NOT NULL, segment TEXT, signup_date DATE)")
+        .await
+        .unwrap();
+    let out = psql(
+        &server,
+        &[
+            "-c",
+            "\\dt retail.*",
+            "-c",
+            "\\d retail.customers",
+            "-c",
+            "\\dn",
+            "-c",
+            "\\l",
+            "-c",
+            "\\d+ retail.customers",
+            "-c",
+            "\\df",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "psql failed: {stderr}\n{stdout}"
+    );
+    assert!(stdout.contains("retail | customers | table"), "{stdout}");
+    assert!(stdout.contains("Table \"retail.customers\""), "{stdout}");
+    assert!(
+        stdout.contains("customer_id | text") && stdout.contains("not null"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("signup_date | date"), "{stdout}");
+    assert!(
+        stdout.contains("List of schemas") && stdout.contains("retail"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("deltagres"), "{stdout}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_run_with_on_error_stop() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.sql");
+    std::fs::write(
+        &script,
+        "-- a pipeline stage\nCREATE TABLE t (id INT, v TEXT);\nINSERT INTO t VALUES (1, 'a'), (2, 'b');\n\
+         UPDATE t SET v = 'c' WHERE id = 2;\nSELECT id, v FROM t ORDER BY id;\n",
+    )
+    .unwrap();
+    let out = psql(
+        &server,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-A",
+            "-t",
+            "-f",
+            script.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "1|a\n2|c");
+
+    let failing = dir.path().join("failing.sql");
+    std::fs::write(
+        &failing,
+        "INSERT INTO t VALUES (3, 'x');\nSELECT * FROM missing;\nINSERT INTO t VALUES (4, 'y');\n",
+    )
+    .unwrap();
+    let out = psql(
+        &server,
+        &["-v", "ON_ERROR_STOP=1", "-f", failing.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(3), "psql exits 3 on a script error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("relation \"missing\" does not exist"),
+        "{stderr}"
+    );
+    let out = psql(&server, &["-A", "-t", "-c", "SELECT count(*) FROM t"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "3",
+        "the script stopped at the error"
+    );
+    server.stop().await;
+}

@@ -1,0 +1,132 @@
+//! Session statements: SET / SHOW / RESET, DataFusion options, transaction blocks, search_path.
+
+use crate::support::{TestServer, simple_rows};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_show_reset_client_and_datafusion_parameters() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let show = |name: &'static str| {
+        let client = &client;
+        async move {
+            simple_rows(client, &format!("SHOW {name}")).await[0][0]
+                .clone()
+                .unwrap()
+        }
+    };
+    assert_eq!(show("application_name").await, "it");
+    assert!(show("server_version").await.starts_with("16.0 (deltagres"));
+    client
+        .batch_execute("SET application_name = 'pipeline'")
+        .await
+        .unwrap();
+    assert_eq!(show("application_name").await, "pipeline");
+    client
+        .batch_execute("SET statement_timeout TO '5s'")
+        .await
+        .unwrap();
+    assert_eq!(show("statement_timeout").await, "5000");
+    client
+        .batch_execute("SET TIME ZONE 'Europe/Paris'")
+        .await
+        .unwrap();
+    assert_eq!(show("timezone").await, "Europe/Paris");
+    client
+        .batch_execute("SET extra_float_digits = 3")
+        .await
+        .unwrap();
+    assert_eq!(show("extra_float_digits").await, "3");
+    client
+        .batch_execute("SET datafusion.execution.target_partitions = 8")
+        .await
+        .unwrap();
+    assert_eq!(show("datafusion.execution.target_partitions").await, "8");
+    client
+        .batch_execute("RESET application_name")
+        .await
+        .unwrap();
+    assert_eq!(show("application_name").await, "");
+    client.batch_execute("RESET ALL").await.unwrap();
+    assert_eq!(show("timezone").await, "UTC");
+    assert_ne!(show("datafusion.execution.target_partitions").await, "8");
+    // Another session never sees this session's settings.
+    let other = server.client().await;
+    assert_eq!(
+        simple_rows(&other, "SHOW extra_float_digits").await[0][0].as_deref(),
+        Some("1")
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_blocks_are_accepted_and_rollback_warns_about_committed_writes() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id INT)")
+        .await
+        .unwrap();
+    // The warning arrives as a notice; the statement itself succeeds.
+    client
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1); COMMIT")
+        .await
+        .unwrap();
+    client
+        .batch_execute("BEGIN; INSERT INTO t VALUES (2); ROLLBACK")
+        .await
+        .unwrap();
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 2, "each statement commits on its own (DESIGN.md)");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_and_search_path() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE SCHEMA retail; CREATE SCHEMA IF NOT EXISTS retail; \
+             CREATE TABLE retail.orders (id BIGINT, customer TEXT); \
+             INSERT INTO retail.orders VALUES (1, 'c1'); \
+             CREATE TABLE public.orders (id BIGINT)",
+        )
+        .await
+        .unwrap();
+    let rows = simple_rows(&client, "SELECT customer FROM retail.orders").await;
+    assert_eq!(rows, vec![vec![Some("c1".into())]]);
+    client
+        .batch_execute("SET search_path = retail, public")
+        .await
+        .unwrap();
+    let rows = simple_rows(&client, "SELECT customer FROM orders").await;
+    assert_eq!(rows, vec![vec![Some("c1".into())]]);
+    let tables = simple_rows(
+        &client,
+        "SELECT table_schema, table_name FROM information_schema.tables \
+         WHERE table_schema IN ('public', 'retail') ORDER BY 1, 2",
+    )
+    .await;
+    assert_eq!(
+        tables,
+        vec![
+            vec![Some("public".into()), Some("orders".into())],
+            vec![Some("retail".into()), Some("orders".into())]
+        ]
+    );
+    let err = client
+        .batch_execute("DROP SCHEMA retail")
+        .await
+        .unwrap_err();
+    assert_eq!(crate::support::sqlstate(&err), "2BP01");
+    client
+        .batch_execute("DROP SCHEMA retail CASCADE")
+        .await
+        .unwrap();
+    assert!(!server.data_dir.join("retail").exists());
+    server.stop().await;
+}

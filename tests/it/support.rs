@@ -1,0 +1,126 @@
+//! Test harness: an in-process server on a temporary data directory, and clients for it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use deltagres::config::Config;
+use deltagres::server::Server;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, NoTls};
+
+/// A running server; dropped or `stop`ped, it shuts down.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A server on a fresh temporary data directory.
+    pub async fn start() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("data");
+        let mut server = Self::start_on(&dir).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on the given data directory (kept after the server stops).
+    pub async fn start_on(data_dir: &Path) -> Self {
+        let mut config = Config::default();
+        config.server.listen = "127.0.0.1:0".into();
+        config.server.shutdown_grace_secs = 5;
+        config.storage.data_dir = data_dir.to_path_buf();
+        config.engine.memory_limit = "1GiB".into();
+        config.engine.target_partitions = 2;
+        let server = Server::bind(config).await.expect("server binds");
+        let addr = server.local_addr();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        Self {
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            _temp: None,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+    }
+
+    /// A libpq-style connection string.
+    pub fn conn_str(&self) -> String {
+        format!(
+            "host={} port={} user=tester dbname=deltagres application_name=it",
+            self.addr.ip(),
+            self.addr.port()
+        )
+    }
+
+    /// A connected tokio-postgres client.
+    pub async fn client(&self) -> Client {
+        let (client, connection) = tokio_postgres::connect(&self.conn_str(), NoTls)
+            .await
+            .expect("connects");
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    }
+}
+
+/// The SQLSTATE of a failed statement.
+pub fn sqlstate(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.code().code().to_string())
+        .unwrap_or_else(|| format!("not a server error: {e}"))
+}
+
+/// Runs `sql` with the simple protocol and returns all rows as text (NULL as None).
+pub async fn simple_rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    let messages = client.simple_query(sql).await.expect("simple query");
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fails the test with a readable message when a command-line tool is missing.
+pub fn require_tool(name: &str) -> PathBuf {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .expect("sh runs");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !path.is_empty(),
+        "{name} is not installed; .ci/run installs it (see README)"
+    );
+    PathBuf::from(path)
+}

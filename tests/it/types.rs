@@ -1,0 +1,187 @@
+//! Every supported type round-trips through a Delta table in text (simple protocol) and binary
+//! (extended protocol) format, NULLs included.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+use tokio_postgres::types::{FromSql, Type};
+
+use crate::support::{TestServer, simple_rows};
+
+const CREATE: &str = "CREATE TABLE all_types (
+    id INT NOT NULL, b BOOLEAN, i2 SMALLINT, i4 INTEGER, i8 BIGINT, f4 REAL, f8 DOUBLE PRECISION,
+    n NUMERIC(12,2), s TEXT, vc VARCHAR(20), d DATE, ts TIMESTAMP, tstz TIMESTAMPTZ, by BYTEA,
+    arr BIGINT[])";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_types_round_trip_in_binary_and_text() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client.batch_execute(CREATE).await.unwrap();
+
+    let ts = NaiveDate::from_ymd_opt(2024, 3, 9)
+        .unwrap()
+        .and_hms_micro_opt(13, 14, 15, 123_456)
+        .unwrap();
+    let tstz: DateTime<Utc> = DateTime::from_naive_utc_and_offset(ts, Utc);
+    let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    let n = Decimal::new(1234567, 2); // 12345.67
+    let bytes: Vec<u8> = vec![0, 1, 2, 254, 255];
+    let arr: Vec<Option<i64>> = vec![Some(1), None, Some(-3)];
+    client
+        .execute(
+            "INSERT INTO all_types VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+            &[
+                &1i32,
+                &true,
+                &-7i16,
+                &123_456i32,
+                &9_000_000_000i64,
+                &1.5f32,
+                &-2.25f64,
+                &n,
+                &"héllo 'quoted'",
+                &"short",
+                &d,
+                &ts,
+                &tstz,
+                &bytes,
+                &arr,
+            ],
+        )
+        .await
+        .unwrap();
+    client
+        .execute("INSERT INTO all_types (id) VALUES ($1)", &[&2i32])
+        .await
+        .unwrap();
+
+    // Binary (extended protocol results are binary in tokio-postgres).
+    let row = client
+        .query_one("SELECT * FROM all_types WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>("b"));
+    assert_eq!(row.get::<_, i16>("i2"), -7);
+    assert_eq!(row.get::<_, i32>("i4"), 123_456);
+    assert_eq!(row.get::<_, i64>("i8"), 9_000_000_000);
+    assert_eq!(row.get::<_, f32>("f4"), 1.5);
+    assert_eq!(row.get::<_, f64>("f8"), -2.25);
+    assert_eq!(row.get::<_, Decimal>("n"), n);
+    assert_eq!(row.get::<_, String>("s"), "héllo 'quoted'");
+    assert_eq!(row.get::<_, String>("vc"), "short");
+    assert_eq!(row.get::<_, NaiveDate>("d"), d);
+    assert_eq!(row.get::<_, NaiveDateTime>("ts"), ts);
+    assert_eq!(row.get::<_, DateTime<Utc>>("tstz"), tstz);
+    assert_eq!(row.get::<_, Vec<u8>>("by"), bytes);
+    assert_eq!(row.get::<_, Vec<Option<i64>>>("arr"), arr);
+
+    let nulls = client
+        .query_one("SELECT * FROM all_types WHERE id = 2", &[])
+        .await
+        .unwrap();
+    for column in 1..nulls.len() {
+        let is_null = match nulls.columns()[column].type_() {
+            t if *t == Type::BOOL => nulls.get::<_, Option<bool>>(column).is_none(),
+            t if *t == Type::INT2 => nulls.get::<_, Option<i16>>(column).is_none(),
+            t if *t == Type::INT4 => nulls.get::<_, Option<i32>>(column).is_none(),
+            t if *t == Type::INT8 => nulls.get::<_, Option<i64>>(column).is_none(),
+            t if *t == Type::FLOAT4 => nulls.get::<_, Option<f32>>(column).is_none(),
+            t if *t == Type::FLOAT8 => nulls.get::<_, Option<f64>>(column).is_none(),
+            t if *t == Type::NUMERIC => nulls.get::<_, Option<Decimal>>(column).is_none(),
+            t if *t == Type::TEXT || *t == Type::VARCHAR => {
+                nulls.get::<_, Option<String>>(column).is_none()
+            }
+            t if *t == Type::DATE => nulls.get::<_, Option<NaiveDate>>(column).is_none(),
+            t if *t == Type::TIMESTAMP => nulls.get::<_, Option<NaiveDateTime>>(column).is_none(),
+            t if *t == Type::TIMESTAMPTZ => nulls.get::<_, Option<DateTime<Utc>>>(column).is_none(),
+            t if *t == Type::BYTEA => nulls.get::<_, Option<Vec<u8>>>(column).is_none(),
+            t if *t == Type::INT8_ARRAY => {
+                nulls.get::<_, Option<Vec<Option<i64>>>>(column).is_none()
+            }
+            other => panic!("unexpected column type {other}"),
+        };
+        assert!(is_null, "column {column} should be NULL");
+    }
+
+    // Text (simple protocol).
+    let rows = simple_rows(
+        &client,
+        "SELECT b, i2, i4, i8, f4, f8, n, s, vc, d, ts, tstz, by, arr FROM all_types ORDER BY id",
+    )
+    .await;
+    let text: Vec<&str> = rows[0].iter().map(|v| v.as_deref().unwrap()).collect();
+    assert_eq!(
+        &text[..10],
+        &[
+            "t",
+            "-7",
+            "123456",
+            "9000000000",
+            "1.5",
+            "-2.25",
+            "12345.67",
+            "héllo 'quoted'",
+            "short",
+            "2024-02-29"
+        ]
+    );
+    assert!(
+        text[10].starts_with("2024-03-09 13:14:15.123456"),
+        "{}",
+        text[10]
+    );
+    assert!(
+        text[11].starts_with("2024-03-09 13:14:15.123456"),
+        "{}",
+        text[11]
+    );
+    assert_eq!(text[12], "\\x000102feff");
+    assert_eq!(text[13], "{1,NULL,-3}");
+    assert!(rows[1].iter().all(Option::is_none));
+    server.stop().await;
+}
+
+/// The raw binary form of an INTERVAL: microseconds, days, months.
+struct RawInterval(i64, i32, i32);
+
+impl<'a> FromSql<'a> for RawInterval {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let micros = i64::from_be_bytes(raw[0..8].try_into()?);
+        let days = i32::from_be_bytes(raw[8..12].try_into()?);
+        let months = i32::from_be_bytes(raw[12..16].try_into()?);
+        Ok(RawInterval(micros, days, months))
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::INTERVAL
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn computed_types_intervals_arrays_and_nulls() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let row = client
+        .query_one(
+            "SELECT INTERVAL '1 month 2 days 3 hours' AS iv, ARRAY['a', NULL, 'c'] AS texts, \
+             CAST(NULL AS INT) AS nothing, CAST(2.5 AS DECIMAL(5,1)) AS dec",
+            &[],
+        )
+        .await
+        .unwrap();
+    let iv: RawInterval = row.get("iv");
+    assert_eq!((iv.0, iv.1, iv.2), (3 * 3600 * 1_000_000, 2, 1));
+    assert_eq!(
+        row.get::<_, Vec<Option<String>>>("texts"),
+        vec![Some("a".to_string()), None, Some("c".to_string())]
+    );
+    assert_eq!(row.get::<_, Option<i32>>("nothing"), None);
+    assert_eq!(row.get::<_, Decimal>("dec"), Decimal::new(25, 1));
+    let text = simple_rows(
+        &client,
+        "SELECT INTERVAL '1 month 2 days 3 hours', ARRAY[1,2]",
+    )
+    .await;
+    assert_eq!(text[0][0].as_deref(), Some("1 mon 2 days 03:00:00"));
+    assert_eq!(text[0][1].as_deref(), Some("{1,2}"));
+    server.stop().await;
+}

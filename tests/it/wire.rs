@@ -1,0 +1,141 @@
+//! The wire protocol: simple and extended query, parameters, prepared statements, portals, tags.
+
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::support::{TestServer, simple_rows};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simple_protocol_runs_several_statements_with_correct_tags() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let messages = client
+        .simple_query(
+            "CREATE TABLE t (id BIGINT NOT NULL, v TEXT); \
+             INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, NULL); \
+             UPDATE t SET v = 'z' WHERE id >= 2; \
+             DELETE FROM t WHERE id = 1; \
+             SELECT id, v FROM t ORDER BY id",
+        )
+        .await
+        .unwrap();
+    let tags: Vec<u64> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::CommandComplete(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    // CREATE TABLE (0), INSERT 0 3, UPDATE 2, DELETE 1, SELECT 2
+    assert_eq!(tags, vec![0, 3, 2, 1, 2]);
+    let rows = simple_rows(&client, "SELECT id, v FROM t ORDER BY id").await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("2".into()), Some("z".into())],
+            vec![Some("3".into()), Some("z".into())]
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extended_protocol_with_parameters_and_reused_prepared_statements() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE kv (k INT NOT NULL, v TEXT, amount DOUBLE PRECISION)")
+        .await
+        .unwrap();
+    let insert = client
+        .prepare("INSERT INTO kv (k, v, amount) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    assert_eq!(insert.params().len(), 3);
+    for k in 0..20i32 {
+        let v = if k % 5 == 0 {
+            None
+        } else {
+            Some(format!("v{k}"))
+        };
+        let n = client
+            .execute(&insert, &[&k, &v, &(k as f64 * 1.5)])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let select = client
+        .prepare("SELECT v, amount FROM kv WHERE k = $1")
+        .await
+        .unwrap();
+    for i in 0..1000i32 {
+        let k = i % 20;
+        let row = client.query_one(&select, &[&k]).await.unwrap();
+        let v: Option<String> = row.get(0);
+        let amount: f64 = row.get(1);
+        assert_eq!(
+            v,
+            if k % 5 == 0 {
+                None
+            } else {
+                Some(format!("v{k}"))
+            }
+        );
+        assert_eq!(amount, k as f64 * 1.5);
+    }
+    let n = client
+        .execute("UPDATE kv SET v = $1 WHERE k < $2", &[&"low", &5i32])
+        .await
+        .unwrap();
+    assert_eq!(n, 5);
+    let n = client
+        .execute("DELETE FROM kv WHERE k >= $1", &[&15i32])
+        .await
+        .unwrap();
+    assert_eq!(n, 5);
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM kv WHERE v = $1", &[&"low"])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 5);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portals_return_rows_in_max_rows_chunks() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let tx = client.transaction().await.unwrap();
+    let statement = tx
+        .prepare("SELECT value FROM generate_series(1, 25) AS g(value) ORDER BY value")
+        .await
+        .unwrap();
+    let portal = tx.bind(&statement, &[]).await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let chunk = tx.query_portal(&portal, 10).await.unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        assert!(chunk.len() <= 10);
+        seen.extend(chunk.iter().map(|r| r.get::<_, i64>(0)));
+    }
+    assert_eq!(seen, (1..=25).collect::<Vec<i64>>());
+    tx.commit().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_queries_and_comments() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let messages = client.simple_query(";;").await.unwrap();
+    assert!(
+        messages
+            .iter()
+            .all(|m| !matches!(m, SimpleQueryMessage::Row(_)))
+    );
+    let rows = simple_rows(&client, "-- a comment\nSELECT 1 /* inline */ + 1").await;
+    assert_eq!(rows, vec![vec![Some("2".into())]]);
+    server.stop().await;
+}
