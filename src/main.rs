@@ -77,10 +77,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr. A bare level (`debug`) applies to deltagres itself, other crates stay at
+/// `warn`; a full directive (`deltagres=debug,datafusion=info`) is used as given; `RUST_LOG` wins.
 fn init_logging(level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let directive = if level.contains('=') || level.contains(',') {
+        level.to_string()
+    } else {
+        format!("warn,deltagres={level}")
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directive));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

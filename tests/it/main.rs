@@ -5,6 +5,7 @@
 mod support;
 
 mod catalog;
+mod cli;
 mod concurrency;
 mod errors;
 mod interop;

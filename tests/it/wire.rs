@@ -139,3 +139,27 @@ async fn empty_queries_and_comments() {
     assert_eq!(rows, vec![vec![Some("2".into())]]);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlimited_execute_streams_large_results() {
+    use futures::TryStreamExt;
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let stream = client
+        .query_raw(
+            "SELECT value FROM generate_series(1, 200000) AS g(value)",
+            std::iter::empty::<i64>(),
+        )
+        .await
+        .unwrap();
+    let mut stream = std::pin::pin!(stream);
+    let (mut n, mut sum) = (0i64, 0i64);
+    while let Some(row) = stream.try_next().await.unwrap() {
+        n += 1;
+        sum += row.get::<_, i64>(0);
+    }
+    assert_eq!(n, 200_000);
+    assert_eq!(sum, 200_000 * 200_001 / 2);
+    assert_eq!(stream.rows_affected(), Some(200_000));
+    server.stop().await;
+}
