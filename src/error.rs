@@ -35,6 +35,8 @@ pub enum ErrorKind {
     DatatypeMismatch,
     /// 2BP01: an object cannot be dropped because others depend on it.
     DependentObjectsStillExist,
+    /// 21000: a MERGE matched one target row with several source rows.
+    CardinalityViolation,
     /// 23502: a NULL was written into a NOT NULL column.
     NotNullViolation,
     /// 22012: division by zero.
@@ -85,6 +87,7 @@ impl ErrorKind {
             ErrorKind::AmbiguousColumn => "42702",
             ErrorKind::DatatypeMismatch => "42804",
             ErrorKind::DependentObjectsStillExist => "2BP01",
+            ErrorKind::CardinalityViolation => "21000",
             ErrorKind::NotNullViolation => "23502",
             ErrorKind::DivisionByZero => "22012",
             ErrorKind::InvalidTextRepresentation => "22P02",

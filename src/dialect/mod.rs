@@ -12,4 +12,4 @@ mod statement;
 
 pub use lakehouse::LakehouseDialect;
 pub use parser::{parse_single, parse_sql};
-pub use statement::{CreateTable, Statement};
+pub use statement::{CreateTable, STAR_COLUMN, Statement, TimeTravel};

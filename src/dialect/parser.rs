@@ -3,9 +3,9 @@
 use sqlparser::ast::Value;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
 
-use super::{CreateTable, LakehouseDialect, Statement};
+use super::{CreateTable, LakehouseDialect, STAR_COLUMN, Statement, TimeTravel};
 use crate::error::{Error, Result};
 
 /// Parses one or more `;`-separated statements (a simple-query message or a script).
@@ -13,7 +13,11 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
     let substituted = super::compat::substitute_client_fragments(sql);
     let sql = substituted.as_deref().unwrap_or(sql);
     let dialect = LakehouseDialect::default();
-    let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
+    let tokens = Tokenizer::new(&dialect, sql)
+        .with_unescape(true)
+        .tokenize_with_location()
+        .map_err(|e| Error::syntax(format!("syntax error: {e}")))?;
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(rewrite_merge_stars(tokens));
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
     loop {
@@ -53,7 +57,207 @@ fn parse_statement(parser: &mut Parser) -> Result<Statement, ParserError> {
     if let Some(create) = try_parse_create_table(parser)? {
         return Ok(Statement::CreateTable(Box::new(create)));
     }
+    if let Some(statement) = try_parse_lakehouse(parser)? {
+        return Ok(statement);
+    }
     Ok(Statement::Sql(Box::new(parser.parse_statement()?)))
+}
+
+/// Whether the n-th next (non-whitespace) token is the word `word` (any case, quoted or not).
+fn word_at(parser: &Parser, n: usize, word: &str) -> bool {
+    matches!(parser.peek_nth_token(n).token, Token::Word(ref w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+}
+
+/// DESCRIBE HISTORY / DETAIL, RESTORE, VACUUM, INSERT ... REPLACE WHERE, MERGE WITH SCHEMA EVOLUTION.
+fn try_parse_lakehouse(parser: &mut Parser) -> Result<Option<Statement>, ParserError> {
+    let describe = word_at(parser, 0, "describe") || word_at(parser, 0, "desc");
+    if describe && word_at(parser, 1, "history") {
+        parser.next_token();
+        parser.next_token();
+        let table = parser.parse_object_name(false)?;
+        let limit = if parser.parse_keyword(Keyword::LIMIT) {
+            Some(parse_u64(parser)?)
+        } else {
+            None
+        };
+        return Ok(Some(Statement::DescribeHistory { table, limit }));
+    }
+    if describe && word_at(parser, 1, "detail") {
+        parser.next_token();
+        parser.next_token();
+        let table = parser.parse_object_name(false)?;
+        return Ok(Some(Statement::DescribeDetail { table }));
+    }
+    if word_at(parser, 0, "restore") {
+        parser.next_token();
+        let _ = parser.parse_keyword(Keyword::TABLE);
+        let table = parser.parse_object_name(false)?;
+        parser.expect_keyword(Keyword::TO)?;
+        let to = if parser.parse_keywords(&[Keyword::VERSION, Keyword::AS, Keyword::OF]) {
+            TimeTravel::Version(parser.parse_expr()?)
+        } else if parser.parse_keywords(&[Keyword::TIMESTAMP, Keyword::AS, Keyword::OF]) {
+            TimeTravel::Timestamp(parser.parse_expr()?)
+        } else {
+            return parser.expected("VERSION AS OF or TIMESTAMP AS OF", parser.peek_token());
+        };
+        return Ok(Some(Statement::Restore { table, to }));
+    }
+    if word_at(parser, 0, "vacuum") {
+        parser.next_token();
+        let table = parser.parse_object_name(false)?;
+        let mut retain_hours = None;
+        if parser.parse_keyword(Keyword::RETAIN) {
+            let hours = match parser.parse_number_value()?.value {
+                Value::Number(n, _) => n
+                    .parse::<f64>()
+                    .map_err(|_| ParserError::ParserError(format!("invalid RETAIN value {n}")))?,
+                other => {
+                    return Err(ParserError::ParserError(format!(
+                        "invalid RETAIN value {other}"
+                    )));
+                }
+            };
+            if !word_at(parser, 0, "hours") {
+                return parser.expected("HOURS", parser.peek_token());
+            }
+            parser.next_token();
+            retain_hours = Some(hours);
+        }
+        let dry_run = if word_at(parser, 0, "dry") && word_at(parser, 1, "run") {
+            parser.next_token();
+            parser.next_token();
+            true
+        } else {
+            false
+        };
+        return Ok(Some(Statement::Vacuum {
+            table,
+            retain_hours,
+            dry_run,
+        }));
+    }
+    if word_at(parser, 0, "insert") && word_at(parser, 1, "into") {
+        // INSERT INTO t REPLACE WHERE pred query: look past the table name for REPLACE WHERE.
+        let mut n = 2;
+        while matches!(
+            parser.peek_nth_token(n).token,
+            Token::Word(_) | Token::Period
+        ) {
+            n += 1;
+            if word_at(parser, n, "replace") && word_at(parser, n + 1, "where") {
+                parser.next_token();
+                parser.next_token();
+                let table = parser.parse_object_name(false)?;
+                parser.next_token();
+                parser.next_token();
+                let predicate = parser.parse_expr()?;
+                let query = parser.parse_query()?;
+                return Ok(Some(Statement::InsertReplaceWhere {
+                    table,
+                    predicate,
+                    query,
+                }));
+            }
+        }
+    }
+    if word_at(parser, 0, "merge") {
+        let merge_token = parser.next_token();
+        let schema_evolution = if word_at(parser, 0, "with")
+            && word_at(parser, 1, "schema")
+            && word_at(parser, 2, "evolution")
+        {
+            parser.next_token();
+            parser.next_token();
+            parser.next_token();
+            true
+        } else {
+            false
+        };
+        let merge = parser.parse_merge(merge_token)?;
+        return Ok(Some(Statement::Merge {
+            merge: Box::new(sqlparser::ast::Statement::Merge(merge)),
+            schema_evolution,
+        }));
+    }
+    Ok(None)
+}
+
+fn parse_u64(parser: &mut Parser) -> Result<u64, ParserError> {
+    match parser.parse_number_value()?.value {
+        Value::Number(n, _) => n.parse::<u64>().map_err(|_| {
+            ParserError::ParserError(format!("expected a non-negative integer, found {n}"))
+        }),
+        other => Err(ParserError::ParserError(format!(
+            "expected a non-negative integer, found {other}"
+        ))),
+    }
+}
+
+/// Databricks' `UPDATE SET *` and `INSERT *` in MERGE have no sqlparser syntax: rewrite them at the
+/// token level to forms it parses (see [`STAR_COLUMN`]).
+fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let is_merge = tokens
+        .iter()
+        .any(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::MERGE));
+    if !is_merge {
+        return tokens;
+    }
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        if token.token == Token::Mul {
+            let previous = out
+                .iter()
+                .rev()
+                .find(|t| !matches!(t.token, Token::Whitespace(_)))
+                .map(|t| t.token.clone());
+            let span = token.span;
+            let word = |value: &str, quote: Option<char>, keyword: Keyword| TokenWithSpan {
+                token: Token::Word(Word {
+                    value: value.to_string(),
+                    quote_style: quote,
+                    keyword,
+                }),
+                span,
+            };
+            match previous {
+                Some(Token::Word(w)) if w.keyword == Keyword::SET => {
+                    out.push(word(STAR_COLUMN, Some('"'), Keyword::NoKeyword));
+                    out.push(TokenWithSpan {
+                        token: Token::Eq,
+                        span,
+                    });
+                    out.push(word(STAR_COLUMN, Some('"'), Keyword::NoKeyword));
+                    continue;
+                }
+                Some(Token::Word(w)) if w.keyword == Keyword::INSERT => {
+                    let star = || word(STAR_COLUMN, Some('"'), Keyword::NoKeyword);
+                    out.push(TokenWithSpan {
+                        token: Token::LParen,
+                        span,
+                    });
+                    out.push(star());
+                    out.push(TokenWithSpan {
+                        token: Token::RParen,
+                        span,
+                    });
+                    out.push(word("VALUES", None, Keyword::VALUES));
+                    out.push(TokenWithSpan {
+                        token: Token::LParen,
+                        span,
+                    });
+                    out.push(star());
+                    out.push(TokenWithSpan {
+                        token: Token::RParen,
+                        span,
+                    });
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(token);
+    }
+    out
 }
 
 /// `CREATE [OR REPLACE] TABLE ...`; leaves the parser untouched for any other statement (e.g.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use sqlparser::ast::{ColumnDef, Ident, ObjectName, Query, TableConstraint};
+use sqlparser::ast::{ColumnDef, Expr, Ident, ObjectName, Query, TableConstraint};
 
 /// One parsed statement.
 ///
@@ -15,7 +15,76 @@ pub enum Statement {
     /// `CREATE [OR REPLACE] TABLE` in the Spark/Databricks form (columns, USING, PARTITIONED BY,
     /// LOCATION, TBLPROPERTIES, AS SELECT).
     CreateTable(Box<CreateTable>),
+    /// `DESCRIBE HISTORY t [LIMIT n]`: the table's commits, newest first.
+    DescribeHistory {
+        /// The table.
+        table: ObjectName,
+        /// At most this many commits.
+        limit: Option<u64>,
+    },
+    /// `DESCRIBE DETAIL t`: one row of table facts (files, size, partitioning, protocol).
+    DescribeDetail {
+        /// The table.
+        table: ObjectName,
+    },
+    /// `RESTORE [TABLE] t TO VERSION AS OF n | TIMESTAMP AS OF ts`.
+    Restore {
+        /// The table.
+        table: ObjectName,
+        /// The version to go back to.
+        to: TimeTravel,
+    },
+    /// `VACUUM t [RETAIN n HOURS] [DRY RUN]`.
+    Vacuum {
+        /// The table.
+        table: ObjectName,
+        /// Keep files removed less than this many hours ago (default: the table's retention).
+        retain_hours: Option<f64>,
+        /// List the files instead of deleting them.
+        dry_run: bool,
+    },
+    /// `INSERT INTO t REPLACE WHERE pred query`: atomically replace the rows matching `pred` by
+    /// the query's rows (the idempotent reload of a partition).
+    InsertReplaceWhere {
+        /// The table.
+        table: ObjectName,
+        /// Rows matching it are replaced; every new row must match it.
+        predicate: Expr,
+        /// The new rows.
+        query: Box<Query>,
+    },
+    /// `MERGE [WITH SCHEMA EVOLUTION] INTO ...`; the wrapped statement is sqlparser's MERGE with
+    /// `UPDATE SET *` / `INSERT *` marked as described in [`STAR_COLUMN`].
+    Merge {
+        /// The MERGE as sqlparser parsed it.
+        merge: Box<sqlparser::ast::Statement>,
+        /// `WITH SCHEMA EVOLUTION`: source columns missing in the target are added to it.
+        schema_evolution: bool,
+    },
 }
+
+/// Which version a time-travel clause selects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeTravel {
+    /// `VERSION AS OF n`.
+    Version(Expr),
+    /// `TIMESTAMP AS OF ts`: the last version committed at or before `ts`.
+    Timestamp(Expr),
+}
+
+impl fmt::Display for TimeTravel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeTravel::Version(v) => write!(f, "VERSION AS OF {v}"),
+            TimeTravel::Timestamp(t) => write!(f, "TIMESTAMP AS OF {t}"),
+        }
+    }
+}
+
+/// `UPDATE SET *` arrives as the assignment `"__deltagres_star" = "__deltagres_star"` and
+/// `INSERT *` as `INSERT ("__deltagres_star") VALUES ("__deltagres_star")`, since sqlparser has no
+/// syntax for either.
+pub const STAR_COLUMN: &str = "__deltagres_star";
 
 /// `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name [(columns)] [USING fmt] [PARTITIONED BY (cols)]
 /// [LOCATION 'path'] [TBLPROPERTIES (k = v, ...)] [COMMENT 'text'] [AS query]`.
@@ -50,6 +119,44 @@ impl fmt::Display for Statement {
         match self {
             Statement::Sql(s) => write!(f, "{s}"),
             Statement::CreateTable(c) => write!(f, "{c}"),
+            Statement::DescribeHistory { table, limit } => {
+                write!(f, "DESCRIBE HISTORY {table}")?;
+                if let Some(n) = limit {
+                    write!(f, " LIMIT {n}")?;
+                }
+                Ok(())
+            }
+            Statement::DescribeDetail { table } => write!(f, "DESCRIBE DETAIL {table}"),
+            Statement::Restore { table, to } => write!(f, "RESTORE TABLE {table} TO {to}"),
+            Statement::Vacuum {
+                table,
+                retain_hours,
+                dry_run,
+            } => {
+                write!(f, "VACUUM {table}")?;
+                if let Some(h) = retain_hours {
+                    write!(f, " RETAIN {h} HOURS")?;
+                }
+                if *dry_run {
+                    write!(f, " DRY RUN")?;
+                }
+                Ok(())
+            }
+            Statement::InsertReplaceWhere {
+                table,
+                predicate,
+                query,
+            } => write!(f, "INSERT INTO {table} REPLACE WHERE {predicate} {query}"),
+            Statement::Merge {
+                merge,
+                schema_evolution,
+            } => {
+                let text = merge.to_string();
+                match (schema_evolution, text.strip_prefix("MERGE ")) {
+                    (true, Some(rest)) => write!(f, "MERGE WITH SCHEMA EVOLUTION {rest}"),
+                    _ => write!(f, "{text}"),
+                }
+            }
         }
     }
 }

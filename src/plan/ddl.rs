@@ -167,12 +167,13 @@ async fn create_delta_table(
 ) -> Result<deltalake::DeltaTable> {
     match (&create.query, create.columns.is_empty()) {
         (Some(query), true) => {
-            let plan = cx
-                .df
+            let mut statement = ast::Statement::Query(query.clone());
+            let versioned = super::timetravel::resolve(cx, &mut statement).await?;
+            let plan = versioned
+                .as_ref()
+                .unwrap_or(cx.df)
                 .state()
-                .statement_to_plan(DfStatement::Statement(Box::new(ast::Statement::Query(
-                    query.clone(),
-                ))))
+                .statement_to_plan(DfStatement::Statement(Box::new(statement)))
                 .await?;
             delta::write_plan(location, plan, options).await
         }

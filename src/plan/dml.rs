@@ -168,3 +168,46 @@ fn unqualify(expr: &mut Expr, table: &TableRef, alias: Option<&str>) {
 fn quoted(ident: &Ident) -> Ident {
     Ident::with_quote('"', normalize_ident(ident))
 }
+
+/// `INSERT INTO t REPLACE WHERE pred SELECT ...`: one commit that removes the rows matching `pred`
+/// and adds the query's rows (which must all match it), so reloading a day is idempotent.
+pub async fn insert_replace_where(
+    cx: &mut PlanContext<'_>,
+    table: &ast::ObjectName,
+    mut predicate: Expr,
+    mut query: Box<ast::Query>,
+) -> Result<QueryOutput> {
+    let table_ref = resolve_table(table, cx.default_schema)?;
+    let target = cx.catalog.load(&table_ref).await?;
+    unqualify(&mut predicate, &table_ref, None);
+    let versioned = super::timetravel::resolve(cx, query.as_mut()).await?;
+    let ctx = versioned.as_ref().unwrap_or(cx.df);
+    let plan = ctx
+        .state()
+        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+            ast::Statement::Query(query),
+        )))
+        .await?;
+    let table = target
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
+        .with_replace_where(predicate.to_string())
+        .await?;
+    let rows = last_commit_metric(&table, "num_added_rows")
+        .await
+        .unwrap_or(0);
+    Ok(QueryOutput::Command(CommandTag::Insert(rows)))
+}
+
+/// A number from the latest commit's `operationMetrics`.
+async fn last_commit_metric(table: &deltalake::DeltaTable, name: &str) -> Option<u64> {
+    use futures::TryStreamExt;
+    let commits: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
+    let metrics = commits.first()?.info.get("operationMetrics")?;
+    match metrics.get(name)? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}

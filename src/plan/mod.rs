@@ -6,9 +6,12 @@
 
 mod ddl;
 mod dml;
+mod maintenance;
+mod merge;
 mod names;
 mod params;
 mod query;
+mod timetravel;
 
 use std::sync::Arc;
 
@@ -16,13 +19,14 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::SessionContext;
 use sqlparser::ast;
 
+pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use params::{bind_parameters, count_parameters};
 
 use crate::catalog::DeltaCatalog;
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
-use crate::session::{Notice, QueryOutput};
+use crate::session::{Notice, QueryOutput, Settings};
 
 /// What a statement needs from its session to run.
 pub struct PlanContext<'a> {
@@ -34,6 +38,8 @@ pub struct PlanContext<'a> {
     pub default_schema: &'a str,
     /// Notices for the client (e.g. "relation already exists, skipping").
     pub notices: &'a mut Vec<Notice>,
+    /// The session's run-time parameters (e.g. the VACUUM retention check).
+    pub settings: &'a Settings,
 }
 
 /// What a prepared statement takes and returns, for the extended protocol's Describe.
@@ -50,6 +56,32 @@ pub async fn execute(cx: &mut PlanContext<'_>, statement: Statement) -> Result<Q
     match statement {
         Statement::CreateTable(create) => ddl::create_table(cx, *create).await,
         Statement::Sql(sql) => execute_sql(cx, *sql).await,
+        Statement::DescribeHistory { table, limit } => {
+            maintenance::describe_history(cx, &table, limit).await
+        }
+        Statement::DescribeDetail { table } => maintenance::describe_detail(cx, &table).await,
+        Statement::Restore { table, to } => maintenance::restore(cx, &table, &to).await,
+        Statement::Vacuum {
+            table,
+            retain_hours,
+            dry_run,
+        } => {
+            let enforce = cx
+                .settings
+                .get(RETENTION_CHECK_SETTING)
+                .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
+                .unwrap_or(true);
+            maintenance::vacuum(cx, &table, retain_hours, dry_run, enforce).await
+        }
+        Statement::InsertReplaceWhere {
+            table,
+            predicate,
+            query,
+        } => dml::insert_replace_where(cx, &table, predicate, query).await,
+        Statement::Merge {
+            merge,
+            schema_evolution,
+        } => merge::merge(cx, *merge, schema_evolution).await,
     }
 }
 
@@ -71,7 +103,22 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         S::AlterTable(alter) => ddl::alter_table(cx, alter).await,
         S::Update(update) => dml::update(cx, update).await,
         S::Delete(delete) => dml::delete(cx, delete).await,
-        S::Insert(_) => query::insert(cx, statement).await,
+        S::Insert(_) | S::Query(_) | S::Explain { .. } => {
+            let mut statement = statement;
+            match timetravel::resolve(cx, &mut statement).await? {
+                Some(versioned) => {
+                    let mut cx = PlanContext {
+                        df: &versioned,
+                        catalog: cx.catalog,
+                        default_schema: cx.default_schema,
+                        notices: &mut *cx.notices,
+                        settings: cx.settings,
+                    };
+                    run_with_datafusion(&mut cx, statement).await
+                }
+                None => run_with_datafusion(cx, statement).await,
+            }
+        }
         S::CreateTable(create) => Err(Error::unsupported(format!(
             "CREATE {}TABLE is not supported: tables are Delta tables and cannot be temporary",
             if create.temporary { "TEMPORARY " } else { "" }
@@ -83,6 +130,17 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             "COPY is not supported yet; use INSERT INTO ... SELECT FROM read_parquet(...)",
         )),
         S::Truncate(truncate) => dml::truncate(cx, truncate).await,
+        S::Merge(_) => merge::merge(cx, statement, false).await,
+        other => query::run(cx, other).await,
+    }
+}
+
+async fn run_with_datafusion(
+    cx: &mut PlanContext<'_>,
+    statement: ast::Statement,
+) -> Result<QueryOutput> {
+    match statement {
+        ast::Statement::Insert(_) => query::insert(cx, statement).await,
         other => query::run(cx, other).await,
     }
 }
@@ -91,10 +149,36 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
 pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result<Description> {
     let n = count_parameters(statement);
     match statement {
-        Statement::Sql(sql) => query::describe(cx, sql, n).await,
-        Statement::CreateTable(_) => Ok(Description {
+        Statement::Sql(sql) => {
+            let mut sql = sql.as_ref().clone();
+            match timetravel::resolve(cx, &mut sql).await? {
+                Some(versioned) => {
+                    let mut cx = PlanContext {
+                        df: &versioned,
+                        catalog: cx.catalog,
+                        default_schema: cx.default_schema,
+                        notices: &mut *cx.notices,
+                        settings: cx.settings,
+                    };
+                    query::describe(&mut cx, &sql, n).await
+                }
+                None => query::describe(cx, &sql, n).await,
+            }
+        }
+        Statement::DescribeHistory { .. } => Ok(rows_of(maintenance::history_schema(), n)),
+        Statement::DescribeDetail { .. } => Ok(rows_of(maintenance::detail_schema(), n)),
+        Statement::Restore { .. } => Ok(rows_of(maintenance::restore_schema(), n)),
+        Statement::Vacuum { .. } => Ok(rows_of(maintenance::vacuum_schema(), n)),
+        _ => Ok(Description {
             param_types: vec![None; n],
             result_schema: None,
         }),
+    }
+}
+
+fn rows_of(schema: SchemaRef, params: usize) -> Description {
+    Description {
+        param_types: vec![None; params],
+        result_schema: Some(schema),
     }
 }

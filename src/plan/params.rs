@@ -10,7 +10,7 @@ use datafusion::logical_expr::Expr as DfExpr;
 use datafusion::sql::unparser::Unparser;
 use sqlparser::ast::{Expr, Value, visit_expressions, visit_expressions_mut};
 
-use crate::dialect::Statement;
+use crate::dialect::{Statement, TimeTravel};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The highest `$n` in the statement (PostgreSQL's parameter count).
@@ -23,11 +23,23 @@ pub fn count_parameters(statement: &Statement) -> usize {
         ControlFlow::<()>::Continue(())
     };
     let _ = match statement {
-        Statement::Sql(s) => visit_expressions(s.as_ref(), &mut visit),
+        Statement::Sql(s) | Statement::Merge { merge: s, .. } => {
+            visit_expressions(s.as_ref(), &mut visit)
+        }
         Statement::CreateTable(c) => match &c.query {
             Some(q) => visit_expressions(q.as_ref(), &mut visit),
             None => ControlFlow::Continue(()),
         },
+        Statement::InsertReplaceWhere {
+            predicate, query, ..
+        } => {
+            let _ = visit_expressions(predicate, &mut visit);
+            visit_expressions(query.as_ref(), &mut visit)
+        }
+        Statement::Restore { to, .. } => visit_expressions(time_travel_expr(to), &mut visit),
+        Statement::DescribeHistory { .. }
+        | Statement::DescribeDetail { .. }
+        | Statement::Vacuum { .. } => ControlFlow::Continue(()),
     };
     max
 }
@@ -55,13 +67,35 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         ControlFlow::<()>::Continue(())
     };
     let _ = match statement {
-        Statement::Sql(s) => visit_expressions_mut(s.as_mut(), &mut replace),
+        Statement::Sql(s) | Statement::Merge { merge: s, .. } => {
+            visit_expressions_mut(s.as_mut(), &mut replace)
+        }
         Statement::CreateTable(c) => match &mut c.query {
             Some(q) => visit_expressions_mut(q.as_mut(), &mut replace),
             None => ControlFlow::Continue(()),
         },
+        Statement::InsertReplaceWhere {
+            predicate, query, ..
+        } => {
+            let _ = visit_expressions_mut(predicate, &mut replace);
+            visit_expressions_mut(query.as_mut(), &mut replace)
+        }
+        Statement::Restore { to, .. } => match to {
+            TimeTravel::Version(e) | TimeTravel::Timestamp(e) => {
+                visit_expressions_mut(e, &mut replace)
+            }
+        },
+        Statement::DescribeHistory { .. }
+        | Statement::DescribeDetail { .. }
+        | Statement::Vacuum { .. } => ControlFlow::Continue(()),
     };
     Ok(())
+}
+
+fn time_travel_expr(t: &TimeTravel) -> &Expr {
+    match t {
+        TimeTravel::Version(e) | TimeTravel::Timestamp(e) => e,
+    }
 }
 
 fn placeholder_index(e: &Expr) -> Option<usize> {

@@ -14,7 +14,6 @@ use std::time::Duration;
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::ScalarValue;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use sqlparser::ast::{self, Expr, Value};
 
@@ -140,6 +139,7 @@ impl Session {
                     catalog: self.engine.catalog(),
                     default_schema: &default_schema,
                     notices: &mut self.notices,
+                    settings: &self.settings,
                 };
                 plan::describe(&mut cx, &statement).await?
             }
@@ -192,6 +192,7 @@ impl Session {
             catalog: self.engine.catalog(),
             default_schema: &default_schema,
             notices: &mut self.notices,
+            settings: &self.settings,
         };
         plan::execute(&mut cx, statement).await
     }
@@ -318,7 +319,7 @@ impl Session {
                     Arc::new(StringArray::from(values)),
                 ],
             )?;
-            return Ok(rows_output(batch, "SHOW"));
+            return Ok(QueryOutput::from_batch(batch, "SHOW"));
         }
         let value = if lower.starts_with("datafusion.") {
             self.df
@@ -344,7 +345,7 @@ impl Session {
             .unwrap_or(lower);
         let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
         let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])?;
-        Ok(rows_output(batch, "SHOW"))
+        Ok(QueryOutput::from_batch(batch, "SHOW"))
     }
 
     fn reset(&mut self, reset: &ast::Reset) -> Result<QueryOutput> {
@@ -376,17 +377,6 @@ impl Session {
             _ => None,
         }
     }
-}
-
-fn rows_output(batch: RecordBatch, tag: &str) -> QueryOutput {
-    let schema = batch.schema();
-    let stream =
-        RecordBatchStreamAdapter::new(schema.clone(), futures::stream::iter(vec![Ok(batch)]));
-    QueryOutput::Rows(RowSet {
-        schema,
-        stream: Box::pin(stream),
-        tag: tag.to_string(),
-    })
 }
 
 fn default_datafusion_value(key: &str) -> Result<String> {

@@ -29,6 +29,20 @@ impl std::fmt::Debug for QueryOutput {
 }
 
 impl QueryOutput {
+    /// Rows from one in-memory batch (SHOW, DESCRIBE, operation metrics).
+    pub fn from_batch(batch: datafusion::arrow::array::RecordBatch, tag: &str) -> Self {
+        let schema = batch.schema();
+        let stream = datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+            schema.clone(),
+            futures::stream::iter(vec![Ok(batch)]),
+        );
+        QueryOutput::Rows(RowSet {
+            schema,
+            stream: Box::pin(stream),
+            tag: tag.to_string(),
+        })
+    }
+
     /// Whether the statement committed something (for the transaction-block warning on ROLLBACK).
     pub fn is_write(&self) -> bool {
         match self {

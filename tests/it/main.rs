@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod errors;
 mod interop;
+mod lakehouse;
 mod psql;
 mod session;
 mod types;

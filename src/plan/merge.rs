@@ -1,0 +1,410 @@
+//! `MERGE [WITH SCHEMA EVOLUTION] INTO target USING source ON cond WHEN ...` through delta-rs's
+//! merge: one commit that rewrites only the target files holding matched rows.
+//!
+//! Databricks semantics on top of delta-rs: clauses of one kind apply in order (first match wins),
+//! `UPDATE SET *` / `INSERT *` mean "every column by name", and a target row matched by two source
+//! rows is an error (21000), never a silent pick.
+
+use std::ops::ControlFlow;
+
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::DataFrame;
+use datafusion::sql::parser::Statement as DfStatement;
+use sqlparser::ast::{
+    self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind,
+    TableFactor, visit_expressions_mut,
+};
+
+use super::names::normalize_ident;
+use super::{PlanContext, resolve_table, timetravel};
+use crate::dialect::STAR_COLUMN;
+use crate::error::{Error, ErrorKind, Result};
+use crate::session::{CommandTag, Notice, QueryOutput};
+
+/// Runs a MERGE.
+pub async fn merge(
+    cx: &mut PlanContext<'_>,
+    statement: ast::Statement,
+    schema_evolution: bool,
+) -> Result<QueryOutput> {
+    let ast::Statement::Merge(merge) = statement else {
+        return Err(Error::internal("not a MERGE statement"));
+    };
+    if merge.output.is_some() {
+        return Err(Error::unsupported(
+            "MERGE ... RETURNING/OUTPUT is not supported",
+        ));
+    }
+    let TableFactor::Table {
+        name,
+        alias,
+        version,
+        ..
+    } = &merge.table
+    else {
+        return Err(Error::unsupported("MERGE INTO needs a table as its target"));
+    };
+    if version.is_some() {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            "the MERGE target cannot be time-travelled",
+        ));
+    }
+    let target_ref = resolve_table(name, cx.default_schema)?;
+    let target_alias = alias
+        .as_ref()
+        .map(|a| normalize_ident(&a.name))
+        .unwrap_or_else(|| target_ref.table.clone());
+    let source_alias = source_alias(&merge.source)?;
+    if source_alias == target_alias {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!("MERGE source and target are both named \"{source_alias}\"; give one an alias"),
+        ));
+    }
+
+    let source = source_frame(cx, &merge.source).await?;
+    let source_columns: Vec<String> = source
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let target = cx.catalog.load(&target_ref).await?;
+    let target_columns: Vec<String> = target
+        .snapshot()?
+        .schema()
+        .fields()
+        .map(|f| f.name().to_string())
+        .collect();
+
+    let mut on = (*merge.on).clone();
+    normalize(&mut on);
+    let has_matched_clauses = merge
+        .clauses
+        .iter()
+        .any(|c| c.clause_kind == MergeClauseKind::Matched);
+    if has_matched_clauses {
+        check_single_match(cx, &merge.table, &merge.source, &merge.on, &target_alias).await?;
+    }
+
+    let mut builder = target
+        .merge(source, on.to_string())
+        .with_source_alias(source_alias.clone())
+        .with_target_alias(target_alias.clone())
+        .with_merge_schema(schema_evolution);
+    let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
+    for clause in merge.clauses {
+        let predicate = clause.predicate.map(|mut p| {
+            normalize(&mut p);
+            p.to_string()
+        });
+        match (clause.clause_kind, clause.action) {
+            (
+                MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
+                MergeAction::Update(update),
+            ) => {
+                let mut sets = Vec::new();
+                for a in update.assignments {
+                    let AssignmentTarget::ColumnName(col) = &a.target else {
+                        return Err(Error::unsupported(
+                            "tuple assignments in MERGE are not supported",
+                        ));
+                    };
+                    let name = last_ident(col)?;
+                    if name == STAR_COLUMN {
+                        for c in star_columns(&target_columns, &source_columns, schema_evolution) {
+                            sets.push((c.clone(), column(&c)));
+                        }
+                    } else {
+                        let mut value = a.value;
+                        normalize(&mut value);
+                        sets.push((name, value.to_string()));
+                    }
+                }
+                let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
+                let apply = |mut u: deltalake::operations::merge::UpdateBuilder| {
+                    if let Some(p) = &predicate {
+                        u = u.predicate(p.clone());
+                    }
+                    for (c, v) in &sets {
+                        u = u.update(c.as_str(), v.clone());
+                    }
+                    u
+                };
+                builder = if by_source {
+                    builder.when_not_matched_by_source_update(apply)?
+                } else {
+                    builder.when_matched_update(apply)?
+                };
+            }
+            (
+                MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
+                MergeAction::Delete { .. },
+            ) => {
+                let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
+                let apply = |mut d: deltalake::operations::merge::DeleteBuilder| {
+                    if let Some(p) = &predicate {
+                        d = d.predicate(p.clone());
+                    }
+                    d
+                };
+                builder = if by_source {
+                    builder.when_not_matched_by_source_delete(apply)?
+                } else {
+                    builder.when_matched_delete(apply)?
+                };
+            }
+            (
+                MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget,
+                MergeAction::Insert(insert),
+            ) => {
+                let is_star =
+                    insert.columns.len() == 1 && last_ident(&insert.columns[0])? == STAR_COLUMN;
+                let sets: Vec<(String, String)> = match insert.kind {
+                    _ if is_star => {
+                        star_columns(&target_columns, &source_columns, schema_evolution)
+                            .into_iter()
+                            .map(|c| {
+                                let v = column(&c);
+                                (c, v)
+                            })
+                            .collect()
+                    }
+                    MergeInsertKind::Row => {
+                        return Err(Error::unsupported(
+                            "MERGE ... INSERT ROW is not supported; use INSERT *",
+                        ));
+                    }
+                    MergeInsertKind::Values(values) => {
+                        let [row] = values.rows.as_slice() else {
+                            return Err(Error::new(
+                                ErrorKind::Syntax,
+                                "MERGE INSERT takes exactly one VALUES row",
+                            ));
+                        };
+                        let columns: Vec<String> = if insert.columns.is_empty() {
+                            target_columns.clone()
+                        } else {
+                            insert
+                                .columns
+                                .iter()
+                                .map(last_ident)
+                                .collect::<Result<_>>()?
+                        };
+                        if columns.len() != row.len() {
+                            return Err(Error::new(
+                                ErrorKind::Syntax,
+                                format!(
+                                    "MERGE INSERT has {} columns but {} values",
+                                    columns.len(),
+                                    row.len()
+                                ),
+                            ));
+                        }
+                        columns
+                            .into_iter()
+                            .zip(row.iter().cloned())
+                            .map(|(c, mut v)| {
+                                normalize(&mut v);
+                                (c, v.to_string())
+                            })
+                            .collect()
+                    }
+                };
+                builder = builder.when_not_matched_insert(|mut i| {
+                    if let Some(p) = &predicate {
+                        i = i.predicate(p.clone());
+                    }
+                    for (c, v) in &sets {
+                        i = i.set(c.as_str(), v.clone());
+                    }
+                    i
+                })?;
+            }
+            (kind, action) => {
+                return Err(Error::new(
+                    ErrorKind::Syntax,
+                    format!("WHEN {kind} THEN {action} is not a valid MERGE clause"),
+                ));
+            }
+        }
+    }
+    let (_, metrics) = builder.await?;
+    let affected = metrics.num_target_rows_updated
+        + metrics.num_target_rows_deleted
+        + metrics.num_target_rows_inserted;
+    tracing::info!(table = %target_ref, ?metrics, "merge committed");
+    cx.notices.push(Notice::note(
+        "00000",
+        format!(
+            "num_affected_rows={affected} num_updated_rows={} num_deleted_rows={} num_inserted_rows={} \
+             num_target_files_added={} num_target_files_removed={} num_target_files_skipped={}",
+            metrics.num_target_rows_updated,
+            metrics.num_target_rows_deleted,
+            metrics.num_target_rows_inserted,
+            metrics.num_target_files_added,
+            metrics.num_target_files_removed,
+            metrics.num_target_files_skipped_during_scan,
+        ),
+    ));
+    Ok(QueryOutput::Command(CommandTag::Merge(affected as u64)))
+}
+
+/// `UPDATE SET *` / `INSERT *`: every target column the source has (plus, with schema evolution,
+/// the source's new columns).
+fn star_columns(target: &[String], source: &[String], evolve: bool) -> Vec<String> {
+    let mut columns: Vec<String> = target
+        .iter()
+        .filter(|c| source.contains(c))
+        .cloned()
+        .collect();
+    if evolve {
+        columns.extend(source.iter().filter(|c| !target.contains(c)).cloned());
+    }
+    columns
+}
+
+fn last_ident(name: &ast::ObjectName) -> Result<String> {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(normalize_ident)
+        .ok_or_else(|| Error::syntax(format!("invalid column name {name}")))
+}
+
+fn source_alias(source: &TableFactor) -> Result<String> {
+    match source {
+        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => {
+            Ok(normalize_ident(&a.name))
+        }
+        TableFactor::Table {
+            name, alias: None, ..
+        } => last_ident(name),
+        _ => Err(Error::new(
+            ErrorKind::Syntax,
+            "a MERGE source subquery needs an alias",
+        )),
+    }
+}
+
+/// The source rows as a DataFrame (a table, a time-travelled table, a subquery or VALUES).
+async fn source_frame(cx: &PlanContext<'_>, source: &TableFactor) -> Result<DataFrame> {
+    let mut query = select_star_from(source)?;
+    let versioned = timetravel::resolve(cx, &mut query).await?;
+    let ctx = versioned.as_ref().unwrap_or(cx.df);
+    let plan = ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(query)))
+        .await?;
+    Ok(ctx.execute_logical_plan(plan).await?)
+}
+
+/// `SELECT * FROM <factor>` as a statement (built on the AST: a table factor's text form puts
+/// the alias before `VERSION AS OF`, which does not parse back).
+fn select_star_from(factor: &TableFactor) -> Result<ast::Statement> {
+    let dialect = crate::dialect::LakehouseDialect::default();
+    let mut statement =
+        sqlparser::parser::Parser::parse_sql(&dialect, "SELECT * FROM placeholder")?
+            .pop()
+            .ok_or_else(|| Error::internal("MERGE source did not parse"))?;
+    if let ast::Statement::Query(query) = &mut statement
+        && let ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(from) = select.from.first_mut()
+    {
+        from.relation = factor.clone();
+    }
+    Ok(statement)
+}
+
+/// Fails with 21000 when a target row is matched by more than one source row.
+async fn check_single_match(
+    cx: &PlanContext<'_>,
+    target: &TableFactor,
+    source: &TableFactor,
+    on: &Expr,
+    target_alias: &str,
+) -> Result<()> {
+    let mut target_columns = Vec::new();
+    let _ = ast::visit_expressions(on, |e| {
+        if let Expr::CompoundIdentifier(parts) = e
+            && parts.len() >= 2
+            && normalize_ident(&parts[parts.len() - 2]) == target_alias
+        {
+            let text = e.to_string();
+            if !target_columns.contains(&text) {
+                target_columns.push(text);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let key = if target_columns.is_empty() {
+        "NULL".to_string()
+    } else {
+        target_columns.join(", ")
+    };
+    let TableFactor::Table { name, .. } = target else {
+        return Ok(());
+    };
+    let numbered = format!(
+        "(SELECT row_number() OVER () AS __deltagres_row, * FROM {name}) AS {}",
+        Ident::with_quote('"', target_alias)
+    );
+    let sql = format!(
+        "SELECT {key} FROM {numbered} JOIN placeholder ON {on} GROUP BY __deltagres_row, {key} HAVING count(*) > 1 LIMIT 1"
+    );
+    let mut statement =
+        sqlparser::parser::Parser::parse_sql(&crate::dialect::LakehouseDialect::default(), &sql)?
+            .pop()
+            .ok_or_else(|| Error::internal("multiple-match check did not parse"))?;
+    // The source goes in as AST: its text form does not always parse back (alias before VERSION).
+    if let ast::Statement::Query(query) = &mut statement
+        && let ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(join) = select.from.first_mut().and_then(|f| f.joins.first_mut())
+    {
+        join.relation = source.clone();
+    }
+    let versioned = timetravel::resolve(cx, &mut statement).await?;
+    let ctx = versioned.as_ref().unwrap_or(cx.df);
+    let plan = ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+        .await?;
+    let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(());
+    };
+    let options = FormatOptions::default();
+    let values: Vec<String> = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            ArrayFormatter::try_new(c.as_ref(), &options)
+                .map(|f| f.value(0).to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    Err(Error::new(
+        ErrorKind::CardinalityViolation,
+        "MERGE matched a target row with more than one source row",
+    )
+    .with_detail(format!("({key}) = ({}) is matched by several source rows", values.join(", ")))
+    .with_hint("deduplicate the source (e.g. keep the latest row per key) so each target row matches at most once"))
+}
+
+/// delta-rs parses expressions case-sensitively: fold unquoted identifiers as PostgreSQL does and
+/// quote them.
+fn normalize(expr: &mut Expr) {
+    let _ = visit_expressions_mut(expr, |e| {
+        match e {
+            Expr::Identifier(ident) => *ident = Ident::with_quote('"', normalize_ident(ident)),
+            Expr::CompoundIdentifier(parts) => {
+                for p in parts.iter_mut() {
+                    *p = Ident::with_quote('"', normalize_ident(p));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
