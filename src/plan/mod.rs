@@ -9,6 +9,7 @@ mod dml;
 mod maintenance;
 mod merge;
 mod names;
+mod optimize;
 mod params;
 mod query;
 mod timetravel;
@@ -21,6 +22,7 @@ use sqlparser::ast;
 
 pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
+pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
 
 use crate::catalog::DeltaCatalog;
@@ -131,6 +133,12 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         )),
         S::Truncate(truncate) => dml::truncate(cx, truncate).await,
         S::Merge(_) => merge::merge(cx, statement, false).await,
+        S::OptimizeTable {
+            name,
+            predicate,
+            zorder,
+            ..
+        } => optimize::optimize(cx, &name, predicate, zorder).await,
         other => query::run(cx, other).await,
     }
 }
@@ -149,6 +157,9 @@ async fn run_with_datafusion(
 pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result<Description> {
     let n = count_parameters(statement);
     match statement {
+        Statement::Sql(sql) if matches!(sql.as_ref(), ast::Statement::OptimizeTable { .. }) => {
+            Ok(rows_of(optimize::optimize_schema(), n))
+        }
         Statement::Sql(sql) => {
             let mut sql = sql.as_ref().clone();
             match timetravel::resolve(cx, &mut sql).await? {

@@ -10,6 +10,7 @@ mod concurrency;
 mod errors;
 mod interop;
 mod lakehouse;
+mod optimize;
 mod psql;
 mod session;
 mod types;

@@ -1,0 +1,429 @@
+//! `OPTIMIZE t [WHERE partition_predicate] [ZORDER BY (c1, c2, ...)]`.
+//!
+//! Without ZORDER BY it is delta-rs's bin-packing compaction. With ZORDER BY the rows in scope are
+//! rewritten in the order of a range-interleaved clustering key (see `delta::ZOrderKey`) into files
+//! of the target size, in one commit, so each file covers a narrow range of every z-order column.
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::concat;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::prelude::SessionContext;
+use deltalake::operations::optimize::OptimizeType;
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
+use sqlparser::ast::{BinaryOperator, Expr, ObjectName, Value};
+
+use super::names::normalize_ident;
+use super::{PlanContext, resolve_table};
+use crate::delta::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};
+use crate::error::{Error, ErrorKind, Result};
+use crate::session::{Notice, QueryOutput};
+
+/// Rows sampled per OPTIMIZE to place the range boundaries of the z-order columns.
+const ZORDER_SAMPLE_ROWS: usize = 100_000;
+/// The session setting for the size of files OPTIMIZE writes (else the table's
+/// `delta.targetFileSize`, else 128 MiB).
+pub const TARGET_FILE_SIZE_SETTING: &str = "deltagres.optimize.target_file_size";
+
+/// Columns of the OPTIMIZE result row.
+pub fn optimize_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("path", DataType::Utf8, false),
+        Field::new("num_files_added", DataType::Int64, false),
+        Field::new("num_files_removed", DataType::Int64, false),
+        Field::new("num_files_before", DataType::Int64, false),
+        Field::new("num_files_after", DataType::Int64, false),
+        Field::new("size_in_bytes_after", DataType::Int64, false),
+        Field::new("zorder_by", DataType::Utf8, true),
+    ]))
+}
+
+/// Runs OPTIMIZE.
+pub async fn optimize(
+    cx: &mut PlanContext<'_>,
+    name: &ObjectName,
+    predicate: Option<Expr>,
+    zorder: Option<Vec<Expr>>,
+) -> Result<QueryOutput> {
+    let table_ref = resolve_table(name, cx.default_schema)?;
+    let table = cx.catalog.load(&table_ref).await?;
+    let snapshot = table.snapshot()?;
+    let partition_columns: Vec<String> = snapshot.metadata().partition_columns().to_vec();
+    let columns: Vec<String> = snapshot
+        .schema()
+        .fields()
+        .map(|f| f.name().to_string())
+        .collect();
+    let (files_before, _) = file_stats(&table);
+    let version_before = table.version();
+    let filters = match &predicate {
+        Some(p) => partition_filters(p, &partition_columns)?,
+        None => Vec::new(),
+    };
+    let target_size = target_file_size(cx, &table)?;
+
+    let zorder_columns = match zorder {
+        Some(exprs) => zorder_columns(&exprs, &columns)?,
+        None => Vec::new(),
+    };
+    let clustering: Vec<String> = zorder_columns
+        .iter()
+        .filter(|c| !partition_columns.contains(c))
+        .cloned()
+        .collect();
+    if clustering.len() < zorder_columns.len() {
+        cx.notices.push(Notice::note(
+            "00000",
+            "partition columns in ZORDER BY are constant within each file and are left out of the clustering key",
+        ));
+    }
+    cx.notices.push(Notice::note(
+        "00000",
+        format!("optimizing {table_ref}: {files_before} files before"),
+    ));
+    let optimized = if clustering.is_empty() {
+        let literals: Vec<FilterLiteral<'_>> = filters
+            .iter()
+            .map(|(column, op, values)| {
+                let value = if matches!(op, FilterOp::In | FilterOp::NotIn) {
+                    FilterValue::Set(values.iter().map(String::as_str).collect())
+                } else {
+                    FilterValue::Scalar(values[0].as_str())
+                };
+                (column.as_str(), *op, value)
+            })
+            .collect();
+        let (optimized, metrics) = table
+            .optimize()
+            .with_type(OptimizeType::Compact)
+            .with_filters(&literals)
+            .with_target_size(target_size)
+            .await?;
+        tracing::info!(table = %table_ref, ?metrics, "compaction committed");
+        optimized
+    } else {
+        let where_sql = predicate.as_ref().map(|p| {
+            let mut p = p.clone();
+            quote_identifiers(&mut p);
+            p.to_string()
+        });
+        zorder_rewrite(
+            cx,
+            &table_ref,
+            table,
+            &clustering,
+            &partition_columns,
+            where_sql,
+            target_size,
+        )
+        .await?
+    };
+    let (files_after, size_after) = file_stats(&optimized);
+    let (added, removed) = if optimized.version() > version_before {
+        commit_file_counts(&optimized).await
+    } else {
+        (0, 0)
+    };
+    cx.notices.push(Notice::note(
+        "00000",
+        format!(
+            "optimized {table_ref}: {files_after} files after ({added} added, {removed} removed)"
+        ),
+    ));
+    let zorder_text = (!zorder_columns.is_empty()).then(|| zorder_columns.join(", "));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![optimized.table_url().to_string()])),
+        Arc::new(Int64Array::from(vec![added])),
+        Arc::new(Int64Array::from(vec![removed])),
+        Arc::new(Int64Array::from(vec![files_before as i64])),
+        Arc::new(Int64Array::from(vec![files_after as i64])),
+        Arc::new(Int64Array::from(vec![size_after])),
+        Arc::new(StringArray::from(vec![zorder_text])),
+    ];
+    Ok(QueryOutput::from_batch(
+        RecordBatch::try_new(optimize_schema(), columns)?,
+        "SELECT",
+    ))
+}
+
+/// Files added and removed by the latest commit (from its operationMetrics).
+async fn commit_file_counts(table: &DeltaTable) -> (i64, i64) {
+    use futures::TryStreamExt;
+    let Ok(commits) = table.history(Some(1)).try_collect::<Vec<_>>().await else {
+        return (0, 0);
+    };
+    let Some(metrics) = commits.first().and_then(|c| c.info.get("operationMetrics")) else {
+        return (0, 0);
+    };
+    let number = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| match metrics.get(*n)? {
+                serde_json::Value::Number(x) => x.as_i64(),
+                serde_json::Value::String(s) => s.parse().ok(),
+                _ => None,
+            })
+            .unwrap_or(0)
+    };
+    (
+        number(&["numFilesAdded", "num_added_files"]),
+        number(&["numFilesRemoved", "num_removed_files"]),
+    )
+}
+
+fn file_stats(table: &DeltaTable) -> (usize, i64) {
+    match table.snapshot() {
+        Ok(s) => {
+            let files = s.log_data();
+            (files.num_files(), files.iter().map(|f| f.size()).sum())
+        }
+        Err(_) => (0, 0),
+    }
+}
+
+fn target_file_size(cx: &PlanContext<'_>, table: &DeltaTable) -> Result<NonZeroU64> {
+    let from_setting = cx.settings.get(TARGET_FILE_SIZE_SETTING).ok();
+    let from_table = table.snapshot().ok().and_then(|s| {
+        s.metadata()
+            .configuration()
+            .get("delta.targetFileSize")
+            .cloned()
+    });
+    let bytes = match from_setting.or(from_table) {
+        Some(text) => crate::config::parse_byte_size(&text)
+            .map_err(|m| {
+                Error::new(
+                    ErrorKind::InvalidParameterValue,
+                    format!("invalid target file size: {m}"),
+                )
+            })?
+            .unwrap_or(128 << 20),
+        None => 128 << 20,
+    };
+    NonZeroU64::new(bytes as u64).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidParameterValue,
+            "target file size must be positive",
+        )
+    })
+}
+
+fn zorder_columns(exprs: &[Expr], columns: &[String]) -> Result<Vec<String>> {
+    if exprs.len() > MAX_ZORDER_COLUMNS {
+        return Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!("ZORDER BY takes at most {MAX_ZORDER_COLUMNS} columns"),
+        ));
+    }
+    exprs
+        .iter()
+        .map(|e| {
+            let name = match e {
+                Expr::Identifier(i) => normalize_ident(i),
+                Expr::CompoundIdentifier(parts) => {
+                    parts.last().map(normalize_ident).unwrap_or_default()
+                }
+                other => {
+                    return Err(Error::unsupported(format!(
+                        "ZORDER BY takes column names, not {other}"
+                    )));
+                }
+            };
+            if !columns.contains(&name) {
+                return Err(Error::new(
+                    ErrorKind::UndefinedColumn,
+                    format!("column \"{name}\" does not exist"),
+                ));
+            }
+            Ok(name)
+        })
+        .collect()
+}
+
+/// Rewrites the rows in scope in clustering-key order, replacing them in one commit.
+async fn zorder_rewrite(
+    cx: &mut PlanContext<'_>,
+    table_ref: &crate::catalog::TableRef,
+    table: DeltaTable,
+    clustering: &[String],
+    partition_columns: &[String],
+    where_sql: Option<String>,
+    target_size: NonZeroU64,
+) -> Result<DeltaTable> {
+    let quoted = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
+    let from = format!("{}.{}", quoted(&table_ref.schema), quoted(&table_ref.table));
+    let filter = where_sql
+        .as_ref()
+        .map(|w| format!(" WHERE {w}"))
+        .unwrap_or_default();
+    let key_columns: Vec<String> = clustering.iter().map(quoted).collect();
+    let sample_sql = format!(
+        "SELECT {} FROM {from}{filter} ORDER BY random() LIMIT {ZORDER_SAMPLE_ROWS}",
+        key_columns.join(", ")
+    );
+    let batches = cx.df.sql(&sample_sql).await?.collect().await?;
+    let samples: Vec<ArrayRef> = (0..clustering.len())
+        .map(|i| {
+            let arrays: Vec<&dyn datafusion::arrow::array::Array> =
+                batches.iter().map(|b| b.column(i).as_ref()).collect();
+            if arrays.is_empty() {
+                Ok(datafusion::arrow::array::new_empty_array(&DataType::Utf8))
+            } else {
+                concat(&arrays)
+            }
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    if samples.first().is_none_or(|s| s.is_empty()) {
+        return Ok(table);
+    }
+    cx.notices.push(Notice::note(
+        "00000",
+        format!(
+            "z-order: ranges placed from {} sampled rows; rewriting",
+            samples[0].len()
+        ),
+    ));
+    let ctx = SessionContext::new_with_state(cx.df.state());
+    ctx.register_udf(ZOrderKey::from_samples(&samples)?);
+    let mut order: Vec<String> = partition_columns.iter().map(quoted).collect();
+    order.push(format!("{ZORDER_KEY_FUNCTION}({})", key_columns.join(", ")));
+    // Sort here, then hand delta-rs a source that replays the sorted stream: a plan handed to
+    // delta-rs is re-optimized there, and a sort nothing above it asks for may be dropped.
+    let sorted = ctx
+        .sql(&format!(
+            "SELECT * FROM {from}{filter} ORDER BY {}",
+            order.join(", ")
+        ))
+        .await?
+        .execute_stream()
+        .await?;
+    let plan = crate::delta::replay_plan(sorted)?;
+    let mut write = table
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_save_mode(SaveMode::Overwrite)
+        .with_target_file_size(Some(target_size));
+    if let Some(w) = where_sql {
+        write = write.with_replace_where(w);
+    }
+    Ok(write.await?)
+}
+
+/// WHERE of OPTIMIZE: a conjunction of comparisons on partition columns, as delta-rs filters.
+fn partition_filters(
+    predicate: &Expr,
+    partition_columns: &[String],
+) -> Result<Vec<(String, FilterOp, Vec<String>)>> {
+    let mut out = Vec::new();
+    collect_filters(predicate, partition_columns, &mut out)?;
+    Ok(out)
+}
+
+fn collect_filters(
+    e: &Expr,
+    partition_columns: &[String],
+    out: &mut Vec<(String, FilterOp, Vec<String>)>,
+) -> Result<()> {
+    let column = |c: &Expr| -> Result<String> {
+        let name = match c {
+            Expr::Identifier(i) => normalize_ident(i),
+            Expr::CompoundIdentifier(parts) => {
+                parts.last().map(normalize_ident).unwrap_or_default()
+            }
+            other => return Err(not_partition_predicate(other)),
+        };
+        if partition_columns.contains(&name) {
+            Ok(name)
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidParameterValue,
+                format!(
+                    "OPTIMIZE WHERE may only filter on partition columns; \"{name}\" is not one"
+                ),
+            ))
+        }
+    };
+    match e {
+        Expr::Nested(inner) => collect_filters(inner, partition_columns, out),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            collect_filters(left, partition_columns, out)?;
+            collect_filters(right, partition_columns, out)
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let op = match op {
+                BinaryOperator::Eq => FilterOp::Eq,
+                BinaryOperator::NotEq => FilterOp::Ne,
+                BinaryOperator::Lt => FilterOp::Lt,
+                BinaryOperator::LtEq => FilterOp::Le,
+                BinaryOperator::Gt => FilterOp::Gt,
+                BinaryOperator::GtEq => FilterOp::Ge,
+                _ => return Err(not_partition_predicate(e)),
+            };
+            out.push((column(left)?, op, vec![literal(right)?]));
+            Ok(())
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let values = list.iter().map(literal).collect::<Result<Vec<_>>>()?;
+            out.push((
+                column(expr)?,
+                if *negated {
+                    FilterOp::NotIn
+                } else {
+                    FilterOp::In
+                },
+                values,
+            ));
+            Ok(())
+        }
+        other => Err(not_partition_predicate(other)),
+    }
+}
+
+fn literal(e: &Expr) -> Result<String> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Ok(s.clone()),
+            Value::Number(n, _) => Ok(n.to_string()),
+            Value::Boolean(b) => Ok(b.to_string()),
+            other => Err(Error::unsupported(format!(
+                "OPTIMIZE WHERE value {other} is not supported"
+            ))),
+        },
+        Expr::TypedString(t) => match &t.value.value {
+            Value::SingleQuotedString(s) => Ok(s.clone()),
+            other => Ok(other.to_string()),
+        },
+        Expr::Cast { expr, .. } => literal(expr),
+        other => Err(not_partition_predicate(other)),
+    }
+}
+
+fn not_partition_predicate(e: &Expr) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameterValue,
+        format!(
+            "OPTIMIZE WHERE supports comparisons of partition columns with constants (AND, IN); not {e}"
+        ),
+    )
+}
+
+fn quote_identifiers(e: &mut Expr) {
+    use std::ops::ControlFlow;
+    let _ = sqlparser::ast::visit_expressions_mut(e, |e| {
+        if let Expr::Identifier(i) = e {
+            *i = sqlparser::ast::Ident::with_quote('"', normalize_ident(i));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
