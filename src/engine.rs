@@ -10,7 +10,10 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::catalog::{self, CATALOG_NAME, DEFAULT_SCHEMA, DeltaCatalog, DeltaCatalogProvider};
+use crate::catalog::{
+    self, AllowedPaths, CATALOG_NAME, DEFAULT_SCHEMA, DeltaCatalog, DeltaCatalogProvider,
+    ReadParquet,
+};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -19,6 +22,7 @@ pub struct Engine {
     config: Config,
     catalog: Arc<DeltaCatalog>,
     base: SessionContext,
+    allowed: AllowedPaths,
 }
 
 impl std::fmt::Debug for Engine {
@@ -57,16 +61,24 @@ impl Engine {
             Arc::new(DeltaCatalogProvider::new(catalog.clone())),
         );
         catalog::install_pg_catalog(&base)?;
+        let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
+        base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
         Ok(Arc::new(Self {
             config,
             catalog,
             base,
+            allowed,
         }))
     }
 
     /// The configuration the server started with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Where user-given paths may point.
+    pub fn allowed_paths(&self) -> &AllowedPaths {
+        &self.allowed
     }
 
     /// The shared catalog.

@@ -5,10 +5,12 @@
 //! external tables (`CREATE TABLE ... LOCATION`). The in-memory registry is rebuilt from disk at
 //! start, so a crash can never leave the catalog and the data disagreeing.
 
+mod files;
 mod pg;
 mod provider;
 mod registry;
 
+pub use files::{AllowedPaths, ReadParquet};
 pub use pg::install_pg_catalog;
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};

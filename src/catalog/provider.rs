@@ -9,6 +9,8 @@ use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 
 use super::{DeltaCatalog, TableRef};
+use crate::delta;
+use datafusion::datasource::MemTable;
 
 /// The `deltagres` catalog. Besides the Delta-backed schemas it keeps the schemas other components
 /// register in memory (`pg_catalog`), which are never written to disk.
@@ -67,6 +69,36 @@ struct DeltaSchemaProvider {
     schema: String,
 }
 
+impl DeltaSchemaProvider {
+    /// `"t$history"`, `"t$detail"`, `"t$files"`: Delta metadata as tables, for tools that cannot
+    /// send DESCRIBE.
+    async fn metadata_table(
+        &self,
+        base: &str,
+        kind: &str,
+    ) -> Result<Option<Arc<dyn TableProvider>>> {
+        let table_ref = TableRef {
+            schema: self.schema.clone(),
+            table: base.to_string(),
+        };
+        if !self.catalog.table_exists(&table_ref) {
+            return Ok(None);
+        }
+        let external = |e: crate::error::Error| DataFusionError::External(Box::new(e));
+        let table = self.catalog.load(&table_ref).await.map_err(external)?;
+        let batch = match kind {
+            "history" => delta::history_batch(&table, None).await.map_err(external)?,
+            "detail" => delta::detail_batch(&table).map_err(external)?,
+            "files" => delta::files_batch(&table).map_err(external)?,
+            _ => return Ok(None),
+        };
+        Ok(Some(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?)))
+    }
+}
+
 #[async_trait]
 impl SchemaProvider for DeltaSchemaProvider {
     fn table_names(&self) -> Vec<String> {
@@ -74,6 +106,9 @@ impl SchemaProvider for DeltaSchemaProvider {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        if let Some((base, kind)) = name.rsplit_once('$') {
+            return self.metadata_table(base, kind).await;
+        }
         let table_ref = TableRef {
             schema: self.schema.clone(),
             table: name.to_string(),

@@ -1,11 +1,15 @@
 //! Thin wrappers over delta-rs operations, in the shape the planner needs them. Nothing here knows
 //! about the wire or the session.
 
+mod metadata;
 mod replay;
 mod schema;
 mod write;
 mod zorder;
 
+pub use metadata::{
+    detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
+};
 pub use replay::replay_plan;
 pub use schema::to_delta_arrow_schema;
 pub use write::{CreateOptions, create_empty, write_plan};

@@ -121,7 +121,9 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
     let (location, external, created_dir) = match (&existing, &create.location) {
         (Some((url, external)), _) => (url.clone(), *external, None),
         (None, Some(path)) => {
-            let (url, created) = prepare_dir(&external_path(path, cx.catalog.data_dir())?)?;
+            let path = external_path(path, cx.catalog.data_dir())?;
+            let path = cx.allowed_paths.check(&path.to_string_lossy())?;
+            let (url, created) = prepare_dir(&path)?;
             (url, true, created)
         }
         (None, None) => {

@@ -3,62 +3,16 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
-    TimestampMicrosecondArray,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use futures::TryStreamExt;
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use sqlparser::ast::ObjectName;
 
 use super::timetravel::{evaluate_timestamp, evaluate_version};
 use super::{PlanContext, resolve_table};
+use crate::delta;
 use crate::dialect::TimeTravel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::{Notice, QueryOutput};
-
-fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-/// Columns of DESCRIBE HISTORY.
-pub fn history_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("version", DataType::Int64, false),
-        Field::new("timestamp", utc_micros(), true),
-        Field::new("operation", DataType::Utf8, true),
-        Field::new("operationParameters", DataType::Utf8, true),
-        Field::new("readVersion", DataType::Int64, true),
-        Field::new("isolationLevel", DataType::Utf8, true),
-        Field::new("isBlindAppend", DataType::Boolean, true),
-        Field::new("operationMetrics", DataType::Utf8, true),
-        Field::new("engineInfo", DataType::Utf8, true),
-    ]))
-}
-
-/// Columns of DESCRIBE DETAIL.
-pub fn detail_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("format", DataType::Utf8, false),
-        Field::new("id", DataType::Utf8, false),
-        Field::new("name", DataType::Utf8, true),
-        Field::new("description", DataType::Utf8, true),
-        Field::new("location", DataType::Utf8, false),
-        Field::new("createdAt", utc_micros(), true),
-        Field::new("lastModified", utc_micros(), true),
-        Field::new("version", DataType::Int64, false),
-        Field::new(
-            "partitionColumns",
-            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-            false,
-        ),
-        Field::new("numFiles", DataType::Int64, false),
-        Field::new("sizeInBytes", DataType::Int64, false),
-        Field::new("properties", DataType::Utf8, false),
-        Field::new("minReaderVersion", DataType::Int64, false),
-        Field::new("minWriterVersion", DataType::Int64, false),
-    ]))
-}
 
 /// Columns of RESTORE.
 pub fn restore_schema() -> SchemaRef {
@@ -82,50 +36,8 @@ pub async fn describe_history(
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
-    let latest = table.version().unwrap_or_default() as i64;
-    let commits: Vec<_> = table
-        .history(limit.map(|n| n as usize))
-        .try_collect()
-        .await?;
-    let n = commits.len();
-    let mut version = Vec::with_capacity(n);
-    let mut timestamp = Vec::with_capacity(n);
-    let mut operation = Vec::with_capacity(n);
-    let mut parameters = Vec::with_capacity(n);
-    let mut read_version = Vec::with_capacity(n);
-    let mut isolation = Vec::with_capacity(n);
-    let mut blind_append = Vec::with_capacity(n);
-    let mut metrics = Vec::with_capacity(n);
-    let mut engine = Vec::with_capacity(n);
-    for (i, c) in commits.iter().enumerate() {
-        version.push(latest - i as i64);
-        timestamp.push(c.timestamp.map(|ms| ms * 1000));
-        operation.push(c.operation.clone());
-        parameters.push(
-            c.operation_parameters
-                .as_ref()
-                .map(|p| serde_json::to_string(p).unwrap_or_default()),
-        );
-        read_version.push(c.read_version.map(|v| v as i64));
-        isolation.push(c.isolation_level.as_ref().map(|l| format!("{l:?}")));
-        blind_append.push(c.is_blind_append);
-        metrics.push(c.info.get("operationMetrics").map(|m| m.to_string()));
-        engine.push(c.engine_info.clone());
-    }
-    let schema = history_schema();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(version)),
-        Arc::new(TimestampMicrosecondArray::from(timestamp).with_timezone("UTC")),
-        Arc::new(StringArray::from(operation)),
-        Arc::new(StringArray::from(parameters)),
-        Arc::new(Int64Array::from(read_version)),
-        Arc::new(StringArray::from(isolation)),
-        Arc::new(BooleanArray::from(blind_append)),
-        Arc::new(StringArray::from(metrics)),
-        Arc::new(StringArray::from(engine)),
-    ];
     Ok(QueryOutput::from_batch(
-        RecordBatch::try_new(schema, columns)?,
+        delta::history_batch(&table, limit).await?,
         "SELECT",
     ))
 }
@@ -134,44 +46,8 @@ pub async fn describe_history(
 pub async fn describe_detail(cx: &mut PlanContext<'_>, table: &ObjectName) -> Result<QueryOutput> {
     let table_ref = resolve_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
-    let snapshot = table.snapshot()?;
-    let metadata = snapshot.metadata();
-    let protocol = snapshot.protocol();
-    let files = snapshot.log_data();
-    let num_files = files.num_files() as i64;
-    let size: i64 = files.iter().map(|f| f.size()).sum();
-    let version = table.version().unwrap_or_default();
-    let last_modified = snapshot.version_timestamp(version).map(|ms| ms * 1000);
-    let properties = serde_json::to_string(metadata.configuration()).unwrap_or_default();
-    let mut partitions = ListBuilder::new(StringBuilder::new());
-    for c in metadata.partition_columns() {
-        partitions.values().append_value(c);
-    }
-    partitions.append(true);
-    let schema = detail_schema();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(vec!["delta"])),
-        Arc::new(StringArray::from(vec![metadata.id().to_string()])),
-        Arc::new(StringArray::from(vec![metadata.name().map(str::to_string)])),
-        Arc::new(StringArray::from(vec![
-            metadata.description().map(str::to_string),
-        ])),
-        Arc::new(StringArray::from(vec![table.table_url().to_string()])),
-        Arc::new(
-            TimestampMicrosecondArray::from(vec![metadata.created_time().map(|ms| ms * 1000)])
-                .with_timezone("UTC"),
-        ),
-        Arc::new(TimestampMicrosecondArray::from(vec![last_modified]).with_timezone("UTC")),
-        Arc::new(Int64Array::from(vec![version as i64])),
-        Arc::new(partitions.finish()),
-        Arc::new(Int64Array::from(vec![num_files])),
-        Arc::new(Int64Array::from(vec![size])),
-        Arc::new(StringArray::from(vec![properties])),
-        Arc::new(Int64Array::from(vec![protocol.min_reader_version() as i64])),
-        Arc::new(Int64Array::from(vec![protocol.min_writer_version() as i64])),
-    ];
     Ok(QueryOutput::from_batch(
-        RecordBatch::try_new(schema, columns)?,
+        delta::detail_batch(&table)?,
         "SELECT",
     ))
 }

@@ -25,7 +25,7 @@ pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
 
-use crate::catalog::DeltaCatalog;
+use crate::catalog::{AllowedPaths, DeltaCatalog};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
 use crate::session::{Notice, QueryOutput, Settings};
@@ -42,6 +42,8 @@ pub struct PlanContext<'a> {
     pub notices: &'a mut Vec<Notice>,
     /// The session's run-time parameters (e.g. the VACUUM retention check).
     pub settings: &'a Settings,
+    /// Where user-given paths (LOCATION) may point.
+    pub allowed_paths: &'a AllowedPaths,
 }
 
 /// What a prepared statement takes and returns, for the extended protocol's Describe.
@@ -115,6 +117,7 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
                         default_schema: cx.default_schema,
                         notices: &mut *cx.notices,
                         settings: cx.settings,
+                        allowed_paths: cx.allowed_paths,
                     };
                     run_with_datafusion(&mut cx, statement).await
                 }
@@ -170,14 +173,15 @@ pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result
                         default_schema: cx.default_schema,
                         notices: &mut *cx.notices,
                         settings: cx.settings,
+                        allowed_paths: cx.allowed_paths,
                     };
                     query::describe(&mut cx, &sql, n).await
                 }
                 None => query::describe(cx, &sql, n).await,
             }
         }
-        Statement::DescribeHistory { .. } => Ok(rows_of(maintenance::history_schema(), n)),
-        Statement::DescribeDetail { .. } => Ok(rows_of(maintenance::detail_schema(), n)),
+        Statement::DescribeHistory { .. } => Ok(rows_of(crate::delta::history_schema(), n)),
+        Statement::DescribeDetail { .. } => Ok(rows_of(crate::delta::detail_schema(), n)),
         Statement::Restore { .. } => Ok(rows_of(maintenance::restore_schema(), n)),
         Statement::Vacuum { .. } => Ok(rows_of(maintenance::vacuum_schema(), n)),
         _ => Ok(Description {

@@ -140,6 +140,7 @@ impl Session {
                     default_schema: &default_schema,
                     notices: &mut self.notices,
                     settings: &self.settings,
+                    allowed_paths: self.engine.allowed_paths(),
                 };
                 plan::describe(&mut cx, &statement).await?
             }
@@ -193,6 +194,7 @@ impl Session {
             default_schema: &default_schema,
             notices: &mut self.notices,
             settings: &self.settings,
+            allowed_paths: self.engine.allowed_paths(),
         };
         plan::execute(&mut cx, statement).await
     }

@@ -136,6 +136,31 @@ async fn history_detail_restore_and_vacuum() {
     );
     assert_eq!(row.get::<_, i64>("version"), 3);
 
+    // The same metadata as tables, for tools that cannot send DESCRIBE.
+    assert_eq!(
+        simple_rows(&c, "SELECT max(version), count(*) FROM t$history").await,
+        rows(&[&["3", "4"]])
+    );
+    assert_eq!(
+        simple_rows(&c, "SELECT \"numFiles\" FROM \"t$detail\"").await,
+        rows(&[&["1"]])
+    );
+    let files = simple_rows(
+        &c,
+        "SELECT path, num_records, partition_values, min_values FROM t$files",
+    )
+    .await;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0][1].as_deref(), Some("1"));
+    assert!(
+        files[0][2].as_deref().unwrap().contains("2024-01-02"),
+        "{files:?}"
+    );
+    assert!(
+        files[0][3].as_deref().unwrap().contains("\"id\":2"),
+        "{files:?}"
+    );
+
     let restored = simple_rows(&c, "RESTORE TABLE t TO VERSION AS OF 2").await;
     assert_eq!(restored[0][0].as_deref(), Some("4"));
     assert_eq!(
@@ -346,5 +371,52 @@ async fn merge_errors_on_multiple_matches_and_evolves_schema() {
             &["3", "c", "NULL"]
         ])
     );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_parquet_loads_files_and_paths_are_confined() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("orders");
+    std::fs::create_dir_all(&files).unwrap();
+    let script = format!(
+        "import pyarrow as pa, pyarrow.parquet as pq\n\
+         pq.write_table(pa.table({{'id': [1, 2], 'c': ['x', 'y']}}), {a:?})\n\
+         pq.write_table(pa.table({{'id': [3], 'c': ['z']}}), {b:?})",
+        a = files.join("part-1.parquet").to_str().unwrap(),
+        b = files.join("part-2.parquet").to_str().unwrap()
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    c.batch_execute(&format!(
+        "CREATE TABLE raw AS SELECT * FROM read_parquet('{}/*.parquet')",
+        files.display()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        simple_rows(&c, "SELECT id, c FROM raw ORDER BY id").await,
+        rows(&[&["1", "x"], &["2", "y"], &["3", "z"]])
+    );
+    let err = c
+        .simple_query("SELECT * FROM read_parquet('/etc/*.parquet')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    let err = c
+        .simple_query("CREATE TABLE escape (id INT) LOCATION '/root/escape'")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
     server.stop().await;
 }

@@ -36,6 +36,7 @@ impl TestServer {
         config.storage.data_dir = data_dir.to_path_buf();
         config.engine.memory_limit = "1GiB".into();
         config.engine.target_partitions = 2;
+        config.storage.allowed_paths = vec![std::env::temp_dir()];
         let server = Server::bind(config).await.expect("server binds");
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel::<()>();
