@@ -1,6 +1,6 @@
 //! Many clients writing the same table at once: Delta optimistic concurrency, no lost rows.
 
-use crate::support::{TestServer, sqlstate};
+use crate::support::{TestServer, simple_rows, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_clients_append_to_one_table() {
@@ -53,5 +53,73 @@ async fn sixteen_clients_append_to_one_table() {
         .unwrap()
         .get(0);
     assert_eq!(count, total);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_merges_into_disjoint_partitions_and_on_the_same_rows() {
+    let server = TestServer::start().await;
+    let setup = server.client().await;
+    let mut values = Vec::new();
+    for d in 1..=8 {
+        for id in 0..10 {
+            values.push(format!("({}, 'v0', DATE '2024-01-0{d}')", d * 100 + id));
+        }
+    }
+    setup
+        .batch_execute(&format!(
+            "CREATE TABLE t (id INT, v TEXT, d DATE) PARTITIONED BY (d); INSERT INTO t VALUES {}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+    // Eight MERGEs, each confined to its own partition by the ON condition.
+    let mut tasks = Vec::new();
+    for d in 1..=8 {
+        let client = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            let sql = format!(
+                "MERGE INTO t USING (SELECT id, DATE '2024-01-0{d}' AS d FROM t WHERE d = DATE '2024-01-0{d}') s \
+                 ON t.d = DATE '2024-01-0{d}' AND t.d = s.d AND t.id = s.id \
+                 WHEN MATCHED THEN UPDATE SET v = 'v{d}'"
+            );
+            client.batch_execute(&sql).await
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let result = t.await.unwrap();
+        assert!(result.is_ok(), "MERGE into partition {} failed: {:?}", i + 1, result.err());
+    }
+    for d in 1..=8 {
+        let rows = simple_rows(&setup, &format!("SELECT DISTINCT v FROM t WHERE d = DATE '2024-01-0{d}'")).await;
+        assert_eq!(rows, vec![vec![Some(format!("v{d}"))]]);
+    }
+
+    // Two MERGEs on the same rows: any failure is a write conflict (40001), and a retry succeeds.
+    let mut tasks = Vec::new();
+    for writer in 0..2 {
+        let client = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            let sql = format!(
+                "MERGE INTO t USING (SELECT id FROM t WHERE d = DATE '2024-01-01') s ON t.id = s.id \
+                 WHEN MATCHED THEN UPDATE SET v = 'w{writer}'"
+            );
+            match client.batch_execute(&sql).await {
+                Ok(()) => true,
+                Err(e) => {
+                    assert_eq!(sqlstate(&e), "40001", "only a write conflict is acceptable: {e}");
+                    client.batch_execute(&sql).await.expect("the retry of a conflicting MERGE succeeds");
+                    false
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rows = simple_rows(&setup, "SELECT count(*), count(DISTINCT v) FROM t WHERE d = DATE '2024-01-01'").await;
+    assert_eq!(rows, vec![vec![Some("10".into()), Some("1".into())]], "no row lost or duplicated");
+    let total = simple_rows(&setup, "SELECT count(*) FROM t").await;
+    assert_eq!(total, vec![vec![Some("80".into())]]);
     server.stop().await;
 }
