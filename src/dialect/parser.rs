@@ -17,7 +17,8 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| Error::syntax(format!("syntax error: {e}")))?;
-    let mut parser = Parser::new(&dialect).with_tokens_with_locations(rewrite_merge_stars(tokens));
+    let tokens = rewrite_version_shorthand(rewrite_merge_stars(tokens));
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
     loop {
@@ -191,6 +192,63 @@ fn parse_u64(parser: &mut Parser) -> Result<u64, ParserError> {
             "expected a non-negative integer, found {other}"
         ))),
     }
+}
+
+/// Databricks' `t@v3` shorthand becomes `t VERSION AS OF 3`.
+fn rewrite_version_shorthand(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let version_of = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => w
+            .value
+            .strip_prefix(['v', 'V'])
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let follows_name = matches!(
+            out.last(),
+            Some(TokenWithSpan {
+                token: Token::Word(_),
+                ..
+            })
+        );
+        if follows_name
+            && tokens[i].token == Token::AtSign
+            && let Some(version) = tokens.get(i + 1).and_then(|t| version_of(&t.token))
+        {
+            let span = tokens[i].span;
+            let word = |value: &str, keyword: Keyword| TokenWithSpan {
+                token: Token::Word(Word {
+                    value: value.to_string(),
+                    quote_style: None,
+                    keyword,
+                }),
+                span,
+            };
+            let space = || TokenWithSpan {
+                token: Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                span,
+            };
+            out.push(space());
+            out.push(word("VERSION", Keyword::VERSION));
+            out.push(space());
+            out.push(word("AS", Keyword::AS));
+            out.push(space());
+            out.push(word("OF", Keyword::OF));
+            out.push(space());
+            out.push(TokenWithSpan {
+                token: Token::Number(version, false),
+                span,
+            });
+            i += 2;
+            continue;
+        }
+        out.push(tokens[i].clone());
+        i += 1;
+    }
+    out
 }
 
 /// Databricks' `UPDATE SET *` and `INSERT *` in MERGE have no sqlparser syntax: rewrite them at the
@@ -377,6 +435,15 @@ mod tests {
         assert!(c.or_replace && c.query.is_some());
         let stmts = parse_sql("CREATE VIEW v AS SELECT 1").unwrap();
         assert!(matches!(stmts[0], Statement::Sql(_)));
+    }
+
+    #[test]
+    fn version_shorthand() {
+        let stmts = parse_sql("SELECT * FROM s.orders@v3 o JOIN c@V12 ON true").unwrap();
+        assert_eq!(
+            stmts[0].to_string(),
+            "SELECT * FROM s.orders o VERSION AS OF 3 JOIN c VERSION AS OF 12 ON true"
+        );
     }
 
     #[test]

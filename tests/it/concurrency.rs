@@ -88,10 +88,19 @@ async fn concurrent_merges_into_disjoint_partitions_and_on_the_same_rows() {
     }
     for (i, t) in tasks.into_iter().enumerate() {
         let result = t.await.unwrap();
-        assert!(result.is_ok(), "MERGE into partition {} failed: {:?}", i + 1, result.err());
+        assert!(
+            result.is_ok(),
+            "MERGE into partition {} failed: {:?}",
+            i + 1,
+            result.err()
+        );
     }
     for d in 1..=8 {
-        let rows = simple_rows(&setup, &format!("SELECT DISTINCT v FROM t WHERE d = DATE '2024-01-0{d}'")).await;
+        let rows = simple_rows(
+            &setup,
+            &format!("SELECT DISTINCT v FROM t WHERE d = DATE '2024-01-0{d}'"),
+        )
+        .await;
         assert_eq!(rows, vec![vec![Some(format!("v{d}"))]]);
     }
 
@@ -117,8 +126,16 @@ async fn concurrent_merges_into_disjoint_partitions_and_on_the_same_rows() {
     for t in tasks {
         t.await.unwrap();
     }
-    let rows = simple_rows(&setup, "SELECT count(*), count(DISTINCT v) FROM t WHERE d = DATE '2024-01-01'").await;
-    assert_eq!(rows, vec![vec![Some("10".into()), Some("1".into())]], "no row lost or duplicated");
+    let rows = simple_rows(
+        &setup,
+        "SELECT count(*), count(DISTINCT v) FROM t WHERE d = DATE '2024-01-01'",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![vec![Some("10".into()), Some("1".into())]],
+        "no row lost or duplicated"
+    );
     let total = simple_rows(&setup, "SELECT count(*) FROM t").await;
     assert_eq!(total, vec![vec![Some("80".into())]]);
     server.stop().await;

@@ -45,6 +45,10 @@ async fn time_travel_reads_each_version_exactly() {
     );
     assert_eq!(simple_rows(&c, &at(3)).await, rows(&[&["2", "c"]]));
     assert_eq!(
+        simple_rows(&c, "SELECT id, v FROM t@v2 ORDER BY id").await,
+        rows(&[&["1", "a"], &["2", "c"]])
+    );
+    assert_eq!(
         simple_rows(&c, "SELECT id, v FROM t ORDER BY id").await,
         rows(&[&["2", "c"]])
     );
