@@ -4,6 +4,7 @@
 //! DELETE run as delta-rs operations; CREATE / DROP / ALTER change the catalog. Session statements
 //! (SET, BEGIN, ...) never get here: the session handles them.
 
+mod copy;
 mod ddl;
 mod dml;
 mod maintenance;
@@ -20,6 +21,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::SessionContext;
 use sqlparser::ast;
 
+pub use copy::{CopyFormat, CopyIn, CopyOut};
 pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
@@ -131,9 +133,7 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         S::CreateView(_) => Err(Error::unsupported(
             "CREATE VIEW is not supported yet; use CREATE TABLE ... AS SELECT",
         )),
-        S::Copy { .. } => Err(Error::unsupported(
-            "COPY is not supported yet; use INSERT INTO ... SELECT FROM read_parquet(...)",
-        )),
+        S::Copy { .. } => copy::copy(cx, statement).await,
         S::Truncate(truncate) => dml::truncate(cx, truncate).await,
         S::Merge(_) => merge::merge(cx, statement, false).await,
         S::OptimizeTable {
@@ -196,4 +196,9 @@ fn rows_of(schema: SchemaRef, params: usize) -> Description {
         param_types: vec![None; params],
         result_schema: Some(schema),
     }
+}
+
+/// Appends the data of a COPY FROM STDIN to its table (one commit).
+pub async fn copy_in(cx: &mut PlanContext<'_>, copy: &CopyIn, data: &[u8]) -> Result<u64> {
+    copy::copy_in(cx, copy, data).await
 }

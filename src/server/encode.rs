@@ -6,9 +6,10 @@ use arrow_pg::datatypes::arrow_schema_to_pg_fields;
 use datafusion::arrow::datatypes::Schema;
 use futures::StreamExt;
 use pgwire::api::portal::Format;
-use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::results::{CopyResponse, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::CopyData;
 use pgwire::messages::response::NoticeResponse;
 use pgwire::types::format::FormatOptions;
 
@@ -81,7 +82,28 @@ pub fn response(
         QueryOutput::Empty => Response::EmptyQuery,
         QueryOutput::Command(tag) => command_response(tag),
         QueryOutput::Rows(rows) => Response::Query(rows_response(rows, format, options)?),
+        QueryOutput::CopyIn(copy) => Response::CopyIn(CopyResponse::new(
+            0,
+            copy.columns.len(),
+            futures::stream::empty(),
+        )),
+        QueryOutput::CopyOut(copy) => {
+            let data = copy.data.map(|chunk| {
+                chunk
+                    .map(|bytes| CopyData::new(bytes.into()))
+                    .map_err(|e| pg_error(&e))
+            });
+            Response::CopyOut(CopyResponse::new(0, copy.columns, data))
+        }
     })
+}
+
+/// The CommandComplete tag of a statement without rows.
+pub fn command_tag(tag: CommandTag) -> Tag {
+    match command_response(tag) {
+        Response::Execution(t) | Response::TransactionStart(t) | Response::TransactionEnd(t) => t,
+        _ => Tag::new("OK"),
+    }
 }
 
 fn command_response(tag: CommandTag) -> Response {
@@ -95,6 +117,7 @@ fn command_response(tag: CommandTag) -> Response {
         CommandTag::Update(n) => Response::Execution(Tag::new("UPDATE").with_rows(n as usize)),
         CommandTag::Delete(n) => Response::Execution(Tag::new("DELETE").with_rows(n as usize)),
         CommandTag::Merge(n) => Response::Execution(Tag::new("MERGE").with_rows(n as usize)),
+        CommandTag::Copy(n) => Response::Execution(Tag::new("COPY").with_rows(n as usize)),
         CommandTag::Select(n) => Response::Execution(Tag::new("SELECT").with_rows(n as usize)),
         CommandTag::Other(t) => Response::Execution(Tag::new(&t)),
     }

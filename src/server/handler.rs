@@ -11,6 +11,7 @@ use datafusion::common::{ParamValues, ScalarValue};
 use futures::future::{Either, select};
 use futures::{Sink, SinkExt};
 use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -26,6 +27,7 @@ use pgwire::api::{
 use pgwire::api::{ConnectionHandle, DEFAULT_NAME, PgWireConnectionState};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::startup::ParameterStatus;
@@ -35,7 +37,8 @@ use super::encode::{self, pg_error};
 use super::startup::Startup;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind};
-use crate::session::{Prepared, Session};
+use crate::plan::CopyIn;
+use crate::session::{Prepared, QueryOutput, Session};
 
 /// What every connection shares.
 pub struct Shared {
@@ -63,6 +66,7 @@ impl ConnectionHandlers {
             engine: shared.engine.clone(),
             session: Mutex::new(None),
             active: shared.active_statements.clone(),
+            copy: Mutex::new(None),
         });
         Self {
             query: Arc::new(QueryHandler {
@@ -93,6 +97,9 @@ impl PgWireServerHandlers for ConnectionHandlers {
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
         self.cancel.clone()
     }
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        self.query.clone()
+    }
 }
 
 /// The connection's session, created on first use from the startup parameters.
@@ -100,6 +107,8 @@ struct SessionSlot {
     engine: Arc<Engine>,
     session: Mutex<Option<Session>>,
     active: Arc<AtomicUsize>,
+    /// A COPY FROM STDIN in progress: what it loads and the data received so far.
+    copy: Mutex<Option<(CopyIn, Vec<u8>)>>,
 }
 
 impl SessionSlot {
@@ -183,6 +192,9 @@ impl SimpleQueryHandler for QueryHandler {
             flush_session_messages(client, &mut session).await?;
             match result {
                 Ok(output) => {
+                    if let QueryOutput::CopyIn(copy) = &output {
+                        *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
+                    }
                     let options = encode::format_options(session.settings());
                     responses.push(encode::response(output, &Format::UnifiedText, options)?);
                 }
@@ -383,6 +395,9 @@ impl ExtendedQueryHandler for QueryHandler {
         flush_session_messages(client, &mut session).await?;
         match result {
             Ok(output) => {
+                if let QueryOutput::CopyIn(copy) = &output {
+                    *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
+                }
                 let options = encode::format_options(session.settings());
                 encode::response(output, &portal.result_column_format, options)
             }
@@ -439,4 +454,68 @@ fn decode_parameters(
         )));
     }
     Ok(values)
+}
+
+#[async_trait]
+impl CopyHandler for QueryHandler {
+    async fn on_copy_data<C>(&self, _client: &mut C, copy_data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some((_, data)) = self.slot.copy.lock().await.as_mut() {
+            data.extend_from_slice(&copy_data.data);
+        }
+        Ok(())
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Some((copy, data)) = self.slot.copy.lock().await.take() else {
+            return Err(pg_error(&Error::new(
+                ErrorKind::ProtocolViolation,
+                "CopyDone without a COPY in progress",
+            )));
+        };
+        let _active = ActiveStatement::start(&self.slot.active);
+        let mut session = self.slot.lock(client).await;
+        let result = session.copy_in(&copy, &data).await;
+        flush_session_messages(client, &mut session).await?;
+        match result {
+            Ok(QueryOutput::Command(tag)) => {
+                client
+                    .send(PgWireBackendMessage::CommandComplete(
+                        encode::command_tag(tag).into(),
+                    ))
+                    .await?;
+                Ok(())
+            }
+            Ok(_) => Err(pg_error(&Error::internal("COPY produced rows"))),
+            Err(e) => {
+                log_error(&e);
+                Err(pg_error(&e))
+            }
+        }
+    }
+
+    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.slot.copy.lock().await.take();
+        pg_error(&Error::new(
+            ErrorKind::QueryCanceled,
+            format!(
+                "COPY from stdin failed: {}; nothing was written",
+                fail.message
+            ),
+        ))
+    }
 }

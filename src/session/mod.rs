@@ -165,6 +165,25 @@ impl Session {
         self.execute(statement).await
     }
 
+    /// Appends the data of a COPY FROM STDIN the last statement started; one commit.
+    pub async fn copy_in(&mut self, copy: &plan::CopyIn, data: &[u8]) -> Result<QueryOutput> {
+        let default_schema = self.sync_default_schema();
+        let mut cx = PlanContext {
+            df: &self.df,
+            catalog: self.engine.catalog(),
+            default_schema: &default_schema,
+            notices: &mut self.notices,
+            settings: &self.settings,
+            allowed_paths: self.engine.allowed_paths(),
+        };
+        let result = plan::copy_in(&mut cx, copy, data).await;
+        match &result {
+            Ok(_) => self.transaction.record_write(),
+            Err(_) => self.transaction.fail(),
+        }
+        Ok(QueryOutput::Command(CommandTag::Copy(result?)))
+    }
+
     async fn dispatch(&mut self, statement: Statement) -> Result<QueryOutput> {
         if let Statement::Sql(s) = &statement {
             use ast::Statement as S;

@@ -11,6 +11,10 @@ pub enum QueryOutput {
     Command(CommandTag),
     /// An empty query string.
     Empty,
+    /// COPY FROM STDIN: the client sends data next (see `Session::copy_in`).
+    CopyIn(crate::plan::CopyIn),
+    /// COPY TO STDOUT: formatted rows for the client.
+    CopyOut(crate::plan::CopyOut),
 }
 
 impl std::fmt::Debug for QueryOutput {
@@ -24,6 +28,8 @@ impl std::fmt::Debug for QueryOutput {
             ),
             QueryOutput::Command(t) => write!(f, "Command({t:?})"),
             QueryOutput::Empty => write!(f, "Empty"),
+            QueryOutput::CopyIn(c) => write!(f, "CopyIn({})", c.table),
+            QueryOutput::CopyOut(c) => write!(f, "CopyOut({} columns)", c.columns),
         }
     }
 }
@@ -79,6 +85,8 @@ pub enum CommandTag {
     Delete(u64),
     /// `MERGE n`.
     Merge(u64),
+    /// `COPY n`.
+    Copy(u64),
     /// `SELECT n` without rows sent (CREATE TABLE AS).
     Select(u64),
     /// Any other tag, e.g. `CREATE TABLE`, `SET`.

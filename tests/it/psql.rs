@@ -119,3 +119,115 @@ async fn scripts_run_with_on_error_stop() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_loads_csv_in_one_version_and_exports() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id BIGINT NOT NULL, customer TEXT, amount DECIMAL(10,2), d DATE)",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("orders.csv");
+    let mut text = String::from("id,customer,amount,d\n");
+    for i in 0..100_000 {
+        let customer = if i % 10 == 0 {
+            String::new()
+        } else {
+            format!("customer_{}", i % 997)
+        };
+        text.push_str(&format!(
+            "{i},{customer},{}.{:02},2024-01-{:02}\n",
+            i % 500,
+            i % 100,
+            1 + i % 28
+        ));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let out = psql(
+        &server,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("\\copy orders FROM '{}' CSV HEADER", csv.display()),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = client
+        .query_one(
+            "SELECT count(*), count(customer), sum(amount) FROM orders",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 100_000);
+    assert_eq!(row.get::<_, i64>(1), 90_000, "empty CSV fields are NULL");
+    let versions = client
+        .query_one("SELECT max(version) FROM orders$history", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.get::<_, i64>(0),
+        1,
+        "the whole COPY is one Delta version"
+    );
+
+    // A bad row fails the whole COPY with its line, and nothing is written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "1,a,1.00,2024-01-01\n2,b,not-a-number,2024-01-02\n").unwrap();
+    let out = psql(
+        &server,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("\\copy orders FROM '{}' CSV", bad.display()),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("22P02") || stderr.contains("not-a-number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 2"),
+        "the error names the line: {stderr}"
+    );
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 100_000);
+
+    // Export: text format with \N for NULL, and CSV with a header.
+    let out = psql(
+        &server,
+        &[
+            "-c",
+            "COPY (SELECT id, customer FROM orders WHERE id < 2 ORDER BY id) TO STDOUT",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\t\\N\n1\tcustomer_1\n"
+    );
+    let out = psql(
+        &server,
+        &[
+            "-c",
+            "COPY (SELECT id, d FROM orders WHERE id = 5) TO STDOUT WITH (FORMAT csv, HEADER)",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "id,d\n5,2024-01-06\n");
+    server.stop().await;
+}
