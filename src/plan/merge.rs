@@ -88,6 +88,13 @@ pub async fn merge(
         check_single_match(cx, &merge.table, &merge.source, &merge.on, &target_alias).await?;
     }
 
+    cx.notices.push(Notice::note(
+        "00000",
+        format!(
+            "merging into {target_ref} (version {})",
+            target.version().unwrap_or_default()
+        ),
+    ));
     let mut builder = target
         .merge(source, on.to_string())
         .with_source_alias(source_alias.clone())

@@ -30,7 +30,7 @@ pub use params::{bind_parameters, count_parameters};
 use crate::catalog::{AllowedPaths, DeltaCatalog};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
-use crate::session::{Notice, QueryOutput, Settings};
+use crate::session::{Notices, QueryOutput, Settings};
 
 /// What a statement needs from its session to run.
 pub struct PlanContext<'a> {
@@ -41,7 +41,7 @@ pub struct PlanContext<'a> {
     /// Where unqualified table names resolve (the first `search_path` schema).
     pub default_schema: &'a str,
     /// Notices for the client (e.g. "relation already exists, skipping").
-    pub notices: &'a mut Vec<Notice>,
+    pub notices: &'a mut Notices,
     /// The session's run-time parameters (e.g. the VACUUM retention check).
     pub settings: &'a Settings,
     /// Where user-given paths (LOCATION) may point.

@@ -168,6 +168,50 @@ where
     Ok(())
 }
 
+/// Runs `work` while relaying the notices it produces to the client as they come (OPTIMIZE and
+/// MERGE report progress this way), then the rest.
+async fn relay_notices<C, F, T>(
+    client: &mut C,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<crate::session::Notice>,
+    work: F,
+) -> PgWireResult<T>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    F: std::future::Future<Output = T>,
+{
+    tokio::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            Some(notice) = notices.recv() => {
+                client.send(encode::notice_message(&notice)).await?;
+            }
+        }
+    };
+    while let Ok(notice) = notices.try_recv() {
+        client.feed(encode::notice_message(&notice)).await?;
+    }
+    Ok(result)
+}
+
+/// Executes one statement with live notices.
+async fn execute_live<C>(
+    client: &mut C,
+    session: &mut Session,
+    statement: crate::dialect::Statement,
+) -> PgWireResult<crate::error::Result<QueryOutput>>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    session.set_live_notices(Some(tx));
+    let result = relay_notices(client, rx, session.execute(statement)).await;
+    session.set_live_notices(None);
+    result
+}
+
 #[async_trait]
 impl SimpleQueryHandler for QueryHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
@@ -188,7 +232,7 @@ impl SimpleQueryHandler for QueryHandler {
         }
         let mut responses = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = session.execute(statement).await;
+            let result = execute_live(client, &mut session, statement).await?;
             flush_session_messages(client, &mut session).await?;
             match result {
                 Ok(output) => {
@@ -391,7 +435,16 @@ impl ExtendedQueryHandler for QueryHandler {
         let statement = &portal.statement.statement;
         let params = decode_parameters(portal, statement)?;
         let mut session = self.slot.lock(client).await;
-        let result = session.execute_prepared(&statement.prepared, &params).await;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        session.set_live_notices(Some(tx));
+        let result = relay_notices(
+            client,
+            rx,
+            session.execute_prepared(&statement.prepared, &params),
+        )
+        .await;
+        session.set_live_notices(None);
+        let result = result?;
         flush_session_messages(client, &mut session).await?;
         match result {
             Ok(output) => {

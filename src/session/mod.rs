@@ -17,7 +17,7 @@ use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use sqlparser::ast::{self, Expr, Value};
 
-pub use output::{CommandTag, Notice, NoticeSeverity, QueryOutput, RowSet};
+pub use output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSet};
 pub use settings::{ReportedChange, Settings, server_version};
 use transaction::Transaction;
 
@@ -42,7 +42,7 @@ pub struct Session {
     df: SessionContext,
     settings: Settings,
     transaction: Transaction,
-    notices: Vec<Notice>,
+    notices: Notices,
     reported: Vec<ReportedChange>,
 }
 
@@ -57,14 +57,20 @@ impl Session {
             df,
             settings,
             transaction: Transaction::default(),
-            notices: Vec::new(),
+            notices: Notices::default(),
             reported: Vec::new(),
         }
     }
 
     /// Notices produced since the last call, to be sent before the statement's result.
     pub fn take_notices(&mut self) -> Vec<Notice> {
-        std::mem::take(&mut self.notices)
+        self.notices.take()
+    }
+
+    /// Sends notices to `live` while statements run (progress of long operations), or buffers
+    /// them for [`Session::take_notices`] when None.
+    pub fn set_live_notices(&mut self, live: Option<tokio::sync::mpsc::UnboundedSender<Notice>>) {
+        self.notices.set_live(live);
     }
 
     /// Parameter changes clients must be told of (ParameterStatus), since the last call.

@@ -143,3 +143,35 @@ impl Notice {
         }
     }
 }
+
+/// Where a statement's notices go: straight to the client while the statement runs when the wire
+/// layer listens (progress of OPTIMIZE and MERGE), else buffered until it ends.
+#[derive(Debug, Default)]
+pub struct Notices {
+    buffered: Vec<Notice>,
+    live: Option<tokio::sync::mpsc::UnboundedSender<Notice>>,
+}
+
+impl Notices {
+    /// Queues or sends one notice.
+    pub fn push(&mut self, notice: Notice) {
+        match &self.live {
+            Some(tx) => {
+                if let Err(unsent) = tx.send(notice) {
+                    self.buffered.push(unsent.0);
+                }
+            }
+            None => self.buffered.push(notice),
+        }
+    }
+
+    /// The buffered notices.
+    pub fn take(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.buffered)
+    }
+
+    /// Sends notices to `live` from now on (None: buffer them).
+    pub fn set_live(&mut self, live: Option<tokio::sync::mpsc::UnboundedSender<Notice>>) {
+        self.live = live;
+    }
+}

@@ -2,7 +2,7 @@
 //! version), BEGIN/COMMIT are accepted for clients that send them, and a ROLLBACK that cannot undo
 //! an already committed write says so with a WARNING instead of pretending.
 
-use super::{CommandTag, Notice, QueryOutput};
+use super::{CommandTag, Notice, Notices, QueryOutput};
 
 /// The block state of one session.
 #[derive(Debug, Default)]
@@ -34,7 +34,7 @@ impl Transaction {
     }
 
     /// BEGIN.
-    pub fn begin(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
+    pub fn begin(&mut self, notices: &mut Notices) -> QueryOutput {
         if self.in_block() {
             notices.push(Notice::warning(
                 "25001",
@@ -47,7 +47,7 @@ impl Transaction {
     }
 
     /// COMMIT: ends the block; a failed block ends as ROLLBACK, as in PostgreSQL.
-    pub fn commit(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
+    pub fn commit(&mut self, notices: &mut Notices) -> QueryOutput {
         let tag = match self.state {
             State::Idle => {
                 notices.push(Notice::warning(
@@ -67,7 +67,7 @@ impl Transaction {
     }
 
     /// ROLLBACK: ends the block, warning when writes were already committed.
-    pub fn rollback(&mut self, notices: &mut Vec<Notice>) -> QueryOutput {
+    pub fn rollback(&mut self, notices: &mut Notices) -> QueryOutput {
         match self.state {
             State::Idle => notices.push(Notice::warning(
                 "25P01",
@@ -94,7 +94,7 @@ impl Transaction {
     }
 }
 
-fn warn_if_wrote(wrote: bool, notices: &mut Vec<Notice>) {
+fn warn_if_wrote(wrote: bool, notices: &mut Notices) {
     if wrote {
         notices.push(Notice::warning(
             "01000",

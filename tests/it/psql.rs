@@ -231,3 +231,33 @@ async fn copy_loads_csv_in_one_version_and_exports() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "id,d\n5,2024-01-06\n");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_operations_report_progress_notices() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id INT, c TEXT); INSERT INTO t VALUES (1, 'a'); INSERT INTO t VALUES (2, 'b')")
+        .await
+        .unwrap();
+    let out = psql(
+        &server,
+        &[
+            "-c",
+            "OPTIMIZE t ZORDER BY (c)",
+            "-c",
+            "MERGE INTO t USING (VALUES (1)) AS s(id) ON t.id = s.id WHEN MATCHED THEN DELETE",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let optimizing = stderr.find("NOTICE:  optimizing public.t").expect(&stderr);
+    let optimized = stderr.find("NOTICE:  optimized public.t").expect(&stderr);
+    assert!(optimizing < optimized);
+    assert!(
+        stderr.contains("NOTICE:  merging into public.t"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("num_deleted_rows=1"), "{stderr}");
+    server.stop().await;
+}
