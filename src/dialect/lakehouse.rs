@@ -24,8 +24,9 @@ impl Dialect for LakehouseDialect {
     fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
         self.pg.identifier_quote_style(identifier)
     }
+    /// Backticks quote paths in Spark's ``parquet.`/data/orders` `` form.
     fn is_delimited_identifier_start(&self, ch: char) -> bool {
-        self.pg.is_delimited_identifier_start(ch)
+        ch == '`' || self.pg.is_delimited_identifier_start(ch)
     }
     fn is_identifier_start(&self, ch: char) -> bool {
         self.pg.is_identifier_start(ch)

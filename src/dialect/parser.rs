@@ -89,6 +89,36 @@ fn try_parse_lakehouse(parser: &mut Parser) -> Result<Option<Statement>, ParserE
         let table = parser.parse_object_name(false)?;
         return Ok(Some(Statement::DescribeDetail { table }));
     }
+    if word_at(parser, 0, "convert") && word_at(parser, 1, "to") && word_at(parser, 2, "delta") {
+        for _ in 0..3 {
+            parser.next_token();
+        }
+        let name = parser.parse_object_name(false)?;
+        let location = match name.0.as_slice() {
+            [format, path]
+                if format
+                    .as_ident()
+                    .is_some_and(|f| f.value.eq_ignore_ascii_case("parquet")) =>
+            {
+                path.as_ident().map(|p| p.value.clone()).unwrap_or_default()
+            }
+            _ => {
+                return Err(ParserError::ParserError(format!(
+                    "CONVERT TO DELTA takes parquet.`/path/to/folder`, not {name}"
+                )));
+            }
+        };
+        let mut partitioned_by = Vec::new();
+        if parser.parse_keywords(&[Keyword::PARTITIONED, Keyword::BY]) {
+            parser.expect_token(&Token::LParen)?;
+            partitioned_by = parser.parse_comma_separated(|p| p.parse_column_def())?;
+            parser.expect_token(&Token::RParen)?;
+        }
+        return Ok(Some(Statement::ConvertToDelta {
+            location,
+            partitioned_by,
+        }));
+    }
     if word_at(parser, 0, "restore") {
         parser.next_token();
         let _ = parser.parse_keyword(Keyword::TABLE);

@@ -53,6 +53,14 @@ pub enum Statement {
         /// The new rows.
         query: Box<Query>,
     },
+    /// ``CONVERT TO DELTA parquet.`path` [PARTITIONED BY (col type, ...)]``: writes a Delta log
+    /// for an existing folder of parquet files, in place.
+    ConvertToDelta {
+        /// The folder.
+        location: String,
+        /// Hive-style partition columns of the folder layout, with their types.
+        partitioned_by: Vec<ColumnDef>,
+    },
     /// `MERGE [WITH SCHEMA EVOLUTION] INTO ...`; the wrapped statement is sqlparser's MERGE with
     /// `UPDATE SET *` / `INSERT *` marked as described in [`STAR_COLUMN`].
     Merge {
@@ -127,6 +135,17 @@ impl fmt::Display for Statement {
                 Ok(())
             }
             Statement::DescribeDetail { table } => write!(f, "DESCRIBE DETAIL {table}"),
+            Statement::ConvertToDelta {
+                location,
+                partitioned_by,
+            } => {
+                write!(f, "CONVERT TO DELTA parquet.`{location}`")?;
+                if !partitioned_by.is_empty() {
+                    let cols: Vec<String> = partitioned_by.iter().map(|c| c.to_string()).collect();
+                    write!(f, " PARTITIONED BY ({})", cols.join(", "))?;
+                }
+                Ok(())
+            }
             Statement::Restore { table, to } => write!(f, "RESTORE TABLE {table} TO {to}"),
             Statement::Vacuum {
                 table,

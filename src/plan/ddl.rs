@@ -349,3 +349,31 @@ fn single_name(name: &ObjectName) -> Result<String> {
 fn command(tag: &str) -> QueryOutput {
     QueryOutput::Command(CommandTag::Other(tag.to_string()))
 }
+
+/// ``CONVERT TO DELTA parquet.`path` [PARTITIONED BY (...)]``: a Delta log for parquet files in place.
+pub async fn convert_to_delta(
+    cx: &mut PlanContext<'_>,
+    location: &str,
+    partitioned_by: &[ColumnDef],
+) -> Result<QueryOutput> {
+    let path = cx.allowed_paths.check(location)?;
+    let mut builder = deltalake::operations::convert_to_delta::ConvertToDeltaBuilder::new()
+        .with_location(path.to_string_lossy().to_string());
+    if !partitioned_by.is_empty() {
+        let schema = delta::to_delta_arrow_schema(&columns_schema(cx, partitioned_by).await?)?;
+        let fields = schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().try_into_kernel())
+            .collect::<std::result::Result<Vec<StructField>, _>>()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!("unsupported partition column type: {e}"),
+                )
+            })?;
+        builder = builder.with_partition_schema(fields);
+    }
+    builder.await?;
+    Ok(command("CONVERT TO DELTA"))
+}

@@ -12,6 +12,7 @@ mod merge;
 mod names;
 mod optimize;
 mod params;
+mod paths;
 mod query;
 mod timetravel;
 
@@ -66,6 +67,10 @@ pub async fn execute(cx: &mut PlanContext<'_>, statement: Statement) -> Result<Q
             maintenance::describe_history(cx, &table, limit).await
         }
         Statement::DescribeDetail { table } => maintenance::describe_detail(cx, &table).await,
+        Statement::ConvertToDelta {
+            location,
+            partitioned_by,
+        } => ddl::convert_to_delta(cx, &location, &partitioned_by).await,
         Statement::Restore { table, to } => maintenance::restore(cx, &table, &to).await,
         Statement::Vacuum {
             table,

@@ -39,7 +39,8 @@ pub fn count_parameters(statement: &Statement) -> usize {
         Statement::Restore { to, .. } => visit_expressions(time_travel_expr(to), &mut visit),
         Statement::DescribeHistory { .. }
         | Statement::DescribeDetail { .. }
-        | Statement::Vacuum { .. } => ControlFlow::Continue(()),
+        | Statement::Vacuum { .. }
+        | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     max
 }
@@ -87,7 +88,8 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         },
         Statement::DescribeHistory { .. }
         | Statement::DescribeDetail { .. }
-        | Statement::Vacuum { .. } => ControlFlow::Continue(()),
+        | Statement::Vacuum { .. }
+        | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     Ok(())
 }

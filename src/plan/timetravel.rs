@@ -39,6 +39,7 @@ pub async fn resolve<N: Visit + VisitMut>(
     cx: &PlanContext<'_>,
     node: &mut N,
 ) -> Result<Option<SessionContext>> {
+    super::paths::rewrite_path_tables(node);
     let references = collect(node);
     if references.is_empty() {
         return Ok(None);

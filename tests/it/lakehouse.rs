@@ -424,3 +424,61 @@ async fn read_parquet_loads_files_and_paths_are_confined() {
     assert_eq!(sqlstate(&err), "42501");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_tables_and_convert_to_delta() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("events");
+    let script = format!(
+        "import os, pyarrow as pa, pyarrow.parquet as pq\n\
+         for day, ids in (('2024-01-01', [1, 2]), ('2024-01-02', [3])):\n\
+         \x20   d = os.path.join({root:?}, 'day=' + day)\n\
+         \x20   os.makedirs(d)\n\
+         \x20   pq.write_table(pa.table({{'id': ids}}), os.path.join(d, 'part-0.parquet'))",
+        root = folder.to_str().unwrap()
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows_sql = format!(
+        "SELECT count(*) FROM parquet.`{}/day=2024-01-01/*.parquet`",
+        folder.display()
+    );
+    assert_eq!(simple_rows(&c, &rows_sql).await, rows(&[&["2"]]));
+    c.batch_execute(&format!(
+        "CONVERT TO DELTA parquet.`{}` PARTITIONED BY (day DATE)",
+        folder.display()
+    ))
+    .await
+    .unwrap();
+    assert!(folder.join("_delta_log").is_dir());
+    c.batch_execute(&format!(
+        "CREATE TABLE events LOCATION '{}'",
+        folder.display()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        simple_rows(&c, "SELECT id, day FROM events ORDER BY id").await,
+        rows(&[
+            &["1", "2024-01-01"],
+            &["2", "2024-01-01"],
+            &["3", "2024-01-02"]
+        ])
+    );
+    let err = c
+        .simple_query("SELECT * FROM parquet.`/etc`")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    server.stop().await;
+}
