@@ -3,6 +3,7 @@
 
 mod metadata;
 mod replay;
+mod rewrite;
 mod schema;
 mod write;
 mod zorder;
@@ -11,6 +12,7 @@ pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
 };
 pub use replay::replay_plan;
+pub use rewrite::rewrite_files;
 pub use schema::to_delta_arrow_schema;
 pub use write::{CreateOptions, create_empty, write_plan};
 pub use zorder::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};

@@ -12,7 +12,6 @@ use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
 use deltalake::operations::optimize::OptimizeType;
-use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
 use sqlparser::ast::{BinaryOperator, Expr, ObjectName, Value};
 
@@ -110,14 +109,19 @@ pub async fn optimize(
             quote_identifiers(&mut p);
             p.to_string()
         });
+        let in_scope = files_in_scope(&table, &filters)?;
+        let scope = RewriteScope {
+            where_sql,
+            files: in_scope,
+            target_size,
+        };
         zorder_rewrite(
             cx,
             &table_ref,
             table,
             &clustering,
             &partition_columns,
-            where_sql,
-            target_size,
+            scope,
         )
         .await?
     };
@@ -250,9 +254,13 @@ async fn zorder_rewrite(
     table: DeltaTable,
     clustering: &[String],
     partition_columns: &[String],
-    where_sql: Option<String>,
-    target_size: NonZeroU64,
+    scope: RewriteScope,
 ) -> Result<DeltaTable> {
+    let RewriteScope {
+        where_sql,
+        files: in_scope,
+        target_size,
+    } = scope;
     let quoted = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
     let from = format!("{}.{}", quoted(&table_ref.schema), quoted(&table_ref.table));
     let filter = where_sql
@@ -300,16 +308,44 @@ async fn zorder_rewrite(
         .await?
         .execute_stream()
         .await?;
-    let plan = crate::delta::replay_plan(sorted)?;
-    let mut write = table
-        .write(Vec::new())
-        .with_input_plan(plan)
-        .with_save_mode(SaveMode::Overwrite)
-        .with_target_file_size(Some(target_size));
-    if let Some(w) = where_sql {
-        write = write.with_replace_where(w);
-    }
-    Ok(write.await?)
+    crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size).await
+}
+
+/// What a z-order rewrite replaces: the rows matching `where_sql`, stored in `files`, rewritten
+/// into files of `target_size`.
+struct RewriteScope {
+    where_sql: Option<String>,
+    files: Vec<String>,
+    target_size: NonZeroU64,
+}
+
+/// The files of the partitions the WHERE selects (all files without WHERE).
+fn files_in_scope(
+    table: &DeltaTable,
+    filters: &[(String, FilterOp, Vec<String>)],
+) -> Result<Vec<String>> {
+    let snapshot = table.snapshot()?;
+    Ok(snapshot
+        .log_data()
+        .iter()
+        .filter(|file| {
+            let values = file.partition_values_map();
+            filters.iter().all(|(column, op, wanted)| {
+                let value = values.get(column).cloned().flatten().unwrap_or_default();
+                match op {
+                    FilterOp::Eq => value == wanted[0],
+                    FilterOp::Ne => value != wanted[0],
+                    FilterOp::Lt => value < wanted[0],
+                    FilterOp::Le => value <= wanted[0],
+                    FilterOp::Gt => value > wanted[0],
+                    FilterOp::Ge => value >= wanted[0],
+                    FilterOp::In => wanted.contains(&value),
+                    FilterOp::NotIn => !wanted.contains(&value),
+                }
+            })
+        })
+        .map(|file| file.path().to_string())
+        .collect())
 }
 
 /// WHERE of OPTIMIZE: a conjunction of comparisons on partition columns, as delta-rs filters.

@@ -151,7 +151,23 @@ async fn zorder_makes_filters_on_either_column_skip_most_files() {
         hit_customer * 5 <= files && hit_day * 5 <= files,
         "a filter must read at most 20% of the files: customer_42 in {hit_customer}/{files}, 2024-01-15 in {hit_day}/{files}"
     );
-    // Same rows as before.
+    // An OPTIMIZE commit (files rewritten, data unchanged), and the same rows as before.
+    let mut logs: Vec<_> = std::fs::read_dir(table_dir.join("_delta_log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    logs.sort();
+    let last = std::fs::read_to_string(logs.last().unwrap()).unwrap();
+    assert!(
+        last.contains("\"dataChange\":false") && !last.contains("\"dataChange\":true"),
+        "{}",
+        &last[..last.len().min(2000)]
+    );
+    assert_eq!(
+        count("SELECT operation FROM orders$history ORDER BY version DESC LIMIT 1").await,
+        "OPTIMIZE"
+    );
     assert_eq!(count("SELECT count(*) FROM orders").await, "1000000");
     assert_eq!(
         count("SELECT count(*) FROM orders WHERE customer_id = 'customer_42'").await,

@@ -1,0 +1,90 @@
+//! Rewriting a table's files in a given row order as one OPTIMIZE commit: the rows stream from a
+//! sorted query into new files of the target size, then one commit removes the old files and adds
+//! the new ones, both marked `dataChange = false` (the table's content is unchanged, so streaming
+//! readers skip it), recorded as an OPTIMIZE in the history.
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use deltalake::DeltaTable;
+use deltalake::kernel::Action;
+use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::protocol::DeltaOperation;
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use futures::StreamExt;
+
+use crate::error::{Error, Result};
+
+/// Replaces the files `in_scope` by the rows of `rows`, written in their order.
+pub async fn rewrite_files(
+    table: DeltaTable,
+    mut rows: SendableRecordBatchStream,
+    in_scope: Vec<String>,
+    predicate: Option<String>,
+    target_size: NonZeroU64,
+) -> Result<DeltaTable> {
+    if in_scope.is_empty() {
+        return Ok(table);
+    }
+    let snapshot = table.snapshot()?;
+    let schema: Schema = snapshot
+        .schema()
+        .as_ref()
+        .try_into_arrow()
+        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
+    let schema = Arc::new(schema);
+    let mut writer = RecordBatchWriter::for_table(&table)?;
+    let mut adds = Vec::new();
+    while let Some(batch) = rows.next().await {
+        let batch = batch?;
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|field| {
+                let column = batch.column_by_name(field.name()).ok_or_else(|| {
+                    Error::internal(format!("rewrite lost column {}", field.name()))
+                })?;
+                Ok(if column.data_type() == field.data_type() {
+                    column.clone()
+                } else {
+                    cast(column, field.data_type())?
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        writer
+            .write(RecordBatch::try_new(schema.clone(), columns)?)
+            .await?;
+        if writer.buffer_len() as u64 >= target_size.get() {
+            adds.extend(writer.flush().await?);
+        }
+    }
+    adds.extend(writer.flush().await?);
+
+    let in_scope: std::collections::HashSet<String> = in_scope.into_iter().collect();
+    let mut actions: Vec<Action> = snapshot
+        .log_data()
+        .iter()
+        .filter(|file| in_scope.contains(file.path().as_ref()))
+        .map(|file| Action::Remove(file.remove_action(false)))
+        .collect();
+    actions.extend(adds.into_iter().map(|mut add| {
+        add.data_change = false;
+        Action::Add(add)
+    }));
+    let operation = DeltaOperation::Optimize {
+        predicate,
+        target_size: target_size.get() as i64,
+    };
+    CommitBuilder::default()
+        .with_actions(actions)
+        .build(Some(snapshot), table.log_store(), operation)
+        .await?;
+    let mut table = table;
+    table.update_state().await?;
+    Ok(table)
+}
