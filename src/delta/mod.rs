@@ -2,7 +2,6 @@
 //! about the wire or the session.
 
 mod metadata;
-mod replay;
 mod rewrite;
 mod schema;
 mod write;
@@ -11,7 +10,6 @@ mod zorder;
 pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
 };
-pub use replay::replay_plan;
 pub use rewrite::rewrite_files;
 pub use schema::to_delta_arrow_schema;
 pub use write::{CreateOptions, create_empty, write_plan};

@@ -298,8 +298,8 @@ async fn zorder_rewrite(
     ctx.register_udf(ZOrderKey::from_samples(&samples)?);
     let mut order: Vec<String> = partition_columns.iter().map(quoted).collect();
     order.push(format!("{ZORDER_KEY_FUNCTION}({})", key_columns.join(", ")));
-    // Sort here, then hand delta-rs a source that replays the sorted stream: a plan handed to
-    // delta-rs is re-optimized there, and a sort nothing above it asks for may be dropped.
+    // Sort here and write the sorted stream ourselves: a plan handed to delta-rs is re-optimized
+    // there, and a sort nothing above it asks for may be dropped.
     let sorted = ctx
         .sql(&format!(
             "SELECT * FROM {from}{filter} ORDER BY {}",
