@@ -29,6 +29,15 @@ pub struct CreateOptions {
     pub replace: bool,
 }
 
+impl CreateOptions {
+    /// TBLPROPERTIES in the form delta-rs builders take.
+    fn configuration(&self) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+        self.properties
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+    }
+}
+
 /// Creates an empty table with `schema` at `location` (one commit).
 pub async fn create_empty(
     location: Url,
@@ -48,12 +57,7 @@ pub async fn create_empty(
         .create()
         .with_columns(struct_type.fields().cloned())
         .with_partition_columns(options.partition_columns.clone())
-        .with_configuration(
-            options
-                .properties
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone()))),
-        )
+        .with_configuration(options.configuration())
         .with_raise_if_key_not_exists(false)
         .with_table_name(options.name.clone())
         .with_save_mode(if options.replace {
@@ -81,12 +85,7 @@ pub async fn write_plan(
         .write(Vec::new())
         .with_input_plan(plan)
         .with_partition_columns(options.partition_columns.clone())
-        .with_configuration(
-            options
-                .properties
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone()))),
-        )
+        .with_configuration(options.configuration())
         .with_table_name(options.name.clone());
     builder = if options.replace {
         builder

@@ -319,25 +319,10 @@ fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                 }
                 Some(Token::Word(w)) if w.keyword == Keyword::INSERT => {
                     let star = || word(STAR_COLUMN, Some('"'), Keyword::NoKeyword);
-                    out.push(TokenWithSpan {
-                        token: Token::LParen,
-                        span,
-                    });
-                    out.push(star());
-                    out.push(TokenWithSpan {
-                        token: Token::RParen,
-                        span,
-                    });
+                    let punct = |token: Token| TokenWithSpan { token, span };
+                    out.extend([punct(Token::LParen), star(), punct(Token::RParen)]);
                     out.push(word("VALUES", None, Keyword::VALUES));
-                    out.push(TokenWithSpan {
-                        token: Token::LParen,
-                        span,
-                    });
-                    out.push(star());
-                    out.push(TokenWithSpan {
-                        token: Token::RParen,
-                        span,
-                    });
+                    out.extend([punct(Token::LParen), star(), punct(Token::RParen)]);
                     continue;
                 }
                 _ => {}

@@ -49,6 +49,21 @@ pub struct PlanContext<'a> {
     pub allowed_paths: &'a AllowedPaths,
 }
 
+impl PlanContext<'_> {
+    /// The same context planning with another DataFusion context (a statement's time-travel
+    /// catalog).
+    pub fn with_df<'b>(&'b mut self, df: &'b SessionContext) -> PlanContext<'b> {
+        PlanContext {
+            df,
+            catalog: self.catalog,
+            default_schema: self.default_schema,
+            notices: &mut *self.notices,
+            settings: self.settings,
+            allowed_paths: self.allowed_paths,
+        }
+    }
+}
+
 /// What a prepared statement takes and returns, for the extended protocol's Describe.
 #[derive(Debug, Clone, Default)]
 pub struct Description {
@@ -118,14 +133,7 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             let mut statement = statement;
             match timetravel::resolve(cx, &mut statement).await? {
                 Some(versioned) => {
-                    let mut cx = PlanContext {
-                        df: &versioned,
-                        catalog: cx.catalog,
-                        default_schema: cx.default_schema,
-                        notices: &mut *cx.notices,
-                        settings: cx.settings,
-                        allowed_paths: cx.allowed_paths,
-                    };
+                    let mut cx = cx.with_df(&versioned);
                     run_with_datafusion(&mut cx, statement).await
                 }
                 None => run_with_datafusion(cx, statement).await,
@@ -172,14 +180,7 @@ pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result
             let mut sql = sql.as_ref().clone();
             match timetravel::resolve(cx, &mut sql).await? {
                 Some(versioned) => {
-                    let mut cx = PlanContext {
-                        df: &versioned,
-                        catalog: cx.catalog,
-                        default_schema: cx.default_schema,
-                        notices: &mut *cx.notices,
-                        settings: cx.settings,
-                        allowed_paths: cx.allowed_paths,
-                    };
+                    let mut cx = cx.with_df(&versioned);
                     query::describe(&mut cx, &sql, n).await
                 }
                 None => query::describe(cx, &sql, n).await,

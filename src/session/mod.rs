@@ -140,14 +140,7 @@ impl Session {
             },
             _ => {
                 let default_schema = self.sync_default_schema();
-                let mut cx = PlanContext {
-                    df: &self.df,
-                    catalog: self.engine.catalog(),
-                    default_schema: &default_schema,
-                    notices: &mut self.notices,
-                    settings: &self.settings,
-                    allowed_paths: self.engine.allowed_paths(),
-                };
+                let mut cx = self.plan_context(&default_schema);
                 plan::describe(&mut cx, &statement).await?
             }
         };
@@ -174,14 +167,7 @@ impl Session {
     /// Appends the data of a COPY FROM STDIN the last statement started; one commit.
     pub async fn copy_in(&mut self, copy: &plan::CopyIn, data: &[u8]) -> Result<QueryOutput> {
         let default_schema = self.sync_default_schema();
-        let mut cx = PlanContext {
-            df: &self.df,
-            catalog: self.engine.catalog(),
-            default_schema: &default_schema,
-            notices: &mut self.notices,
-            settings: &self.settings,
-            allowed_paths: self.engine.allowed_paths(),
-        };
+        let mut cx = self.plan_context(&default_schema);
         let result = plan::copy_in(&mut cx, copy, data).await;
         match &result {
             Ok(_) => self.transaction.record_write(),
@@ -213,15 +199,20 @@ impl Session {
             }
         }
         let default_schema = self.sync_default_schema();
-        let mut cx = PlanContext {
+        let mut cx = self.plan_context(&default_schema);
+        plan::execute(&mut cx, statement).await
+    }
+
+    /// What the planner needs from this session for one statement.
+    fn plan_context<'a>(&'a mut self, default_schema: &'a str) -> PlanContext<'a> {
+        PlanContext {
             df: &self.df,
             catalog: self.engine.catalog(),
-            default_schema: &default_schema,
+            default_schema,
             notices: &mut self.notices,
             settings: &self.settings,
             allowed_paths: self.engine.allowed_paths(),
-        };
-        plan::execute(&mut cx, statement).await
+        }
     }
 
     /// Points DataFusion's name resolution at the current default schema (it may change with
