@@ -284,7 +284,17 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
 /// Arrow types for column definitions, using DataFusion's own SQL type mapping (so `VARCHAR(20)`,
 /// `NUMERIC(12,2)`, `TIMESTAMPTZ`, arrays and NOT NULL mean what they mean in queries).
 async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<Schema> {
-    let list: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    // JSON documents are stored as text (Delta has no JSON type).
+    let list: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if matches!(c.data_type, ast::DataType::JSON | ast::DataType::JSONB) {
+                c.data_type = ast::DataType::Text;
+            }
+            c.to_string()
+        })
+        .collect();
     let sql = format!("CREATE TABLE __deltagres_columns ({})", list.join(", "));
     let statement = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, &sql)?
         .pop()

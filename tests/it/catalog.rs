@@ -115,6 +115,18 @@ async fn lakehouse_create_table_forms() {
         ]
     );
 
+    // JSON columns store their documents as text.
+    client
+        .batch_execute(
+            "CREATE TABLE docs (id INT, body JSONB); INSERT INTO docs VALUES (1, '{\"a\": 1}')",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&client, "SELECT body FROM docs").await,
+        vec![vec![Some("{\"a\": 1}".into())]]
+    );
+
     // SHOW TABLES and DROP TABLE.
     let tables = simple_rows(&client, "SHOW TABLES").await;
     assert!(tables.iter().any(|r| r.contains(&Some("orders".into()))));
