@@ -40,6 +40,7 @@ pub async fn rewrite_files(
     let schema = Arc::new(schema);
     let mut writer = RecordBatchWriter::for_table(&table)?;
     let mut adds = Vec::new();
+    let (mut written_bytes, mut written_rows, mut rows_in_file) = (0usize, 0usize, 0usize);
     while let Some(batch) = rows.next().await {
         let batch = batch?;
         let columns = schema
@@ -56,11 +57,30 @@ pub async fn rewrite_files(
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        writer
-            .write(RecordBatch::try_new(schema.clone(), columns)?)
-            .await?;
-        if writer.buffer_len() as u64 >= target_size.get() {
-            adds.extend(writer.flush().await?);
+        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        // Write in slices small enough to close files near the target size: once a file has been
+        // written, its bytes per row tell how many rows the next one holds.
+        let rows_per_file = if written_rows > 0 {
+            let bytes_per_row = written_bytes as f64 / written_rows as f64;
+            ((target_size.get() as f64 / bytes_per_row) as usize).max(1024)
+        } else {
+            batch.num_rows().max(1)
+        };
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let room = rows_per_file.saturating_sub(rows_in_file).max(1);
+            let len = room.min(batch.num_rows() - offset);
+            writer.write(batch.slice(offset, len)).await?;
+            offset += len;
+            rows_in_file += len;
+            let full = writer.buffer_len() as u64 >= target_size.get()
+                || (written_rows > 0 && rows_in_file >= rows_per_file);
+            if full {
+                written_bytes += writer.buffer_len();
+                written_rows += rows_in_file;
+                rows_in_file = 0;
+                adds.extend(writer.flush().await?);
+            }
         }
     }
     adds.extend(writer.flush().await?);

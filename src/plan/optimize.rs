@@ -268,9 +268,20 @@ async fn zorder_rewrite(
         .map(|w| format!(" WHERE {w}"))
         .unwrap_or_default();
     let key_columns: Vec<String> = clustering.iter().map(quoted).collect();
+    // Every k-th row: a deterministic sample, so the same table always clusters the same way.
+    let scope: std::collections::HashSet<&str> = in_scope.iter().map(String::as_str).collect();
+    let rows: usize = table
+        .snapshot()?
+        .log_data()
+        .iter()
+        .filter(|f| scope.contains(f.path().as_ref()))
+        .map(|f| f.num_records().unwrap_or(0))
+        .sum();
+    let every = (rows / ZORDER_SAMPLE_ROWS).max(1);
     let sample_sql = format!(
-        "SELECT {} FROM {from}{filter} ORDER BY random() LIMIT {ZORDER_SAMPLE_ROWS}",
-        key_columns.join(", ")
+        "SELECT {keys} FROM (SELECT {keys}, row_number() OVER () AS __deltagres_n FROM {from}{filter}) \
+         WHERE __deltagres_n % {every} = 0",
+        keys = key_columns.join(", ")
     );
     let batches = cx.df.sql(&sample_sql).await?.collect().await?;
     let samples: Vec<ArrayRef> = (0..clustering.len())
