@@ -95,8 +95,14 @@ pub async fn merge(
             target.version().unwrap_or_default()
         ),
     ));
+    // Run the merge in this session's runtime, so it shares (and spills within) the engine's
+    // memory pool; delta-rs's own nodes need its planner.
+    let merge_state = datafusion::execution::SessionStateBuilder::new_from_existing(cx.df.state())
+        .with_query_planner(deltalake::delta_datafusion::planner::DeltaPlanner::new())
+        .build();
     let mut builder = target
         .merge(source, on.to_string())
+        .with_session_state(std::sync::Arc::new(merge_state))
         .with_source_alias(source_alias.clone())
         .with_target_alias(target_alias.clone())
         .with_merge_schema(schema_evolution);
