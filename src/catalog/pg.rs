@@ -49,6 +49,30 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
             }),
         ));
     }
+    // psql `\dt+`: per-table sizes are not tracked by OID here (DESCRIBE DETAIL has them): NULL.
+    ctx.register_udf(create_udf(
+        "pg_table_size",
+        vec![DataType::Int32],
+        DataType::Int64,
+        Volatility::Stable,
+        Arc::new(|_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Int64(None)))),
+    ));
+    // psql `\dt+`: sizes in PostgreSQL's human form.
+    ctx.register_udf(create_udf(
+        "pg_size_pretty",
+        vec![DataType::Int64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let sizes = datafusion::arrow::array::AsArray::as_primitive::<
+                datafusion::arrow::datatypes::Int64Type,
+            >(&arrays[0]);
+            let pretty: datafusion::arrow::array::StringArray =
+                sizes.iter().map(|v| v.map(size_pretty)).collect();
+            Ok(ColumnarValue::Array(Arc::new(pretty)))
+        }),
+    ));
     // psql `\d+`, `\df`: descriptions and function signatures; we store none, so NULL.
     let null_text: [(&str, Vec<DataType>); 5] = [
         ("col_description", vec![DataType::Int32, DataType::Int32]),
@@ -67,4 +91,26 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then kB, MB, GB, TB (rounded, base 1024).
+fn size_pretty(bytes: i64) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 10.0 * 1024.0 - 0.5 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{} {}", value.round() as i64, units[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn size_pretty_matches_postgres() {
+        assert_eq!(super::size_pretty(8191), "8191 bytes");
+        assert_eq!(super::size_pretty(10 * 1024), "10 kB");
+        assert_eq!(super::size_pretty(5 * 1024 * 1024 * 1024), "5120 MB");
+    }
 }

@@ -42,6 +42,8 @@ async fn meta_commands_list_tables_and_columns() {
             "\\d+ retail.customers",
             "-c",
             "\\df",
+            "-c",
+            "\\dt+ retail.*",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
