@@ -201,3 +201,25 @@ pub fn files_batch(table: &DeltaTable) -> Result<RecordBatch> {
     ];
     Ok(RecordBatch::try_new(files_schema(), columns)?)
 }
+
+/// A number from the latest commit's `operationMetrics`, under the first of `names` present
+/// (writers spell some metrics differently).
+pub async fn last_commit_metric(table: &DeltaTable, names: &[&str]) -> Option<i64> {
+    let commits: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
+    let metrics = commits.first()?.info.get("operationMetrics")?;
+    names.iter().find_map(|n| match metrics.get(*n)? {
+        serde_json::Value::Number(x) => x.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    })
+}
+
+/// The table's row count from the per-file statistics in the Delta log; None when a file has none.
+pub fn row_count(table: &DeltaTable) -> Option<u64> {
+    let snapshot = table.snapshot().ok()?;
+    let mut total = 0u64;
+    for file in snapshot.log_data().iter() {
+        total += file.num_records()? as u64;
+    }
+    Some(total)
+}

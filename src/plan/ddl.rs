@@ -145,17 +145,8 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
         cx.catalog.register_table(&table_ref, location, external)?;
     }
     if create.query.is_some() {
-        let rows = table
-            .snapshot()
-            .ok()
-            .map(|s| {
-                s.log_data()
-                    .iter()
-                    .filter_map(|f| f.num_records())
-                    .sum::<usize>()
-            })
-            .unwrap_or(0);
-        return Ok(QueryOutput::Command(CommandTag::Select(rows as u64)));
+        let rows = delta::row_count(&table).unwrap_or(0);
+        return Ok(QueryOutput::Command(CommandTag::Select(rows)));
     }
     Ok(command("CREATE TABLE"))
 }

@@ -4,11 +4,11 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    self, AssignmentTarget, Expr, FromTable, Ident, TableFactor, TableWithJoins,
-    visit_expressions_mut,
+    self, AssignmentTarget, Expr, FromTable, TableFactor, TableWithJoins, visit_expressions_mut,
 };
 
-use super::{PlanContext, names::normalize_ident, resolve_table};
+use super::names::{normalize_ident, quoted_ident};
+use super::{PlanContext, resolve_table};
 use crate::catalog::TableRef;
 use crate::error::{Error, Result};
 use crate::session::{CommandTag, QueryOutput};
@@ -94,7 +94,11 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         builder = builder.with_predicate(predicate.to_string());
     }
-    let rows_before = if whole_table { row_count(&table) } else { None };
+    let rows_before = if whole_table {
+        crate::delta::row_count(&table)
+    } else {
+        None
+    };
     let (_, metrics) = builder.await?;
     let deleted = metrics
         .num_deleted_rows
@@ -114,16 +118,6 @@ pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Resu
     Ok(QueryOutput::Command(CommandTag::Other(
         "TRUNCATE TABLE".into(),
     )))
-}
-
-/// Row count from the Delta log's per-file statistics, when every file has them.
-fn row_count(table: &deltalake::DeltaTable) -> Option<u64> {
-    let snapshot = table.snapshot().ok()?;
-    let mut total = 0u64;
-    for file in snapshot.log_data().iter() {
-        total += file.num_records()? as u64;
-    }
-    Some(total)
 }
 
 /// The one table an UPDATE/DELETE targets, and its alias.
@@ -152,21 +146,17 @@ fn single_table(
 fn unqualify(expr: &mut Expr, table: &TableRef, alias: Option<&str>) {
     let _ = visit_expressions_mut(expr, |e| {
         match e {
-            Expr::Identifier(ident) => *ident = quoted(ident),
+            Expr::Identifier(ident) => *ident = quoted_ident(ident),
             Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
                 let qualifier = normalize_ident(&parts[parts.len() - 2]);
                 if qualifier == table.table || Some(qualifier.as_str()) == alias {
-                    *e = Expr::Identifier(quoted(&parts[parts.len() - 1]));
+                    *e = Expr::Identifier(quoted_ident(&parts[parts.len() - 1]));
                 }
             }
             _ => {}
         }
         ControlFlow::<()>::Continue(())
     });
-}
-
-fn quoted(ident: &Ident) -> Ident {
-    Ident::with_quote('"', normalize_ident(ident))
 }
 
 /// `INSERT INTO t REPLACE WHERE pred SELECT ...`: one commit that removes the rows matching `pred`
@@ -194,20 +184,8 @@ pub async fn insert_replace_where(
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_replace_where(predicate.to_string())
         .await?;
-    let rows = last_commit_metric(&table, "num_added_rows")
+    let rows = crate::delta::last_commit_metric(&table, &["num_added_rows"])
         .await
-        .unwrap_or(0);
+        .unwrap_or(0) as u64;
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
-}
-
-/// A number from the latest commit's `operationMetrics`.
-async fn last_commit_metric(table: &deltalake::DeltaTable, name: &str) -> Option<u64> {
-    use futures::TryStreamExt;
-    let commits: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
-    let metrics = commits.first()?.info.get("operationMetrics")?;
-    match metrics.get(name)? {
-        serde_json::Value::Number(n) => n.as_u64(),
-        serde_json::Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
 }

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use sqlparser::ast::ObjectName;
 
-use super::timetravel::{evaluate_timestamp, evaluate_version};
+use super::timetravel::{evaluate_timestamp, evaluate_version, no_such_version};
 use super::{PlanContext, resolve_table};
 use crate::delta;
 use crate::dialect::TimeTravel;
@@ -66,10 +66,7 @@ pub async fn restore(
         TimeTravel::Version(expr) => {
             let v = evaluate_version(cx, expr).await?;
             if v < 0 || v as u64 > latest as u64 {
-                return Err(Error::new(
-                    ErrorKind::InvalidParameterValue,
-                    format!("table {table_ref} has no version {v}: its versions are 0 to {latest}"),
-                ));
+                return Err(no_such_version(&table_ref, &v.to_string(), latest as u64));
             }
             builder.with_version_to_restore(v as _)
         }

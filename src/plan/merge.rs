@@ -11,11 +11,10 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::DataFrame;
 use datafusion::sql::parser::Statement as DfStatement;
 use sqlparser::ast::{
-    self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind,
-    TableFactor, visit_expressions_mut,
+    self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind, TableFactor,
 };
 
-use super::names::normalize_ident;
+use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table, timetravel};
 use crate::dialect::STAR_COLUMN;
 use crate::error::{Error, ErrorKind, Result};
@@ -79,7 +78,7 @@ pub async fn merge(
         .collect();
 
     let mut on = (*merge.on).clone();
-    normalize(&mut on);
+    quote_identifiers(&mut on);
     let has_matched_clauses = merge
         .clauses
         .iter()
@@ -109,7 +108,7 @@ pub async fn merge(
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
         let predicate = clause.predicate.map(|mut p| {
-            normalize(&mut p);
+            quote_identifiers(&mut p);
             p.to_string()
         });
         match (clause.clause_kind, clause.action) {
@@ -131,7 +130,7 @@ pub async fn merge(
                         }
                     } else {
                         let mut value = a.value;
-                        normalize(&mut value);
+                        quote_identifiers(&mut value);
                         sets.push((name, value.to_string()));
                     }
                 }
@@ -219,7 +218,7 @@ pub async fn merge(
                             .into_iter()
                             .zip(row.iter().cloned())
                             .map(|(c, mut v)| {
-                                normalize(&mut v);
+                                quote_identifiers(&mut v);
                                 (c, v.to_string())
                             })
                             .collect()
@@ -403,21 +402,4 @@ async fn check_single_match(
     )
     .with_detail(format!("({key}) = ({}) is matched by several source rows", values.join(", ")))
     .with_hint("deduplicate the source (e.g. keep the latest row per key) so each target row matches at most once"))
-}
-
-/// delta-rs parses expressions case-sensitively: fold unquoted identifiers as PostgreSQL does and
-/// quote them.
-fn normalize(expr: &mut Expr) {
-    let _ = visit_expressions_mut(expr, |e| {
-        match e {
-            Expr::Identifier(ident) => *ident = Ident::with_quote('"', normalize_ident(ident)),
-            Expr::CompoundIdentifier(parts) => {
-                for p in parts.iter_mut() {
-                    *p = Ident::with_quote('"', normalize_ident(p));
-                }
-            }
-            _ => {}
-        }
-        ControlFlow::<()>::Continue(())
-    });
 }

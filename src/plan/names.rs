@@ -1,6 +1,8 @@
 //! Name resolution: identifiers fold to lower case unless quoted, as in PostgreSQL.
 
-use sqlparser::ast::{Ident, ObjectName};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, Ident, ObjectName, visit_expressions_mut};
 
 use crate::catalog::{CATALOG_NAME, TableRef};
 use crate::error::{Error, ErrorKind, Result};
@@ -12,6 +14,29 @@ pub fn normalize_ident(ident: &Ident) -> String {
     } else {
         ident.value.to_lowercase()
     }
+}
+
+/// The identifier quoted with its catalog name, so case-sensitive parsers (delta-rs) read it as
+/// PostgreSQL would.
+pub fn quoted_ident(ident: &Ident) -> Ident {
+    Ident::with_quote('"', normalize_ident(ident))
+}
+
+/// Quotes every identifier of `expr` (plain and qualified) with its catalog name, for expressions
+/// handed to delta-rs as SQL text.
+pub fn quote_identifiers(expr: &mut Expr) {
+    let _ = visit_expressions_mut(expr, |e| {
+        match e {
+            Expr::Identifier(ident) => *ident = quoted_ident(ident),
+            Expr::CompoundIdentifier(parts) => {
+                for p in parts.iter_mut() {
+                    *p = quoted_ident(p);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 /// Resolves `t`, `s.t` or `deltagres.s.t` against the default schema.

@@ -15,7 +15,7 @@ use deltalake::operations::optimize::OptimizeType;
 use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
 use sqlparser::ast::{BinaryOperator, Expr, ObjectName, Value};
 
-use super::names::normalize_ident;
+use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table};
 use crate::delta::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};
 use crate::error::{Error, ErrorKind, Result};
@@ -155,26 +155,13 @@ pub async fn optimize(
 
 /// Files added and removed by the latest commit (from its operationMetrics).
 async fn commit_file_counts(table: &DeltaTable) -> (i64, i64) {
-    use futures::TryStreamExt;
-    let Ok(commits) = table.history(Some(1)).try_collect::<Vec<_>>().await else {
-        return (0, 0);
-    };
-    let Some(metrics) = commits.first().and_then(|c| c.info.get("operationMetrics")) else {
-        return (0, 0);
-    };
-    let number = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| match metrics.get(*n)? {
-                serde_json::Value::Number(x) => x.as_i64(),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
-            })
-            .unwrap_or(0)
-    };
     (
-        number(&["numFilesAdded", "num_added_files"]),
-        number(&["numFilesRemoved", "num_removed_files"]),
+        crate::delta::last_commit_metric(table, &["numFilesAdded", "num_added_files"])
+            .await
+            .unwrap_or(0),
+        crate::delta::last_commit_metric(table, &["numFilesRemoved", "num_removed_files"])
+            .await
+            .unwrap_or(0),
     )
 }
 
@@ -463,14 +450,4 @@ fn not_partition_predicate(e: &Expr) -> Error {
             "OPTIMIZE WHERE supports comparisons of partition columns with constants (AND, IN); not {e}"
         ),
     )
-}
-
-fn quote_identifiers(e: &mut Expr) {
-    use std::ops::ControlFlow;
-    let _ = sqlparser::ast::visit_expressions_mut(e, |e| {
-        if let Expr::Identifier(i) = e {
-            *i = sqlparser::ast::Ident::with_quote('"', normalize_ident(i));
-        }
-        ControlFlow::<()>::Continue(())
-    });
 }

@@ -147,7 +147,7 @@ pub async fn load_at(
     }
 }
 
-fn no_such_version(table: &TableRef, asked: &str, latest: u64) -> Error {
+pub(super) fn no_such_version(table: &TableRef, asked: &str, latest: u64) -> Error {
     Error::new(
         ErrorKind::InvalidParameterValue,
         format!("table {table} has no version {asked}: its versions are 0 to {latest}"),
