@@ -1,6 +1,6 @@
 //! The catalog on Delta: DDL, CTAS, partitions, properties, ALTER, attach, restart.
 
-use crate::support::{TestServer, simple_rows, sqlstate};
+use crate::support::{TestServer, expect_sqlstate, simple_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_survive_a_restart() {
@@ -29,11 +29,7 @@ async fn tables_survive_a_restart() {
         ]
     );
     // NOT NULL survives too.
-    let err = client
-        .batch_execute("INSERT INTO s.t VALUES (NULL, 'x')")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "23502");
+    expect_sqlstate(&client, "INSERT INTO s.t VALUES (NULL, 'x')", "23502").await;
     server.stop().await;
 }
 
@@ -87,11 +83,7 @@ async fn lakehouse_create_table_forms() {
         simple_rows(&client, "SELECT n FROM totals").await,
         vec![vec![Some("3".into())]]
     );
-    let err = client
-        .batch_execute("CREATE TABLE totals AS SELECT 1 AS x")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42P07");
+    expect_sqlstate(&client, "CREATE TABLE totals AS SELECT 1 AS x", "42P07").await;
     client
         .batch_execute("CREATE TABLE IF NOT EXISTS totals AS SELECT 1 AS x")
         .await
@@ -135,11 +127,7 @@ async fn lakehouse_create_table_forms() {
         .await
         .unwrap();
     assert!(!server.data_dir.join("public/totals").exists());
-    let err = client
-        .batch_execute("SELECT * FROM totals")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42P01");
+    expect_sqlstate(&client, "SELECT * FROM totals", "42P01").await;
     server.stop().await;
 }
 
@@ -174,13 +162,14 @@ async fn attach_existing_delta_table_by_location() {
         rows,
         vec![vec![Some("click".into())], vec![Some("view".into())]]
     );
-    let err = client
-        .batch_execute(&format!(
+    expect_sqlstate(
+        &client,
+        &format!(
             "CREATE TABLE nothing LOCATION '{}'",
             external.path().join("empty").display()
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42P01");
+        ),
+        "42P01",
+    )
+    .await;
     server.stop().await;
 }

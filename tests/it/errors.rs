@@ -1,6 +1,6 @@
 //! Errors reach the client with the right SQLSTATE, and the connection stays usable afterwards.
 
-use crate::support::{TestServer, sqlstate};
+use crate::support::{TestServer, expect_sqlstate, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlstates_and_connection_stays_usable() {
@@ -75,13 +75,8 @@ async fn failed_transaction_block_rejects_until_rollback() {
     let server = TestServer::start().await;
     let client = server.client().await;
     client.batch_execute("BEGIN").await.unwrap();
-    let err = client
-        .batch_execute("SELECT * FROM missing")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42P01");
-    let err = client.batch_execute("SELECT 1").await.unwrap_err();
-    assert_eq!(sqlstate(&err), "25P02");
+    expect_sqlstate(&client, "SELECT * FROM missing", "42P01").await;
+    expect_sqlstate(&client, "SELECT 1", "25P02").await;
     client.batch_execute("ROLLBACK").await.unwrap();
     let one: i64 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
     assert_eq!(one, 1);

@@ -1,7 +1,7 @@
 //! The lakehouse dialect over the wire: time travel, history, detail, restore, vacuum,
 //! INSERT ... REPLACE WHERE and MERGE.
 
-use crate::support::{TestServer, simple_rows, sqlstate};
+use crate::support::{TestServer, expect_sqlstate, simple_rows, sqlstate};
 
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -86,16 +86,8 @@ async fn time_travel_reads_each_version_exactly() {
         simple_rows(&c, "SELECT id FROM t TIMESTAMP AS OF now() ORDER BY id").await,
         rows(&[&["2"]])
     );
-    let err = c
-        .simple_query("SELECT * FROM t TIMESTAMP AS OF '2000-01-01'")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "22023");
-    let err = c
-        .simple_query("SELECT * FROM t VERSION AS OF 99")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "22023");
+    expect_sqlstate(&c, "SELECT * FROM t TIMESTAMP AS OF '2000-01-01'", "22023").await;
+    let err = expect_sqlstate(&c, "SELECT * FROM t VERSION AS OF 99", "22023").await;
     assert!(
         err.as_db_error().unwrap().message().contains("0 to 3"),
         "{err}"
@@ -345,14 +337,13 @@ async fn merge_errors_on_multiple_matches_and_evolves_schema() {
     let server = TestServer::start().await;
     let c = server.client().await;
     merge_fixture(&c).await;
-    let err = c
-        .simple_query(
-            "MERGE INTO target t USING (VALUES (2, 'x'), (2, 'y')) AS s(id, v) ON t.id = s.id \
+    let err = expect_sqlstate(
+        &c,
+        "MERGE INTO target t USING (VALUES (2, 'x'), (2, 'y')) AS s(id, v) ON t.id = s.id \
              WHEN MATCHED THEN UPDATE SET v = s.v",
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "21000");
+        "21000",
+    )
+    .await;
     let db = err.as_db_error().unwrap();
     assert!(db.detail().unwrap_or_default().contains('2'), "{db:?}");
     assert_eq!(
@@ -412,16 +403,13 @@ async fn read_parquet_loads_files_and_paths_are_confined() {
         simple_rows(&c, "SELECT id, c FROM raw ORDER BY id").await,
         rows(&[&["1", "x"], &["2", "y"], &["3", "z"]])
     );
-    let err = c
-        .simple_query("SELECT * FROM read_parquet('/etc/*.parquet')")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42501");
-    let err = c
-        .simple_query("CREATE TABLE escape (id INT) LOCATION '/root/escape'")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42501");
+    expect_sqlstate(&c, "SELECT * FROM read_parquet('/etc/*.parquet')", "42501").await;
+    expect_sqlstate(
+        &c,
+        "CREATE TABLE escape (id INT) LOCATION '/root/escape'",
+        "42501",
+    )
+    .await;
     server.stop().await;
 }
 
@@ -475,10 +463,6 @@ async fn path_tables_and_convert_to_delta() {
             &["3", "2024-01-02"]
         ])
     );
-    let err = c
-        .simple_query("SELECT * FROM parquet.`/etc`")
-        .await
-        .unwrap_err();
-    assert_eq!(sqlstate(&err), "42501");
+    expect_sqlstate(&c, "SELECT * FROM parquet.`/etc`", "42501").await;
     server.stop().await;
 }

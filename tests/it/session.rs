@@ -1,6 +1,6 @@
 //! Session statements: SET / SHOW / RESET, DataFusion options, transaction blocks, search_path.
 
-use crate::support::{TestServer, simple_rows};
+use crate::support::{TestServer, expect_sqlstate, simple_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_show_reset_client_and_datafusion_parameters() {
@@ -118,11 +118,7 @@ async fn schemas_and_search_path() {
             vec![Some("retail".into()), Some("orders".into())]
         ]
     );
-    let err = client
-        .batch_execute("DROP SCHEMA retail")
-        .await
-        .unwrap_err();
-    assert_eq!(crate::support::sqlstate(&err), "2BP01");
+    expect_sqlstate(&client, "DROP SCHEMA retail", "2BP01").await;
     client
         .batch_execute("DROP SCHEMA retail CASCADE")
         .await

@@ -125,3 +125,13 @@ pub fn require_tool(name: &str) -> PathBuf {
     );
     PathBuf::from(path)
 }
+
+/// Runs `sql` (simple protocol), expects it to fail with `code`, and returns the error.
+pub async fn expect_sqlstate(client: &Client, sql: &str, code: &str) -> tokio_postgres::Error {
+    let err = client
+        .simple_query(sql)
+        .await
+        .expect_err(&format!("{sql} should fail with {code}"));
+    assert_eq!(sqlstate(&err), code, "{sql}: {err}");
+    err
+}
