@@ -1,24 +1,7 @@
 //! Delta interoperability with the `deltalake` Python package: tables we write open there, and
 //! tables it writes attach here.
 
-use std::process::Command;
-
-use crate::support::{TestServer, require_tool, simple_rows};
-
-fn python(code: &str) -> String {
-    let python = require_tool("python3");
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(code)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "python failed (is the deltalake package installed? .ci/run installs it): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use crate::support::{TestServer, run_python as python, simple_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_written_here_open_in_python_deltalake() {

@@ -1,7 +1,7 @@
 //! The lakehouse dialect over the wire: time travel, history, detail, restore, vacuum,
 //! INSERT ... REPLACE WHERE and MERGE.
 
-use crate::support::{TestServer, expect_sqlstate, simple_rows, sqlstate};
+use crate::support::{TestServer, expect_sqlstate, run_python, simple_rows, sqlstate};
 
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -383,16 +383,7 @@ async fn read_parquet_loads_files_and_paths_are_confined() {
         a = files.join("part-1.parquet").to_str().unwrap(),
         b = files.join("part-2.parquet").to_str().unwrap()
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_python(&script);
     c.batch_execute(&format!(
         "CREATE TABLE raw AS SELECT * FROM read_parquet('{}/*.parquet')",
         files.display()
@@ -427,16 +418,7 @@ async fn path_tables_and_convert_to_delta() {
          \x20   pq.write_table(pa.table({{'id': ids}}), os.path.join(d, 'part-0.parquet'))",
         root = folder.to_str().unwrap()
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_python(&script);
     let rows_sql = format!(
         "SELECT count(*) FROM parquet.`{}/day=2024-01-01/*.parquet`",
         folder.display()

@@ -126,6 +126,27 @@ pub fn require_tool(name: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// Runs a Python script (pyarrow / deltalake from tests/requirements.txt) and returns its stdout.
+pub fn run_python(code: &str) -> String {
+    let python = require_tool("python3");
+    // pyarrow/deltalake worker threads can abort the interpreter at exit ("terminate called
+    // without an active exception", delta-rs#2184, arrow#34314): flush and leave without the
+    // interpreter's teardown once the script has done its work.
+    let script =
+        format!("{code}\nimport os, sys\nsys.stdout.flush()\nsys.stderr.flush()\nos._exit(0)\n");
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed (are tests/requirements.txt installed? .ci/run installs them): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Runs `sql` (simple protocol), expects it to fail with `code`, and returns the error.
 pub async fn expect_sqlstate(client: &Client, sql: &str, code: &str) -> tokio_postgres::Error {
     let err = client
