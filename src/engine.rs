@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -55,7 +56,12 @@ impl Engine {
         if config.engine.target_partitions > 0 {
             session_config = session_config.with_target_partitions(config.engine.target_partitions);
         }
-        let base = SessionContext::new_with_config_rt(session_config, runtime);
+        let state = SessionStateBuilder::new()
+            .with_config(session_config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+        let base = SessionContext::new_with_state(crate::plan::lakehouse_state(state));
         base.register_catalog(
             CATALOG_NAME,
             Arc::new(DeltaCatalogProvider::new(catalog.clone())),

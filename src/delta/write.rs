@@ -72,11 +72,13 @@ pub async fn create_empty(
 }
 
 /// Writes the rows of `plan` as a new table, or as a new version replacing the table's data and
-/// schema when `options.replace` is set (CREATE [OR REPLACE] TABLE ... AS SELECT). One commit.
+/// schema when `options.replace` is set (CREATE [OR REPLACE] TABLE ... AS SELECT). One commit,
+/// planned and run in the caller's `session` (its memory pool, settings and hint planner).
 pub async fn write_plan(
     location: Url,
     plan: LogicalPlan,
     options: &CreateOptions,
+    session: std::sync::Arc<dyn datafusion::catalog::Session>,
 ) -> Result<DeltaTable> {
     let schema = to_delta_arrow_schema(plan.schema().as_arrow())?;
     check_partition_columns(&schema, &options.partition_columns)?;
@@ -84,6 +86,7 @@ pub async fn write_plan(
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(plan)
+        .with_session_state(session)
         .with_partition_columns(options.partition_columns.clone())
         .with_configuration(options.configuration())
         .with_table_name(options.name.clone());

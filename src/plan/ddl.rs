@@ -162,13 +162,17 @@ async fn create_delta_table(
         (Some(query), true) => {
             let mut statement = ast::Statement::Query(query.clone());
             let versioned = super::timetravel::resolve(cx, &mut statement).await?;
-            let plan = versioned
-                .as_ref()
-                .unwrap_or(cx.df)
-                .state()
-                .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-                .await?;
-            delta::write_plan(location, plan, options).await
+            let ctx = versioned.as_ref().unwrap_or(cx.df);
+            let planned = super::planned::plan_statement(ctx, cx.settings, statement).await?;
+            let table = delta::write_plan(
+                location,
+                planned.plan.clone(),
+                options,
+                std::sync::Arc::new(ctx.state()),
+            )
+            .await?;
+            planned.report(cx.notices);
+            Ok(table)
         }
         (Some(_), false) => Err(Error::unsupported(
             "CREATE TABLE with both a column list and AS SELECT is not supported; alias the query's columns instead",

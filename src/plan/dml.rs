@@ -172,18 +172,16 @@ pub async fn insert_replace_where(
     unqualify(&mut predicate, &table_ref, None);
     let versioned = super::timetravel::resolve(cx, query.as_mut()).await?;
     let ctx = versioned.as_ref().unwrap_or(cx.df);
-    let plan = ctx
-        .state()
-        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
-            ast::Statement::Query(query),
-        )))
-        .await?;
+    let planned =
+        super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
     let table = target
         .write(Vec::new())
-        .with_input_plan(plan)
+        .with_input_plan(planned.plan.clone())
+        .with_session_state(std::sync::Arc::new(ctx.state()))
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_replace_where(predicate.to_string())
         .await?;
+    planned.report(cx.notices);
     let rows = crate::delta::last_commit_metric(&table, &["num_added_rows"])
         .await
         .unwrap_or(0) as u64;

@@ -95,10 +95,8 @@ pub async fn merge(
         ),
     ));
     // Run the merge in this session's runtime, so it shares (and spills within) the engine's
-    // memory pool; delta-rs's own nodes need its planner.
-    let merge_state = datafusion::execution::SessionStateBuilder::new_from_existing(cx.df.state())
-        .with_query_planner(deltalake::delta_datafusion::planner::DeltaPlanner::new())
-        .build();
+    // memory pool; the session's planner knows delta-rs's own nodes (`plan::lakehouse_state`).
+    let merge_state = cx.df.state();
     let mut builder = target
         .merge(source, on.to_string())
         .with_session_state(std::sync::Arc::new(merge_state))
@@ -305,11 +303,8 @@ async fn source_frame(cx: &PlanContext<'_>, source: &TableFactor) -> Result<Data
     let mut query = select_star_from(source)?;
     let versioned = timetravel::resolve(cx, &mut query).await?;
     let ctx = versioned.as_ref().unwrap_or(cx.df);
-    let plan = ctx
-        .state()
-        .statement_to_plan(DfStatement::Statement(Box::new(query)))
-        .await?;
-    Ok(ctx.execute_logical_plan(plan).await?)
+    let planned = super::planned::plan_statement(ctx, cx.settings, query).await?;
+    Ok(ctx.execute_logical_plan(planned.plan).await?)
 }
 
 /// `SELECT * FROM <factor>` as a statement (built on the AST: a table factor's text form puts

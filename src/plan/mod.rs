@@ -7,12 +7,15 @@
 mod copy;
 mod ddl;
 mod dml;
+mod explain;
+mod hints;
 mod maintenance;
 mod merge;
 mod names;
 mod optimize;
 mod params;
 mod paths;
+mod planned;
 mod query;
 mod timetravel;
 
@@ -32,6 +35,25 @@ use crate::catalog::{AllowedPaths, DeltaCatalog};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
 use crate::session::{Notices, QueryOutput, Settings};
+
+pub use hints::SALT_BUCKETS_SETTING;
+
+/// The session state every session starts from, with what our planning adds to DataFusion's:
+/// the hint-aware physical planner and optimizer rule, and the row hash function.
+pub fn lakehouse_state(
+    state: datafusion::execution::SessionState,
+) -> datafusion::execution::SessionState {
+    let rules = hints::physical_optimizer_rules(state.physical_optimizers().to_vec());
+    let mut state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
+        .with_query_planner(Arc::new(hints::LakehouseQueryPlanner))
+        .with_physical_optimizer_rules(rules)
+        .build();
+    use datafusion::execution::FunctionRegistry;
+    let _ = state.register_udf(Arc::new(datafusion::logical_expr::ScalarUDF::from(
+        hints::RowHash::new(),
+    )));
+    state
+}
 
 /// What a statement needs from its session to run.
 pub struct PlanContext<'a> {
@@ -165,6 +187,7 @@ async fn run_with_datafusion(
 ) -> Result<QueryOutput> {
     match statement {
         ast::Statement::Insert(_) => query::insert(cx, statement).await,
+        ast::Statement::Explain { .. } => explain::explain(cx, statement).await,
         other => query::run(cx, other).await,
     }
 }
@@ -175,6 +198,9 @@ pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result
     match statement {
         Statement::Sql(sql) if matches!(sql.as_ref(), ast::Statement::OptimizeTable { .. }) => {
             Ok(rows_of(optimize::optimize_schema(), n))
+        }
+        Statement::Sql(sql) if matches!(sql.as_ref(), ast::Statement::Explain { .. }) => {
+            Ok(rows_of(explain::explain_schema(), n))
         }
         Statement::Sql(sql) => {
             let mut sql = sql.as_ref().clone();

@@ -6,11 +6,13 @@ use datafusion::sql::parser::Statement as DfStatement;
 use futures::TryStreamExt;
 use sqlparser::ast;
 
+use super::planned::plan_statement;
 use super::{Description, PlanContext};
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::{CommandTag, QueryOutput, RowSet};
 
-/// Plans a sqlparser statement with DataFusion (resolving tables through our catalog).
+/// Plans a sqlparser statement with DataFusion (resolving tables through our catalog), without
+/// hints (for describing a statement's parameters and columns).
 async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<LogicalPlan> {
     let state = cx.df.state();
     Ok(state
@@ -20,8 +22,8 @@ async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<Logical
 
 /// Runs a query (or any other statement DataFusion executes) and streams its rows.
 pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
-    let plan = plan(cx, statement).await?;
-    match &plan {
+    let planned = plan_statement(cx.df, cx.settings, statement).await?;
+    match &planned.plan {
         LogicalPlan::Ddl(ddl) => {
             return Err(Error::unsupported(format!(
                 "{} is not supported",
@@ -39,8 +41,11 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         }
         _ => {}
     }
-    let df = cx.df.execute_logical_plan(plan).await?;
-    let stream = df.execute_stream().await?;
+    let df = cx.df.execute_logical_plan(planned.plan.clone()).await?;
+    let task = std::sync::Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    planned.report(cx.notices);
+    let stream = datafusion::physical_plan::execute_stream(physical, task)?;
     Ok(QueryOutput::Rows(RowSet {
         schema: stream.schema(),
         stream,
@@ -75,9 +80,9 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
 const INSERT_ATTEMPTS: u32 = 5;
 
 async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
-    let plan = plan(cx, statement).await?;
+    let planned = plan_statement(cx.df, cx.settings, statement).await?;
     if !matches!(
-        &plan,
+        &planned.plan,
         LogicalPlan::Dml(DmlStatement {
             op: WriteOp::Insert(_),
             ..
@@ -85,8 +90,13 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
     ) {
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
-    let df = cx.df.execute_logical_plan(plan).await?;
-    let batches: Vec<_> = df.execute_stream().await?.try_collect().await?;
+    let df = cx.df.execute_logical_plan(planned.plan.clone()).await?;
+    let task = std::sync::Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    planned.report(cx.notices);
+    let batches: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
+        .try_collect()
+        .await?;
     let rows = count_column(&batches);
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
 }

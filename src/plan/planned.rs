@@ -1,0 +1,98 @@
+//! Planning a SQL statement with DataFusion, hints included.
+//!
+//! Every path that turns a query into rows (SELECT, INSERT ... SELECT, CTAS, REPLACE WHERE,
+//! MERGE sources, EXPLAIN) plans through [`plan_statement`], so hints work the same everywhere.
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use sqlparser::ast;
+
+use super::hints::{self, HintEnv, HintOutcome};
+use crate::error::Result;
+use crate::session::{Notice, Notices, Settings};
+
+/// A statement's logical plan with its hints applied.
+pub struct Planned {
+    /// The plan to execute (optimized and rewritten when the statement had hints).
+    pub plan: LogicalPlan,
+    outcomes: Vec<Arc<HintOutcome>>,
+    warnings: Vec<String>,
+}
+
+impl Planned {
+    /// Sends a WARNING for each hint that was unknown or could not be used. Join strategy hints
+    /// are only settled by physical planning, so call this after it.
+    pub fn report(&self, notices: &mut Notices) {
+        for warning in &self.warnings {
+            notices.push(Notice::warning("01000", warning.clone()));
+        }
+        for outcome in &self.outcomes {
+            if let Err(why) = outcome.result() {
+                notices.push(Notice::warning(
+                    "01000",
+                    format!("hint {} was not applied: {why}", outcome.hint),
+                ));
+            }
+        }
+    }
+
+    /// One line per hint saying what it did (for EXPLAIN VERBOSE and plan snapshots).
+    pub fn hint_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .outcomes
+            .iter()
+            .map(|o| match o.result() {
+                Ok(how) => format!("{}: applied: {how}", o.hint),
+                Err(why) => format!("{}: not applied: {why}", o.hint),
+            })
+            .collect();
+        lines.extend(self.warnings.iter().cloned());
+        lines
+    }
+}
+
+/// Plans `statement` in `ctx`, applying its hints.
+pub async fn plan_statement(
+    ctx: &SessionContext,
+    settings: &Settings,
+    statement: ast::Statement,
+) -> Result<Planned> {
+    let found = hints::collect(&statement);
+    let state = ctx.state();
+    let plan = state
+        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+        .await?;
+    if found.is_empty() {
+        return Ok(Planned {
+            plan,
+            outcomes: Vec::new(),
+            warnings: Vec::new(),
+        });
+    }
+    if found.hints.is_empty() {
+        return Ok(Planned {
+            plan,
+            outcomes: Vec::new(),
+            warnings: found.warnings,
+        });
+    }
+    // Hints act on joins as the optimizer leaves them (equality keys extracted, filters pushed).
+    let optimized = state.optimize(&plan)?;
+    let env = HintEnv {
+        state: &state,
+        salt_buckets: settings
+            .get(hints::SALT_BUCKETS_SETTING)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0),
+    };
+    let (plan, outcomes) = hints::apply(&env, optimized, &found).await?;
+    Ok(Planned {
+        plan,
+        outcomes,
+        warnings: found.warnings,
+    })
+}
