@@ -377,7 +377,7 @@ fn node_facts(plan: &Arc<dyn ExecutionPlan>, analyze: bool, tables: &TableFiles)
             }
         }
         let name = plan.name();
-        if name.contains("Join") || name == "RepartitionExec" {
+        if name.contains("Join") || name.contains("Repartition") {
             let partitions = plan.properties().partitioning.partition_count();
             let mut rows = vec![0u64; partitions];
             let mut seen = false;

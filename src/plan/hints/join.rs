@@ -36,6 +36,8 @@ use datafusion::physical_plan::{
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
 use super::parse::JoinStrategy;
+use super::repartition::HintedRepartitionExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
 
 /// What became of one hint, filled in while the query is planned.
 #[derive(Debug)]
@@ -81,17 +83,20 @@ impl HintOutcome {
 }
 
 /// Logical marker over a hinted relation; changes nothing but is seen by the physical rule.
+/// Without a strategy it marks a hinted repartition, which it keeps in the physical plan
+/// (DataFusion would otherwise drop a repartition nothing above it asks for).
 #[derive(Debug, Clone)]
 pub struct JoinHintNode {
-    strategy: JoinStrategy,
+    strategy: Option<JoinStrategy>,
     input: LogicalPlan,
     outcome: Arc<HintOutcome>,
 }
 
 impl JoinHintNode {
-    /// Wraps `input` (a hinted relation) in a marker.
+    /// Wraps `input` (a hinted relation, or a hinted repartition when `strategy` is None) in a
+    /// marker.
     pub fn wrap(
-        strategy: JoinStrategy,
+        strategy: Option<JoinStrategy>,
         input: LogicalPlan,
         outcome: Arc<HintOutcome>,
     ) -> LogicalPlan {
@@ -147,7 +152,10 @@ impl UserDefinedLogicalNodeCore for JoinHintNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "JoinHint: {}", self.outcome.hint)
+        match self.strategy {
+            Some(_) => write!(f, "JoinHint: {}", self.outcome.hint),
+            None => write!(f, "RepartitionHint: {}", self.outcome.hint),
+        }
     }
 
     fn with_exprs_and_inputs(
@@ -174,20 +182,27 @@ impl UserDefinedLogicalNodeCore for JoinHintNode {
 /// Physical marker: passes its input through unchanged until [`ApplyJoinHints`] removes it.
 #[derive(Debug)]
 pub struct JoinHintExec {
-    strategy: JoinStrategy,
+    strategy: Option<JoinStrategy>,
     input: Arc<dyn ExecutionPlan>,
     outcome: Arc<HintOutcome>,
 }
 
 impl DisplayAs for JoinHintExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "JoinHintExec: {}", self.outcome.hint)
+        match self.strategy {
+            Some(_) => write!(f, "JoinHintExec: {}", self.outcome.hint),
+            None => write!(f, "RepartitionHintExec: {}", self.outcome.hint),
+        }
     }
 }
 
 impl ExecutionPlan for JoinHintExec {
     fn name(&self) -> &str {
-        "JoinHintExec"
+        if self.strategy.is_some() {
+            "JoinHintExec"
+        } else {
+            "RepartitionHintExec"
+        }
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -279,6 +294,21 @@ impl ExtensionPlanner for JoinHintPlanner {
         let Some(hint) = node.as_any().downcast_ref::<JoinHintNode>() else {
             return Ok(None);
         };
+        if hint.strategy.is_none()
+            && let Some(repartition) = physical_inputs[0].downcast_ref::<RepartitionExec>()
+        {
+            let mut inner = RepartitionExec::try_new(
+                repartition.input().clone(),
+                repartition.partitioning().clone(),
+            )?;
+            if repartition.preserve_order() {
+                inner = inner.with_preserve_order();
+            }
+            return Ok(Some(Arc::new(HintedRepartitionExec::new(
+                hint.outcome.hint.clone(),
+                Arc::new(inner),
+            ))));
+        }
         Ok(Some(Arc::new(JoinHintExec {
             strategy: hint.strategy,
             input: physical_inputs[0].clone(),
@@ -304,8 +334,10 @@ impl PhysicalOptimizerRule for ApplyJoinHints {
         Ok(hinted
             .transform_up(|node| {
                 Ok(match node.downcast_ref::<JoinHintExec>() {
-                    Some(marker) => Transformed::yes(marker.input.clone()),
-                    None => Transformed::no(node),
+                    Some(marker) if marker.strategy.is_some() => {
+                        Transformed::yes(marker.input.clone())
+                    }
+                    _ => Transformed::no(node),
                 })
             })?
             .data)
@@ -321,7 +353,9 @@ impl PhysicalOptimizerRule for ApplyJoinHints {
 }
 
 fn contains_marker(plan: &Arc<dyn ExecutionPlan>) -> bool {
-    plan.is::<JoinHintExec>() || plan.children().into_iter().any(contains_marker)
+    plan.downcast_ref::<JoinHintExec>()
+        .is_some_and(|m| m.strategy.is_some())
+        || plan.children().into_iter().any(contains_marker)
 }
 
 fn is_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
@@ -331,7 +365,11 @@ fn is_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
 /// The markers in `plan` that belong to the join above it (not crossing another join).
 fn side_markers(plan: &Arc<dyn ExecutionPlan>) -> Vec<(JoinStrategy, Arc<HintOutcome>)> {
     if let Some(marker) = plan.downcast_ref::<JoinHintExec>() {
-        let mut found = vec![(marker.strategy, marker.outcome.clone())];
+        let mut found: Vec<_> = marker
+            .strategy
+            .map(|s| (s, marker.outcome.clone()))
+            .into_iter()
+            .collect();
         found.extend(side_markers(&marker.input));
         return found;
     }

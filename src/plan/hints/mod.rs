@@ -8,6 +8,7 @@
 
 mod join;
 mod parse;
+mod repartition;
 mod row_hash;
 mod skew;
 
@@ -198,7 +199,7 @@ fn mark_relation(
             }
             found = true;
             Ok(Transformed::new(
-                join::JoinHintNode::wrap(strategy, node, outcome.clone()),
+                join::JoinHintNode::wrap(Some(strategy), node, outcome.clone()),
                 true,
                 TreeNodeRecursion::Jump,
             ))
@@ -229,10 +230,11 @@ fn repartition_top(
                 "rows repartitioned by {}",
                 describe_scheme(&scheme)
             ));
-            Ok(LogicalPlan::Repartition(Repartition {
+            let repartition = LogicalPlan::Repartition(Repartition {
                 input: Arc::new(other),
                 partitioning_scheme: scheme,
-            }))
+            });
+            Ok(join::JoinHintNode::wrap(None, repartition, outcome.clone()))
         }
     }
 }
