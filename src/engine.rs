@@ -13,7 +13,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalog::{
     self, AllowedPaths, CATALOG_NAME, DEFAULT_SCHEMA, DeltaCatalog, DeltaCatalogProvider,
-    ReadParquet,
+    ReadParquet, SkewReport,
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -69,6 +69,7 @@ impl Engine {
         catalog::install_pg_catalog(&base)?;
         let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
         base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
+        base.register_udtf("deltagres_skew", Arc::new(SkewReport::new(catalog.clone())));
         Ok(Arc::new(Self {
             config,
             catalog,

@@ -113,8 +113,9 @@ impl TableFunctionImpl for ReadParquet {
     }
 }
 
-/// Table functions are planned synchronously; schema inference reads file footers.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// Table functions are planned synchronously, but schema inference reads file footers and the
+/// skew report runs a query: run such work to completion on the current runtime.
+pub(super) fn block_on<F: std::future::Future>(future: F) -> F::Output {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
         Err(_) => futures::executor::block_on(future),

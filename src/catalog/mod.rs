@@ -9,12 +9,14 @@ mod files;
 mod pg;
 mod provider;
 mod registry;
+mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
 pub use pg::install_pg_catalog;
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};
 pub(crate) use registry::{dir_url, validate_table_name};
+pub use skew::SkewReport;
 
 /// The DataFusion catalog name every table lives in; it is also what `current_database()` returns.
 pub const CATALOG_NAME: &str = "deltagres";

@@ -223,3 +223,44 @@ pub fn row_count(table: &DeltaTable) -> Option<u64> {
     }
     Some(total)
 }
+
+/// Rows per value of `column` read from the Delta log alone, when every live file holds a single
+/// value of it (a partition column, or files clustered so that min = max and no nulls); None
+/// when some file mixes values, so the answer needs a scan.
+pub fn single_value_counts(table: &DeltaTable, column: &str) -> Option<Vec<(String, u64)>> {
+    let snapshot = table.snapshot().ok()?;
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let partitioned = snapshot
+        .metadata()
+        .partition_columns()
+        .iter()
+        .any(|c| c == column);
+    for file in snapshot.log_data().iter() {
+        let rows = file.num_records()? as u64;
+        let value = if partitioned {
+            file.partition_values_map()
+                .get(column)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "NULL".to_string())
+        } else {
+            let stats: serde_json::Value = serde_json::from_str(&file.stats()?).ok()?;
+            let min = stats.get("minValues")?.get(column)?;
+            let max = stats.get("maxValues")?.get(column)?;
+            let nulls = stats
+                .get("nullCount")
+                .and_then(|n| n.get(column))
+                .and_then(|n| n.as_u64())
+                .unwrap_or(0);
+            if min != max || nulls > 0 {
+                return None;
+            }
+            match min {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        };
+        *counts.entry(value).or_default() += rows;
+    }
+    Some(counts.into_iter().collect())
+}

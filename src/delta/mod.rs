@@ -9,7 +9,7 @@ mod zorder;
 
 pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
-    last_commit_metric, row_count,
+    last_commit_metric, row_count, single_value_counts,
 };
 pub use rewrite::rewrite_files;
 pub use schema::to_delta_arrow_schema;
