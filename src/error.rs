@@ -67,11 +67,63 @@ pub enum ErrorKind {
     InFailedTransaction,
     /// 08P01: the client broke the wire protocol.
     ProtocolViolation,
+    /// 08006: our own tools could not reach or lost a server.
+    ConnectionFailure,
     /// XX000: a bug; the message says what failed.
     Internal,
 }
 
 impl ErrorKind {
+    const ALL: [ErrorKind; 30] = [
+        ErrorKind::Syntax,
+        ErrorKind::Semantic,
+        ErrorKind::UndefinedTable,
+        ErrorKind::UndefinedSchema,
+        ErrorKind::UndefinedColumn,
+        ErrorKind::UndefinedFunction,
+        ErrorKind::DuplicateTable,
+        ErrorKind::DuplicateSchema,
+        ErrorKind::DuplicateColumn,
+        ErrorKind::AmbiguousColumn,
+        ErrorKind::DatatypeMismatch,
+        ErrorKind::DependentObjectsStillExist,
+        ErrorKind::CardinalityViolation,
+        ErrorKind::NotNullViolation,
+        ErrorKind::DivisionByZero,
+        ErrorKind::InvalidTextRepresentation,
+        ErrorKind::NumericValueOutOfRange,
+        ErrorKind::InvalidParameterValue,
+        ErrorKind::DataException,
+        ErrorKind::UndefinedObject,
+        ErrorKind::WriteConflict,
+        ErrorKind::FeatureNotSupported,
+        ErrorKind::OutOfMemory,
+        ErrorKind::QueryCanceled,
+        ErrorKind::InsufficientPrivilege,
+        ErrorKind::IoError,
+        ErrorKind::InFailedTransaction,
+        ErrorKind::ProtocolViolation,
+        ErrorKind::ConnectionFailure,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind a server's SQLSTATE stands for, when our tools relay a server's error; codes we
+    /// do not produce ourselves fall back to their class (22xxx data, 42xxx semantic).
+    pub fn from_sqlstate(code: &str) -> Self {
+        if let Some(kind) = Self::ALL.iter().find(|k| k.sqlstate() == code) {
+            return *kind;
+        }
+        match code.get(..2) {
+            Some("22") => ErrorKind::DataException,
+            Some("42") => ErrorKind::Semantic,
+            Some("40") => ErrorKind::WriteConflict,
+            Some("0A") => ErrorKind::FeatureNotSupported,
+            Some("08") => ErrorKind::ConnectionFailure,
+            Some("57") => ErrorKind::QueryCanceled,
+            _ => ErrorKind::Internal,
+        }
+    }
+
     /// The five-character SQLSTATE sent in the ErrorResponse `C` field.
     pub fn sqlstate(self) -> &'static str {
         match self {
@@ -103,6 +155,7 @@ impl ErrorKind {
             ErrorKind::IoError => "58030",
             ErrorKind::InFailedTransaction => "25P02",
             ErrorKind::ProtocolViolation => "08P01",
+            ErrorKind::ConnectionFailure => "08006",
             ErrorKind::Internal => "XX000",
         }
     }

@@ -15,11 +15,14 @@
 //! `engine` what all sessions share.
 
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod delta;
 pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod plan;
+pub mod plancheck;
+pub mod script;
 pub mod server;
 pub mod session;
