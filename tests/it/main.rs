@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod concurrency;
 mod errors;
+mod hints;
 mod interop;
 mod lakehouse;
 mod optimize;

@@ -156,3 +156,37 @@ pub async fn expect_sqlstate(client: &Client, sql: &str, code: &str) -> tokio_po
     assert_eq!(sqlstate(&err), code, "{sql}: {err}");
     err
 }
+
+impl TestServer {
+    /// A client whose notices (WARNING, NOTICE) are collected as "SEVERITY: message".
+    pub async fn client_with_notices(
+        &self,
+    ) -> (Client, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use futures::StreamExt;
+        let (client, mut connection) = tokio_postgres::connect(&self.conn_str(), NoTls)
+            .await
+            .expect("connects");
+        let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = notices.clone();
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if let tokio_postgres::AsyncMessage::Notice(n) = message {
+                    sink.lock()
+                        .unwrap()
+                        .push(format!("{}: {}", n.severity(), n.message()));
+                }
+            }
+        });
+        (client, notices)
+    }
+
+    /// A `postgres://` URL for command-line tools.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://tester@{}:{}/deltagres",
+            self.addr.ip(),
+            self.addr.port()
+        )
+    }
+}

@@ -127,7 +127,8 @@ pub async fn apply(
                     columns,
                     values,
                 };
-                match skew::salt_join(env.state, plan.clone(), &request, &settings).await {
+                match skew::salt_join(env.state, plan.clone(), &request, &settings, &outcome).await
+                {
                     Ok((salted, how)) => {
                         plan = salted;
                         outcome.applied(how);

@@ -27,7 +27,8 @@ use datafusion::logical_expr::{
 use datafusion::physical_plan::repartition::REPARTITION_RANDOM_STATE;
 use datafusion::prelude::DataFrame;
 
-use super::parse::Literal;
+use super::join::{HintOutcome, JoinHintNode};
+use super::parse::{JoinStrategy, Literal};
 use super::row_hash::RowHash;
 
 /// The salt column added to the skewed side.
@@ -61,6 +62,7 @@ pub async fn salt_join(
     plan: LogicalPlan,
     request: &SkewRequest<'_>,
     settings: &SaltSettings,
+    outcome: &Arc<HintOutcome>,
 ) -> Result<(LogicalPlan, String), String> {
     let target = find_join(&plan, request)?;
     let hot = match request.values.is_empty() {
@@ -105,7 +107,7 @@ pub async fn salt_join(
             if *join != target.join {
                 return Ok(Transformed::no(node));
             }
-            let salted = build_salted_join(join, &target, &hot, &salts, settings.buckets)?;
+            let salted = build_salted_join(join, &target, &hot, &salts, settings.buckets, outcome)?;
             Ok(Transformed::new(
                 salted,
                 true,
@@ -346,6 +348,7 @@ fn build_salted_join(
     hot: &[Vec<ScalarValue>],
     salts: &[Vec<i64>],
     buckets: usize,
+    outcome: &Arc<HintOutcome>,
 ) -> datafusion::error::Result<LogicalPlan> {
     let (skewed_plan, other_plan) = if target.skewed_left {
         (join.left.as_ref(), join.right.as_ref())
@@ -438,6 +441,10 @@ fn build_salted_join(
         .project(other_exprs)?
         .unnest_column(SALT_COPY)?
         .build()?;
+    // Salting only helps a partitioned join: keep it partitioned (statistics of the replicated
+    // side are unknown, and DataFusion might otherwise collect the skewed side whole), with the
+    // replicated side building the hash tables.
+    let other = JoinHintNode::wrap(Some(JoinStrategy::ShuffleHash), other, outcome.clone());
 
     let (left, right) = if target.skewed_left {
         (skewed, other)
