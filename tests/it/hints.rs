@@ -93,7 +93,10 @@ async fn hints_change_plans_but_never_rows() {
         .batch_execute(&format!(
             "CREATE TABLE t1 AS SELECT /*+ SKEW('o', 'customer_id', ('customer_1')) */ o.order_id, c.segment {JOIN}; \
              CREATE TABLE t2 (order_id BIGINT, segment TEXT); \
-             INSERT INTO t2 SELECT /*+ BROADCAST(c) */ o.order_id, c.segment {JOIN}"
+             INSERT INTO t2 SELECT /*+ BROADCAST(c) */ o.order_id, c.segment {JOIN}; \
+             CREATE TABLE t3 (order_id BIGINT, segment TEXT); \
+             MERGE INTO t3 t USING (SELECT /*+ SHUFFLE_HASH(c) */ o.order_id, c.segment {JOIN}) s \
+               ON t.order_id = s.order_id WHEN NOT MATCHED THEN INSERT *"
         ))
         .await
         .unwrap();
