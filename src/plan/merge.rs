@@ -299,11 +299,16 @@ fn source_alias(source: &TableFactor) -> Result<String> {
 }
 
 /// The source rows as a DataFrame (a table, a time-travelled table, a subquery or VALUES).
-async fn source_frame(cx: &PlanContext<'_>, source: &TableFactor) -> Result<DataFrame> {
+async fn source_frame(cx: &mut PlanContext<'_>, source: &TableFactor) -> Result<DataFrame> {
     let mut query = select_star_from(source)?;
     let versioned = timetravel::resolve(cx, &mut query).await?;
     let ctx = versioned.as_ref().unwrap_or(cx.df);
-    let planned = super::planned::plan_statement(ctx, cx.settings, query).await?;
+    // delta-rs plans the merge with its own physical planner, which cannot see join strategy
+    // markers: SKEW and the rest of the rewrite stay, join strategies are reported as not applied.
+    let planned = super::planned::plan_statement(ctx, cx.settings, query)
+        .await?
+        .without_join_markers("delta-rs plans MERGE joins itself");
+    planned.report(cx.notices);
     Ok(ctx.execute_logical_plan(planned.plan).await?)
 }
 

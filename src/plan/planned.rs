@@ -39,6 +39,13 @@ impl Planned {
         }
     }
 
+    /// The plan without hint markers (for planners other than ours); join strategy hints are
+    /// recorded as not applied, for `why`.
+    pub fn without_join_markers(mut self, why: &str) -> Self {
+        self.plan = hints::strip_markers(self.plan, why);
+        self
+    }
+
     /// One line per hint saying what it did (for EXPLAIN VERBOSE and plan snapshots).
     pub fn hint_lines(&self) -> Vec<String> {
         let mut lines: Vec<String> = self

@@ -110,6 +110,16 @@ impl JoinHintNode {
     }
 }
 
+impl JoinHintNode {
+    /// The wrapped plan, recording a join strategy hint as not applied because of `why`.
+    pub fn release(&self, why: &str) -> LogicalPlan {
+        if self.strategy.is_some() {
+            self.outcome.ignored(why);
+        }
+        self.input.clone()
+    }
+}
+
 impl PartialEq for JoinHintNode {
     fn eq(&self, other: &Self) -> bool {
         self.strategy == other.strategy

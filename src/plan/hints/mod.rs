@@ -166,6 +166,23 @@ pub async fn apply(
     Ok((plan, outcomes))
 }
 
+/// Removes every hint marker from `plan` (keeping what it wraps), for a planner that does not know
+/// them; join strategy hints are recorded as not applied because of `why`.
+pub fn strip_markers(plan: LogicalPlan, why: &str) -> LogicalPlan {
+    let stripped = plan.clone().transform_up(|node| {
+        if let LogicalPlan::Extension(ext) = &node
+            && let Some(marker) = ext.node.as_any().downcast_ref::<join::JoinHintNode>()
+        {
+            return Ok(Transformed::yes(marker.release(why)));
+        }
+        Ok(Transformed::no(node))
+    });
+    match stripped {
+        Ok(t) => t.data,
+        Err(_) => plan,
+    }
+}
+
 /// Wraps the relation called `relation` (an alias, or an unaliased table) in a join-hint marker.
 fn mark_relation(
     plan: LogicalPlan,
