@@ -17,6 +17,7 @@
 pub mod catalog;
 pub mod client;
 pub mod config;
+pub mod datagen;
 pub mod delta;
 pub mod dialect;
 pub mod engine;

@@ -33,6 +33,11 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Generate a data set as parquet files.
+    Gen {
+        #[command(subcommand)]
+        dataset: Dataset,
+    },
     /// Compare the physical plans of SQL scripts with committed snapshots (exit 1 on a change).
     PlanCheck {
         /// SQL scripts whose queries are explained.
@@ -57,6 +62,94 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         partitions: usize,
     },
+}
+
+/// What `deltagres gen` makes.
+#[derive(Subcommand)]
+enum Dataset {
+    /// The retail data set (customers, inventory, orders and daily change feeds) as parquet.
+    Retail {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Orders in all (1e6, 1e7 and 10000000 all work).
+        #[arg(long, default_value = "1e6", value_parser = parse_count)]
+        orders: u64,
+        /// Customers.
+        #[arg(long, default_value = "100000", value_parser = parse_count)]
+        customers: u64,
+        /// Days of orders, from 2024-01-01.
+        #[arg(long, default_value_t = 3)]
+        days: u32,
+        /// Share of all orders that belong to customer_1.
+        #[arg(long, default_value_t = 0.6)]
+        skew: f64,
+        /// Seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+/// A count written as an integer or in scientific notation (`1e7`).
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .ok()
+        .or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| format!("expected a count such as 1000000 or 1e6, got {text:?}"))
+}
+
+fn generate(dataset: Dataset) -> ExitCode {
+    let Dataset::Retail {
+        out,
+        orders,
+        customers,
+        days,
+        skew,
+        seed,
+    } = dataset;
+    let options = deltagres::datagen::RetailOptions {
+        out: out.clone(),
+        orders,
+        customers,
+        days,
+        skew,
+        seed,
+    };
+    let bar = indicatif::ProgressBar::new(orders);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} orders ({per_sec})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let started = std::time::Instant::now();
+    let result = deltagres::datagen::generate(&options, &|done| bar.set_position(done));
+    bar.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            println!(
+                "wrote {} orders over {} days ({} to {}), {} change rows, {} customers, {} products to {} in {:.1}s",
+                summary.orders,
+                summary.dates.len(),
+                summary.dates.first().map(|d| d.to_string()).unwrap_or_default(),
+                summary.dates.last().map(|d| d.to_string()).unwrap_or_default(),
+                summary.updates,
+                customers,
+                deltagres::datagen::SKUS,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("deltagres: {}", e.message);
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `name=value` for `--param`.
@@ -164,6 +257,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Gen { dataset } => generate(dataset),
         Command::PlanCheck {
             scripts,
             snapshots,
