@@ -33,8 +33,12 @@ pub enum SqlRunner {
 impl SqlRunner {
     /// Opens the engine on `config`'s data directory.
     pub fn embedded(config: Config) -> Result<Self> {
-        let engine = Engine::open(config)?;
-        Ok(SqlRunner::Embedded(Box::new(Session::new(engine, &[]))))
+        Ok(Self::embedded_on(Engine::open(config)?))
+    }
+
+    /// A new session of an engine already open.
+    pub fn embedded_on(engine: std::sync::Arc<Engine>) -> Self {
+        SqlRunner::Embedded(Box::new(Session::new(engine, &[])))
     }
 
     /// Connects to `url` (`postgres://user@host:port/db`); notices go to the log.

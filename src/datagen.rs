@@ -46,7 +46,14 @@ pub const SKUS: u64 = 1_000;
 const BATCH: u64 = 500_000;
 const SEGMENTS: [&str; 4] = ["consumer", "corporate", "home_office", "small_business"];
 const COUNTRIES: [&str; 8] = ["US", "DE", "FR", "IN", "BR", "JP", "GB", "NO"];
-const CATEGORIES: [&str; 6] = ["books", "electronics", "garden", "grocery", "toys", "apparel"];
+const CATEGORIES: [&str; 6] = [
+    "books",
+    "electronics",
+    "garden",
+    "grocery",
+    "toys",
+    "apparel",
+];
 const WAREHOUSES: [&str; 3] = ["north", "south", "west"];
 /// Per mille of a day's orders in the change feed: status changes, amount corrections,
 /// cancellations; plus late orders (new ids) per mille.
@@ -311,7 +318,11 @@ fn make_order(o: &RetailOptions, id: u64, date: NaiveDate) -> Order {
         70..95 => "delivered",
         _ => "returned",
     };
-    let day_start = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
+    let day_start = date
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp_micros();
     Order {
         id,
         customer,
@@ -390,7 +401,10 @@ impl OrderBuilders {
             columns.push(Arc::new(b.finish()));
         }
         self.rows = 0;
-        Ok(RecordBatch::try_new(orders_schema(self.op.is_some()), columns)?)
+        Ok(RecordBatch::try_new(
+            orders_schema(self.op.is_some()),
+            columns,
+        )?)
     }
 }
 
@@ -404,8 +418,16 @@ fn write_day(
     progress: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64)> {
     let partition = format!("order_date={date}");
-    let orders_path = o.out.join("orders").join(&partition).join("part-00000.parquet");
-    let updates_path = o.out.join("updates").join(&partition).join("part-00000.parquet");
+    let orders_path = o
+        .out
+        .join("orders")
+        .join(&partition)
+        .join("part-00000.parquet");
+    let updates_path = o
+        .out
+        .join("updates")
+        .join(&partition)
+        .join("part-00000.parquet");
     let mut orders = writer(&orders_path, orders_schema(false))?;
     let mut builders = OrderBuilders::new(false);
     let mut changes = OrderBuilders::new(true);
@@ -424,7 +446,13 @@ fn write_day(
             changes.push(&Order { status, ..order }, "upsert");
         } else if pick < STATUS_CHANGES + CORRECTIONS {
             let amount_cents = order.amount_cents * 9 / 10;
-            changes.push(&Order { amount_cents, ..order }, "upsert");
+            changes.push(
+                &Order {
+                    amount_cents,
+                    ..order
+                },
+                "upsert",
+            );
         } else if pick < STATUS_CHANGES + CORRECTIONS + CANCELLATIONS {
             changes.push(&order, "delete");
         } else if pick < STATUS_CHANGES + CORRECTIONS + CANCELLATIONS + LATE_ORDERS {

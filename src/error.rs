@@ -69,12 +69,14 @@ pub enum ErrorKind {
     ProtocolViolation,
     /// 08006: our own tools could not reach or lost a server.
     ConnectionFailure,
+    /// P0001: a check in SQL failed (`assert_true`, `raise_error`).
+    RaiseException,
     /// XX000: a bug; the message says what failed.
     Internal,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 30] = [
+    const ALL: [ErrorKind; 31] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -104,6 +106,7 @@ impl ErrorKind {
         ErrorKind::InFailedTransaction,
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
+        ErrorKind::RaiseException,
         ErrorKind::Internal,
     ];
 
@@ -156,6 +159,7 @@ impl ErrorKind {
             ErrorKind::InFailedTransaction => "25P02",
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
+            ErrorKind::RaiseException => "P0001",
             ErrorKind::Internal => "XX000",
         }
     }

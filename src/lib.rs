@@ -22,6 +22,7 @@ pub mod delta;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod pipeline;
 pub mod plan;
 pub mod plancheck;
 pub mod script;

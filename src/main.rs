@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         dataset: Dataset,
     },
+    /// Run, check or show a pipeline of SQL scripts (see sql/retail/pipeline.toml).
+    Pipeline {
+        #[command(subcommand)]
+        action: PipelineAction,
+    },
     /// Compare the physical plans of SQL scripts with committed snapshots (exit 1 on a change).
     PlanCheck {
         /// SQL scripts whose queries are explained.
@@ -135,8 +140,16 @@ fn generate(dataset: Dataset) -> ExitCode {
                 "wrote {} orders over {} days ({} to {}), {} change rows, {} customers, {} products to {} in {:.1}s",
                 summary.orders,
                 summary.dates.len(),
-                summary.dates.first().map(|d| d.to_string()).unwrap_or_default(),
-                summary.dates.last().map(|d| d.to_string()).unwrap_or_default(),
+                summary
+                    .dates
+                    .first()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                summary
+                    .dates
+                    .last()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 summary.updates,
                 customers,
                 deltagres::datagen::SKUS,
@@ -148,6 +161,128 @@ fn generate(dataset: Dataset) -> ExitCode {
         Err(e) => {
             eprintln!("deltagres: {}", e.message);
             ExitCode::from(2)
+        }
+    }
+}
+
+/// What `deltagres pipeline` does.
+#[derive(Subcommand)]
+enum PipelineAction {
+    /// Run the DAG: retries, timeouts, hooks; exit 1 when the run failed.
+    Run {
+        /// The pipeline file.
+        file: PathBuf,
+        /// Override a parameter (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// A running server (postgres://user@host:port/db); default: an embedded engine.
+        #[arg(long)]
+        url: Option<String>,
+        /// Rerun this task and the tasks after it (resume a failed run).
+        #[arg(long)]
+        from: Option<String>,
+        /// Config file for the embedded engine.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check the file: task names, dependencies and cycles, SQL files, parameters.
+    Validate {
+        /// The pipeline file.
+        file: PathBuf,
+        /// Parameters given at run time (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Print the DAG.
+    Show {
+        /// The pipeline file.
+        file: PathBuf,
+    },
+}
+
+fn pipeline(action: PipelineAction) -> ExitCode {
+    use deltagres::pipeline::{Connector, Pipeline, RunOptions};
+    let fail = |message: &str| {
+        eprintln!("deltagres: {message}");
+        ExitCode::from(2)
+    };
+    match action {
+        PipelineAction::Show { file } => match Pipeline::load(&file).and_then(|p| p.show()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.message),
+        },
+        PipelineAction::Validate { file, params } => {
+            let p = match Pipeline::load(&file) {
+                Ok(p) => p,
+                Err(e) => return fail(&e.message),
+            };
+            let mut values = p.params.clone();
+            values.extend(params);
+            let problems = p.problems(&values);
+            if problems.is_empty() {
+                println!("{}: {} tasks, ok", file.display(), p.tasks.len());
+                ExitCode::SUCCESS
+            } else {
+                for problem in &problems {
+                    eprintln!("{problem}");
+                }
+                ExitCode::from(1)
+            }
+        }
+        PipelineAction::Run {
+            file,
+            params,
+            url,
+            from,
+            config,
+        } => {
+            let p = match Pipeline::load(&file) {
+                Ok(p) => p,
+                Err(e) => return fail(&e.message),
+            };
+            let config = match load_config(config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            init_logging(&config.log.level);
+            let runtime = deltagres::server::build_runtime().expect("tokio runtime");
+            let started = std::time::Instant::now();
+            let progress: deltagres::pipeline::Progress =
+                std::sync::Arc::new(move |line: String| {
+                    println!("[{:>7.2}s] {line}", started.elapsed().as_secs_f64());
+                });
+            let result = runtime.block_on(async {
+                let connector = match url {
+                    Some(url) => Connector::Remote(url),
+                    None => Connector::Embedded(deltagres::engine::Engine::open(config)?),
+                };
+                let options = RunOptions {
+                    params: params.into_iter().collect(),
+                    from,
+                };
+                deltagres::pipeline::run(&p, connector, &options, progress).await
+            });
+            match result {
+                Ok(report) if report.succeeded() => ExitCode::SUCCESS,
+                Ok(report) => {
+                    for t in report.tasks.iter().filter(|t| t.status == "failed") {
+                        eprintln!(
+                            "deltagres: task {} failed: {}",
+                            t.name,
+                            t.error.as_deref().unwrap_or("")
+                        );
+                    }
+                    eprintln!(
+                        "deltagres: run {} failed; fix it and resume with --from <task>",
+                        report.run_id
+                    );
+                    ExitCode::from(1)
+                }
+                Err(e) => fail(&e.message),
+            }
         }
     }
 }
@@ -178,10 +313,7 @@ fn plan_check(
         Err(code) => return code,
     };
     init_logging(&config.log.level);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = deltagres::server::build_runtime().expect("tokio runtime");
     let result = runtime.block_on(async {
         let mut runner = match &url {
             Some(url) => deltagres::client::SqlRunner::connect(url).await?,
@@ -240,10 +372,7 @@ fn main() -> ExitCode {
                 config.storage.data_dir = dir;
             }
             init_logging(&config.log.level);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let runtime = deltagres::server::build_runtime().expect("tokio runtime");
             let result = runtime.block_on(async {
                 let server = Server::bind(config).await?;
                 server.run(shutdown_signal()).await
@@ -258,6 +387,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Gen { dataset } => generate(dataset),
+        Command::Pipeline { action } => pipeline(action),
         Command::PlanCheck {
             scripts,
             snapshots,

@@ -4,6 +4,7 @@
 //! DELETE run as delta-rs operations; CREATE / DROP / ALTER change the catalog. Session statements
 //! (SET, BEGIN, ...) never get here: the session handles them.
 
+mod checks;
 mod copy;
 mod ddl;
 mod dml;
@@ -39,7 +40,7 @@ use crate::session::{Notices, QueryOutput, Settings};
 pub use hints::SALT_BUCKETS_SETTING;
 
 /// The session state every session starts from, with what our planning adds to DataFusion's:
-/// the hint-aware physical planner and optimizer rule, and the row hash function.
+/// the hint-aware physical planner and optimizer rule, the row hash and the check functions.
 pub fn lakehouse_state(
     state: datafusion::execution::SessionState,
 ) -> datafusion::execution::SessionState {
@@ -51,6 +52,12 @@ pub fn lakehouse_state(
     use datafusion::execution::FunctionRegistry;
     let _ = state.register_udf(Arc::new(datafusion::logical_expr::ScalarUDF::from(
         hints::RowHash::new(),
+    )));
+    let _ = state.register_udf(Arc::new(datafusion::logical_expr::ScalarUDF::from(
+        checks::AssertTrue::new(),
+    )));
+    let _ = state.register_udf(Arc::new(datafusion::logical_expr::ScalarUDF::from(
+        checks::RaiseError::new(),
     )));
     state
 }

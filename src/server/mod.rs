@@ -22,6 +22,20 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use handler::{ConnectionHandlers, Shared};
 
+/// Stack of each runtime thread. Planning deeply nested SQL (subqueries in set operations,
+/// long expression chains) recurses through the parser, the planner and the optimizer, and
+/// tokio's 2 MiB default is too small for that, especially in debug builds; the memory is only
+/// reserved, not committed.
+pub const THREAD_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// The multi-threaded runtime the server (and our tools) run on.
+pub fn build_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()
+}
+
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use deltagres::config::Config;
 use deltagres::server::Server;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
 
-/// A running server; dropped or `stop`ped, it shuts down.
+/// A running server; dropped or `stop`ped, it shuts down. It runs on its own runtime (threads
+/// with the server's stack size), as `deltagres serve` does, not on the test's runtime.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -30,6 +30,11 @@ impl TestServer {
 
     /// A server on the given data directory (kept after the server stops).
     pub async fn start_on(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, |_| {}).await
+    }
+
+    /// A server on `data_dir` with the test defaults changed by `adjust`.
+    pub async fn start_with(data_dir: &Path, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::default();
         config.server.listen = "127.0.0.1:0".into();
         config.server.shutdown_grace_secs = 5;
@@ -37,23 +42,29 @@ impl TestServer {
         config.engine.memory_limit = "1GiB".into();
         config.engine.target_partitions = 2;
         config.storage.allowed_paths = vec![std::env::temp_dir()];
-        let server = Server::bind(config).await.expect("server binds");
-        let addr = server.local_addr();
+        adjust(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
+        let (ready_tx, ready_rx) = oneshot::channel::<SocketAddr>();
+        let thread = std::thread::spawn(move || {
+            let runtime = deltagres::server::build_runtime().expect("server runtime");
+            runtime.block_on(async move {
+                let server = Server::bind(config).await.expect("server binds");
+                let _ = ready_tx.send(server.local_addr());
+                server
+                    .run(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("server runs");
+            });
         });
+        let addr = ready_rx.await.expect("server started");
         Self {
             addr,
             data_dir: data_dir.to_path_buf(),
             _temp: None,
             stop: Some(tx),
-            task: Some(task),
+            thread: Some(thread),
         }
     }
 
@@ -62,8 +73,11 @@ impl TestServer {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task");
+        if let Some(thread) = self.thread.take() {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("join")
+                .expect("server thread");
         }
     }
 
