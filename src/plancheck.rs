@@ -131,7 +131,7 @@ async fn script_plans(
         out.push_str(&format!(
             "\n-- line {}: {}\n",
             statement.line,
-            first_line(&statement.sql)
+            first_line(&normalize(&statement.sql))
         ));
         for row in rows {
             if let Some(Some(line)) = row.into_iter().next() {
@@ -172,13 +172,18 @@ fn first_line(sql: &str) -> String {
 
 static FILE_GROUPS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"file_groups=\{[^}]*\}").unwrap_or_else(|e| panic!("{e}")));
+static ABSOLUTE_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:file://)?(?:/[\w.=*-]+){2,}/?").unwrap_or_else(|e| panic!("{e}"))
+});
 static PARQUET_PATH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\w./=-]*/[\w.=-]+\.parquet").unwrap_or_else(|e| panic!("{e}")));
 
-/// One plan line without what varies between machines and runs (file paths and file lists).
+/// One plan line without what varies between machines and runs (file paths, directories and
+/// file lists).
 pub fn normalize(line: &str) -> String {
     let line = FILE_GROUPS.replace_all(line, "file_groups={...}");
     let line = PARQUET_PATH.replace_all(&line, "<file>");
+    let line = ABSOLUTE_PATH.replace_all(&line, "<path>");
     line.trim_end().to_string()
 }
 

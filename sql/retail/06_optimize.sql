@@ -7,5 +7,5 @@
 -- removes files no version within the retention needs.
 
 OPTIMIZE retail.orders WHERE order_date = DATE '${run_date}' ZORDER BY (customer_id, order_date);
-OPTIMIZE retail.orders_enriched ZORDER BY (customer_id, order_date);
+OPTIMIZE retail.orders_enriched WHERE order_date = DATE '${run_date}' ZORDER BY (customer_id, order_date);
 VACUUM retail.orders RETAIN ${vacuum_retain_hours} HOURS;

@@ -159,6 +159,51 @@ fn unqualify(expr: &mut Expr, table: &TableRef, alias: Option<&str>) {
     });
 }
 
+/// The query's rows shaped like the table when the query names a subset of its columns (a column
+/// added later, e.g. by MERGE schema evolution, that a load script does not know): columns are
+/// matched by name and the missing nullable ones are NULL. Queries of the table's width pass
+/// through unchanged, matched by position as in any INSERT.
+fn fill_missing_columns(
+    target: &deltalake::DeltaTable,
+    plan: datafusion::logical_expr::LogicalPlan,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    use datafusion::logical_expr::{LogicalPlanBuilder, cast, lit};
+    let schema = target.snapshot()?.snapshot().arrow_schema();
+    let query = plan.schema().clone();
+    if query.fields().len() >= schema.fields().len() {
+        return Ok(plan);
+    }
+    let mut exprs = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let found = query.iter().find(|(_, f)| f.name() == field.name());
+        exprs.push(match found {
+            Some((qualifier, f)) => cast(
+                datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(
+                    qualifier.cloned(),
+                    f.name(),
+                )),
+                field.data_type().clone(),
+            )
+            .alias(field.name()),
+            None if field.is_nullable() => cast(
+                lit(datafusion::common::ScalarValue::Null),
+                field.data_type().clone(),
+            )
+            .alias(field.name()),
+            None => {
+                return Err(Error::new(
+                    crate::error::ErrorKind::NotNullViolation,
+                    format!(
+                        "the query has no column {} for the NOT NULL column of the table",
+                        field.name()
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
 /// `INSERT INTO t REPLACE WHERE pred SELECT ...`: one commit that removes the rows matching `pred`
 /// and adds the query's rows (which must all match it), so reloading a day is idempotent.
 pub async fn insert_replace_where(
@@ -174,9 +219,10 @@ pub async fn insert_replace_where(
     let ctx = versioned.as_ref().unwrap_or(cx.df);
     let planned =
         super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
+    let input = fill_missing_columns(&target, planned.plan.clone())?;
     let table = target
         .write(Vec::new())
-        .with_input_plan(planned.plan.clone())
+        .with_input_plan(input)
         .with_session_state(std::sync::Arc::new(ctx.state()))
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_replace_where(predicate.to_string())

@@ -12,6 +12,7 @@ mod hints;
 mod interop;
 mod lakehouse;
 mod optimize;
+mod pipeline;
 mod psql;
 mod session;
 mod types;
