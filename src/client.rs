@@ -56,7 +56,11 @@ impl SqlRunner {
             while let Some(message) = messages.next().await {
                 match message {
                     Ok(tokio_postgres::AsyncMessage::Notice(notice)) => {
-                        tracing::info!(severity = notice.severity(), "{}", notice.message());
+                        if notice.severity() == "WARNING" {
+                            tracing::warn!("{}", notice.message());
+                        } else {
+                            tracing::debug!(severity = notice.severity(), "{}", notice.message());
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {

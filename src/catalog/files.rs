@@ -28,7 +28,13 @@ impl AllowedPaths {
     pub fn new(data_dir: &Path, extra: &[PathBuf]) -> Self {
         let roots = std::iter::once(data_dir.to_path_buf())
             .chain(extra.iter().cloned())
-            .filter_map(|p| std::fs::canonicalize(p).ok())
+            // A directory that does not exist yet (an input folder made later) is kept by its
+            // absolute path; once it exists, its canonical path is the same unless it is a link.
+            .filter_map(|p| {
+                std::fs::canonicalize(&p)
+                    .or_else(|_| std::path::absolute(&p))
+                    .ok()
+            })
             .collect();
         Self { roots }
     }

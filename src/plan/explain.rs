@@ -27,6 +27,8 @@ use crate::session::QueryOutput;
 
 /// A partition is flagged as skewed when it holds more than this many times the median rows.
 pub const SKEW_FACTOR: f64 = 4.0;
+/// ... and at least this many rows (a handful of groups over 8 partitions is not skew).
+pub const SKEW_MIN_ROWS: u64 = 1_000;
 
 /// The one column EXPLAIN returns.
 pub fn explain_schema() -> SchemaRef {
