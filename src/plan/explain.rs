@@ -277,10 +277,10 @@ impl PartitionStats {
         }
     }
 
-    /// One partition holds more than [`SKEW_FACTOR`] times the median.
+    /// One partition holds more than [`SKEW_FACTOR`] times the median (and [`SKEW_MIN_ROWS`]).
     pub fn skewed(&self) -> bool {
         self.partitions > 1
-            && self.max > 0
+            && self.max >= SKEW_MIN_ROWS
             && self.max as f64 > SKEW_FACTOR * self.median.max(1) as f64
     }
 }
