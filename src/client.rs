@@ -81,6 +81,15 @@ impl SqlRunner {
         }
     }
 
+    /// What cancels the running statement of a remote runner (an embedded statement stops when
+    /// its future is dropped).
+    pub fn cancel_token(&self) -> Option<tokio_postgres::CancelToken> {
+        match self {
+            SqlRunner::Remote(client) => Some(client.cancel_token()),
+            SqlRunner::Embedded(_) => None,
+        }
+    }
+
     /// Notices the embedded engine produced since the last call (a server's go to the log).
     pub fn take_notices(&mut self) -> Vec<Notice> {
         match self {

@@ -411,12 +411,15 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr. A bare level (`debug`) applies to deltagres itself, other crates stay at
-/// `warn`; a full directive (`deltagres=debug,datafusion=info`) is used as given; `RUST_LOG` wins.
+/// `warn` (delta-kernel off, delta-rs at `error`); a full directive (`deltagres=debug,datafusion=info`) is used as given; `RUST_LOG` wins.
 fn init_logging(level: &str) {
     let directive = if level.contains('=') || level.contains(',') {
         level.to_string()
     } else {
-        format!("warn,deltagres={level}")
+        // delta-kernel logs a failed probe of a not-yet-created table as an ERROR, and delta-rs
+        // warns about metrics it derives itself: neither is news to a deltagres operator, whose
+        // statements get their own errors.
+        format!("warn,buoyant_kernel=off,deltalake_core=error,deltagres={level}")
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directive));
     tracing_subscriber::fmt()

@@ -274,17 +274,29 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
         ));
         let started = Utc::now();
         let clock = Instant::now();
-        let outcome = match tokio::time::timeout(
-            Duration::from_secs_f64(task.timeout_secs.max(0.001)),
-            run_script(&task, &shared),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(Error::new(
-                ErrorKind::QueryCanceled,
-                format!("timed out after {}s", task.timeout_secs),
-            )),
+        let outcome = match shared.connector.open().await {
+            Err(e) => Err(e),
+            Ok(mut runner) => {
+                let cancel = runner.cancel_token();
+                match tokio::time::timeout(
+                    Duration::from_secs_f64(task.timeout_secs.max(0.001)),
+                    run_script(&task, &shared, &mut runner),
+                )
+                .await
+                {
+                    Ok(result) => result,
+                    Err(_) => {
+                        // Stop the statement on the server too, not just our wait for it.
+                        if let Some(cancel) = cancel {
+                            let _ = cancel.cancel_query(tokio_postgres::NoTls).await;
+                        }
+                        Err(Error::new(
+                            ErrorKind::QueryCanceled,
+                            format!("timed out after {}s", task.timeout_secs),
+                        ))
+                    }
+                }
+            }
         };
         let finished = Utc::now();
         let (status, rows, error) = match &outcome {
@@ -356,11 +368,10 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
 }
 
 /// One attempt: the script's statements in order in a fresh session; returns rows affected.
-async fn run_script(task: &Task, shared: &Shared) -> Result<u64> {
+async fn run_script(task: &Task, shared: &Shared, runner: &mut SqlRunner) -> Result<u64> {
     let text = std::fs::read_to_string(&task.file)
         .map_err(|e| Error::new(ErrorKind::IoError, format!("{}: {e}", task.file.display())))?;
     let text = script::substitute(&text, &shared.params)?;
-    let mut runner = shared.connector.open().await?;
     let mut rows = 0;
     for statement in script::split(&text)? {
         let result = runner.run(&statement.sql).await.map_err(|e| {

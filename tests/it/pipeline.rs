@@ -349,3 +349,87 @@ async fn failed_tasks_retry_fire_hooks_and_resume_with_from() {
     assert!(describe(&out).contains("after check"), "{}", describe(&out));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_task_is_canceled_and_the_failure_is_posted_to_a_url() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    // A tiny HTTP endpoint that takes one POST and keeps its body.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut chunk).await.unwrap();
+            request.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length || n == 0 {
+                    socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await
+                        .unwrap();
+                    return text;
+                }
+            }
+            if n == 0 {
+                return text;
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slow.sql"),
+        "SELECT count(*) FROM generate_series(1, 5000000000) AS t(i);\n",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("slow.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[hooks]\non_failure = {{ url = '{hook_url}' }}\n\
+             [[task]]\nname = \"slow\"\nfile = \"slow.sql\"\ntimeout_secs = 1\n"
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = deltagres(&[
+        "pipeline",
+        "run",
+        pipeline.to_str().unwrap(),
+        "--url",
+        &server.url(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        describe(&out).contains("timed out after 1s"),
+        "{}",
+        describe(&out)
+    );
+    assert!(started.elapsed().as_secs() < 30);
+    let request = received.await.unwrap();
+    assert!(request.starts_with("POST /alerts"), "{request}");
+    assert!(request.contains("\"status\": \"failed\""), "{request}");
+    assert!(request.contains("57014"), "{request}");
+    // The statement was canceled on the server, which answers at once.
+    let clock = std::time::Instant::now();
+    assert_eq!(
+        simple_rows(&client, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+    assert!(clock.elapsed().as_secs() < 5);
+    server.stop().await;
+}
