@@ -57,6 +57,20 @@ pub struct TaskReport {
     pub error: Option<String>,
 }
 
+impl TaskReport {
+    /// A task that did not run, and why.
+    fn skipped(name: &str, why: String) -> Self {
+        Self {
+            name: name.to_string(),
+            status: "skipped".into(),
+            attempts: 0,
+            rows_affected: None,
+            seconds: 0.0,
+            error: Some(why),
+        }
+    }
+}
+
 /// A run's outcome: also the JSON hooks receive.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -145,14 +159,7 @@ pub async fn run(
         if !selected.contains(&t.name) {
             reports.insert(
                 t.name.clone(),
-                TaskReport {
-                    name: t.name.clone(),
-                    status: "skipped".into(),
-                    attempts: 0,
-                    rows_affected: None,
-                    seconds: 0.0,
-                    error: Some("before --from: counted as done".into()),
-                },
+                TaskReport::skipped(&t.name, "before --from: counted as done".into()),
             );
         }
     }
@@ -178,14 +185,10 @@ pub async fn run(
                 ));
                 reports.insert(
                     t.name.clone(),
-                    TaskReport {
-                        name: t.name.clone(),
-                        status: "skipped".into(),
-                        attempts: 0,
-                        rows_affected: None,
-                        seconds: 0.0,
-                        error: Some(format!("upstream task {} did not succeed", upstream.name)),
-                    },
+                    TaskReport::skipped(
+                        &t.name,
+                        format!("upstream task {} did not succeed", upstream.name),
+                    ),
                 );
                 continue;
             }

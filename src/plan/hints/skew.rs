@@ -342,6 +342,43 @@ fn choose_salts(values: &[ScalarValue], target: &Target, settings: &SaltSettings
     }
 }
 
+/// `CASE WHEN c1 THEN v1 WHEN c2 THEN v2 ... ELSE otherwise END` (just `otherwise` without branches).
+fn searched_case(
+    branches: impl Iterator<Item = datafusion::error::Result<(Expr, Expr)>>,
+    otherwise: Expr,
+) -> datafusion::error::Result<Expr> {
+    let mut builder: Option<CaseBuilder> = None;
+    for branch in branches {
+        let (condition, value) = branch?;
+        match builder.as_mut() {
+            None => builder = Some(when(condition, value)),
+            Some(b) => {
+                b.when(condition, value);
+            }
+        }
+    }
+    match builder {
+        Some(mut b) => b.otherwise(otherwise),
+        None => Ok(otherwise),
+    }
+}
+
+/// `plan` with every column it has plus `expr AS name`.
+fn with_column(
+    plan: &LogicalPlan,
+    expr: Expr,
+    name: &str,
+) -> datafusion::error::Result<LogicalPlanBuilder> {
+    let mut exprs: Vec<Expr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    exprs.push(expr.alias(name));
+    LogicalPlanBuilder::from(plan.clone()).project(exprs)
+}
+
 fn build_salted_join(
     join: &Join,
     target: &Target,
@@ -384,61 +421,29 @@ fn build_salted_join(
             .collect(),
     ));
     let bucket = row_hash % lit(buckets as i64);
-    let mut salt: Option<CaseBuilder> = None;
-    for (values, key_salts) in hot.iter().zip(salts) {
-        let mut pick = case(bucket.clone());
-        for (b, s) in key_salts.iter().enumerate() {
-            pick.when(lit(b as i64), lit(*s));
-        }
-        let pick = pick.otherwise(lit(0i64))?;
-        let condition = is_hot(true, values);
-        match salt.as_mut() {
-            None => salt = Some(when(condition, pick)),
-            Some(builder) => {
-                builder.when(condition, pick);
+    let salt = searched_case(
+        hot.iter().zip(salts).map(|(values, key_salts)| {
+            let mut pick = case(bucket.clone());
+            for (b, s) in key_salts.iter().enumerate() {
+                pick.when(lit(b as i64), lit(*s));
             }
-        }
-    }
-    let salt = match salt {
-        Some(mut builder) => builder.otherwise(lit(0i64))?,
-        None => lit(0i64),
-    };
-    let mut skewed_exprs: Vec<Expr> = skewed_plan
-        .schema()
-        .columns()
-        .into_iter()
-        .map(Expr::Column)
-        .collect();
-    skewed_exprs.push(salt.alias(SALT));
-    let skewed = LogicalPlanBuilder::from(skewed_plan.clone())
-        .project(skewed_exprs)?
-        .build()?;
+            Ok((is_hot(true, values), pick.otherwise(lit(0i64))?))
+        }),
+        lit(0i64),
+    )?;
+    let skewed = with_column(skewed_plan, salt, SALT)?.build()?;
 
     // The other side: every salt of a hot key, one row each; salt 0 for the rest.
-    let mut copies: Option<CaseBuilder> = None;
-    for (values, key_salts) in hot.iter().zip(salts) {
-        let condition = is_hot(false, values);
-        let all = make_array(key_salts.iter().map(|s| lit(*s)).collect());
-        match copies.as_mut() {
-            None => copies = Some(when(condition, all)),
-            Some(builder) => {
-                builder.when(condition, all);
-            }
-        }
-    }
-    let copies = match copies {
-        Some(mut builder) => builder.otherwise(make_array(vec![lit(0i64)]))?,
-        None => make_array(vec![lit(0i64)]),
-    };
-    let mut other_exprs: Vec<Expr> = other_plan
-        .schema()
-        .columns()
-        .into_iter()
-        .map(Expr::Column)
-        .collect();
-    other_exprs.push(copies.alias(SALT_COPY));
-    let other = LogicalPlanBuilder::from(other_plan.clone())
-        .project(other_exprs)?
+    let copies = searched_case(
+        hot.iter().zip(salts).map(|(values, key_salts)| {
+            Ok((
+                is_hot(false, values),
+                make_array(key_salts.iter().map(|s| lit(*s)).collect()),
+            ))
+        }),
+        make_array(vec![lit(0i64)]),
+    )?;
+    let other = with_column(other_plan, copies, SALT_COPY)?
         .unnest_column(SALT_COPY)?
         .build()?;
     // Salting only helps a partitioned join: keep it partitioned (statistics of the replicated
