@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub listen: String,
     /// Seconds a shutdown waits for running statements before it stops anyway.
     pub shutdown_grace_secs: u64,
+    /// Connections served at once; one more is refused with 53300, as PostgreSQL does.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +39,7 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:5433".into(),
             shutdown_grace_secs: 30,
+            max_connections: 100,
         }
     }
 }

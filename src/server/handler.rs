@@ -240,6 +240,9 @@ impl SimpleQueryHandler for QueryHandler {
                         *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
                     }
                     let options = encode::format_options(session.settings());
+                    let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
+                    let output =
+                        super::cancel::cancellable(output, handle.map(|h| h.as_ref().clone()));
                     responses.push(encode::response(output, &Format::UnifiedText, options)?);
                 }
                 Err(e) => {
@@ -452,6 +455,8 @@ impl ExtendedQueryHandler for QueryHandler {
                     *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
                 }
                 let options = encode::format_options(session.settings());
+                let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
+                let output = super::cancel::cancellable(output, handle.map(|h| h.as_ref().clone()));
                 encode::response(output, &portal.result_column_format, options)
             }
             Err(e) => {

@@ -3,8 +3,10 @@
 //!
 //! [`Session`]: crate::session::Session
 
+mod cancel;
 mod encode;
 mod handler;
+mod refuse;
 mod startup;
 
 use std::future::Future;
@@ -41,12 +43,14 @@ pub struct Server {
     listener: TcpListener,
     shared: Shared,
     grace: Duration,
+    max_connections: usize,
 }
 
 impl Server {
     /// Opens the data directory and binds the listen address.
     pub async fn bind(config: Config) -> Result<Self> {
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let max_connections = config.server.max_connections;
         let listen = config.server.listen.clone();
         let engine = Engine::open(config)?;
         let listener = TcpListener::bind(&listen).await.map_err(|e| {
@@ -64,6 +68,7 @@ impl Server {
                 active_statements: Arc::new(AtomicUsize::new(0)),
             },
             grace,
+            max_connections,
         })
     }
 
@@ -92,6 +97,11 @@ impl Server {
                         }
                     };
                     tracing::debug!(%peer, "connection accepted");
+                    if connections.len() >= self.max_connections {
+                        tracing::warn!(%peer, max_connections = self.max_connections, "connection refused: too many connections");
+                        tokio::spawn(refuse::too_many_connections(socket));
+                        continue;
+                    }
                     let handlers = Arc::new(ConnectionHandlers::new(&self.shared));
                     connections.spawn(async move {
                         if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {

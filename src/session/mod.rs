@@ -90,7 +90,8 @@ impl Session {
 
     /// Parses SQL text into statements (no execution).
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
-        dialect::parse_sql(sql)
+        std::panic::catch_unwind(|| dialect::parse_sql(sql))
+            .unwrap_or_else(|panic| Err(panicked("parsing", panic.as_ref())))
     }
 
     /// Runs one statement. Errors inside a transaction block mark the block failed, as in
@@ -105,17 +106,22 @@ impl Session {
         }
         let timeout_ms = self.settings.statement_timeout_ms();
         let result = if timeout_ms > 0 {
-            match tokio::time::timeout(Duration::from_millis(timeout_ms), self.dispatch(statement))
-                .await
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+            match tokio::time::timeout_at(
+                deadline,
+                guarded("running the statement", self.dispatch(statement)),
+            )
+            .await
             {
+                // Rows are computed while they stream: the deadline holds there too.
+                Ok(Ok(QueryOutput::Rows(rows))) => {
+                    Ok(QueryOutput::Rows(rows.with_deadline(deadline)))
+                }
                 Ok(r) => r,
-                Err(_) => Err(Error::new(
-                    ErrorKind::QueryCanceled,
-                    "canceling statement due to statement timeout",
-                )),
+                Err(_) => Err(statement_timeout()),
             }
         } else {
-            self.dispatch(statement).await
+            guarded("running the statement", self.dispatch(statement)).await
         };
         match &result {
             Ok(output) if output.is_write() => self.transaction.record_write(),
@@ -127,7 +133,9 @@ impl Session {
 
     /// Parses and describes a statement for the extended protocol.
     pub async fn prepare(&mut self, sql: &str) -> Result<Prepared> {
-        let Some(statement) = dialect::parse_single(sql)? else {
+        let parsed = std::panic::catch_unwind(|| dialect::parse_single(sql))
+            .unwrap_or_else(|panic| Err(panicked("parsing", panic.as_ref())))?;
+        let Some(statement) = parsed else {
             return Ok(Prepared {
                 statement: None,
                 description: Description::default(),
@@ -141,7 +149,11 @@ impl Session {
             _ => {
                 let default_schema = self.sync_default_schema();
                 let mut cx = self.plan_context(&default_schema);
-                plan::describe(&mut cx, &statement).await?
+                guarded(
+                    "describing the statement",
+                    plan::describe(&mut cx, &statement),
+                )
+                .await?
             }
         };
         Ok(Prepared {
@@ -168,7 +180,7 @@ impl Session {
     pub async fn copy_in(&mut self, copy: &plan::CopyIn, data: &[u8]) -> Result<QueryOutput> {
         let default_schema = self.sync_default_schema();
         let mut cx = self.plan_context(&default_schema);
-        let result = plan::copy_in(&mut cx, copy, data).await;
+        let result = guarded("running COPY", plan::copy_in(&mut cx, copy, data)).await;
         match &result {
             Ok(_) => self.transaction.record_write(),
             Err(_) => self.transaction.fail(),
@@ -468,5 +480,34 @@ fn is_session_statement(s: &ast::Statement) -> bool {
             | S::ShowVariable { .. }
             | S::Reset(_)
             | S::Discard { .. }
+    )
+}
+
+/// Runs `work`, turning a panic into an XX000 error: one bad statement must not take down its
+/// connection, let alone the server. The panic is logged with what was running.
+async fn guarded<T>(what: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(panicked(what, panic.as_ref())),
+    }
+}
+
+fn panicked(what: &str, panic: &(dyn std::any::Any + Send)) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(what, panic = %message, "internal error: a panic was caught");
+    Error::internal(format!("internal error while {what}: {message}"))
+        .with_hint("this is a bug in deltagres; the connection is still usable")
+}
+
+/// The error of a statement that ran past `statement_timeout` (57014, PostgreSQL's wording).
+pub(crate) fn statement_timeout() -> Error {
+    Error::new(
+        ErrorKind::QueryCanceled,
+        "canceling statement due to statement timeout",
     )
 }

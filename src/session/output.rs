@@ -68,6 +68,39 @@ pub struct RowSet {
     pub tag: String,
 }
 
+impl RowSet {
+    /// The same rows, failing with 57014 once `deadline` passes while they are still computed.
+    pub fn with_deadline(self, deadline: tokio::time::Instant) -> Self {
+        use futures::StreamExt;
+        let schema = self.schema.clone();
+        let sleep = Box::pin(tokio::time::sleep_until(deadline));
+        let rows = futures::stream::unfold(
+            (self.stream, sleep, false),
+            |(mut inner, mut sleep, expired)| async move {
+                if expired {
+                    return None;
+                }
+                tokio::select! {
+                    item = inner.next() => item.map(|item| (item, (inner, sleep, false))),
+                    _ = &mut sleep => Some((
+                        Err(datafusion::error::DataFusionError::External(Box::new(
+                            super::statement_timeout(),
+                        ))),
+                        (inner, sleep, true),
+                    )),
+                }
+            },
+        );
+        Self {
+            schema: schema.clone(),
+            stream: Box::pin(
+                datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, rows),
+            ),
+            tag: self.tag,
+        }
+    }
+}
+
 /// PostgreSQL command tags of statements without rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandTag {

@@ -11,6 +11,7 @@ mod errors;
 mod hints;
 mod interop;
 mod lakehouse;
+mod limits;
 mod optimize;
 mod pipeline;
 mod psql;

@@ -1,0 +1,103 @@
+//! Limits a server shared by many clients needs: connections, statement time, cancel, memory.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::NoTls;
+
+use crate::support::{TestServer, expect_sqlstate, simple_rows, sqlstate};
+
+const LONG_QUERY: &str = "SELECT count(*) FROM generate_series(1, 5000000000) AS t(i)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_over_max_connections_gets_53300() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        TestServer::start_with(&dir.path().join("data"), |c| c.server.max_connections = 2).await;
+    let a = server.client().await;
+    let b = server.client().await;
+    let err = match tokio_postgres::connect(&server.conn_str(), NoTls).await {
+        Ok(_) => panic!("a third connection was accepted"),
+        Err(e) => e,
+    };
+    assert_eq!(sqlstate(&err), "53300", "{err}");
+    assert_eq!(
+        simple_rows(&a, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+    drop(b);
+    // Once a connection closes, a new one is served.
+    let mut connected = None;
+    for _ in 0..50 {
+        if let Ok((client, connection)) = tokio_postgres::connect(&server.conn_str(), NoTls).await {
+            tokio::spawn(connection);
+            connected = Some(client);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = connected.expect("a slot frees up");
+    assert_eq!(
+        simple_rows(&c, "SELECT 2").await,
+        vec![vec![Some("2".into())]]
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_and_cancel_requests_stop_long_queries() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("SET statement_timeout = '300ms'")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    expect_sqlstate(&client, LONG_QUERY, "57014").await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    client
+        .batch_execute("RESET statement_timeout")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&client, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+
+    // A CancelRequest (what psql sends on Ctrl-C) from outside the session.
+    let cancel = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cancel.cancel_query(NoTls).await
+    });
+    let started = Instant::now();
+    expect_sqlstate(&client, LONG_QUERY, "57014").await;
+    canceller.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        simple_rows(&client, "SELECT 2").await,
+        vec![vec![Some("2".into())]]
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_limited_server_spills_or_refuses_and_lives_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.engine.memory_limit = "256MiB".into()
+    })
+    .await;
+    let client = server.client().await;
+    // A sort of ~400 MB of rows: more than the pool holds.
+    let sql = "SELECT count(*), min(pad) FROM (SELECT i, repeat('x', 150) || i AS pad \
+               FROM generate_series(1, 2500000) AS t(i) ORDER BY pad DESC, i) s";
+    match client.simple_query(sql).await {
+        Ok(_) => {}
+        Err(e) => assert_eq!(sqlstate(&e), "53200", "{e}"),
+    }
+    assert_eq!(
+        simple_rows(&client, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+    server.stop().await;
+}
