@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod concurrency;
 mod errors;
+mod fuzz;
 mod hints;
 mod interop;
 mod lakehouse;
