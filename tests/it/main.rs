@@ -7,6 +7,7 @@ mod support;
 mod catalog;
 mod cli;
 mod concurrency;
+mod crash;
 mod errors;
 mod fuzz;
 mod hints;
