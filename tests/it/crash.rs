@@ -21,6 +21,8 @@ fn free_port() -> u16 {
         .port()
 }
 
+// The caller kills and waits for the child; if the server never comes up the test fails anyway.
+#[allow(clippy::zombie_processes)]
 async fn start(data: &std::path::Path) -> (Child, Client) {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_deltagres"))
