@@ -71,12 +71,14 @@ pub enum ErrorKind {
     ConnectionFailure,
     /// P0001: a check in SQL failed (`assert_true`, `raise_error`).
     RaiseException,
+    /// 54001: a statement nests too deeply to plan safely.
+    StatementTooComplex,
     /// XX000: a bug; the message says what failed.
     Internal,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 31] = [
+    const ALL: [ErrorKind; 32] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -107,6 +109,7 @@ impl ErrorKind {
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
+        ErrorKind::StatementTooComplex,
         ErrorKind::Internal,
     ];
 
@@ -160,6 +163,7 @@ impl ErrorKind {
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
             ErrorKind::RaiseException => "P0001",
+            ErrorKind::StatementTooComplex => "54001",
             ErrorKind::Internal => "XX000",
         }
     }

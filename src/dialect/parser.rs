@@ -34,12 +34,56 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
                 .unwrap_err()
                 .into());
         }
-        statements.push(parse_statement(&mut parser)?);
+        let statement = parse_statement(&mut parser)?;
+        check_depth(&statement)?;
+        statements.push(statement);
         expecting_delimiter = true;
     }
     Ok(super::compat::rewrite_client_catalog_queries(
         sql, statements,
     ))
+}
+
+/// Deepest expression nesting accepted. Planning recurses once per level (a chain of 10,000
+/// `a + b + ...` overflowed 64 MiB of stack in a debug build); PostgreSQL refuses such statements
+/// with 54001 too.
+pub const MAX_EXPRESSION_DEPTH: usize = 3_000;
+
+/// Refuses statements whose expressions nest deeper than [`MAX_EXPRESSION_DEPTH`].
+fn check_depth(statement: &Statement) -> Result<()> {
+    use sqlparser::ast::{Expr, Visit, Visitor};
+    use std::ops::ControlFlow;
+    struct Depth {
+        current: usize,
+    }
+    impl Visitor for Depth {
+        type Break = ();
+        fn pre_visit_expr(&mut self, _expr: &Expr) -> ControlFlow<()> {
+            self.current += 1;
+            if self.current > MAX_EXPRESSION_DEPTH {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        fn post_visit_expr(&mut self, _expr: &Expr) -> ControlFlow<()> {
+            self.current -= 1;
+            ControlFlow::Continue(())
+        }
+    }
+    let Statement::Sql(sql) = statement else {
+        return Ok(());
+    };
+    match sql.visit(&mut Depth { current: 0 }) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(Error::new(
+            crate::error::ErrorKind::StatementTooComplex,
+            format!(
+                "statement is too complex: expressions nest more than {MAX_EXPRESSION_DEPTH} levels deep"
+            ),
+        )
+        .with_hint("split the expression, or use IN (...) instead of long OR / + chains")),
+    }
 }
 
 /// Parses text that must hold at most one statement (an extended-protocol Parse message).

@@ -1,6 +1,6 @@
 //! Errors reach the client with the right SQLSTATE, and the connection stays usable afterwards.
 
-use crate::support::{TestServer, expect_sqlstate, sqlstate};
+use crate::support::{TestServer, expect_sqlstate, simple_rows, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlstates_and_connection_stays_usable() {
@@ -80,5 +80,52 @@ async fn failed_transaction_block_rejects_until_rollback() {
     client.batch_execute("ROLLBACK").await.unwrap();
     let one: i64 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
     assert_eq!(one, 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_of_any_shape_gets_an_error_not_a_crash() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let deep = 2_000;
+    let nested_parens = format!("SELECT {}1{}", "(".repeat(deep), ")".repeat(deep));
+    let nested_subqueries = format!(
+        "SELECT * FROM {}(SELECT 1 AS x){}",
+        "(SELECT * FROM ".repeat(300),
+        " s)".repeat(300)
+    );
+    let long_expression = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
+    let long_but_fine = format!("SELECT {}", vec!["1"; 2_000].join(" + "));
+    let megabyte = format!("SELECT length('{}')", "x".repeat(1 << 20));
+    for sql in [&nested_parens, &nested_subqueries, &long_expression] {
+        // Deep SQL may plan or be refused, but as an error with a SQLSTATE, never a crash.
+        if let Err(e) = client.simple_query(sql).await {
+            assert!(e.as_db_error().is_some(), "{e}");
+        }
+        assert_eq!(
+            simple_rows(&client, "SELECT 1").await,
+            vec![vec![Some("1".into())]]
+        );
+    }
+    expect_sqlstate(&client, &long_expression, "54001").await;
+    assert_eq!(
+        simple_rows(&client, &long_but_fine).await,
+        vec![vec![Some("2000".into())]]
+    );
+    assert_eq!(
+        simple_rows(&client, &megabyte).await,
+        vec![vec![Some((1 << 20).to_string())]]
+    );
+    expect_sqlstate(&client, "SELECT no_such_function(1)", "42883").await;
+    let wrong_type = client.simple_query("SELECT 'a' + 1").await.unwrap_err();
+    let code = sqlstate(&wrong_type);
+    assert!(
+        code.starts_with("42") || code.starts_with("22"),
+        "{code}: {wrong_type}"
+    );
+    assert_eq!(
+        simple_rows(&client, "SELECT 2").await,
+        vec![vec![Some("2".into())]]
+    );
     server.stop().await;
 }
