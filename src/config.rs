@@ -20,6 +20,44 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Logging (`[log]`).
     pub log: LogConfig,
+    /// Who may connect (`[auth]`).
+    pub auth: AuthConfig,
+}
+
+/// How clients prove who they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// Anyone who reaches the port is in (allowed on loopback only, unless forced).
+    #[default]
+    Trust,
+    /// The client sends its password (use with TLS); checked against the SCRAM verifier.
+    Password,
+    /// SCRAM-SHA-256: the password never crosses the wire.
+    #[serde(rename = "scram-sha-256")]
+    ScramSha256,
+}
+
+/// One user who may log in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The login name.
+    pub name: String,
+    /// `SCRAM-SHA-256$...`, as printed by `deltagres passwd NAME` (never a plain password).
+    pub verifier: String,
+}
+
+/// `[auth]`: the authentication method and its users.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// trust | password | scram-sha-256.
+    pub method: AuthMethod,
+    /// Users and their SCRAM verifiers.
+    pub users: Vec<UserConfig>,
+    /// Start with `trust` on a non-loopback address anyway (refused otherwise).
+    pub allow_trust_on_network: bool,
 }
 
 /// `[server]`: what the listener binds to and how many sessions it admits.

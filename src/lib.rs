@@ -14,6 +14,7 @@
 //! `error` holds the one error type and its SQLSTATE mapping; `config` the layered configuration;
 //! `engine` what all sessions share.
 
+pub mod auth;
 pub mod catalog;
 pub mod client;
 pub mod config;

@@ -33,6 +33,11 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Print the SCRAM-SHA-256 verifier of a password (read from stdin) for `[auth] users`.
+    Passwd {
+        /// The user name.
+        user: String,
+    },
     /// Generate a data set as parquet files.
     Gen {
         #[command(subcommand)]
@@ -287,6 +292,29 @@ fn pipeline(action: PipelineAction) -> ExitCode {
     }
 }
 
+/// Reads a password from stdin and prints the config line with its verifier.
+fn passwd(user: &str) -> ExitCode {
+    use std::io::{BufRead, IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        eprint!("password for {user} (shown as you type; or pipe it in): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        eprintln!("deltagres: could not read a password from stdin");
+        return ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("deltagres: empty password");
+        return ExitCode::from(2);
+    }
+    let verifier =
+        deltagres::auth::ScramVerifier::generate(password, deltagres::auth::DEFAULT_ITERATIONS);
+    println!("{{ name = {user:?}, verifier = \"{verifier}\" }}");
+    ExitCode::SUCCESS
+}
+
 /// `name=value` for `--param`.
 fn parse_param(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
@@ -387,6 +415,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Gen { dataset } => generate(dataset),
+        Command::Passwd { user } => passwd(&user),
         Command::Pipeline { action } => pipeline(action),
         Command::PlanCheck {
             scripts,

@@ -50,6 +50,8 @@ pub struct Shared {
     pub pids: Arc<RandomPidSecretKeyGenerator>,
     /// Statements currently executing, so shutdown can wait for them.
     pub active_statements: Arc<AtomicUsize>,
+    /// Who may log in.
+    pub auth: Arc<super::startup::Authenticator>,
 }
 
 /// The handler set pgwire asks for once per connection.
@@ -78,6 +80,7 @@ impl ConnectionHandlers {
             startup: Arc::new(Startup::new(
                 shared.connections.clone(),
                 shared.pids.clone(),
+                shared.auth.clone(),
             )),
             cancel: Arc::new(DefaultCancelHandler::new(shared.connections.clone())),
         }

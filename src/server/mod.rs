@@ -50,6 +50,8 @@ impl Server {
     /// Opens the data directory and binds the listen address.
     pub async fn bind(config: Config) -> Result<Self> {
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let auth = Arc::new(startup::Authenticator::from_config(&config.auth)?);
+        refuse_open_trust(&config)?;
         let max_connections = config.server.max_connections;
         let listen = config.server.listen.clone();
         let engine = Engine::open(config)?;
@@ -66,6 +68,7 @@ impl Server {
                 connections: Arc::new(ConnectionManager::new()),
                 pids: Arc::new(RandomPidSecretKeyGenerator::default()),
                 active_statements: Arc::new(AtomicUsize::new(0)),
+                auth,
             },
             grace,
             max_connections,
@@ -131,6 +134,36 @@ impl Server {
         connections.shutdown().await;
         tracing::info!("deltagres stopped");
         Ok(())
+    }
+}
+
+/// `trust` lets anyone who reaches the port in: only on loopback, unless the config insists.
+fn refuse_open_trust(config: &Config) -> Result<()> {
+    use crate::config::AuthMethod;
+    if config.auth.method != AuthMethod::Trust || config.auth.allow_trust_on_network {
+        return Ok(());
+    }
+    let host = config
+        .server
+        .listen
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']))
+        .unwrap_or(&config.server.listen);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!(
+                "refusing to listen on {} with auth.method = \"trust\": anyone who reaches the port could log in",
+                config.server.listen
+            ),
+        )
+        .with_hint("set auth.method = \"scram-sha-256\" with users from `deltagres passwd NAME`, or auth.allow_trust_on_network = true"))
     }
 }
 
