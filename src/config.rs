@@ -22,6 +22,33 @@ pub struct Config {
     pub log: LogConfig,
     /// Who may connect (`[auth]`).
     pub auth: AuthConfig,
+    /// Encryption on the wire (`[tls]`).
+    pub tls: TlsConfig,
+}
+
+/// Whether connections are encrypted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// No TLS: SSLRequest is declined.
+    #[default]
+    Disable,
+    /// TLS for clients that ask (sslmode=prefer/require), plaintext for the others.
+    Allow,
+    /// TLS only: a plaintext connection gets 28000 and is closed.
+    Require,
+}
+
+/// `[tls]`: certificate and key (PEM files) and the mode.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// disable | allow | require.
+    pub mode: TlsMode,
+    /// The server certificate chain (PEM), e.g. from `deltagres cert`.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub key: Option<PathBuf>,
 }
 
 /// How clients prove who they are.

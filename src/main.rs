@@ -33,6 +33,15 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Write a development CA and a server certificate/key for `[tls]` (ca.crt, server.crt, server.key).
+    Cert {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Host name the certificate is for (what clients connect to with sslmode=verify-full).
+        #[arg(long, default_value = "localhost")]
+        host: String,
+    },
     /// Print the SCRAM-SHA-256 verifier of a password (read from stdin) for `[auth] users`.
     Passwd {
         /// The user name.
@@ -292,6 +301,42 @@ fn pipeline(action: PipelineAction) -> ExitCode {
     }
 }
 
+/// Writes ca.crt, server.crt and server.key (readable by the owner only) into `out`.
+fn cert(out: &std::path::Path, host: &str) -> ExitCode {
+    let write = || -> Result<(), String> {
+        let (ca, cert, key) =
+            deltagres::server::development_certificates(host).map_err(|e| e.message)?;
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        for (name, text) in [("ca.crt", &ca), ("server.crt", &cert), ("server.key", &key)] {
+            let path = out.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let key = out.join("server.key");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", key.display()))?;
+        }
+        Ok(())
+    };
+    match write() {
+        Ok(()) => {
+            println!(
+                "wrote {dir}/ca.crt, {dir}/server.crt and {dir}/server.key for {host}\n\
+                 [tls]\nmode = \"require\"\ncert = \"{dir}/server.crt\"\nkey = \"{dir}/server.key\"\n\
+                 clients: sslmode=verify-full sslrootcert={dir}/ca.crt",
+                dir = out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("deltagres: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Reads a password from stdin and prints the config line with its verifier.
 fn passwd(user: &str) -> ExitCode {
     use std::io::{BufRead, IsTerminal, Write};
@@ -416,6 +461,7 @@ fn main() -> ExitCode {
         }
         Command::Gen { dataset } => generate(dataset),
         Command::Passwd { user } => passwd(&user),
+        Command::Cert { out, host } => cert(&out, &host),
         Command::Pipeline { action } => pipeline(action),
         Command::PlanCheck {
             scripts,

@@ -8,6 +8,9 @@ mod encode;
 mod handler;
 mod refuse;
 mod startup;
+mod tls;
+
+pub use tls::development_certificates;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,13 +47,18 @@ pub struct Server {
     shared: Shared,
     grace: Duration,
     max_connections: usize,
+    tls: Option<pgwire::tokio::TlsAcceptor>,
 }
 
 impl Server {
     /// Opens the data directory and binds the listen address.
     pub async fn bind(config: Config) -> Result<Self> {
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-        let auth = Arc::new(startup::Authenticator::from_config(&config.auth)?);
+        let auth = Arc::new(startup::Authenticator::from_config(
+            &config.auth,
+            config.tls.mode == crate::config::TlsMode::Require,
+        )?);
+        let tls = tls::acceptor(&config.tls)?;
         refuse_open_trust(&config)?;
         let max_connections = config.server.max_connections;
         let listen = config.server.listen.clone();
@@ -72,6 +80,7 @@ impl Server {
             },
             grace,
             max_connections,
+            tls,
         })
     }
 
@@ -106,8 +115,9 @@ impl Server {
                         continue;
                     }
                     let handlers = Arc::new(ConnectionHandlers::new(&self.shared));
+                    let tls = self.tls.clone();
                     connections.spawn(async move {
-                        if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                        if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
                             tracing::debug!(%peer, error = %e, "connection ended with an error");
                         }
                         tracing::debug!(%peer, "connection closed");

@@ -29,11 +29,12 @@ use crate::session::server_version;
 pub struct Authenticator {
     method: AuthMethod,
     users: HashMap<String, ScramVerifier>,
+    tls_required: bool,
 }
 
 impl Authenticator {
     /// Reads `[auth]`; a verifier that does not parse stops the server from starting.
-    pub fn from_config(auth: &AuthConfig) -> Result<Self> {
+    pub fn from_config(auth: &AuthConfig, tls_required: bool) -> Result<Self> {
         let mut users = HashMap::new();
         for user in &auth.users {
             let verifier = ScramVerifier::parse(&user.verifier).map_err(|e| {
@@ -48,6 +49,7 @@ impl Authenticator {
         Ok(Self {
             method: auth.method,
             users,
+            tls_required,
         })
     }
 }
@@ -155,6 +157,14 @@ impl StartupHandler for Startup {
             PgWireFrontendMessage::Startup(ref startup) => {
                 pgwire::api::auth::protocol_negotiation(client, startup).await?;
                 pgwire::api::auth::save_startup_parameters_to_metadata(client, startup);
+                if self.auth.tls_required && !client.is_secure() {
+                    return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                        "FATAL".into(),
+                        "28000".into(),
+                        "this server accepts only TLS connections: connect with sslmode=require"
+                            .into(),
+                    ))));
+                }
                 match self.auth.method {
                     AuthMethod::Trust => {
                         drop(state);

@@ -138,3 +138,72 @@ async fn trust_on_a_network_address_refuses_to_start() {
             .check_password("builder")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_required_with_psql_verify_full_and_plaintext_refused() {
+    let psql = require_tool("psql");
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let out = Command::new(env!("CARGO_BIN_EXE_deltagres"))
+        .args([
+            "cert",
+            "--out",
+            certs.to_str().unwrap(),
+            "--host",
+            "localhost",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server_certs = certs.clone();
+    let server = TestServer::start_with(&dir.path().join("data"), move |c| {
+        c.tls.mode = deltagres::config::TlsMode::Require;
+        c.tls.cert = Some(server_certs.join("server.crt"));
+        c.tls.key = Some(server_certs.join("server.key"));
+    })
+    .await;
+    let port = server.addr.port();
+    for mode in [
+        "sslmode=require".to_string(),
+        format!(
+            "sslmode=verify-full sslrootcert={}",
+            certs.join("ca.crt").display()
+        ),
+    ] {
+        let out = Command::new(&psql)
+            .args(["-X", "-A", "-t", "-c", "SELECT 1"])
+            .arg(format!(
+                "host=localhost port={port} user=tls dbname=deltagres {mode}"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1");
+    }
+    // A plaintext client is refused with 28000.
+    let plain = tokio_postgres::connect(
+        &format!("host=127.0.0.1 port={port} user=tls dbname=deltagres sslmode=disable"),
+        NoTls,
+    )
+    .await
+    .err()
+    .expect("plaintext refused");
+    assert_eq!(sqlstate(&plain), "28000", "{plain}");
+    let out = Command::new(&psql)
+        .args(["-X", "-c", "SELECT 1"])
+        .arg(format!(
+            "host=localhost port={port} user=tls dbname=deltagres sslmode=disable"
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    server.stop().await;
+}
