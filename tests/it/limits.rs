@@ -101,3 +101,32 @@ async fn a_memory_limited_server_spills_or_refuses_and_lives_on() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_cannot_escape_the_allowed_directories() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("etc-link");
+    std::os::unix::fs::symlink("/etc", &link).unwrap();
+    let tmp = std::env::temp_dir();
+    for sql in [
+        format!("SELECT * FROM read_parquet('{}/*.parquet')", link.display()),
+        format!(
+            "SELECT * FROM read_parquet('{}/../etc/x.parquet')",
+            tmp.display()
+        ),
+        "SELECT * FROM read_parquet('/etc/*.parquet')".to_string(),
+        format!(
+            "CREATE TABLE escape (id INT) LOCATION '{}/t'",
+            link.display()
+        ),
+        "CREATE TABLE escape2 (id INT) LOCATION '/root/escape'".to_string(),
+        "CONVERT TO DELTA parquet.`/etc`".to_string(),
+        format!("SELECT * FROM parquet.`{}/x.parquet`", link.display()),
+        "COPY (SELECT 1) TO '/tmp/out.csv'".to_string(),
+    ] {
+        expect_sqlstate(&client, &sql, "42501").await;
+    }
+    server.stop().await;
+}
