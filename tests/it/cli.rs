@@ -5,13 +5,7 @@ use std::time::Duration;
 
 use tokio_postgres::NoTls;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::free_port;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_uses_flags_and_env_and_stops_on_sigterm() {

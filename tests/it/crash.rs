@@ -8,18 +8,10 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls};
 
-use crate::support::simple_rows;
+use crate::support::{free_port, simple_rows};
 
 const KILLS: u64 = 20;
 const BATCH: i64 = 100;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 // The caller kills and waits for the child; if the server never comes up the test fails anyway.
 #[allow(clippy::zombie_processes)]

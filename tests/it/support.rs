@@ -204,3 +204,12 @@ impl TestServer {
         )
     }
 }
+
+/// A TCP port free right now on loopback (for servers started as separate processes).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
