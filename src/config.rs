@@ -97,6 +97,8 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Connections served at once; one more is refused with 53300, as PostgreSQL does.
     pub max_connections: usize,
+    /// Close a connection idle (no statement running or streaming) this long; 0 = never.
+    pub idle_session_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +107,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:5433".into(),
             shutdown_grace_secs: 30,
             max_connections: 100,
+            idle_session_timeout_secs: 0,
         }
     }
 }

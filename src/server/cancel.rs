@@ -26,24 +26,41 @@ enum Signal {
     Done,
 }
 
-/// `output` with its rows (if any) stopped by the connection's next CancelRequest.
-pub fn cancellable(output: QueryOutput, handle: Option<Arc<ConnectionHandle>>) -> QueryOutput {
-    match (output, handle) {
-        (QueryOutput::Rows(rows), Some(handle)) => wrap(rows, handle),
-        (output, _) => output,
+/// `output` with its rows (if any) stopped by the connection's next CancelRequest, and the
+/// connection held `busy` while they stream.
+pub fn cancellable(
+    output: QueryOutput,
+    handle: Option<Arc<ConnectionHandle>>,
+    busy: super::idle::Busy,
+) -> QueryOutput {
+    match output {
+        QueryOutput::Rows(rows) => wrap(rows, handle, busy),
+        output => output,
     }
 }
 
-fn wrap(rows: RowSet, handle: Arc<ConnectionHandle>) -> QueryOutput {
+fn wrap(
+    rows: RowSet,
+    handle: Option<Arc<ConnectionHandle>>,
+    busy: super::idle::Busy,
+) -> QueryOutput {
     let schema = rows.schema.clone();
+    let initial = if handle.is_some() {
+        Signal::Unarmed
+    } else {
+        Signal::Done
+    };
     let stream = futures::stream::unfold(
-        (rows.stream, Signal::Unarmed, handle, false),
+        (rows.stream, initial, (handle, busy), false),
         |(mut inner, signal, handle, stopped)| async move {
             if stopped {
                 return None;
             }
             let mut receiver = match signal {
-                Signal::Unarmed => handle.start_query().await,
+                Signal::Unarmed => match &handle.0 {
+                    Some(h) => h.start_query().await,
+                    None => return None,
+                },
                 Signal::Armed(r) => r,
                 Signal::Done => {
                     return inner

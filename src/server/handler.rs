@@ -62,6 +62,11 @@ pub struct ConnectionHandlers {
 }
 
 impl ConnectionHandlers {
+    /// What the idle-session timeout watches.
+    pub fn activity(&self) -> Arc<super::idle::Activity> {
+        self.query.slot.activity.clone()
+    }
+
     /// Handlers with a fresh session slot for one new connection.
     pub fn new(shared: &Shared) -> Self {
         let session = Arc::new(SessionSlot {
@@ -69,6 +74,7 @@ impl ConnectionHandlers {
             session: Mutex::new(None),
             active: shared.active_statements.clone(),
             copy: Mutex::new(None),
+            activity: super::idle::Activity::new(),
         });
         Self {
             query: Arc::new(QueryHandler {
@@ -112,6 +118,8 @@ struct SessionSlot {
     active: Arc<AtomicUsize>,
     /// A COPY FROM STDIN in progress: what it loads and the data received so far.
     copy: Mutex<Option<(CopyIn, Vec<u8>)>>,
+    /// For the idle-session timeout.
+    activity: Arc<super::idle::Activity>,
 }
 
 impl SessionSlot {
@@ -225,6 +233,7 @@ impl SimpleQueryHandler for QueryHandler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let _active = ActiveStatement::start(&self.slot.active);
+        let _busy = self.slot.activity.busy();
         let mut session = self.slot.lock(client).await;
         let statements = match session.parse(query) {
             Ok(s) => s,
@@ -244,8 +253,11 @@ impl SimpleQueryHandler for QueryHandler {
                     }
                     let options = encode::format_options(session.settings());
                     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
-                    let output =
-                        super::cancel::cancellable(output, handle.map(|h| h.as_ref().clone()));
+                    let output = super::cancel::cancellable(
+                        output,
+                        handle.map(|h| h.as_ref().clone()),
+                        self.slot.activity.busy(),
+                    );
                     responses.push(encode::response(output, &Format::UnifiedText, options)?);
                 }
                 Err(e) => {
@@ -438,6 +450,7 @@ impl ExtendedQueryHandler for QueryHandler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let _active = ActiveStatement::start(&self.slot.active);
+        let _busy = self.slot.activity.busy();
         let statement = &portal.statement.statement;
         let params = decode_parameters(portal, statement)?;
         let mut session = self.slot.lock(client).await;
@@ -459,7 +472,11 @@ impl ExtendedQueryHandler for QueryHandler {
                 }
                 let options = encode::format_options(session.settings());
                 let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
-                let output = super::cancel::cancellable(output, handle.map(|h| h.as_ref().clone()));
+                let output = super::cancel::cancellable(
+                    output,
+                    handle.map(|h| h.as_ref().clone()),
+                    self.slot.activity.busy(),
+                );
                 encode::response(output, &portal.result_column_format, options)
             }
             Err(e) => {
@@ -544,6 +561,7 @@ impl CopyHandler for QueryHandler {
             )));
         };
         let _active = ActiveStatement::start(&self.slot.active);
+        let _busy = self.slot.activity.busy();
         let mut session = self.slot.lock(client).await;
         let result = session.copy_in(&copy, &data).await;
         flush_session_messages(client, &mut session).await?;

@@ -6,6 +6,7 @@
 mod cancel;
 mod encode;
 mod handler;
+mod idle;
 mod refuse;
 mod startup;
 mod tls;
@@ -48,6 +49,7 @@ pub struct Server {
     grace: Duration,
     max_connections: usize,
     tls: Option<pgwire::tokio::TlsAcceptor>,
+    idle_timeout: Option<Duration>,
 }
 
 impl Server {
@@ -61,6 +63,8 @@ impl Server {
         let tls = tls::acceptor(&config.tls)?;
         refuse_open_trust(&config)?;
         let max_connections = config.server.max_connections;
+        let idle_timeout = (config.server.idle_session_timeout_secs > 0)
+            .then(|| Duration::from_secs(config.server.idle_session_timeout_secs));
         let listen = config.server.listen.clone();
         let engine = Engine::open(config)?;
         let listener = TcpListener::bind(&listen).await.map_err(|e| {
@@ -81,6 +85,7 @@ impl Server {
             grace,
             max_connections,
             tls,
+            idle_timeout,
         })
     }
 
@@ -116,9 +121,18 @@ impl Server {
                     }
                     let handlers = Arc::new(ConnectionHandlers::new(&self.shared));
                     let tls = self.tls.clone();
+                    let activity = handlers.activity();
+                    let idle_timeout = self.idle_timeout;
                     connections.spawn(async move {
-                        if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        tokio::select! {
+                            result = pgwire::tokio::process_socket(socket, tls, handlers) => {
+                                if let Err(e) = result {
+                                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                                }
+                            }
+                            _ = idle::expired(activity, idle_timeout) => {
+                                tracing::info!(%peer, "closing a connection idle for longer than server.idle_session_timeout_secs");
+                            }
                         }
                         tracing::debug!(%peer, "connection closed");
                     });

@@ -130,3 +130,36 @@ async fn paths_cannot_escape_the_allowed_directories() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_are_closed_and_busy_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.server.idle_session_timeout_secs = 1
+    })
+    .await;
+    let active = server.client().await;
+    let idle = server.client().await;
+    assert_eq!(
+        simple_rows(&idle, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+    // One session keeps working for 3 s; the other says nothing.
+    for _ in 0..12 {
+        assert_eq!(
+            simple_rows(&active, "SELECT 2").await,
+            vec![vec![Some("2".into())]]
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        idle.simple_query("SELECT 1").await.is_err(),
+        "the idle session was closed"
+    );
+    assert!(idle.is_closed());
+    assert_eq!(
+        simple_rows(&active, "SELECT 3").await,
+        vec![vec![Some("3".into())]]
+    );
+    server.stop().await;
+}
