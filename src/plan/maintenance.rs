@@ -105,8 +105,11 @@ pub async fn vacuum(
     let table_ref = resolve_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
     let table_root = table.table_url().clone();
+    // Full, as Databricks' VACUUM: files no version references are removed too, including what an
+    // interrupted write left behind (delta-rs's default, lite, only removes files the log removed).
     let mut builder = table
         .vacuum()
+        .with_mode(deltalake::operations::vacuum::VacuumMode::Full)
         .with_dry_run(dry_run)
         .with_enforce_retention_duration(enforce_retention);
     if let Some(hours) = retain_hours {
