@@ -115,16 +115,13 @@ pub async fn explain(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
     }
     let started = Instant::now();
     let planned = plan_statement(cx.df, cx.settings, *inner).await?;
-    let df = cx.df.execute_logical_plan(planned.plan.clone()).await?;
     let logical = if options.verbose {
         Some(cx.df.state().optimize(&planned.plan)?)
     } else {
         None
     };
-    let task = Arc::new(df.task_ctx());
-    let physical = df.create_physical_plan().await?;
+    let (physical, task) = planned.physical(cx.df, cx.notices).await?;
     let planning = started.elapsed();
-    planned.report(cx.notices);
 
     let mut execution = None;
     let mut rows = 0u64;

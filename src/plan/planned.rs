@@ -46,6 +46,23 @@ impl Planned {
         self
     }
 
+    /// The physical plan (which settles the join hints, then reported) and the task context to
+    /// run it with.
+    pub async fn physical(
+        &self,
+        ctx: &SessionContext,
+        notices: &mut Notices,
+    ) -> Result<(
+        Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+        Arc<datafusion::execution::TaskContext>,
+    )> {
+        let df = ctx.execute_logical_plan(self.plan.clone()).await?;
+        let task = Arc::new(df.task_ctx());
+        let physical = df.create_physical_plan().await?;
+        self.report(notices);
+        Ok((physical, task))
+    }
+
     /// One line per hint saying what it did (for EXPLAIN VERBOSE and plan snapshots).
     pub fn hint_lines(&self) -> Vec<String> {
         let mut lines: Vec<String> = self
@@ -72,13 +89,6 @@ pub async fn plan_statement(
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await?;
-    if found.is_empty() {
-        return Ok(Planned {
-            plan,
-            outcomes: Vec::new(),
-            warnings: Vec::new(),
-        });
-    }
     if found.hints.is_empty() {
         return Ok(Planned {
             plan,

@@ -41,10 +41,7 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         }
         _ => {}
     }
-    let df = cx.df.execute_logical_plan(planned.plan.clone()).await?;
-    let task = std::sync::Arc::new(df.task_ctx());
-    let physical = df.create_physical_plan().await?;
-    planned.report(cx.notices);
+    let (physical, task) = planned.physical(cx.df, cx.notices).await?;
     let stream = datafusion::physical_plan::execute_stream(physical, task)?;
     Ok(QueryOutput::Rows(RowSet {
         schema: stream.schema(),
@@ -90,10 +87,7 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
     ) {
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
-    let df = cx.df.execute_logical_plan(planned.plan.clone()).await?;
-    let task = std::sync::Arc::new(df.task_ctx());
-    let physical = df.create_physical_plan().await?;
-    planned.report(cx.notices);
+    let (physical, task) = planned.physical(cx.df, cx.notices).await?;
     let batches: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
         .try_collect()
         .await?;

@@ -43,13 +43,6 @@ pub struct Hints {
     pub warnings: Vec<String>,
 }
 
-impl Hints {
-    /// True when the statement carries no hint at all.
-    pub fn is_empty(&self) -> bool {
-        self.hints.is_empty() && self.warnings.is_empty()
-    }
-}
-
 /// Reads the hint comments of every SELECT in `statement`.
 pub fn collect<N: Visit>(statement: &N) -> Hints {
     struct Collect(Hints);
