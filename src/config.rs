@@ -99,6 +99,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Close a connection idle (no statement running or streaming) this long; 0 = never.
     pub idle_session_timeout_secs: u64,
+    /// Largest frontend message accepted (a size such as "256MiB"); a longer one closes the
+    /// connection with 54000 before its body is buffered, so one client cannot make the server
+    /// hold ~1 GiB. Big enough for any statement; COPY data arrives in many small messages.
+    pub max_message_size: String,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +112,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             max_connections: 100,
             idle_session_timeout_secs: 0,
+            max_message_size: "256MiB".into(),
         }
     }
 }
@@ -248,7 +253,21 @@ impl Config {
     /// Checks values that deserialize fine but cannot be used.
     fn validate(&self) -> Result<(), ConfigError> {
         self.memory_limit_bytes()?;
+        self.max_message_bytes()?;
         Ok(())
+    }
+
+    /// The largest frontend message in bytes ("unlimited" means the protocol's own 1 GiB).
+    pub fn max_message_bytes(&self) -> Result<usize, ConfigError> {
+        let bytes = parse_byte_size(&self.server.max_message_size).map_err(|message| {
+            ConfigError::Value {
+                key: "server.max_message_size".into(),
+                message,
+            }
+        })?;
+        Ok(bytes
+            .unwrap_or(PROTOCOL_MESSAGE_LIMIT)
+            .min(PROTOCOL_MESSAGE_LIMIT))
     }
 
     /// The memory pool size in bytes, `None` when unlimited.
@@ -259,6 +278,9 @@ impl Config {
         })
     }
 }
+
+/// The wire protocol's own ceiling on a message (PostgreSQL's and pgwire's: 1 GiB - 1).
+const PROTOCOL_MESSAGE_LIMIT: usize = 0x3fff_ffff;
 
 /// Applies one `DELTAGRES_<SECTION>_<KEY>=value` variable to the TOML tree. The value is read as
 /// TOML when it parses (numbers, booleans, arrays), else as a plain string.

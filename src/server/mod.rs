@@ -5,6 +5,7 @@
 
 mod cancel;
 mod encode;
+mod frames;
 mod handler;
 mod idle;
 mod refuse;
@@ -50,6 +51,8 @@ pub struct Server {
     max_connections: usize,
     tls: Option<pgwire::tokio::TlsAcceptor>,
     idle_timeout: Option<Duration>,
+    /// `server.max_message_size` in bytes.
+    max_message_bytes: usize,
 }
 
 impl Server {
@@ -63,6 +66,9 @@ impl Server {
         let tls = tls::acceptor(&config.tls)?;
         refuse_open_trust(&config)?;
         let max_connections = config.server.max_connections;
+        let max_message_bytes = config
+            .max_message_bytes()
+            .map_err(|e| Error::new(ErrorKind::InvalidParameterValue, e.to_string()))?;
         let idle_timeout = (config.server.idle_session_timeout_secs > 0)
             .then(|| Duration::from_secs(config.server.idle_session_timeout_secs));
         let listen = config.server.listen.clone();
@@ -84,6 +90,7 @@ impl Server {
             },
             grace,
             max_connections,
+            max_message_bytes,
             tls,
             idle_timeout,
         })
@@ -123,9 +130,10 @@ impl Server {
                     let tls = self.tls.clone();
                     let activity = handlers.activity();
                     let idle_timeout = self.idle_timeout;
+                    let max_message_bytes = self.max_message_bytes;
                     connections.spawn(async move {
                         tokio::select! {
-                            result = pgwire::tokio::process_socket(socket, tls, handlers) => {
+                            result = frames::serve(socket, tls, handlers, max_message_bytes) => {
                                 if let Err(e) = result {
                                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                                 }

@@ -163,3 +163,39 @@ async fn idle_sessions_are_closed_and_busy_ones_are_not() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_over_max_message_size_close_only_their_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.server.max_message_size = "64KiB".into()
+    })
+    .await;
+    let bystander = server.client().await;
+    let client = server.client().await;
+    let fits = format!("SELECT length('{}')", "x".repeat(60_000));
+    assert_eq!(
+        simple_rows(&client, &fits).await,
+        vec![vec![Some("60000".into())]]
+    );
+    let too_long = format!("SELECT length('{}')", "x".repeat(70_000));
+    let err = client.simple_query(&too_long).await.unwrap_err();
+    assert_eq!(sqlstate(&err), "54000", "{err}");
+    let message = err.as_db_error().expect("an ErrorResponse").message();
+    assert!(message.contains("server.max_message_size"), "{message}");
+    let after = client.simple_query("SELECT 1").await;
+    assert!(after.is_err(), "the connection was closed: {after:?}");
+    // The same limit holds for a Bind with a long parameter.
+    let other = server.client().await;
+    let long_param = "y".repeat(70_000);
+    let err = other
+        .query_one("SELECT length($1::text)", &[&long_param])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "54000", "{err}");
+    assert_eq!(
+        simple_rows(&bystander, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+    server.stop().await;
+}
