@@ -7,12 +7,13 @@
 
 mod files;
 mod pg;
+mod pg_tables;
 mod provider;
 mod registry;
 mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
-pub use pg::install_pg_catalog;
+pub use pg::{install_pg_catalog, type_modifier};
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};
 pub(crate) use registry::{dir_url, validate_table_name};

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarUDF, Signature, SimpleScalarUDF, TypeSignature, Volatility, create_udf,
+};
 use datafusion::prelude::SessionContext;
 use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 
@@ -24,6 +26,21 @@ pub fn version_string() -> String {
 /// Registers `pg_catalog` inside the `deltagres` catalog and the connect-time functions.
 pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
     datafusion_pg_catalog::setup_pg_catalog(ctx, CATALOG_NAME, EmptyContextProvider)
+        .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
+    let catalog = ctx
+        .catalog(CATALOG_NAME)
+        .ok_or_else(|| Error::internal("the deltagres catalog is not registered"))?;
+    let library_schema = catalog
+        .schema("pg_catalog")
+        .ok_or_else(|| Error::internal("pg_catalog was not registered"))?;
+    catalog
+        .register_schema(
+            "pg_catalog",
+            Arc::new(super::pg_tables::PgCatalogSchema::new(
+                library_schema,
+                ctx.state().catalog_list().clone(),
+            )),
+        )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
     let version = version_string();
     ctx.register_udf(create_udf(
@@ -73,24 +90,221 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
             Ok(ColumnarValue::Array(Arc::new(pretty)))
         }),
     ));
-    // psql `\d+`, `\df`: descriptions and function signatures; we store none, so NULL.
-    let null_text: [(&str, Vec<DataType>); 5] = [
-        ("col_description", vec![DataType::Int32, DataType::Int32]),
-        ("obj_description", vec![DataType::Int32, DataType::Utf8]),
-        ("shobj_description", vec![DataType::Int32, DataType::Utf8]),
-        ("pg_get_function_result", vec![DataType::Int32]),
-        ("pg_get_function_arguments", vec![DataType::Int32]),
+    // psql `\d+`, `\df`, Metabase, SQLAlchemy: descriptions, signatures and serial sequences;
+    // we store none, so NULL. Any argument types: clients pass oids as int4, int8 or text.
+    let null_text: [(&str, usize); 6] = [
+        ("col_description", 2),
+        ("obj_description", 2),
+        ("shobj_description", 2),
+        ("pg_get_function_result", 1),
+        ("pg_get_function_arguments", 1),
+        ("pg_get_serial_sequence", 2),
     ];
-    for (name, args) in null_text {
-        ctx.register_udf(create_udf(
+    for (name, arity) in null_text {
+        register_constant(
+            ctx,
             name,
-            args,
-            DataType::Utf8,
+            Signature::any(arity, Volatility::Stable),
+            ScalarValue::Utf8(None),
+        );
+    }
+    // SQLAlchemy's column query, pgAdmin and Grafana at connect: every collation is visible, the
+    // server is never a standby.
+    register_constant(
+        ctx,
+        "pg_collation_is_visible",
+        Signature::any(1, Volatility::Stable),
+        ScalarValue::Boolean(Some(true)),
+    );
+    for name in ["pg_is_in_recovery", "pg_is_wal_replay_paused"] {
+        register_constant(
+            ctx,
+            name,
+            Signature::nullary(Volatility::Stable),
+            ScalarValue::Boolean(Some(false)),
+        );
+    }
+    // Grafana, pgAdmin, Metabase: settings. The session replaces calls with literal names by the
+    // session's values before planning (session::setting_functions); these are for describing
+    // prepared statements and for names that are not literals.
+    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        "current_setting",
+        Signature::one_of(
+            vec![
+                TypeSignature::Exact(vec![DataType::Utf8]),
+                TypeSignature::Exact(vec![DataType::Utf8, DataType::Boolean]),
+            ],
             Volatility::Stable,
-            Arc::new(|_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
+        ),
+        DataType::Utf8,
+        Arc::new(|_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
+    )));
+    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        "set_config",
+        Signature::exact(
+            vec![DataType::Utf8, DataType::Utf8, DataType::Boolean],
+            Volatility::Volatile,
+        ),
+        DataType::Utf8,
+        Arc::new(|args: &[ColumnarValue]| Ok(args[1].clone())),
+    )));
+    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        "json_build_object",
+        Signature::variadic_any(Volatility::Immutable),
+        DataType::Utf8,
+        Arc::new(|args: &[ColumnarValue]| row_wise(args, json_build_object)),
+    )));
+    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        "format",
+        Signature::variadic_any(Volatility::Immutable),
+        DataType::Utf8,
+        Arc::new(|args: &[ColumnarValue]| row_wise(args, format_text)),
+    )));
+    Ok(())
+}
+
+/// `pg_attribute.atttypmod` of a column of this Arrow type: clients (JDBC `getColumns` and
+/// `ResultSetMetaData`, psql `\d`, `format_type`) read a decimal's precision and scale from it.
+pub fn type_modifier(data_type: &DataType) -> i32 {
+    match data_type {
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => ((i32::from(*p) << 16) | (i32::from(*s) & 0xffff)) + 4,
+        _ => -1,
+    }
+}
+
+/// Registers a function that returns `value` whatever its arguments.
+fn register_constant(ctx: &SessionContext, name: &str, signature: Signature, value: ScalarValue) {
+    let data_type = value.data_type();
+    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        name,
+        signature,
+        data_type,
+        Arc::new(move |_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(value.clone()))),
+    )));
+}
+
+/// Applies `f` to each row's argument values (as PostgreSQL text, NULL as `None`); a text result.
+fn row_wise(
+    args: &[ColumnarValue],
+    f: fn(&[Option<String>]) -> datafusion::error::Result<Option<String>>,
+) -> datafusion::error::Result<ColumnarValue> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let rows = args
+        .iter()
+        .find_map(|a| match a {
+            ColumnarValue::Array(array) => Some(array.len()),
+            ColumnarValue::Scalar(_) => None,
+        })
+        .unwrap_or(1);
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let options = FormatOptions::default();
+    let formatters = arrays
+        .iter()
+        .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut out = datafusion::arrow::array::StringBuilder::new();
+    let mut values = Vec::with_capacity(arrays.len());
+    for row in 0..rows {
+        values.clear();
+        for (array, formatter) in arrays.iter().zip(&formatters) {
+            // Logical nulls: a NULL literal arrives as a NullArray, which has no null buffer.
+            let valid = array
+                .logical_nulls()
+                .is_none_or(|nulls| nulls.is_valid(row));
+            values.push(valid.then(|| formatter.value(row).to_string()));
+        }
+        out.append_option(f(&values)?);
+    }
+    let array = Arc::new(out.finish());
+    Ok(
+        if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(array.as_ref(), 0)?)
+        } else {
+            ColumnarValue::Array(array)
+        },
+    )
+}
+
+/// `json_build_object(k1, v1, ...)` as JSON text (values as JSON strings, NULL as null).
+fn json_build_object(values: &[Option<String>]) -> datafusion::error::Result<Option<String>> {
+    if !values.len().is_multiple_of(2) {
+        return Err(datafusion::error::DataFusionError::Plan(
+            "argument list must have even number of elements".into(),
         ));
     }
-    Ok(())
+    let mut object = serde_json::Map::new();
+    for pair in values.chunks(2) {
+        let key = pair[0].clone().ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan("null value not allowed for object key".into())
+        })?;
+        let value = pair[1]
+            .clone()
+            .map_or(serde_json::Value::Null, serde_json::Value::String);
+        object.insert(key, value);
+    }
+    Ok(Some(serde_json::Value::Object(object).to_string()))
+}
+
+/// PostgreSQL's `format(fmt, args...)` with `%s`, `%I`, `%L` and `%%`.
+fn format_text(values: &[Option<String>]) -> datafusion::error::Result<Option<String>> {
+    let Some(Some(template)) = values.first() else {
+        return Ok(None);
+    };
+    let mut args = values[1..].iter();
+    let mut out = String::with_capacity(template.len());
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let spec = chars.next();
+        if spec == Some('%') {
+            out.push('%');
+            continue;
+        }
+        let arg = args.next().ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan("too few arguments for format()".into())
+        })?;
+        match (spec, arg) {
+            (Some('s'), Some(v)) => out.push_str(v),
+            (Some('s'), None) => {}
+            (Some('I'), Some(v)) => out.push_str(&quote_identifier(v)),
+            (Some('L'), Some(v)) => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
+            (Some('L'), None) => out.push_str("NULL"),
+            (Some('I'), None) => {
+                return Err(datafusion::error::DataFusionError::Plan(
+                    "null values cannot be formatted as an SQL identifier".into(),
+                ));
+            }
+            (other, _) => {
+                return Err(datafusion::error::DataFusionError::Plan(format!(
+                    "unrecognized format() type specifier \"{}\"",
+                    other.map(String::from).unwrap_or_default()
+                )));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// An identifier quoted only when PostgreSQL would need it.
+fn quote_identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 /// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then kB, MB, GB, TB (rounded, base 1024).
@@ -107,6 +321,31 @@ fn size_pretty(bytes: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn format_and_json_build_object_match_postgres() {
+        let v = |s: &[Option<&str>]| s.iter().map(|x| x.map(String::from)).collect::<Vec<_>>();
+        assert_eq!(
+            format_text(&v(&[
+                Some("%I.%I = %L, %s%%"),
+                Some("public"),
+                Some("My T"),
+                Some("it's"),
+                None
+            ]))
+            .unwrap()
+            .as_deref(),
+            Some("public.\"My T\" = 'it''s', %")
+        );
+        assert_eq!(
+            json_build_object(&v(&[Some("name"), Some("C"), Some("schema"), None]))
+                .unwrap()
+                .as_deref(),
+            Some(r#"{"name":"C","schema":null}"#)
+        );
+    }
+
     #[test]
     fn size_pretty_matches_postgres() {
         assert_eq!(super::size_pretty(8191), "8191 bytes");

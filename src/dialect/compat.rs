@@ -19,7 +19,7 @@ fn compat_parser() -> &'static PostgresCompatibilityParser {
 }
 
 /// Whether the text looks like a client's catalog query.
-fn is_catalog_query(sql: &str) -> bool {
+pub(super) fn is_catalog_query(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
     [
         "pg_catalog",

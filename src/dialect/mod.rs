@@ -7,9 +7,50 @@
 
 mod compat;
 mod lakehouse;
+mod output_names;
 mod parser;
+mod pg_rewrites;
 mod statement;
 
 pub use lakehouse::LakehouseDialect;
-pub use parser::{parse_single, parse_sql};
+pub use output_names::display_name;
 pub use statement::{CreateTable, STAR_COLUMN, Statement, TimeTravel};
+
+use crate::error::{Error, Result};
+
+/// Parses one or more `;`-separated statements (a simple-query message or a script), with the
+/// catalog queries of known clients rewritten into forms the engine runs.
+pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
+    let substituted = compat::substitute_client_fragments(sql);
+    let sql = substituted.as_deref().unwrap_or(sql);
+    let statements = parser::parse_statements(sql)?;
+    let mut statements = compat::rewrite_client_catalog_queries(sql, statements);
+    let catalog_query = compat::is_catalog_query(sql);
+    for statement in &mut statements {
+        match statement {
+            Statement::Sql(sql) => {
+                pg_rewrites::rewrite(sql, catalog_query);
+                output_names::name_result_columns(sql);
+            }
+            Statement::CreateTable(create) => {
+                if let Some(query) = create.query.as_mut() {
+                    output_names::name_query(query);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(statements)
+}
+
+/// Parses text that must hold at most one statement (an extended-protocol Parse message).
+pub fn parse_single(sql: &str) -> Result<Option<Statement>> {
+    let mut statements = parse_sql(sql)?;
+    match statements.len() {
+        0 => Ok(None),
+        1 => Ok(statements.pop()),
+        _ => Err(Error::syntax(
+            "cannot insert multiple commands into a prepared statement",
+        )),
+    }
+}

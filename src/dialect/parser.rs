@@ -8,10 +8,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
 use super::{CreateTable, LakehouseDialect, STAR_COLUMN, Statement, TimeTravel};
 use crate::error::{Error, Result};
 
-/// Parses one or more `;`-separated statements (a simple-query message or a script).
-pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
-    let substituted = super::compat::substitute_client_fragments(sql);
-    let sql = substituted.as_deref().unwrap_or(sql);
+/// Parses one or more `;`-separated statements of our dialect. Depends on sqlparser alone (the
+/// statement-parser fuzz target compiles this file on its own).
+pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     let dialect = LakehouseDialect::default();
     let tokens = Tokenizer::new(&dialect, sql)
         .with_unescape(true)
@@ -39,9 +38,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
         statements.push(statement);
         expecting_delimiter = true;
     }
-    Ok(super::compat::rewrite_client_catalog_queries(
-        sql, statements,
-    ))
+    Ok(statements)
 }
 
 /// Deepest expression nesting accepted. Planning recurses once per level (a chain of 10,000
@@ -83,18 +80,6 @@ fn check_depth(statement: &Statement) -> Result<()> {
             ),
         )
         .with_hint("split the expression, or use IN (...) instead of long OR / + chains")),
-    }
-}
-
-/// Parses text that must hold at most one statement (an extended-protocol Parse message).
-pub fn parse_single(sql: &str) -> Result<Option<Statement>> {
-    let mut statements = parse_sql(sql)?;
-    match statements.len() {
-        0 => Ok(None),
-        1 => Ok(statements.pop()),
-        _ => Err(Error::syntax(
-            "cannot insert multiple commands into a prepared statement",
-        )),
     }
 }
 
@@ -466,6 +451,7 @@ fn parse_property(parser: &mut Parser) -> Result<(String, String), ParserError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::parse_sql;
 
     #[test]
     fn splits_statements_and_recognises_lakehouse_create() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arrow_pg::datatypes::arrow_schema_to_pg_fields;
 use datafusion::arrow::datatypes::Schema;
 use futures::StreamExt;
+use pgwire::api::Type;
 use pgwire::api::portal::Format;
 use pgwire::api::results::{CopyResponse, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
@@ -14,7 +15,9 @@ use pgwire::messages::response::NoticeResponse;
 use pgwire::types::format::FormatOptions;
 
 use crate::error::Error;
-use crate::session::{CommandTag, Notice, NoticeSeverity, QueryOutput, RowSet, Settings};
+use crate::session::{
+    CommandTag, Notice, NoticeSeverity, QueryOutput, RowSet, Settings, display_name,
+};
 
 /// The ErrorResponse fields for one of our errors.
 pub fn error_info(e: &Error) -> ErrorInfo {
@@ -69,7 +72,39 @@ pub fn fields(
     format: &Format,
     options: Arc<FormatOptions>,
 ) -> PgWireResult<Vec<FieldInfo>> {
-    arrow_schema_to_pg_fields(schema, format, Some(options))
+    // Clients see PostgreSQL's names (the engine's may carry a uniqueness suffix).
+    let displayed = Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| match display_name(f.name()) {
+                name if name.len() < f.name().len() => Arc::new(f.as_ref().clone().with_name(name)),
+                _ => f.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let fields = arrow_schema_to_pg_fields(&displayed, format, Some(options))?;
+    Ok(fields
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(info, field)| {
+            let size = type_size(info.datatype());
+            info.with_type_size(size)
+                .with_type_modifier(crate::catalog::type_modifier(field.data_type()))
+        })
+        .collect())
+}
+
+/// `pg_type.typlen` for the RowDescription: fixed widths, -1 for variable-length types.
+fn type_size(pg_type: &Type) -> i16 {
+    match *pg_type {
+        Type::BOOL | Type::CHAR => 1,
+        Type::INT2 => 2,
+        Type::INT4 | Type::FLOAT4 | Type::DATE | Type::OID => 4,
+        Type::INT8 | Type::FLOAT8 | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::TIME => 8,
+        Type::UUID => 16,
+        _ => -1,
+    }
 }
 
 /// A session output as a pgwire response; rows stay a stream.

@@ -5,6 +5,7 @@
 //! the wire protocol: it turns statements into [`QueryOutput`]s and collects [`Notice`]s.
 
 mod output;
+mod setting_functions;
 mod settings;
 mod transaction;
 
@@ -17,6 +18,7 @@ use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use sqlparser::ast::{self, Expr, Value};
 
+pub use crate::dialect::display_name;
 pub use output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSet};
 pub use settings::{ReportedChange, Settings, server_version};
 use transaction::Transaction;
@@ -210,6 +212,9 @@ impl Session {
                 _ => {}
             }
         }
+        let mut statement = statement;
+        let changes = setting_functions::inline(&mut statement, &mut self.settings)?;
+        self.reported.extend(changes);
         let default_schema = self.sync_default_schema();
         let mut cx = self.plan_context(&default_schema);
         plan::execute(&mut cx, statement).await

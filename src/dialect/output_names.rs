@@ -1,0 +1,210 @@
+//! PostgreSQL's names for unnamed result columns.
+//!
+//! DataFusion names `SELECT count(*), NULL, x::text` as `count(*)`, `NULL`, `t.x`; PostgreSQL says
+//! `count`, `?column?`, `x`, and clients (BI tools, pandas, JDBC) read those names. Each unnamed
+//! expression of a statement's result gets PostgreSQL's name as an alias. PostgreSQL also allows
+//! two result columns with one name (`SELECT NULL, NULL`), which DataFusion refuses: the second
+//! gets an internal suffix that [`display_name`] strips when the row description is sent.
+
+use std::collections::HashSet;
+
+use sqlparser::ast::{
+    self, DataType, Expr, Ident, ObjectNamePart, Query, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, Value,
+};
+
+/// Separates a result column's name from the suffix that keeps it unique inside the engine.
+const UNIQUE_SUFFIX: char = '\u{1}';
+
+/// The name a client sees for an engine column name.
+pub fn display_name(name: &str) -> &str {
+    name.split(UNIQUE_SUFFIX).next().unwrap_or(name)
+}
+
+/// Names the result columns of queries, CREATE TABLE AS, views and EXPLAINed queries.
+pub fn name_result_columns(statement: &mut ast::Statement) {
+    match statement {
+        ast::Statement::Query(query) => name_query(query),
+        ast::Statement::CreateTable(create) => {
+            if let Some(query) = create.query.as_mut() {
+                name_query(query);
+            }
+        }
+        ast::Statement::CreateView(view) => name_query(&mut view.query),
+        ast::Statement::Explain { statement, .. } => name_result_columns(statement),
+        _ => {}
+    }
+}
+
+/// Names the result columns of one query.
+pub fn name_query(query: &mut Query) {
+    // A set operation's names are its first branch's.
+    let mut body = query.body.as_mut();
+    loop {
+        match body {
+            SetExpr::SetOperation { left, .. } => body = left.as_mut(),
+            SetExpr::Query(inner) => body = inner.body.as_mut(),
+            SetExpr::Select(select) => {
+                name_items(&mut select.projection);
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+fn name_items(items: &mut [SelectItem]) {
+    if items.iter().any(|item| {
+        matches!(
+            item,
+            SelectItem::Wildcard(_)
+                | SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::Expr(_), _)
+        )
+    }) {
+        // Expression wildcards have no name to give; leave the statement as written.
+        return;
+    }
+    let mut seen = HashSet::new();
+    for item in items.iter_mut() {
+        match item {
+            SelectItem::UnnamedExpr(expr) => {
+                let name = column_name(expr);
+                let plain_column =
+                    matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+                let unique = unique_name(&name, &mut seen);
+                if !plain_column || unique != name {
+                    let expr = std::mem::replace(expr, Expr::value(Value::Null));
+                    *item = SelectItem::ExprWithAlias {
+                        expr,
+                        alias: Ident::with_quote('"', unique),
+                    };
+                }
+            }
+            SelectItem::ExprWithAlias { alias, .. } => {
+                let unique = unique_name(&alias.value, &mut seen);
+                if unique != alias.value {
+                    *alias = Ident::with_quote('"', unique);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `name`, or `name` + an internal suffix when an earlier column already has it.
+fn unique_name(name: &str, seen: &mut HashSet<String>) -> String {
+    if seen.insert(name.to_string()) {
+        return name.to_string();
+    }
+    let mut n = 2;
+    loop {
+        let candidate = format!("{name}{UNIQUE_SUFFIX}{n}");
+        if seen.insert(candidate.clone()) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// PostgreSQL's `FigureColname`: the column's name, the function's, the cast type's, or `?column?`.
+fn column_name(expr: &Expr) -> String {
+    figure_name(expr).unwrap_or_else(|| "?column?".into())
+}
+
+fn figure_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        Expr::Function(function) => match function.name.0.last() {
+            Some(ObjectNamePart::Identifier(ident)) => Some(ident.value.to_lowercase()),
+            _ => None,
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => figure_name(expr).or_else(|| Some(type_name(data_type))),
+        Expr::Nested(inner) => figure_name(inner),
+        Expr::Case { .. } => Some("case".into()),
+        Expr::Exists { .. } => Some("exists".into()),
+        Expr::Array(_) => Some("array".into()),
+        Expr::Subquery(query) => match query.body.as_ref() {
+            SetExpr::Select(select) => match select.projection.as_slice() {
+                [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.clone()),
+                [SelectItem::UnnamedExpr(inner)] => figure_name(inner),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::Extract { .. } => Some("extract".into()),
+        Expr::Substring { .. } => Some("substring".into()),
+        Expr::Trim { .. } => Some("btrim".into()),
+        Expr::Position { .. } => Some("position".into()),
+        Expr::Ceil { .. } => Some("ceil".into()),
+        Expr::Floor { .. } => Some("floor".into()),
+        Expr::Overlay { .. } => Some("overlay".into()),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's internal name of a cast's target type, as it names such a column.
+fn type_name(data_type: &DataType) -> String {
+    let name = match data_type {
+        DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => "int4",
+        DataType::BigInt(_) | DataType::Int8(_) => "int8",
+        DataType::SmallInt(_) | DataType::Int2(_) => "int2",
+        DataType::Real | DataType::Float4 => "float4",
+        DataType::Double(_) | DataType::DoublePrecision | DataType::Float8 => "float8",
+        DataType::Boolean | DataType::Bool => "bool",
+        DataType::Numeric(_) | DataType::Decimal(_) | DataType::Dec(_) => "numeric",
+        DataType::Varchar(_) | DataType::CharacterVarying(_) => "varchar",
+        DataType::Char(_) | DataType::Character(_) => "bpchar",
+        DataType::Text => "text",
+        DataType::Date => "date",
+        DataType::Timestamp(_, ast::TimezoneInfo::WithTimeZone | ast::TimezoneInfo::Tz) => {
+            "timestamptz"
+        }
+        DataType::Timestamp(_, _) => "timestamp",
+        DataType::Interval { .. } => "interval",
+        DataType::Bytea => "bytea",
+        DataType::JSON => "json",
+        DataType::JSONB => "jsonb",
+        DataType::Uuid => "uuid",
+        DataType::Custom(name, _) => {
+            return name
+                .0
+                .last()
+                .map(|part| part.to_string().to_lowercase())
+                .unwrap_or_else(|| "?column?".into());
+        }
+        other => return other.to_string().to_lowercase(),
+    };
+    name.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+
+    fn named(sql: &str) -> String {
+        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        name_result_columns(&mut statements[0]);
+        statements[0].to_string().replace(UNIQUE_SUFFIX, "#")
+    }
+
+    #[test]
+    fn names_follow_postgres() {
+        assert_eq!(
+            named(
+                "SELECT count(*), NULL, NULL, t.x, x::text, 'a'::text, a + 1, CASE WHEN a THEN 1 END FROM t"
+            ),
+            "SELECT count(*) AS \"count\", NULL AS \"?column?\", NULL AS \"?column?#2\", t.x, x::TEXT AS \"x#2\", 'a'::TEXT AS \"text\", a + 1 AS \"?column?#3\", CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+        assert_eq!(named("SELECT * FROM t"), "SELECT * FROM t");
+        assert_eq!(
+            named("SELECT 1 AS a, 2 AS a UNION SELECT 3, 4"),
+            "SELECT 1 AS a, 2 AS \"a#2\" UNION SELECT 3, 4"
+        );
+        assert_eq!(display_name("?column?\u{1}2"), "?column?");
+    }
+}

@@ -1,0 +1,314 @@
+//! PostgreSQL forms DataFusion does not plan, rewritten on the syntax tree into forms it does.
+//!
+//! For every statement: `ARRAY(subquery)` (psql `\du`, pgAdmin) becomes an `array_agg` of the
+//! subquery, and `LIKE ... ESCAPE 'c'` with a constant pattern (SQLAlchemy's inspector) is
+//! translated to the backslash escape DataFusion knows. For catalog queries only, where a probe
+//! matters more than PostgreSQL's "more than one row" error: scalar subqueries without an
+//! aggregate (SQLAlchemy's column query, psql `\dT`) take `first_value` of their rows, which
+//! DataFusion can decorrelate; `oid::regtype` shows the type's name; and unqualified `pg_user`
+//! means `pg_catalog.pg_user`.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    self, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Value,
+    ValueWithSpan, visit_expressions_mut, visit_relations_mut,
+};
+
+/// Aggregates whose presence makes a scalar subquery already single-row.
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "first_value",
+    "last_value",
+    "json_agg",
+    "jsonb_agg",
+];
+
+/// Applies the rewrites; `catalog_query` enables the ones meant for client catalog probes.
+pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        array_subquery_to_array_agg(expr);
+        like_escape_to_backslash(expr);
+        if catalog_query {
+            aggregate_scalar_subquery(expr);
+            regtype_to_name(expr);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if catalog_query {
+        let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
+            if name.0.len() == 1 && name_is(name, "pg_user") {
+                name.0
+                    .insert(0, ObjectNamePart::Identifier(Ident::new("pg_catalog")));
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+}
+
+/// `ARRAY(SELECT x FROM ...)` -> `(SELECT array_agg(x) FROM ...)`.
+fn array_subquery_to_array_agg(expr: &mut Expr) {
+    let Expr::Function(function) = expr else {
+        return;
+    };
+    if !name_is(&function.name, "array") {
+        return;
+    }
+    let FunctionArguments::Subquery(query) = &function.args else {
+        return;
+    };
+    let mut query = query.clone();
+    if !replace_single_projection(&mut query, |item| call("array_agg", vec![item])) {
+        return;
+    }
+    *expr = Expr::Subquery(query);
+}
+
+/// A scalar subquery over catalog tables with no aggregate -> the first of its rows.
+fn aggregate_scalar_subquery(expr: &mut Expr) {
+    let Expr::Subquery(query) = expr else {
+        return;
+    };
+    let single_row_limit = matches!(
+        &query.limit_clause,
+        Some(ast::LimitClause::LimitOffset { limit: Some(Expr::Value(v)), offset: None, .. })
+            if v.value == Value::Number("1".into(), false)
+    );
+    if query.limit_clause.is_some() && !single_row_limit {
+        return;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return;
+    };
+    let has_group_by = !matches!(
+        &select.group_by,
+        ast::GroupByExpr::Expressions(exprs, _) if exprs.is_empty()
+    );
+    if has_group_by || select.distinct.is_some() || select.having.is_some() {
+        return;
+    }
+    if select.projection.iter().any(contains_aggregate) {
+        return;
+    }
+    if replace_single_projection(query, |item| call("first_value", vec![item])) {
+        query.limit_clause = None;
+    }
+}
+
+/// `expr::regtype` (an oid) -> `format_type(expr, NULL)`, the name PostgreSQL prints.
+fn regtype_to_name(expr: &mut Expr) {
+    let Expr::Cast {
+        expr: inner,
+        data_type,
+        ..
+    } = expr
+    else {
+        return;
+    };
+    let is_regtype = matches!(data_type, DataType::Custom(name, _) if name_is(name, "regtype"));
+    let literal = matches!(inner.as_ref(), Expr::Value(_));
+    if is_regtype && !literal {
+        let oid = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
+        *expr = call("format_type", vec![oid, Expr::value(Value::Null)]);
+    }
+}
+
+/// `x LIKE 'a/_%' ESCAPE '/'` -> `x LIKE 'a\_%'` when the pattern is constant text.
+fn like_escape_to_backslash(expr: &mut Expr) {
+    let (Expr::Like {
+        pattern,
+        escape_char,
+        ..
+    }
+    | Expr::ILike {
+        pattern,
+        escape_char,
+        ..
+    }) = expr
+    else {
+        return;
+    };
+    let Some(escape) = escape_char
+        .as_ref()
+        .and_then(|e| e.value.clone().into_string())
+    else {
+        return;
+    };
+    let mut escape_chars = escape.chars();
+    let (Some(escape), None) = (escape_chars.next(), escape_chars.next()) else {
+        return;
+    };
+    if escape == '\\' {
+        *escape_char = None;
+        return;
+    }
+    let Some(text) = constant_text(pattern) else {
+        return;
+    };
+    let mut translated = String::with_capacity(text.len() + 4);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == escape {
+            match chars.next() {
+                Some(next @ ('%' | '_')) => {
+                    translated.push('\\');
+                    translated.push(next);
+                }
+                Some('\\') => translated.push_str("\\\\"),
+                Some(next) => translated.push(next),
+                None => {}
+            }
+        } else if c == '\\' {
+            translated.push_str("\\\\");
+        } else {
+            translated.push(c);
+        }
+    }
+    **pattern = Expr::value(Value::SingleQuotedString(translated));
+    *escape_char = None;
+}
+
+/// The text of a string literal or a `||` chain of them.
+fn constant_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s),
+            ..
+        }) => Some(s.clone()),
+        Expr::Nested(inner) => constant_text(inner),
+        Expr::BinaryOp {
+            left,
+            op: ast::BinaryOperator::StringConcat,
+            right,
+        } => Some(constant_text(left)? + &constant_text(right)?),
+        _ => None,
+    }
+}
+
+/// Replaces the one projected expression of a plain SELECT by `wrap(expr)`, keeping its name.
+fn replace_single_projection(query: &mut Query, wrap: impl FnOnce(Expr) -> Expr) -> bool {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return false;
+    };
+    let [item] = select.projection.as_mut_slice() else {
+        return false;
+    };
+    match item {
+        SelectItem::UnnamedExpr(e) => {
+            let inner = std::mem::replace(e, Expr::value(Value::Null));
+            *e = wrap(inner);
+            true
+        }
+        SelectItem::ExprWithAlias { expr, .. } => {
+            let inner = std::mem::replace(expr, Expr::value(Value::Null));
+            *expr = wrap(inner);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether a projected item calls an aggregate (outside nested subqueries too: good enough for
+/// the catalog queries this serves).
+fn contains_aggregate(item: &SelectItem) -> bool {
+    let mut item = item.clone();
+    let mut found = false;
+    let _ = visit_expressions_mut(&mut item, |e: &mut Expr| {
+        if let Expr::Function(f) = e
+            && f.over.is_none()
+            && AGGREGATES.iter().any(|a| name_is(&f.name, a))
+        {
+            found = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+/// Whether the last part of `name` is `expected` (case-insensitive).
+fn name_is(name: &ObjectName, expected: &str) -> bool {
+    name.0.last().is_some_and(|part| {
+        matches!(part, ObjectNamePart::Identifier(ident) if ident.value.eq_ignore_ascii_case(expected))
+    })
+}
+
+/// `name(args...)`.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+
+    fn rewritten(sql: &str, catalog: bool) -> String {
+        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        rewrite(&mut statements[0], catalog);
+        statements[0].to_string()
+    }
+
+    #[test]
+    fn rewrites_what_datafusion_cannot_plan() {
+        assert_eq!(
+            rewritten(
+                "SELECT ARRAY(SELECT b.rolname FROM r b WHERE b.x = a.y) AS m FROM a",
+                false
+            ),
+            "SELECT (SELECT array_agg(b.rolname) FROM r b WHERE b.x = a.y) AS m FROM a"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT n FROM ns WHERE n NOT LIKE 'pg/_' || '%' ESCAPE '/'",
+                false
+            ),
+            r"SELECT n FROM ns WHERE n NOT LIKE 'pg\_%'"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT c.relkind = 'c' FROM pg_class c WHERE c.oid = t.typrelid) FROM pg_type t",
+                true
+            ),
+            "SELECT (SELECT first_value(c.relkind = 'c') FROM pg_class c WHERE c.oid = t.typrelid) FROM pg_type t"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), atttypid::regtype FROM pg_user t",
+                true
+            ),
+            "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), format_type(atttypid, NULL) FROM pg_catalog.pg_user t"
+        );
+        // User queries keep PostgreSQL's single-row rule.
+        assert_eq!(
+            rewritten("SELECT (SELECT v FROM x WHERE x.a = t.a) FROM t", false),
+            "SELECT (SELECT v FROM x WHERE x.a = t.a) FROM t"
+        );
+    }
+}
