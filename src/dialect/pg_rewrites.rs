@@ -16,6 +16,17 @@ use sqlparser::ast::{
     ValueWithSpan, visit_expressions_mut, visit_relations_mut,
 };
 
+/// Catalog tables that hold no rows here (no sequences, column defaults, triggers, inheritance,
+/// extended statistics or row policies): a scalar subquery reading one is NULL.
+const EMPTY_CATALOG_TABLES: &[&str] = &[
+    "pg_sequence",
+    "pg_attrdef",
+    "pg_trigger",
+    "pg_inherits",
+    "pg_statistic_ext",
+    "pg_policy",
+];
+
 /// Aggregates whose presence makes a scalar subquery already single-row.
 const AGGREGATES: &[&str] = &[
     "count",
@@ -37,10 +48,13 @@ const AGGREGATES: &[&str] = &[
 /// Applies the rewrites; `catalog_query` enables the ones meant for client catalog probes.
 pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        character_varying_to_varchar(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
         if catalog_query {
+            empty_catalog_subquery_to_null(expr);
             aggregate_scalar_subquery(expr);
+            hoist_outer_predicates(expr);
             regtype_to_name(expr);
         }
         ControlFlow::<()>::Continue(())
@@ -53,6 +67,15 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
             }
             ControlFlow::<()>::Continue(())
         });
+    }
+}
+
+/// `CAST(x AS character varying)` -> `CAST(x AS varchar)`: DataFusion knows only the short name.
+fn character_varying_to_varchar(expr: &mut Expr) {
+    if let Expr::Cast { data_type, .. } = expr
+        && let DataType::CharacterVarying(length) | DataType::CharVarying(length) = data_type
+    {
+        *data_type = DataType::Varchar(*length);
     }
 }
 
@@ -72,6 +95,34 @@ fn array_subquery_to_array_agg(expr: &mut Expr) {
         return;
     }
     *expr = Expr::Subquery(query);
+}
+
+/// `(SELECT x FROM pg_sequence ...)` without aggregates -> NULL: SQLAlchemy's identity query
+/// refers to the outer row inside its projection, which DataFusion cannot decorrelate.
+fn empty_catalog_subquery_to_null(expr: &mut Expr) {
+    let Expr::Subquery(query) = expr else {
+        return;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return;
+    };
+    let reads_empty_table = select.from.iter().any(|table| {
+        let inner_joins_only = table.joins.iter().all(|j| {
+            matches!(
+                j.join_operator,
+                ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_)
+            )
+        });
+        let empty = |factor: &ast::TableFactor| {
+            matches!(factor, ast::TableFactor::Table { name, .. }
+                if EMPTY_CATALOG_TABLES.iter().any(|t| name_is(name, t)))
+        };
+        empty(&table.relation)
+            || (inner_joins_only && table.joins.iter().any(|j| empty(&j.relation)))
+    });
+    if reads_empty_table && !select.projection.iter().any(contains_aggregate) {
+        *expr = Expr::value(Value::Null);
+    }
 }
 
 /// A scalar subquery over catalog tables with no aggregate -> the first of its rows.
@@ -103,6 +154,139 @@ fn aggregate_scalar_subquery(expr: &mut Expr) {
     if replace_single_projection(query, |item| call("first_value", vec![item])) {
         query.limit_clause = None;
     }
+}
+
+/// `(SELECT .. FROM t WHERE outer.flag AND t.k = outer.k)` ->
+/// `CASE WHEN outer.flag THEN (SELECT .. FROM t WHERE t.k = outer.k) END`: DataFusion cannot
+/// decorrelate a subquery whose filter tests only the outer row (SQLAlchemy's column query).
+fn hoist_outer_predicates(expr: &mut Expr) {
+    let Expr::Subquery(query) = expr else {
+        return;
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let Some(selection) = select.selection.take() else {
+        return;
+    };
+    let inner_names = relation_names(&select.from);
+    let (outer, inner): (Vec<Expr>, Vec<Expr>) = conjuncts(selection)
+        .into_iter()
+        .partition(|c| references_only_outer(c, &inner_names));
+    select.selection = and_all(inner);
+    let Some(condition) = and_all(outer) else {
+        return;
+    };
+    let subquery = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = Expr::Case {
+        case_token: ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![ast::CaseWhen {
+            condition,
+            result: subquery,
+        }],
+        else_result: None,
+    };
+}
+
+/// The names a query's FROM clause binds: aliases, table names and their last parts.
+fn relation_names(from: &[ast::TableWithJoins]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut add = |factor: &ast::TableFactor| {
+        if let ast::TableFactor::Table { name, alias, .. } = factor {
+            names.push(name.to_string().to_lowercase());
+            if let Some(ObjectNamePart::Identifier(last)) = name.0.last() {
+                names.push(last.value.to_lowercase());
+            }
+            if let Some(alias) = alias {
+                names.push(alias.name.value.to_lowercase());
+            }
+        } else if let Some(alias) = factor_alias(factor) {
+            names.push(alias);
+        }
+    };
+    for table in from {
+        add(&table.relation);
+        for join in &table.joins {
+            add(&join.relation);
+        }
+    }
+    names
+}
+
+fn factor_alias(factor: &ast::TableFactor) -> Option<String> {
+    match factor {
+        ast::TableFactor::Derived { alias, .. } | ast::TableFactor::UNNEST { alias, .. } => {
+            alias.as_ref().map(|a| a.name.value.to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// Whether every column `expr` names is qualified by a relation outside `inner_names` (and it
+/// names at least one).
+fn references_only_outer(expr: &Expr, inner_names: &[String]) -> bool {
+    let mut expr = expr.clone();
+    let mut outer = 0;
+    let mut other = 0;
+    let _ = visit_expressions_mut(&mut expr, |e: &mut Expr| {
+        match e {
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                let qualifier = parts[..parts.len() - 1]
+                    .iter()
+                    .map(|p| p.value.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                if inner_names.contains(&qualifier) {
+                    other += 1;
+                } else {
+                    outer += 1;
+                }
+            }
+            Expr::Identifier(_)
+            | Expr::Subquery(_)
+            | Expr::Exists { .. }
+            | Expr::InSubquery { .. } => other += 1,
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    outer > 0 && other == 0
+}
+
+fn conjuncts(expr: Expr) -> Vec<Expr> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: ast::BinaryOperator::And,
+            right,
+        } => {
+            let mut out = conjuncts(*left);
+            out.extend(conjuncts(*right));
+            out
+        }
+        Expr::Nested(inner)
+            if matches!(
+                inner.as_ref(),
+                Expr::BinaryOp {
+                    op: ast::BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
+            conjuncts(*inner)
+        }
+        other => vec![other],
+    }
+}
+
+fn and_all(exprs: Vec<Expr>) -> Option<Expr> {
+    exprs.into_iter().reduce(|left, right| Expr::BinaryOp {
+        left: Box::new(left),
+        op: ast::BinaryOperator::And,
+        right: Box::new(right),
+    })
 }
 
 /// `expr::regtype` (an oid) -> `format_type(expr, NULL)`, the name PostgreSQL prints.
@@ -304,6 +488,13 @@ mod tests {
                 true
             ),
             "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), format_type(atttypid, NULL) FROM pg_catalog.pg_user t"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT first_value(d.adbin) FROM pg_attrdef d WHERE a.atthasdef AND d.adrelid = a.attrelid) FROM pg_attribute a",
+                true
+            ),
+            "SELECT CASE WHEN a.atthasdef THEN (SELECT first_value(d.adbin) FROM pg_attrdef d WHERE d.adrelid = a.attrelid) END FROM pg_attribute a"
         );
         // User queries keep PostgreSQL's single-row rule.
         assert_eq!(

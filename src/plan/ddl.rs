@@ -159,24 +159,23 @@ async fn create_delta_table(
     options: &CreateOptions,
 ) -> Result<deltalake::DeltaTable> {
     match (&create.query, create.columns.is_empty()) {
-        (Some(query), true) => {
+        (Some(query), columns_empty) => {
             let mut statement = ast::Statement::Query(query.clone());
             let versioned = super::timetravel::resolve(cx, &mut statement).await?;
             let ctx = versioned.as_ref().unwrap_or(cx.df);
             let planned = super::planned::plan_statement(ctx, cx.settings, statement).await?;
-            let table = delta::write_plan(
-                location,
-                planned.plan.clone(),
-                options,
-                std::sync::Arc::new(ctx.state()),
-            )
-            .await?;
+            let plan = if columns_empty {
+                planned.plan.clone()
+            } else {
+                let columns = columns_schema(cx, &create.columns).await?;
+                with_declared_columns(planned.plan.clone(), &columns)?
+            };
+            let table =
+                delta::write_plan(location, plan, options, std::sync::Arc::new(ctx.state()))
+                    .await?;
             planned.report(cx.notices);
             Ok(table)
         }
-        (Some(_), false) => Err(Error::unsupported(
-            "CREATE TABLE with both a column list and AS SELECT is not supported; alias the query's columns instead",
-        )),
         (None, false) => {
             let schema = columns_schema(cx, &create.columns).await?;
             delta::create_empty(location, &schema, options).await
@@ -194,6 +193,36 @@ async fn create_delta_table(
             "CREATE TABLE {table_ref} needs a column list, AS SELECT, or the LOCATION of an existing Delta table"
         ))),
     }
+}
+
+/// `CREATE TABLE t (a INT, b TEXT) AS query` (DataFusion's form): the query's columns, in order,
+/// take the declared names and types.
+fn with_declared_columns(plan: LogicalPlan, columns: &Schema) -> Result<LogicalPlan> {
+    let produced = plan.schema().columns();
+    if produced.len() != columns.fields().len() {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!(
+                "CREATE TABLE declares {} columns but its query returns {}",
+                columns.fields().len(),
+                produced.len()
+            ),
+        ));
+    }
+    let exprs = produced
+        .into_iter()
+        .zip(columns.fields())
+        .map(|(column, field)| {
+            datafusion::logical_expr::cast(
+                datafusion::logical_expr::Expr::Column(column),
+                field.data_type().clone(),
+            )
+            .alias(field.name())
+        })
+        .collect::<Vec<_>>();
+    Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(exprs)?
+        .build()?)
 }
 
 /// `ALTER TABLE t ADD COLUMN [IF NOT EXISTS] c type`.
@@ -284,8 +313,13 @@ async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<S
         .iter()
         .map(|c| {
             let mut c = c.clone();
-            if matches!(c.data_type, ast::DataType::JSON | ast::DataType::JSONB) {
-                c.data_type = ast::DataType::Text;
+            match c.data_type {
+                ast::DataType::JSON | ast::DataType::JSONB => c.data_type = ast::DataType::Text,
+                // PostgreSQL's long spelling of VARCHAR, which DataFusion does not know.
+                ast::DataType::CharacterVarying(length) | ast::DataType::CharVarying(length) => {
+                    c.data_type = ast::DataType::Varchar(length)
+                }
+                _ => {}
             }
             c.to_string()
         })

@@ -89,6 +89,7 @@ pub async fn plan_statement(
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await?;
+    let plan = signed_result_types(plan)?;
     if found.hints.is_empty() {
         return Ok(Planned {
             plan,
@@ -112,4 +113,55 @@ pub async fn plan_statement(
         outcomes,
         warnings: found.warnings,
     })
+}
+
+/// Results with unsigned integer columns (`row_number()`, `rank()`, unsigned sources) as the
+/// signed types PostgreSQL has: `row_number()` is a bigint there, and a numeric on the wire (what
+/// an unsigned 64-bit column would otherwise be) breaks clients that expect one. Delta has no
+/// unsigned types either. Writes and DDL pass through.
+pub fn signed_result_types(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::arrow::datatypes::DataType;
+    if matches!(
+        plan,
+        LogicalPlan::Dml(_)
+            | LogicalPlan::Ddl(_)
+            | LogicalPlan::Statement(_)
+            | LogicalPlan::Explain(_)
+            | LogicalPlan::Analyze(_)
+            | LogicalPlan::Copy(_)
+            | LogicalPlan::DescribeTable(_)
+    ) {
+        return Ok(plan);
+    }
+    let signed = |t: &DataType| match t {
+        DataType::UInt8 => Some(DataType::Int16),
+        DataType::UInt16 => Some(DataType::Int32),
+        DataType::UInt32 | DataType::UInt64 => Some(DataType::Int64),
+        _ => None,
+    };
+    if !plan
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| signed(f.data_type()).is_some())
+    {
+        return Ok(plan);
+    }
+    let exprs =
+        plan.schema()
+            .iter()
+            .map(|(qualifier, field)| {
+                let column = datafusion::logical_expr::Expr::Column(
+                    datafusion::common::Column::new(qualifier.cloned(), field.name()),
+                );
+                match signed(field.data_type()) {
+                    Some(to) => datafusion::logical_expr::cast(column, to)
+                        .alias_qualified(qualifier.cloned(), field.name()),
+                    None => column,
+                }
+            })
+            .collect::<Vec<_>>();
+    Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(exprs)?
+        .build()?)
 }

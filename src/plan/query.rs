@@ -128,7 +128,7 @@ pub async fn describe(
         return Ok(description);
     }
     let plan = match plan(cx, statement.clone()).await {
-        Ok(plan) => plan,
+        Ok(plan) => super::planned::signed_result_types(plan)?,
         // UPDATE/DELETE only plan in DataFusion for type inference; their errors surface at execution.
         Err(_) if matches!(statement, S::Update(_) | S::Delete(_)) => return Ok(description),
         Err(e) => return Err(e),

@@ -290,8 +290,16 @@ impl Session {
     fn set_one(&mut self, name: &str, value: Option<String>) -> Result<()> {
         let lower = name.to_ascii_lowercase();
         if lower.starts_with("datafusion.") {
-            let value = match value {
-                Some(v) => v,
+            // DataFusion's options take true/false and bare words: `SET x = true` arrives as
+            // PostgreSQL's `on`, `SET x = "tree"` as a quoted identifier.
+            let value = match value.as_deref() {
+                Some("on") => "true".to_string(),
+                Some("off") => "false".to_string(),
+                Some(v) => v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v)
+                    .to_string(),
                 None => default_datafusion_value(&lower)?,
             };
             let state = self.df.state_ref();

@@ -1,12 +1,15 @@
 //! The integration tests: one binary (DataFusion and delta-rs link once), one module per area.
 //! Every test starts a real server on a free port over a temporary data directory and talks to it
-//! the way users do: tokio-postgres, psql, and the Python `deltalake` package.
+//! the way users do: tokio-postgres, psql, Python/Node/Java client libraries and the Python
+//! `deltalake` package.
 
 mod support;
 
 mod auth;
+mod bi;
 mod catalog;
 mod cli;
+mod clients;
 mod concurrency;
 mod crash;
 mod errors;
@@ -19,5 +22,7 @@ mod optimize;
 mod pipeline;
 mod psql;
 mod session;
+mod slt;
+mod tpch;
 mod types;
 mod wire;
