@@ -53,6 +53,9 @@ impl Engine {
         // PostgreSQL's TimeZone defaults to UTC here; DataFusion needs it set so TIMESTAMPTZ
         // columns carry a zone (Delta's TIMESTAMP) instead of becoming zone-less.
         session_config.options_mut().execution.time_zone = Some("UTC".into());
+        // Spark writes timestamps as INT96; read as nanoseconds, years past 2262 overflow (a
+        // Spark table's 9999-12-31 came back as 1816). Microseconds are Delta's own precision.
+        session_config.options_mut().execution.parquet.coerce_int96 = Some("us".into());
         if config.engine.target_partitions > 0 {
             session_config = session_config.with_target_partitions(config.engine.target_partitions);
         }

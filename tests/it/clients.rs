@@ -7,24 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{TestServer, require_tool};
-
-/// Runs a client check against `server`; panics with its output unless it passed.
-fn run_check(server: &TestServer, mut command: Command, what: &str) {
-    let out = command
-        .env("DG_HOST", server.addr.ip().to_string())
-        .env("DG_PORT", server.addr.port().to_string())
-        .output()
-        .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "{what} failed (.ci/run installs the clients):\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("PASS"), "{what} ran no check:\n{stdout}");
-}
+use crate::support::{TestServer, require_tool, run_check};
 
 fn clients_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))

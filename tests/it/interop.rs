@@ -1,7 +1,41 @@
-//! Delta interoperability with the `deltalake` Python package: tables we write open there, and
-//! tables it writes attach here.
+//! Delta interoperability: tables we write open in the `deltalake` Python package and DuckDB's
+//! delta extension, and tables other writers made (Spark, Databricks, older delta-rs: the
+//! `tests/fixtures/delta-golden` set) attach here and read the same rows as an independent reader.
 
-use crate::support::{TestServer, run_python as python, simple_rows};
+use std::process::Command;
+
+use crate::support::{TestServer, require_tool, run_check, run_python as python, simple_rows};
+
+fn interop_script(name: &str) -> Command {
+    let mut command = Command::new(require_tool("python3"));
+    command.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/").to_string() + name);
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_tables_from_other_writers_read_the_same_rows() {
+    let server = TestServer::start().await;
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let mut command = interop_script("golden.py");
+    command.arg(scratch.path());
+    let server_ref = &server;
+    tokio::task::block_in_place(|| run_check(server_ref, command, "tests/interop/golden.py"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_and_deltalake_read_our_writes_after_every_operation() {
+    let server = TestServer::start().await;
+    let server_ref = &server;
+    tokio::task::block_in_place(|| {
+        run_check(
+            server_ref,
+            interop_script("duckdb_reads.py"),
+            "tests/interop/duckdb_reads.py",
+        )
+    });
+    server.stop().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_written_here_open_in_python_deltalake() {

@@ -213,3 +213,21 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Runs a check program (tests/clients, tests/interop) against `server` (DG_HOST/DG_PORT);
+/// panics with its output unless it passed.
+pub fn run_check(server: &TestServer, mut command: std::process::Command, what: &str) {
+    let out = command
+        .env("DG_HOST", server.addr.ip().to_string())
+        .env("DG_PORT", server.addr.port().to_string())
+        .output()
+        .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{what} failed (.ci/run installs the clients):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("PASS"), "{what} ran no check:\n{stdout}");
+}
