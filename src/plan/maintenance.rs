@@ -68,6 +68,14 @@ pub async fn restore(
             if v < 0 || v as u64 > latest as u64 {
                 return Err(no_such_version(&table_ref, &v.to_string(), latest as u64));
             }
+            if v as u64 == latest as u64 {
+                // Already there: nothing to commit (delta-rs refuses), as Databricks reports.
+                cx.notices.push(crate::session::Notice::note(
+                    "00000",
+                    format!("{table_ref} is already at version {v}; nothing restored"),
+                ));
+                return restore_result(v, 0, 0);
+            }
             builder.with_version_to_restore(v as _)
         }
         TimeTravel::Timestamp(expr) => {
@@ -75,16 +83,22 @@ pub async fn restore(
         }
     };
     let (restored, metrics) = builder.await?;
-    let schema = restore_schema();
+    restore_result(
+        restored.version().unwrap_or_default() as i64,
+        metrics.num_removed_file as i64,
+        metrics.num_restored_file as i64,
+    )
+}
+
+/// RESTORE's one row: the table's version after it, files removed, files restored.
+fn restore_result(version: i64, removed: i64, restored: i64) -> Result<QueryOutput> {
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(vec![
-            restored.version().unwrap_or_default() as i64,
-        ])),
-        Arc::new(Int64Array::from(vec![metrics.num_removed_file as i64])),
-        Arc::new(Int64Array::from(vec![metrics.num_restored_file as i64])),
+        Arc::new(Int64Array::from(vec![version])),
+        Arc::new(Int64Array::from(vec![removed])),
+        Arc::new(Int64Array::from(vec![restored])),
     ];
     Ok(QueryOutput::from_batch(
-        RecordBatch::try_new(schema, columns)?,
+        RecordBatch::try_new(restore_schema(), columns)?,
         "SELECT",
     ))
 }

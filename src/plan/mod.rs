@@ -19,6 +19,7 @@ mod paths;
 mod planned;
 mod query;
 mod timetravel;
+mod untyped_literals;
 
 use std::sync::Arc;
 
@@ -45,7 +46,12 @@ pub fn lakehouse_state(
     state: datafusion::execution::SessionState,
 ) -> datafusion::execution::SessionState {
     let rules = hints::physical_optimizer_rules(state.physical_optimizers().to_vec());
+    // PostgreSQL's literal typing runs before DataFusion's type coercion.
+    let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> =
+        vec![Arc::new(untyped_literals::BooleanStringLiterals)];
+    analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     let mut state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
+        .with_analyzer_rules(analyzer_rules)
         .with_query_planner(Arc::new(hints::LakehouseQueryPlanner))
         .with_physical_optimizer_rules(rules)
         .build();

@@ -58,6 +58,7 @@ pub async fn optimize(
         .collect();
     let (files_before, _) = file_stats(&table);
     let version_before = table.version();
+    let paths_before = file_paths(&table);
     let filters = match &predicate {
         Some(p) => partition_filters(p, &partition_columns)?,
         None => Vec::new(),
@@ -127,7 +128,7 @@ pub async fn optimize(
     };
     let (files_after, size_after) = file_stats(&optimized);
     let (added, removed) = if optimized.version() > version_before {
-        commit_file_counts(&optimized).await
+        file_changes(&paths_before, &optimized)
     } else {
         (0, 0)
     };
@@ -153,15 +154,21 @@ pub async fn optimize(
     ))
 }
 
-/// Files added and removed by the latest commit (from its operationMetrics).
-async fn commit_file_counts(table: &DeltaTable) -> (i64, i64) {
+/// The paths of the table's live data files.
+fn file_paths(table: &DeltaTable) -> std::collections::HashSet<String> {
+    match table.snapshot() {
+        Ok(s) => s.log_data().iter().map(|f| f.path().to_string()).collect(),
+        Err(_) => Default::default(),
+    }
+}
+
+/// Files added and removed between `before` and the table now (our z-order commits carry no
+/// operation metrics, and compaction's may not either).
+fn file_changes(before: &std::collections::HashSet<String>, table: &DeltaTable) -> (i64, i64) {
+    let after = file_paths(table);
     (
-        crate::delta::last_commit_metric(table, &["numFilesAdded", "num_added_files"])
-            .await
-            .unwrap_or(0),
-        crate::delta::last_commit_metric(table, &["numFilesRemoved", "num_removed_files"])
-            .await
-            .unwrap_or(0),
+        after.difference(before).count() as i64,
+        before.difference(&after).count() as i64,
     )
 }
 

@@ -185,3 +185,28 @@ async fn computed_types_intervals_arrays_and_nulls() {
     assert_eq!(text[0][1].as_deref(), Some("{1,2}"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untyped_string_literals_compare_with_booleans() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE flags (a INT, f BOOLEAN); \
+             INSERT INTO flags VALUES (1, true), (2, false), (3, NULL);",
+        )
+        .await
+        .unwrap();
+    for (sql, expected) in [
+        ("SELECT a FROM flags WHERE f = 't'", "1"),
+        ("SELECT a FROM flags WHERE 'false' = f", "2"),
+        ("SELECT a FROM flags WHERE f <> 'yes'", "2"),
+    ] {
+        assert_eq!(
+            simple_rows(&client, sql).await,
+            vec![vec![Some(expected.to_string())]],
+            "{sql}"
+        );
+    }
+    server.stop().await;
+}

@@ -1,0 +1,78 @@
+//! PostgreSQL's untyped string literals: in `indisprimary = 't'` or `active = 'false'` the
+//! literal takes the boolean type of the other side (Tableau's psqlODBC and hand-written SQL
+//! compare that way); DataFusion refuses to compare Boolean with Utf8. This analyzer rule runs
+//! before type coercion and turns such literals into booleans.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
+use datafusion::optimizer::AnalyzerRule;
+
+/// The analyzer rule; see the module documentation.
+#[derive(Debug, Default)]
+pub struct BooleanStringLiterals;
+
+impl AnalyzerRule for BooleanStringLiterals {
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| {
+            let mut schema = DFSchema::empty();
+            for input in plan.inputs() {
+                schema.merge(input.schema());
+            }
+            let schema = Arc::new(schema);
+            plan.map_expressions(|expr| expr.transform_up(|e| coerce(e, &schema)))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "deltagres_boolean_string_literals"
+    }
+}
+
+fn coerce(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
+        return Ok(Transformed::no(expr));
+    };
+    if !matches!(
+        op,
+        Operator::Eq | Operator::NotEq | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom
+    ) {
+        return Ok(Transformed::no(expr));
+    }
+    let is_boolean = |e: &Expr| {
+        e.get_type(schema)
+            .is_ok_and(|t| t == datafusion::arrow::datatypes::DataType::Boolean)
+    };
+    let (new_left, new_right) = match (boolean_literal(left), boolean_literal(right)) {
+        (Some(value), None) if is_boolean(right) => {
+            (Expr::Literal(value, None), right.as_ref().clone())
+        }
+        (None, Some(value)) if is_boolean(left) => {
+            (left.as_ref().clone(), Expr::Literal(value, None))
+        }
+        _ => return Ok(Transformed::no(expr)),
+    };
+    Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(new_left),
+        *op,
+        Box::new(new_right),
+    ))))
+}
+
+/// A string literal PostgreSQL reads as a boolean (`t`, `true`, `yes`, `on`, `1` and opposites).
+fn boolean_literal(expr: &Expr) -> Option<ScalarValue> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) = expr
+    else {
+        return None;
+    };
+    let value = match text.trim().to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "on" | "1" => true,
+        "f" | "false" | "n" | "no" | "off" | "0" => false,
+        _ => return None,
+    };
+    Some(ScalarValue::Boolean(Some(value)))
+}
