@@ -18,6 +18,9 @@ use crate::session::{Notice, Notices, Settings};
 pub struct Planned {
     /// The plan to execute (optimized and rewritten when the statement had hints).
     pub plan: LogicalPlan,
+    /// The session state the plan was made with, reused for physical planning (cloning a
+    /// state copies every function registry: a large share of a short query's time).
+    state: datafusion::execution::SessionState,
     outcomes: Vec<Arc<HintOutcome>>,
     warnings: Vec<String>,
 }
@@ -56,9 +59,16 @@ impl Planned {
         Arc<dyn datafusion::physical_plan::ExecutionPlan>,
         Arc<datafusion::execution::TaskContext>,
     )> {
-        let df = ctx.execute_logical_plan(self.plan.clone()).await?;
-        let task = Arc::new(df.task_ctx());
-        let physical = df.create_physical_plan().await?;
+        if matches!(self.plan, LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)) {
+            // DataFusion runs these itself (SET, PREPARE, its own DDL).
+            let df = ctx.execute_logical_plan(self.plan.clone()).await?;
+            let task = Arc::new(df.task_ctx());
+            let physical = df.create_physical_plan().await?;
+            self.report(notices);
+            return Ok((physical, task));
+        }
+        let task = Arc::new(datafusion::execution::TaskContext::from(&self.state));
+        let physical = self.state.create_physical_plan(&self.plan).await?;
         self.report(notices);
         Ok((physical, task))
     }
@@ -93,6 +103,7 @@ pub async fn plan_statement(
     if found.hints.is_empty() {
         return Ok(Planned {
             plan,
+            state,
             outcomes: Vec::new(),
             warnings: found.warnings,
         });
@@ -110,6 +121,7 @@ pub async fn plan_statement(
     let (plan, outcomes) = hints::apply(&env, optimized, &found).await?;
     Ok(Planned {
         plan,
+        state,
         outcomes,
         warnings: found.warnings,
     })
