@@ -1,13 +1,18 @@
 //! Our corrections and additions to `datafusion-pg-catalog`'s `pg_catalog` schema: the tables it
 //! builds are kept, `pg_attribute` gets real type modifiers (it reports -1 for every column, so
-//! JDBC and psql show `numeric` for a `DECIMAL(12,2)`), and `pg_user` (pgAdmin, psql `\du` on old
-//! servers) is a view of `pg_roles`.
+//! JDBC and psql show `numeric` for a `DECIMAL(12,2)`), the array columns clients index or search
+//! (`pg_constraint.conkey`, `pg_proc.proallargtypes`, ...) are arrays rather than their text
+//! rendering, `pg_class` keeps the `relhasoids` column older ODBC drivers ask for, and `pg_user`
+//! (pgAdmin, psql `\du` on old servers) is a view of `pg_roles`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int16Builder, Int32Array, Int32Builder, ListBuilder,
+    RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProviderList, SchemaProvider, Session, TableProvider};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableType, ViewTable, provider_as_source};
@@ -64,6 +69,11 @@ impl SchemaProvider for PgCatalogSchema {
                     catalogs: self.catalogs.clone(),
                 }) as Arc<dyn TableProvider>
             })),
+            "pg_constraint" | "pg_proc" | "pg_class" => {
+                Ok(self.inner.table(name).await?.map(|inner| {
+                    Arc::new(CatalogColumnFixes::new(inner, name)) as Arc<dyn TableProvider>
+                }))
+            }
             "pg_user" => match self.inner.table("pg_roles").await? {
                 Some(roles) => Ok(Some(self.pg_user(roles)?)),
                 None => Ok(None),
@@ -163,4 +173,176 @@ impl TableProvider for AttributeTypeModifiers {
             projection.cloned(),
         )?)
     }
+}
+
+/// Array columns the library renders as text (`[1, 2]`, `['i', 'o']`), with their element types.
+/// (`pg_index.indkey` stays text: clients index that `int2vector` from 0, DataFusion's lists
+/// start at 1; `proargtypes` is only read whole.)
+fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
+    match table {
+        "pg_constraint" => &[
+            ("conkey", DataType::Int16),
+            ("confkey", DataType::Int16),
+            ("conpfeqop", DataType::Int32),
+            ("conppeqop", DataType::Int32),
+            ("conffeqop", DataType::Int32),
+            ("conexclop", DataType::Int32),
+        ],
+        "pg_proc" => &[
+            ("proargtypes", DataType::Int32),
+            ("proallargtypes", DataType::Int32),
+            ("proargmodes", DataType::Utf8),
+            ("proargnames", DataType::Utf8),
+        ],
+        _ => &[],
+    }
+}
+
+/// A catalog table with its text-rendered array columns as arrays and, for `pg_class`, the
+/// constant `relhasoids = false`.
+#[derive(Debug)]
+struct CatalogColumnFixes {
+    inner: Arc<dyn TableProvider>,
+    arrays: &'static [(&'static str, DataType)],
+    add_relhasoids: bool,
+    schema: SchemaRef,
+}
+
+impl CatalogColumnFixes {
+    fn new(inner: Arc<dyn TableProvider>, table: &str) -> Self {
+        let arrays = array_columns(table);
+        let add_relhasoids = table == "pg_class" && inner.schema().index_of("relhasoids").is_err();
+        let mut fields: Vec<Field> = inner
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
+                Some((_, element)) => Field::new(
+                    f.name(),
+                    DataType::List(Arc::new(Field::new("item", element.clone(), true))),
+                    true,
+                ),
+                None => f.as_ref().clone(),
+            })
+            .collect();
+        if add_relhasoids {
+            fields.push(Field::new("relhasoids", DataType::Boolean, false));
+        }
+        Self {
+            inner,
+            arrays,
+            add_relhasoids,
+            schema: Arc::new(Schema::new(fields)),
+        }
+    }
+
+    fn fix(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let mut columns = Vec::with_capacity(self.schema.fields().len());
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            match self.arrays.iter().find(|(name, _)| name == field.name()) {
+                Some((_, element)) => columns.push(text_to_list(column, element)?),
+                None => columns.push(column.clone()),
+            }
+        }
+        if self.add_relhasoids {
+            columns.push(Arc::new(BooleanArray::from(vec![false; batch.num_rows()])));
+        }
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
+    }
+}
+
+#[async_trait]
+impl TableProvider for CatalogColumnFixes {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self.inner.scan(state, None, &[], None).await?;
+        let batches = collect(plan, state.task_ctx()).await?;
+        let fixed = batches
+            .iter()
+            .map(|b| self.fix(b))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MemorySourceConfig::try_new_exec(
+            &[fixed],
+            self.schema(),
+            projection.cloned(),
+        )?)
+    }
+}
+
+/// `[1, 2]`, `{1,2}` or `['i', 'o']` as a list of `element`; NULL and unparsable text as NULL.
+fn text_to_list(column: &ArrayRef, element: &DataType) -> Result<ArrayRef> {
+    let texts = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+    let texts = texts.as_string::<i32>();
+    let items = |text: &str| -> Vec<String> {
+        let inner = text
+            .trim()
+            .trim_start_matches(['[', '{'])
+            .trim_end_matches([']', '}']);
+        // `[1, 2]` and `['i', 'o']` from the library, `1 2` for vectors.
+        inner
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(|item| item.trim().trim_matches(['\'', '"']).to_string())
+            .filter(|item| !item.is_empty())
+            .collect()
+    };
+    Ok(match element {
+        DataType::Int16 => {
+            let mut builder = ListBuilder::new(Int16Builder::new());
+            for text in texts.iter() {
+                match text {
+                    Some(text) => {
+                        for item in items(text) {
+                            builder.values().append_option(item.parse::<i16>().ok());
+                        }
+                        builder.append(true);
+                    }
+                    None => builder.append(false),
+                }
+            }
+            Arc::new(builder.finish())
+        }
+        DataType::Int32 => {
+            let mut builder = ListBuilder::new(Int32Builder::new());
+            for text in texts.iter() {
+                match text {
+                    Some(text) => {
+                        for item in items(text) {
+                            builder.values().append_option(item.parse::<i32>().ok());
+                        }
+                        builder.append(true);
+                    }
+                    None => builder.append(false),
+                }
+            }
+            Arc::new(builder.finish())
+        }
+        _ => {
+            let mut builder = ListBuilder::new(StringBuilder::new());
+            for text in texts.iter() {
+                match text {
+                    Some(text) => {
+                        for item in items(text) {
+                            builder.values().append_value(item);
+                        }
+                        builder.append(true);
+                    }
+                    None => builder.append(false),
+                }
+            }
+            Arc::new(builder.finish())
+        }
+    })
 }

@@ -70,12 +70,20 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
     }
 }
 
-/// `CAST(x AS character varying)` -> `CAST(x AS varchar)`: DataFusion knows only the short name.
+/// `CAST(x AS character varying)` -> `CAST(x AS varchar)` and `'postgres'::name` -> text:
+/// DataFusion knows neither spelling.
 fn character_varying_to_varchar(expr: &mut Expr) {
-    if let Expr::Cast { data_type, .. } = expr
-        && let DataType::CharacterVarying(length) | DataType::CharVarying(length) = data_type
-    {
-        *data_type = DataType::Varchar(*length);
+    let Expr::Cast { data_type, .. } = expr else {
+        return;
+    };
+    match data_type {
+        DataType::CharacterVarying(length) | DataType::CharVarying(length) => {
+            *data_type = DataType::Varchar(*length)
+        }
+        DataType::Custom(name, modifiers) if modifiers.is_empty() && name_is(name, "name") => {
+            *data_type = DataType::Text
+        }
+        _ => {}
     }
 }
 
@@ -289,20 +297,31 @@ fn and_all(exprs: Vec<Expr>) -> Option<Expr> {
     })
 }
 
-/// `expr::regtype` (an oid) -> `format_type(expr, NULL)`, the name PostgreSQL prints.
+/// `oid::regtype::text` -> `format_type(oid, NULL)`, the name PostgreSQL prints. (A bare
+/// `oid::regtype` stays a number: it is compared with other oids, `'trigger'::regtype`.)
 fn regtype_to_name(expr: &mut Expr) {
     let Expr::Cast {
         expr: inner,
-        data_type,
+        data_type: target,
         ..
     } = expr
     else {
         return;
     };
+    if !matches!(target, DataType::Text | DataType::Varchar(_)) {
+        return;
+    }
+    let Expr::Cast {
+        expr: oid,
+        data_type,
+        ..
+    } = inner.as_mut()
+    else {
+        return;
+    };
     let is_regtype = matches!(data_type, DataType::Custom(name, _) if name_is(name, "regtype"));
-    let literal = matches!(inner.as_ref(), Expr::Value(_));
-    if is_regtype && !literal {
-        let oid = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
+    if is_regtype && !matches!(oid.as_ref(), Expr::Value(_)) {
+        let oid = std::mem::replace(oid.as_mut(), Expr::value(Value::Null));
         *expr = call("format_type", vec![oid, Expr::value(Value::Null)]);
     }
 }
@@ -484,10 +503,10 @@ mod tests {
         );
         assert_eq!(
             rewritten(
-                "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), atttypid::regtype FROM pg_user t",
+                "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), atttypid::regtype::text FROM pg_user t WHERE t.r::regtype <> 'trigger'::regtype",
                 true
             ),
-            "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), format_type(atttypid, NULL) FROM pg_catalog.pg_user t"
+            "SELECT (SELECT count(*) FROM x WHERE x.a = t.a), format_type(atttypid, NULL) FROM pg_catalog.pg_user t WHERE t.r::regtype <> 'trigger'::regtype"
         );
         assert_eq!(
             rewritten(
