@@ -23,4 +23,9 @@ if ! { [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || [ -x /usr/local/bin/pg_ctl ];
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 postgresql-client-15 >/dev/null
 fi
 
+# The server under test, built from this checkout unless DELTAGRES_BIN names one.
+if [ -z "${DELTAGRES_BIN:-}" ]; then
+  (cd "$here/.." && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/deltagres-target}" cargo build --release --quiet)
+fi
+
 exec python3 "$here/harness.py" "$@"

@@ -69,7 +69,7 @@ impl SchemaProvider for PgCatalogSchema {
                     catalogs: self.catalogs.clone(),
                 }) as Arc<dyn TableProvider>
             })),
-            "pg_constraint" | "pg_proc" | "pg_class" => {
+            "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" => {
                 Ok(self.inner.table(name).await?.map(|inner| {
                     Arc::new(CatalogColumnFixes::new(inner, name)) as Arc<dyn TableProvider>
                 }))
@@ -176,8 +176,8 @@ impl TableProvider for AttributeTypeModifiers {
 }
 
 /// Array columns the library renders as text (`[1, 2]`, `['i', 'o']`), with their element types.
-/// (`pg_index.indkey` stays text: clients index that `int2vector` from 0, DataFusion's lists
-/// start at 1; `proargtypes` is only read whole.)
+/// (`pg_index.indkey` and the other vectors are subscripted from 0 by clients: the dialect adds
+/// 1 to their subscripts, see `dialect::pg_rewrites`.)
 fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
     match table {
         "pg_constraint" => &[
@@ -187,6 +187,12 @@ fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
             ("conppeqop", DataType::Int32),
             ("conffeqop", DataType::Int32),
             ("conexclop", DataType::Int32),
+        ],
+        "pg_index" => &[
+            ("indkey", DataType::Int16),
+            ("indcollation", DataType::Int32),
+            ("indclass", DataType::Int32),
+            ("indoption", DataType::Int16),
         ],
         "pg_proc" => &[
             ("proargtypes", DataType::Int32),

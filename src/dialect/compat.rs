@@ -46,12 +46,24 @@ const TEXT_SUBSTITUTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// `'pg_catalog.array_in'::regproc` (DBeaver's type query): the function columns of this catalog
+/// (`pg_type.typinput`, ...) hold names, so a regproc literal stands for its bare name.
+fn regproc_literal() -> &'static regex::Regex {
+    static PATTERN: OnceLock<regex::Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        regex::Regex::new(r"'(?:pg_catalog\.)?([A-Za-z_][A-Za-z0-9_]*)'::regproc\b")
+            .expect("valid pattern")
+    })
+}
+
 /// Replaces known unplannable fragments of client catalog queries before parsing.
 pub fn substitute_client_fragments(sql: &str) -> Option<String> {
     if !is_catalog_query(sql) {
         return None;
     }
-    let mut out = None::<String>;
+    let mut out = regproc_literal()
+        .is_match(sql)
+        .then(|| regproc_literal().replace_all(sql, "'$1'").into_owned());
     for (from, to) in TEXT_SUBSTITUTIONS {
         let current = out.as_deref().unwrap_or(sql);
         if current.contains(from) {

@@ -52,6 +52,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
         if catalog_query {
+            zero_based_vector_subscript(expr);
             empty_catalog_subquery_to_null(expr);
             aggregate_scalar_subquery(expr);
             hoist_outer_predicates(expr);
@@ -130,6 +131,46 @@ fn empty_catalog_subquery_to_null(expr: &mut Expr) {
     });
     if reads_empty_table && !select.projection.iter().any(contains_aggregate) {
         *expr = Expr::value(Value::Null);
+    }
+}
+
+/// The `int2vector`/`oidvector` columns of `pg_index`, which PostgreSQL subscripts from 0.
+const ZERO_BASED_VECTORS: &[&str] = &["indkey", "indclass", "indcollation", "indoption"];
+
+/// `i.indkey[0]` -> `i.indkey[0 + 1]`: those vectors are lists here, which start at 1.
+fn zero_based_vector_subscript(expr: &mut Expr) {
+    let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+        return;
+    };
+    // `indkey[0]`, `i.indkey[0]` (root `i`, then `.indkey`, then the subscript).
+    let Some(first) = access_chain
+        .iter()
+        .position(|a| matches!(a, ast::AccessExpr::Subscript(_)))
+    else {
+        return;
+    };
+    let column = if first == 0 {
+        match root.as_ref() {
+            Expr::Identifier(ident) => Some(ident.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+            _ => None,
+        }
+    } else {
+        match &access_chain[first - 1] {
+            ast::AccessExpr::Dot(Expr::Identifier(ident)) => Some(ident.value.clone()),
+            _ => None,
+        }
+    };
+    if !column.is_some_and(|c| ZERO_BASED_VECTORS.iter().any(|v| c.eq_ignore_ascii_case(v))) {
+        return;
+    }
+    if let ast::AccessExpr::Subscript(ast::Subscript::Index { index }) = &mut access_chain[first] {
+        let zero_based = std::mem::replace(index, Expr::value(Value::Null));
+        *index = Expr::BinaryOp {
+            left: Box::new(Expr::Nested(Box::new(zero_based))),
+            op: ast::BinaryOperator::Plus,
+            right: Box::new(Expr::value(Value::Number("1".into(), false))),
+        };
     }
 }
 
@@ -514,6 +555,10 @@ mod tests {
                 true
             ),
             "SELECT CASE WHEN a.atthasdef THEN (SELECT first_value(d.adbin) FROM pg_attrdef d WHERE d.adrelid = a.attrelid) END FROM pg_attribute a"
+        );
+        assert_eq!(
+            rewritten("SELECT i.indkey[0], a.b[0] FROM pg_index i", true),
+            "SELECT i.indkey[(0) + 1], a.b[0] FROM pg_index i"
         );
         // User queries keep PostgreSQL's single-row rule.
         assert_eq!(
