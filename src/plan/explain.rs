@@ -182,6 +182,12 @@ pub async fn explain(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         }
         lines
     };
+    // Result columns PostgreSQL names alike carry an internal suffix in the engine
+    // (`?column?` + U+0001 + `2`); a plan reader sees `?column?#2`.
+    let lines: Vec<String> = lines
+        .into_iter()
+        .map(|line| line.replace('\u{1}', "#"))
+        .collect();
     let batch = RecordBatch::try_new(explain_schema(), vec![Arc::new(StringArray::from(lines))])?;
     Ok(QueryOutput::from_batch(batch, "EXPLAIN"))
 }

@@ -210,3 +210,19 @@ async fn untyped_string_literals_compare_with_booleans() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_columns_have_postgres_names() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let statement = client
+        .prepare("SELECT count(*), NULL, NULL, 1::int, 'x'::text FROM (VALUES (1)) v(a)")
+        .await
+        .unwrap();
+    let names: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["count", "?column?", "?column?", "int4", "text"]);
+    let plan = simple_rows(&client, "EXPLAIN SELECT NULL, NULL").await;
+    let text: Vec<String> = plan.into_iter().flatten().flatten().collect();
+    assert!(text.iter().all(|line| !line.contains('\u{1}')), "{text:?}");
+    server.stop().await;
+}
