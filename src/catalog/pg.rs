@@ -42,38 +42,28 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
-    let version = version_string();
-    ctx.register_udf(create_udf(
+    register_constant(
+        ctx,
         "version",
-        vec![],
-        DataType::Utf8,
-        Volatility::Stable,
-        Arc::new(move |_args: &[ColumnarValue]| {
-            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
-                version.clone(),
-            ))))
-        }),
-    ));
+        Signature::exact(vec![], Volatility::Stable),
+        ScalarValue::Utf8(Some(version_string())),
+    );
     // psql `\df`, `\dT`: every function and type we list is visible.
     for name in ["pg_function_is_visible", "pg_type_is_visible"] {
-        ctx.register_udf(create_udf(
+        register_constant(
+            ctx,
             name,
-            vec![DataType::Int32],
-            DataType::Boolean,
-            Volatility::Stable,
-            Arc::new(|_args: &[ColumnarValue]| {
-                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))))
-            }),
-        ));
+            Signature::exact(vec![DataType::Int32], Volatility::Stable),
+            ScalarValue::Boolean(Some(true)),
+        );
     }
     // psql `\dt+`: per-table sizes are not tracked by OID here (DESCRIBE DETAIL has them): NULL.
-    ctx.register_udf(create_udf(
+    register_constant(
+        ctx,
         "pg_table_size",
-        vec![DataType::Int32],
-        DataType::Int64,
-        Volatility::Stable,
-        Arc::new(|_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Int64(None)))),
-    ));
+        Signature::exact(vec![DataType::Int32], Volatility::Stable),
+        ScalarValue::Int64(None),
+    );
     // psql `\dt+`: sizes in PostgreSQL's human form.
     ctx.register_udf(create_udf(
         "pg_size_pretty",

@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int16Builder, Int32Array, Int32Builder, ListBuilder,
-    RecordBatch, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProviderList, SchemaProvider, Session, TableProvider};
@@ -64,14 +63,18 @@ impl SchemaProvider for PgCatalogSchema {
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         match name {
             "pg_attribute" => Ok(self.inner.table(name).await?.map(|inner| {
-                Arc::new(AttributeTypeModifiers {
-                    inner,
-                    catalogs: self.catalogs.clone(),
-                }) as Arc<dyn TableProvider>
+                let correction = Correction::TypeModifiers(self.catalogs.clone());
+                Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
             })),
             "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" => {
                 Ok(self.inner.table(name).await?.map(|inner| {
-                    Arc::new(CatalogColumnFixes::new(inner, name)) as Arc<dyn TableProvider>
+                    let add_relhasoids =
+                        name == "pg_class" && inner.schema().index_of("relhasoids").is_err();
+                    let correction = Correction::Columns {
+                        arrays: array_columns(name),
+                        add_relhasoids,
+                    };
+                    Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
                 }))
             }
             "pg_user" => match self.inner.table("pg_roles").await? {
@@ -87,69 +90,86 @@ impl SchemaProvider for PgCatalogSchema {
     }
 }
 
-/// `pg_attribute` with `atttypmod` filled in from each column's Arrow type.
+/// What [`CorrectedTable`] changes in the library's rows.
 #[derive(Debug)]
-struct AttributeTypeModifiers {
-    inner: Arc<dyn TableProvider>,
-    catalogs: Arc<dyn CatalogProviderList>,
+enum Correction {
+    /// `pg_attribute.atttypmod` from each column's Arrow type (the library reports -1), the
+    /// columns enumerated from `catalogs` in the library's order.
+    TypeModifiers(Arc<dyn CatalogProviderList>),
+    /// Text-rendered array columns as arrays; for `pg_class`, the constant `relhasoids = false`.
+    Columns {
+        arrays: &'static [(&'static str, DataType)],
+        add_relhasoids: bool,
+    },
 }
 
-impl AttributeTypeModifiers {
-    /// Column names and modifiers in the order the library enumerates them (catalogs, schemas,
-    /// tables, fields).
-    async fn expected(&self) -> Result<Vec<(String, i32)>> {
-        let mut out = Vec::new();
-        for catalog_name in self.catalogs.catalog_names() {
-            let Some(catalog) = self.catalogs.catalog(&catalog_name) else {
-                continue;
-            };
-            for schema_name in catalog.schema_names() {
-                let Some(schema) = catalog.schema(&schema_name) else {
-                    continue;
-                };
-                for table_name in schema.table_names() {
-                    if let Some(table) = schema.table(&table_name).await? {
-                        for field in table.schema().fields() {
-                            out.push((field.name().clone(), type_modifier(field.data_type())));
-                        }
-                    }
+/// A library catalog table read whole (they are small) and corrected.
+#[derive(Debug)]
+struct CorrectedTable {
+    inner: Arc<dyn TableProvider>,
+    correction: Correction,
+    schema: SchemaRef,
+}
+
+impl CorrectedTable {
+    fn new(inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
+        let schema = match &correction {
+            Correction::TypeModifiers(_) => inner.schema(),
+            Correction::Columns {
+                arrays,
+                add_relhasoids,
+            } => {
+                let mut fields: Vec<Field> = inner
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
+                        Some((_, element)) => Field::new(
+                            f.name(),
+                            DataType::List(Arc::new(Field::new("item", element.clone(), true))),
+                            true,
+                        ),
+                        None => f.as_ref().clone(),
+                    })
+                    .collect();
+                if *add_relhasoids {
+                    fields.push(Field::new("relhasoids", DataType::Boolean, false));
                 }
+                Arc::new(Schema::new(fields))
             }
+        };
+        Self {
+            inner,
+            correction,
+            schema,
         }
-        Ok(out)
     }
 
-    /// The batch with `atttypmod` replaced, when the rows are the columns we enumerated (a table
-    /// created in between leaves the batch as it is).
-    fn with_modifiers(batch: RecordBatch, expected: &[(String, i32)]) -> Result<RecordBatch> {
-        let schema = batch.schema();
-        let (Ok(name_index), Ok(modifier_index)) =
-            (schema.index_of("attname"), schema.index_of("atttypmod"))
-        else {
-            return Ok(batch);
-        };
-        let names = batch.column(name_index).as_string::<i32>();
-        let matches = names.len() == expected.len()
-            && expected
-                .iter()
-                .enumerate()
-                .all(|(row, (name, _))| names.is_valid(row) && names.value(row) == name);
-        if !matches {
-            return Ok(batch);
+    /// Array columns parsed from their text and `relhasoids` added.
+    fn correct_columns(
+        &self,
+        batch: &RecordBatch,
+        arrays: &[(&str, DataType)],
+        add_relhasoids: bool,
+    ) -> Result<RecordBatch> {
+        let mut columns = Vec::with_capacity(self.schema.fields().len());
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            match arrays.iter().find(|(name, _)| name == field.name()) {
+                Some((_, element)) => columns.push(text_to_list(column, element)?),
+                None => columns.push(column.clone()),
+            }
         }
-        let modifiers: ArrayRef = Arc::new(Int32Array::from_iter_values(
-            expected.iter().map(|(_, modifier)| *modifier),
-        ));
-        let mut columns = batch.columns().to_vec();
-        columns[modifier_index] = modifiers;
-        Ok(RecordBatch::try_new(schema, columns)?)
+        if add_relhasoids {
+            columns.push(Arc::new(BooleanArray::from(vec![false; batch.num_rows()])));
+        }
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
     }
 }
 
 #[async_trait]
-impl TableProvider for AttributeTypeModifiers {
+impl TableProvider for CorrectedTable {
     fn schema(&self) -> SchemaRef {
-        self.inner.schema()
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
@@ -165,14 +185,79 @@ impl TableProvider for AttributeTypeModifiers {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.scan(state, None, &[], None).await?;
         let batches = collect(plan, state.task_ctx()).await?;
-        let batch = datafusion::arrow::compute::concat_batches(&self.schema(), &batches)?;
-        let batch = Self::with_modifiers(batch, &self.expected().await?)?;
+        let corrected = match &self.correction {
+            // The modifiers line up with the rows as a whole, not batch by batch.
+            Correction::TypeModifiers(catalogs) => {
+                let batch = datafusion::arrow::compute::concat_batches(&self.schema, &batches)?;
+                vec![with_modifiers(
+                    batch,
+                    &column_modifiers(catalogs.as_ref()).await?,
+                )?]
+            }
+            Correction::Columns {
+                arrays,
+                add_relhasoids,
+            } => batches
+                .iter()
+                .map(|b| self.correct_columns(b, arrays, *add_relhasoids))
+                .collect::<Result<Vec<_>>>()?,
+        };
         Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
+            &[corrected],
             self.schema(),
             projection.cloned(),
         )?)
     }
+}
+
+/// Column names and modifiers in the order the library enumerates them for `pg_attribute`
+/// (catalogs, schemas, tables, fields).
+async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32)>> {
+    let mut out = Vec::new();
+    for catalog_name in catalogs.catalog_names() {
+        let Some(catalog) = catalogs.catalog(&catalog_name) else {
+            continue;
+        };
+        for schema_name in catalog.schema_names() {
+            let Some(schema) = catalog.schema(&schema_name) else {
+                continue;
+            };
+            for table_name in schema.table_names() {
+                if let Some(table) = schema.table(&table_name).await? {
+                    for field in table.schema().fields() {
+                        out.push((field.name().clone(), type_modifier(field.data_type())));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `pg_attribute` with `atttypmod` replaced, when its rows are the columns we enumerated (a
+/// table created in between leaves the batch as it is).
+fn with_modifiers(batch: RecordBatch, expected: &[(String, i32)]) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let (Ok(name_index), Ok(modifier_index)) =
+        (schema.index_of("attname"), schema.index_of("atttypmod"))
+    else {
+        return Ok(batch);
+    };
+    let names = batch.column(name_index).as_string::<i32>();
+    let matches = names.len() == expected.len()
+        && expected
+            .iter()
+            .enumerate()
+            .all(|(row, (name, _))| names.is_valid(row) && names.value(row) == name);
+    if !matches {
+        return Ok(batch);
+    }
+    let modifiers: ArrayRef = Arc::new(Int32Array::from_iter_values(
+        expected.iter().map(|(_, modifier)| *modifier),
+    ));
+    let mut columns = batch.columns().to_vec();
+    columns[modifier_index] = modifiers;
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
 
 /// Array columns the library renders as text (`[1, 2]`, `['i', 'o']`), with their element types.
@@ -204,151 +289,32 @@ fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
     }
 }
 
-/// A catalog table with its text-rendered array columns as arrays and, for `pg_class`, the
-/// constant `relhasoids = false`.
-#[derive(Debug)]
-struct CatalogColumnFixes {
-    inner: Arc<dyn TableProvider>,
-    arrays: &'static [(&'static str, DataType)],
-    add_relhasoids: bool,
-    schema: SchemaRef,
-}
-
-impl CatalogColumnFixes {
-    fn new(inner: Arc<dyn TableProvider>, table: &str) -> Self {
-        let arrays = array_columns(table);
-        let add_relhasoids = table == "pg_class" && inner.schema().index_of("relhasoids").is_err();
-        let mut fields: Vec<Field> = inner
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
-                Some((_, element)) => Field::new(
-                    f.name(),
-                    DataType::List(Arc::new(Field::new("item", element.clone(), true))),
-                    true,
-                ),
-                None => f.as_ref().clone(),
-            })
-            .collect();
-        if add_relhasoids {
-            fields.push(Field::new("relhasoids", DataType::Boolean, false));
-        }
-        Self {
-            inner,
-            arrays,
-            add_relhasoids,
-            schema: Arc::new(Schema::new(fields)),
-        }
-    }
-
-    fn fix(&self, batch: &RecordBatch) -> Result<RecordBatch> {
-        let mut columns = Vec::with_capacity(self.schema.fields().len());
-        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-            match self.arrays.iter().find(|(name, _)| name == field.name()) {
-                Some((_, element)) => columns.push(text_to_list(column, element)?),
-                None => columns.push(column.clone()),
-            }
-        }
-        if self.add_relhasoids {
-            columns.push(Arc::new(BooleanArray::from(vec![false; batch.num_rows()])));
-        }
-        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
-    }
-}
-
-#[async_trait]
-impl TableProvider for CatalogColumnFixes {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        self.inner.table_type()
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let plan = self.inner.scan(state, None, &[], None).await?;
-        let batches = collect(plan, state.task_ctx()).await?;
-        let fixed = batches
-            .iter()
-            .map(|b| self.fix(b))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[fixed],
-            self.schema(),
-            projection.cloned(),
-        )?)
-    }
-}
-
-/// `[1, 2]`, `{1,2}` or `['i', 'o']` as a list of `element`; NULL and unparsable text as NULL.
+/// `[1, 2]`, `{1,2}` or `['i', 'o']` as a list of `element`; NULL text as NULL, an item that
+/// does not parse as `element` as a NULL item.
 fn text_to_list(column: &ArrayRef, element: &DataType) -> Result<ArrayRef> {
     let texts = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
     let texts = texts.as_string::<i32>();
-    let items = |text: &str| -> Vec<String> {
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    for text in texts.iter() {
+        let Some(text) = text else {
+            builder.append(false);
+            continue;
+        };
         let inner = text
             .trim()
             .trim_start_matches(['[', '{'])
             .trim_end_matches([']', '}']);
         // `[1, 2]` and `['i', 'o']` from the library, `1 2` for vectors.
-        inner
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(|item| item.trim().trim_matches(['\'', '"']).to_string())
-            .filter(|item| !item.is_empty())
-            .collect()
-    };
-    Ok(match element {
-        DataType::Int16 => {
-            let mut builder = ListBuilder::new(Int16Builder::new());
-            for text in texts.iter() {
-                match text {
-                    Some(text) => {
-                        for item in items(text) {
-                            builder.values().append_option(item.parse::<i16>().ok());
-                        }
-                        builder.append(true);
-                    }
-                    None => builder.append(false),
-                }
+        for item in inner.split(|c: char| c == ',' || c.is_whitespace()) {
+            let item = item.trim().trim_matches(['\'', '"']);
+            if !item.is_empty() {
+                builder.values().append_value(item);
             }
-            Arc::new(builder.finish())
         }
-        DataType::Int32 => {
-            let mut builder = ListBuilder::new(Int32Builder::new());
-            for text in texts.iter() {
-                match text {
-                    Some(text) => {
-                        for item in items(text) {
-                            builder.values().append_option(item.parse::<i32>().ok());
-                        }
-                        builder.append(true);
-                    }
-                    None => builder.append(false),
-                }
-            }
-            Arc::new(builder.finish())
-        }
-        _ => {
-            let mut builder = ListBuilder::new(StringBuilder::new());
-            for text in texts.iter() {
-                match text {
-                    Some(text) => {
-                        for item in items(text) {
-                            builder.values().append_value(item);
-                        }
-                        builder.append(true);
-                    }
-                    None => builder.append(false),
-                }
-            }
-            Arc::new(builder.finish())
-        }
-    })
+        builder.append(true);
+    }
+    let strings: ArrayRef = Arc::new(builder.finish());
+    let list = DataType::List(Arc::new(Field::new("item", element.clone(), true)));
+    // A safe cast: unparsable items become NULL.
+    Ok(datafusion::arrow::compute::cast(&strings, &list)?)
 }

@@ -56,11 +56,8 @@ fn regproc_literal() -> &'static regex::Regex {
     })
 }
 
-/// Replaces known unplannable fragments of client catalog queries before parsing.
+/// Replaces known unplannable fragments of a client catalog query before parsing.
 pub fn substitute_client_fragments(sql: &str) -> Option<String> {
-    if !is_catalog_query(sql) {
-        return None;
-    }
     let mut out = regproc_literal()
         .is_match(sql)
         .then(|| regproc_literal().replace_all(sql, "'$1'").into_owned());
@@ -73,12 +70,12 @@ pub fn substitute_client_fragments(sql: &str) -> Option<String> {
     out
 }
 
-/// Rewrites catalog queries; other statements pass through untouched.
+/// Rewrites the statements of a catalog query (`sql`) when they are all queries.
 pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> Vec<Statement> {
     let all_queries = statements
         .iter()
         .all(|s| matches!(s, Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Query(_))));
-    if !all_queries || !is_catalog_query(sql) {
+    if !all_queries {
         return statements;
     }
     let parser = compat_parser();

@@ -21,11 +21,16 @@ use crate::error::{Error, Result};
 /// Parses one or more `;`-separated statements (a simple-query message or a script), with the
 /// catalog queries of known clients rewritten into forms the engine runs.
 pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
-    let substituted = compat::substitute_client_fragments(sql);
-    let sql = substituted.as_deref().unwrap_or(sql);
-    let statements = parser::parse_statements(sql)?;
-    let mut statements = compat::rewrite_client_catalog_queries(sql, statements);
+    // Decided once, on the text the client sent.
     let catalog_query = compat::is_catalog_query(sql);
+    let substituted = catalog_query
+        .then(|| compat::substitute_client_fragments(sql))
+        .flatten();
+    let sql = substituted.as_deref().unwrap_or(sql);
+    let mut statements = parser::parse_statements(sql)?;
+    if catalog_query {
+        statements = compat::rewrite_client_catalog_queries(sql, statements);
+    }
     for statement in &mut statements {
         match statement {
             Statement::Sql(sql) => {

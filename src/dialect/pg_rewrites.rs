@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{
     self, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
     FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Value,
-    ValueWithSpan, visit_expressions_mut, visit_relations_mut,
+    ValueWithSpan, visit_expressions, visit_expressions_mut, visit_relations_mut,
 };
 
 /// Catalog tables that hold no rows here (no sequences, column defaults, triggers, inheritance,
@@ -276,10 +276,9 @@ fn factor_alias(factor: &ast::TableFactor) -> Option<String> {
 /// Whether every column `expr` names is qualified by a relation outside `inner_names` (and it
 /// names at least one).
 fn references_only_outer(expr: &Expr, inner_names: &[String]) -> bool {
-    let mut expr = expr.clone();
     let mut outer = 0;
     let mut other = 0;
-    let _ = visit_expressions_mut(&mut expr, |e: &mut Expr| {
+    let _ = visit_expressions(expr, |e: &Expr| {
         match e {
             Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
                 let qualifier = parts[..parts.len() - 1]
@@ -465,9 +464,8 @@ fn replace_single_projection(query: &mut Query, wrap: impl FnOnce(Expr) -> Expr)
 /// Whether a projected item calls an aggregate (outside nested subqueries too: good enough for
 /// the catalog queries this serves).
 fn contains_aggregate(item: &SelectItem) -> bool {
-    let mut item = item.clone();
     let mut found = false;
-    let _ = visit_expressions_mut(&mut item, |e: &mut Expr| {
+    let _ = visit_expressions(item, |e: &Expr| {
         if let Expr::Function(f) = e
             && f.over.is_none()
             && AGGREGATES.iter().any(|a| name_is(&f.name, a))

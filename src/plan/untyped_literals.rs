@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
 use datafusion::optimizer::AnalyzerRule;
@@ -18,11 +18,31 @@ pub struct BooleanStringLiterals;
 impl AnalyzerRule for BooleanStringLiterals {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|plan| {
-            let mut schema = DFSchema::empty();
-            for input in plan.inputs() {
-                schema.merge(input.schema());
+            // Most nodes compare no string literal: skip them before building a schema (this
+            // runs for every node of every statement).
+            let mut candidate = false;
+            plan.apply_expressions(|expr| {
+                candidate = expr.exists(|e| Ok(comparison_with_boolean_literal(e)))?;
+                Ok(if candidate {
+                    TreeNodeRecursion::Stop
+                } else {
+                    TreeNodeRecursion::Continue
+                })
+            })?;
+            if !candidate {
+                return Ok(Transformed::no(plan));
             }
-            let schema = Arc::new(schema);
+            let inputs = plan.inputs();
+            let schema = match inputs.as_slice() {
+                [input] => Arc::clone(input.schema()),
+                _ => {
+                    let mut schema = DFSchema::empty();
+                    for input in &inputs {
+                        schema.merge(input.schema());
+                    }
+                    Arc::new(schema)
+                }
+            };
             plan.map_expressions(|expr| expr.transform_up(|e| coerce(e, &schema)))
         })
         .map(|t| t.data)
@@ -33,16 +53,22 @@ impl AnalyzerRule for BooleanStringLiterals {
     }
 }
 
+/// Whether `expr` compares something with a string literal that reads as a boolean.
+fn comparison_with_boolean_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::BinaryExpr(BinaryExpr { left, op, right })
+        if matches!(
+            op,
+            Operator::Eq | Operator::NotEq | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom
+        ) && (boolean_literal(left).is_some() || boolean_literal(right).is_some()))
+}
+
 fn coerce(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    if !comparison_with_boolean_literal(&expr) {
+        return Ok(Transformed::no(expr));
+    }
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
         return Ok(Transformed::no(expr));
     };
-    if !matches!(
-        op,
-        Operator::Eq | Operator::NotEq | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom
-    ) {
-        return Ok(Transformed::no(expr));
-    }
     let is_boolean = |e: &Expr| {
         e.get_type(schema)
             .is_ok_and(|t| t == datafusion::arrow::datatypes::DataType::Boolean)

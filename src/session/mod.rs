@@ -190,7 +190,7 @@ impl Session {
         Ok(QueryOutput::Command(CommandTag::Copy(result?)))
     }
 
-    async fn dispatch(&mut self, statement: Statement) -> Result<QueryOutput> {
+    async fn dispatch(&mut self, mut statement: Statement) -> Result<QueryOutput> {
         if let Statement::Sql(s) = &statement {
             use ast::Statement as S;
             match s.as_ref() {
@@ -212,7 +212,6 @@ impl Session {
                 _ => {}
             }
         }
-        let mut statement = statement;
         let changes = setting_functions::inline(&mut statement, &mut self.settings)?;
         self.reported.extend(changes);
         let default_schema = self.sync_default_schema();

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::settings::{ReportedChange, Settings};
 use crate::dialect::Statement;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Replaces setting calls in `statement` by their values, applying `set_config` to `settings`.
 /// Returns the changes to report to the client.
@@ -83,7 +83,7 @@ fn replacement(
                 return Ok(None);
             };
             reported.extend(settings.set(&setting, Some(value))?);
-            let value = settings.get(&setting).map_err(|e: Error| e)?;
+            let value = settings.get(&setting)?;
             Ok(Some(Expr::value(Value::SingleQuotedString(value))))
         }
         _ => Ok(None),
