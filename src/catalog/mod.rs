@@ -6,6 +6,7 @@
 //! start, so a crash can never leave the catalog and the data disagreeing.
 
 mod files;
+mod identity;
 mod pg;
 mod pg_tables;
 mod provider;
@@ -13,6 +14,7 @@ mod registry;
 mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
+pub use identity::{SessionUser, identify_session};
 pub use pg::{install_pg_catalog, type_modifier};
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};

@@ -24,7 +24,7 @@ pub fn version_string() -> String {
 }
 
 /// Registers `pg_catalog` inside the `deltagres` catalog and the connect-time functions.
-pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
+pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()> {
     datafusion_pg_catalog::setup_pg_catalog(ctx, CATALOG_NAME, EmptyContextProvider)
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
     let catalog = ctx
@@ -39,6 +39,7 @@ pub fn install_pg_catalog(ctx: &SessionContext) -> Result<()> {
             Arc::new(super::pg_tables::PgCatalogSchema::new(
                 library_schema,
                 ctx.state().catalog_list().clone(),
+                users,
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
@@ -166,7 +167,7 @@ pub fn type_modifier(data_type: &DataType) -> i32 {
 }
 
 /// Registers a function that returns `value` whatever its arguments.
-fn register_constant(ctx: &SessionContext, name: &str, signature: Signature, value: ScalarValue) {
+pub(super) fn register_constant(ctx: &SessionContext, name: &str, signature: Signature, value: ScalarValue) {
     let data_type = value.data_type();
     ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
         name,

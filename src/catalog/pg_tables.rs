@@ -19,6 +19,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col, lit};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 
+use super::identity::role_rows;
 use super::pg::type_modifier;
 
 /// The `pg_catalog` schema with our changes on top of the library's.
@@ -26,12 +27,29 @@ use super::pg::type_modifier;
 pub struct PgCatalogSchema {
     inner: Arc<dyn SchemaProvider>,
     catalogs: Arc<dyn CatalogProviderList>,
+    users: Vec<String>,
 }
 
 impl PgCatalogSchema {
-    /// Wraps the library's schema; `catalogs` is the list its tables enumerate.
-    pub fn new(inner: Arc<dyn SchemaProvider>, catalogs: Arc<dyn CatalogProviderList>) -> Self {
-        Self { inner, catalogs }
+    /// Wraps the library's schema; `catalogs` is the list its tables enumerate, `users` the
+    /// configured users `pg_roles` lists besides the session's own.
+    pub fn new(
+        inner: Arc<dyn SchemaProvider>,
+        catalogs: Arc<dyn CatalogProviderList>,
+        users: Vec<String>,
+    ) -> Self {
+        Self {
+            inner,
+            catalogs,
+            users,
+        }
+    }
+
+    async fn pg_roles(&self) -> Result<Option<Arc<dyn TableProvider>>> {
+        Ok(self.inner.table("pg_roles").await?.map(|inner| {
+            let correction = Correction::Roles(self.users.clone());
+            Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+        }))
     }
 
     fn pg_user(&self, pg_roles: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>> {
@@ -77,7 +95,8 @@ impl SchemaProvider for PgCatalogSchema {
                     Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
                 }))
             }
-            "pg_user" => match self.inner.table("pg_roles").await? {
+            "pg_roles" => self.pg_roles().await,
+            "pg_user" => match self.pg_roles().await? {
                 Some(roles) => Ok(Some(self.pg_user(roles)?)),
                 None => Ok(None),
             },
@@ -96,6 +115,8 @@ enum Correction {
     /// `pg_attribute.atttypmod` from each column's Arrow type (the library reports -1), the
     /// columns enumerated from `catalogs` in the library's order.
     TypeModifiers(Arc<dyn CatalogProviderList>),
+    /// The configured users and the scanning session's own (the library lists no roles).
+    Roles(Vec<String>),
     /// Text-rendered array columns as arrays; for `pg_class`, the constant `relhasoids = false`.
     Columns {
         arrays: &'static [(&'static str, DataType)],
@@ -114,7 +135,7 @@ struct CorrectedTable {
 impl CorrectedTable {
     fn new(inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
         let schema = match &correction {
-            Correction::TypeModifiers(_) => inner.schema(),
+            Correction::TypeModifiers(_) | Correction::Roles(_) => inner.schema(),
             Correction::Columns {
                 arrays,
                 add_relhasoids,
@@ -193,6 +214,11 @@ impl TableProvider for CorrectedTable {
                     batch,
                     &column_modifiers(catalogs.as_ref()).await?,
                 )?]
+            }
+            Correction::Roles(users) => {
+                let mut batches = batches;
+                batches.push(role_rows(&self.schema, users, state)?);
+                batches
             }
             Correction::Columns {
                 arrays,

@@ -7,6 +7,7 @@
 
 mod compat;
 mod lakehouse;
+mod order_subqueries;
 mod output_names;
 mod parser;
 mod pg_rewrites;
@@ -36,6 +37,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
             Statement::Sql(sql) => {
                 pg_rewrites::rewrite(sql, catalog_query);
                 output_names::name_result_columns(sql);
+                order_subqueries::rewrite(sql);
             }
             Statement::CreateTable(create) => {
                 if let Some(query) = create.query.as_mut() {

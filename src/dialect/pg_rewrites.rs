@@ -1,24 +1,26 @@
 //! PostgreSQL forms DataFusion does not plan, rewritten on the syntax tree into forms it does.
 //!
 //! For every statement: `ARRAY(subquery)` (psql `\du`, pgAdmin) becomes an `array_agg` of the
-//! subquery, and `LIKE ... ESCAPE 'c'` with a constant pattern (SQLAlchemy's inspector) is
-//! translated to the backslash escape DataFusion knows. For catalog queries only, where a probe
-//! matters more than PostgreSQL's "more than one row" error: scalar subqueries without an
-//! aggregate (SQLAlchemy's column query, psql `\dT`) take `first_value` of their rows, which
-//! DataFusion can decorrelate; `oid::regtype` shows the type's name; and unqualified `pg_user`
-//! means `pg_catalog.pg_user`.
+//! subquery, `LIKE ... ESCAPE 'c'` with a constant pattern (SQLAlchemy's inspector) is
+//! translated to the backslash escape DataFusion knows, and `current_role` becomes a function
+//! call. For catalog queries only, where a probe matters more than PostgreSQL's "more than one
+//! row" error: scalar subqueries without an aggregate (SQLAlchemy's column query, psql `\dT`)
+//! take `first_value` of their rows, which DataFusion can decorrelate; `oid::regtype` shows the
+//! type's name; and unqualified `pg_user` means `pg_catalog.pg_user`.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     self, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
     FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Value,
-    ValueWithSpan, visit_expressions, visit_expressions_mut, visit_relations_mut,
+    ValueWithSpan, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
+    visit_relations_mut,
 };
 
 /// Catalog tables that hold no rows here (no sequences, column defaults, triggers, inheritance,
-/// extended statistics or row policies): a scalar subquery reading one is NULL.
+/// extended statistics, row policies or role memberships): a scalar subquery reading one is NULL.
 const EMPTY_CATALOG_TABLES: &[&str] = &[
+    "pg_auth_members",
     "pg_sequence",
     "pg_attrdef",
     "pg_trigger",
@@ -47,8 +49,13 @@ const AGGREGATES: &[&str] = &[
 
 /// Applies the rewrites; `catalog_query` enables the ones meant for client catalog probes.
 pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
+    if catalog_query {
+        let _ = statement.visit(&mut EmptyRecursiveTerms);
+    }
+    let _ = statement.visit(&mut InSubqueriesOutsideFilters);
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         character_varying_to_varchar(expr);
+        user_keyword_to_function(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
         if catalog_query {
@@ -88,6 +95,19 @@ fn character_varying_to_varchar(expr: &mut Expr) {
     }
 }
 
+/// `current_role` (and `user`, which some dialects read as a name) -> the function of that name:
+/// PostgreSQL keywords for the session's user, which sqlparser leaves as column references.
+fn user_keyword_to_function(expr: &mut Expr) {
+    let Expr::Identifier(ident) = expr else {
+        return;
+    };
+    if ident.quote_style.is_none()
+        && ["current_role", "user"].contains(&ident.value.to_ascii_lowercase().as_str())
+    {
+        *expr = call(&ident.value.to_ascii_lowercase(), Vec::new());
+    }
+}
+
 /// `ARRAY(SELECT x FROM ...)` -> `(SELECT array_agg(x) FROM ...)`.
 fn array_subquery_to_array_agg(expr: &mut Expr) {
     let Expr::Function(function) = expr else {
@@ -106,16 +126,166 @@ fn array_subquery_to_array_agg(expr: &mut Expr) {
     *expr = Expr::Subquery(query);
 }
 
-/// `(SELECT x FROM pg_sequence ...)` without aggregates -> NULL: SQLAlchemy's identity query
-/// refers to the outer row inside its projection, which DataFusion cannot decorrelate.
-fn empty_catalog_subquery_to_null(expr: &mut Expr) {
-    let Expr::Subquery(query) = expr else {
-        return;
+/// `WITH RECURSIVE r AS (anchor UNION ALL SELECT .. FROM r JOIN pg_auth_members ..)` ->
+/// `WITH r AS (anchor)`: a recursive term that joins an always-empty catalog table adds no rows,
+/// and pgAdmin's role query correlates such a CTE with the outer row, which DataFusion cannot
+/// plan.
+struct EmptyRecursiveTerms;
+
+impl VisitorMut for EmptyRecursiveTerms {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let Some(with) = query.with.as_mut().filter(|w| w.recursive) else {
+            return ControlFlow::Continue(());
+        };
+        let mut still_recursive = false;
+        for cte in &mut with.cte_tables {
+            let body = cte.query.body.as_mut();
+            if let SetExpr::SetOperation {
+                op: ast::SetOperator::Union,
+                left,
+                right,
+                ..
+            } = body
+            {
+                if matches!(right.as_ref(), SetExpr::Select(s) if reads_empty_catalog_table(s)) {
+                    let anchor = std::mem::replace(left.as_mut(), SetExpr::Values(ast::Values {
+                        explicit_row: false,
+                        value_keyword: false,
+                        rows: Vec::new(),
+                    }));
+                    *body = anchor;
+                    continue;
+                }
+            }
+            still_recursive = true;
+        }
+        with.recursive = still_recursive;
+        ControlFlow::Continue(())
+    }
+}
+
+/// `x IN (SELECT y ..)` in a select list or ORDER BY ->
+/// `coalesce(array_has((SELECT array_agg(y) ..), x), false)`, and `EXISTS (..)` there -> a count:
+/// DataFusion plans these subqueries only in filters (Grafana's table list uses IN to sort the
+/// search path's tables first). Where PostgreSQL's IN yields NULL (no match, and a NULL on
+/// either side) this yields false.
+struct InSubqueriesOutsideFilters;
+
+impl VisitorMut for InSubqueriesOutsideFilters {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for item in &mut select.projection {
+                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } =
+                    item
+                {
+                    let _ = visit_expressions_mut(expr, in_subquery_to_array_has);
+                }
+            }
+        }
+        if let Some(ast::OrderBy {
+            kind: ast::OrderByKind::Expressions(items),
+            ..
+        }) = query.order_by.as_mut()
+        {
+            for item in items {
+                let _ = visit_expressions_mut(&mut item.expr, in_subquery_to_array_has);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn in_subquery_to_array_has(expr: &mut Expr) -> ControlFlow<()> {
+    if let Expr::Exists { subquery, negated } = expr {
+        if let Some(count) = exists_to_count(subquery, *negated) {
+            *expr = count;
+        }
+        return ControlFlow::Continue(());
+    }
+    let Expr::InSubquery {
+        expr: needle,
+        subquery,
+        negated,
+    } = expr
+    else {
+        return ControlFlow::Continue(());
     };
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return;
+    let mut subquery = subquery.clone();
+    if !replace_single_projection(&mut subquery, |item| call("array_agg", vec![item])) {
+        return ControlFlow::Continue(());
+    }
+    let found = call(
+        "coalesce",
+        vec![
+            call(
+                "array_has",
+                vec![Expr::Subquery(subquery), needle.as_ref().clone()],
+            ),
+            Expr::value(Value::Boolean(false)),
+        ],
+    );
+    *expr = if *negated {
+        Expr::UnaryOp {
+            op: ast::UnaryOperator::Not,
+            expr: Box::new(found),
+        }
+    } else {
+        found
     };
-    let reads_empty_table = select.from.iter().any(|table| {
+    ControlFlow::Continue(())
+}
+
+/// `EXISTS (SELECT .. FROM t WHERE p)` -> `(SELECT count(*) > 0 FROM t WHERE p)` for a plain
+/// select (no grouping, DISTINCT or LIMIT, which would change what counting means).
+fn exists_to_count(subquery: &Query, negated: bool) -> Option<Expr> {
+    let SetExpr::Select(select) = subquery.body.as_ref() else {
+        return None;
+    };
+    let grouped = !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    if grouped
+        || select.having.is_some()
+        || select.distinct.is_some()
+        || subquery.limit_clause.is_some()
+        || subquery.fetch.is_some()
+    {
+        return None;
+    }
+    let mut counted = subquery.clone();
+    if let SetExpr::Select(select) = counted.body.as_mut() {
+        let count = Expr::Function(Function {
+            name: ObjectName::from(vec![Ident::new("count")]),
+            uses_odbc_syntax: false,
+            parameters: FunctionArguments::None,
+            args: FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Wildcard)],
+                clauses: Vec::new(),
+            }),
+            filter: None,
+            null_treatment: None,
+            over: None,
+            within_group: Vec::new(),
+        });
+        select.projection = vec![SelectItem::UnnamedExpr(Expr::BinaryOp {
+            left: Box::new(count),
+            op: if negated {
+                ast::BinaryOperator::Eq
+            } else {
+                ast::BinaryOperator::Gt
+            },
+            right: Box::new(Expr::value(Value::Number("0".into(), false))),
+        })];
+    }
+    Some(Expr::Subquery(Box::new(counted)))
+}
+
+/// Whether `select` reads an always-empty catalog table, so that it has no rows.
+fn reads_empty_catalog_table(select: &ast::Select) -> bool {
+    select.from.iter().any(|table| {
         let inner_joins_only = table.joins.iter().all(|j| {
             matches!(
                 j.join_operator,
@@ -128,8 +298,19 @@ fn empty_catalog_subquery_to_null(expr: &mut Expr) {
         };
         empty(&table.relation)
             || (inner_joins_only && table.joins.iter().any(|j| empty(&j.relation)))
-    });
-    if reads_empty_table && !select.projection.iter().any(contains_aggregate) {
+    })
+}
+
+/// `(SELECT x FROM pg_sequence ...)` without aggregates -> NULL: SQLAlchemy's identity query
+/// refers to the outer row inside its projection, which DataFusion cannot decorrelate.
+fn empty_catalog_subquery_to_null(expr: &mut Expr) {
+    let Expr::Subquery(query) = expr else {
+        return;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return;
+    };
+    if reads_empty_catalog_table(select) && !select.projection.iter().any(contains_aggregate) {
         *expr = Expr::value(Value::Null);
     }
 }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::csv::{ReaderBuilder, WriterBuilder};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::sql::parser::Statement as DfStatement;
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -142,11 +141,7 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
             let crate::dialect::Statement::Sql(statement) = statement else {
                 return Err(Error::syntax("COPY (...) TO STDOUT needs a query"));
             };
-            let plan = cx
-                .df
-                .state()
-                .statement_to_plan(DfStatement::Statement(statement))
-                .await?;
+            let plan = super::planned::logical_plan(&cx.df.state(), *statement).await?;
             let stream = cx
                 .df
                 .execute_logical_plan(plan)

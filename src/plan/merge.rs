@@ -9,7 +9,6 @@ use std::ops::ControlFlow;
 
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::DataFrame;
-use datafusion::sql::parser::Statement as DfStatement;
 use sqlparser::ast::{
     self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind, TableFactor,
 };
@@ -378,10 +377,7 @@ async fn check_single_match(
     }
     let versioned = timetravel::resolve(cx, &mut statement).await?;
     let ctx = versioned.as_ref().unwrap_or(cx.df);
-    let plan = ctx
-        .state()
-        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-        .await?;
+    let plan = super::planned::logical_plan(&ctx.state(), statement).await?;
     let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
         return Ok(());

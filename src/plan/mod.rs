@@ -18,6 +18,7 @@ mod params;
 mod paths;
 mod planned;
 mod query;
+mod set_functions;
 mod timetravel;
 mod untyped_literals;
 

@@ -88,6 +88,19 @@ impl Planned {
     }
 }
 
+/// DataFusion's logical plan of `statement`, with PostgreSQL's functions in FROM and
+/// set-returning functions in select lists first put in forms DataFusion plans.
+pub async fn logical_plan(
+    state: &datafusion::execution::SessionState,
+    mut statement: ast::Statement,
+) -> Result<LogicalPlan> {
+    let functions = state.table_functions();
+    super::set_functions::rewrite(&mut statement, &|name| functions.contains_key(name));
+    Ok(state
+        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+        .await?)
+}
+
 /// Plans `statement` in `ctx`, applying its hints.
 pub async fn plan_statement(
     ctx: &SessionContext,
@@ -96,9 +109,7 @@ pub async fn plan_statement(
 ) -> Result<Planned> {
     let found = hints::collect(&statement);
     let state = ctx.state();
-    let plan = state
-        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-        .await?;
+    let plan = logical_plan(&state, statement).await?;
     let plan = signed_result_types(plan)?;
     if found.hints.is_empty() {
         return Ok(Planned {

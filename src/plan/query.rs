@@ -2,7 +2,6 @@
 
 use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
-use datafusion::sql::parser::Statement as DfStatement;
 use futures::TryStreamExt;
 use sqlparser::ast;
 
@@ -14,10 +13,7 @@ use crate::session::{CommandTag, QueryOutput, RowSet};
 /// Plans a sqlparser statement with DataFusion (resolving tables through our catalog), without
 /// hints (for describing a statement's parameters and columns).
 async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<LogicalPlan> {
-    let state = cx.df.state();
-    Ok(state
-        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-        .await?)
+    super::planned::logical_plan(&cx.df.state(), statement).await
 }
 
 /// Runs a query (or any other statement DataFusion executes) and streams its rows.

@@ -23,7 +23,7 @@ pub use output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSe
 pub use settings::{ReportedChange, Settings, server_version};
 use transaction::Transaction;
 
-use crate::catalog::DEFAULT_SCHEMA;
+use crate::catalog::{self, DEFAULT_SCHEMA};
 use crate::dialect::{self, Statement};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -38,9 +38,14 @@ pub struct Prepared {
     pub description: Description,
 }
 
+/// The user of sessions without a connection (the pipeline runner's embedded mode).
+const EMBEDDED_USER: &str = "deltagres";
+
 /// One connection's state.
 pub struct Session {
     engine: Arc<Engine>,
+    /// The name the client logged in as.
+    user: String,
     df: SessionContext,
     settings: Settings,
     transaction: Transaction,
@@ -51,11 +56,18 @@ pub struct Session {
 impl Session {
     /// A new session; `startup` holds the startup packet's parameters (application_name, ...).
     pub fn new(engine: Arc<Engine>, startup: &[(String, String)]) -> Self {
+        let user = startup
+            .iter()
+            .find(|(name, _)| name == "user")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| EMBEDDED_USER.to_string());
         let df = engine.new_context();
+        catalog::identify_session(&df, &user);
         let mut settings = Settings::new();
         settings.apply_startup(startup);
         Self {
             engine,
+            user,
             df,
             settings,
             transaction: Transaction::default(),
@@ -149,11 +161,15 @@ impl Session {
                 result_schema: self.session_statement_schema(s),
             },
             _ => {
+                // Described with the settings' values as they are now; a set_config only
+                // takes effect when the statement runs.
+                let mut inlined = statement.clone();
+                setting_functions::inline(&mut inlined, &mut self.settings.clone())?;
                 let default_schema = self.sync_default_schema();
                 let mut cx = self.plan_context(&default_schema);
                 guarded(
                     "describing the statement",
-                    plan::describe(&mut cx, &statement),
+                    plan::describe(&mut cx, &inlined),
                 )
                 .await?
             }
@@ -205,6 +221,7 @@ impl Session {
                 S::Discard { .. } => {
                     self.reported.extend(self.settings.reset_all());
                     self.df = self.engine.new_context();
+                    catalog::identify_session(&self.df, &self.user);
                     return Ok(QueryOutput::Command(CommandTag::Other(
                         "DISCARD ALL".into(),
                     )));
