@@ -49,7 +49,9 @@ impl Engine {
         let mut session_config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_SCHEMA)
             .with_create_default_catalog_and_schema(false)
-            .with_information_schema(true);
+            // Our own `information_schema` is registered in the catalog below (PostgreSQL's
+            // shape); with this option on, DataFusion would answer the schema itself.
+            .with_information_schema(false);
         // PostgreSQL's TimeZone defaults to UTC here; DataFusion needs it set so TIMESTAMPTZ
         // columns carry a zone (Delta's TIMESTAMP) instead of becoming zone-less.
         session_config.options_mut().execution.time_zone = Some("UTC".into());
@@ -74,6 +76,7 @@ impl Engine {
         let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
         base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
         base.register_udtf("deltagres_skew", Arc::new(SkewReport::new(catalog.clone())));
+        catalog::install_information_schema(&base)?;
         Ok(Arc::new(Self {
             config,
             catalog,

@@ -56,7 +56,11 @@ pub fn identify_session(ctx: &SessionContext, user: &str) {
 
 /// The `pg_roles` rows (in `schema`, the library's columns) for the configured users and the
 /// scanning session's user.
-pub fn role_rows(schema: &SchemaRef, configured: &[String], state: &dyn Session) -> Result<RecordBatch> {
+pub fn role_rows(
+    schema: &SchemaRef,
+    configured: &[String],
+    state: &dyn Session,
+) -> Result<RecordBatch> {
     let own = state
         .config()
         .get_extension::<SessionUser>()

@@ -7,6 +7,7 @@
 
 mod files;
 mod identity;
+mod information_schema;
 mod pg;
 mod pg_tables;
 mod provider;
@@ -15,6 +16,7 @@ mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
 pub use identity::{SessionUser, identify_session};
+pub use information_schema::install_information_schema;
 pub use pg::{install_pg_catalog, type_modifier};
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};

@@ -166,8 +166,21 @@ pub fn type_modifier(data_type: &DataType) -> i32 {
     }
 }
 
+/// PostgreSQL's internal name (`int8`, `numeric`, `_int4`) of the type an Arrow column is sent
+/// as, the same mapping the wire's RowDescription uses.
+pub fn type_name(data_type: &DataType) -> String {
+    arrow_pg::datatypes::into_pg_type(data_type)
+        .map(|t| t.name().to_string())
+        .unwrap_or_else(|_| "text".to_string())
+}
+
 /// Registers a function that returns `value` whatever its arguments.
-pub(super) fn register_constant(ctx: &SessionContext, name: &str, signature: Signature, value: ScalarValue) {
+pub(super) fn register_constant(
+    ctx: &SessionContext,
+    name: &str,
+    signature: Signature,
+    value: ScalarValue,
+) {
     let data_type = value.data_type();
     ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
         name,

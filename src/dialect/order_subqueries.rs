@@ -12,8 +12,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Statement, Value,
-    visit_expressions,
+    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Statement, Value, visit_expressions,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -66,7 +65,10 @@ fn rewrite_query(query: &mut Box<Query>) {
     for (i, item) in items.iter_mut().enumerate() {
         let by_position = match &item.expr {
             Expr::Value(v) => match &v.value {
-                Value::Number(n, _) => n.parse::<usize>().ok().filter(|p| (1..=names.len()).contains(p)),
+                Value::Number(n, _) => n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|p| (1..=names.len()).contains(p)),
                 _ => None,
             },
             _ => None,

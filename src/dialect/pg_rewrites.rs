@@ -56,6 +56,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         character_varying_to_varchar(expr);
         user_keyword_to_function(expr);
+        description_arguments_to_null(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
         if catalog_query {
@@ -108,6 +109,28 @@ fn user_keyword_to_function(expr: &mut Expr) {
     }
 }
 
+/// `col_description(CAST(CAST(format(..) AS regclass) AS oid), n)` -> `col_description(NULL,
+/// NULL)`: no object has a description here (see `catalog::pg`), so the arguments, which may
+/// use casts we do not evaluate (Metabase's `text::regclass`), need not run.
+fn description_arguments_to_null(expr: &mut Expr) {
+    let Expr::Function(function) = expr else {
+        return;
+    };
+    let is_description = ["col_description", "obj_description", "shobj_description"]
+        .iter()
+        .any(|name| name_is(&function.name, name));
+    if !is_description {
+        return;
+    }
+    if let FunctionArguments::List(list) = &mut function.args {
+        for arg in &mut list.args {
+            if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
+                *e = Expr::value(Value::Null);
+            }
+        }
+    }
+}
+
 /// `ARRAY(SELECT x FROM ...)` -> `(SELECT array_agg(x) FROM ...)`.
 fn array_subquery_to_array_agg(expr: &mut Expr) {
     let Expr::Function(function) = expr else {
@@ -148,16 +171,18 @@ impl VisitorMut for EmptyRecursiveTerms {
                 right,
                 ..
             } = body
+                && matches!(right.as_ref(), SetExpr::Select(s) if reads_empty_catalog_table(s))
             {
-                if matches!(right.as_ref(), SetExpr::Select(s) if reads_empty_catalog_table(s)) {
-                    let anchor = std::mem::replace(left.as_mut(), SetExpr::Values(ast::Values {
+                let anchor = std::mem::replace(
+                    left.as_mut(),
+                    SetExpr::Values(ast::Values {
                         explicit_row: false,
                         value_keyword: false,
                         rows: Vec::new(),
-                    }));
-                    *body = anchor;
-                    continue;
-                }
+                    }),
+                );
+                *body = anchor;
+                continue;
             }
             still_recursive = true;
         }
@@ -179,8 +204,7 @@ impl VisitorMut for InSubqueriesOutsideFilters {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         if let SetExpr::Select(select) = query.body.as_mut() {
             for item in &mut select.projection {
-                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } =
-                    item
+                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item
                 {
                     let _ = visit_expressions_mut(expr, in_subquery_to_array_has);
                 }
