@@ -75,23 +75,35 @@ pub fn role_rows(
         }
     }
     let rows = roles.len();
+    batch_by_field_name(schema, rows, |name| -> Option<ArrayRef> {
+        Some(match name {
+            "oid" => Arc::new(Int64Array::from_iter_values(roles.iter().map(|r| r.0))),
+            "rolname" => Arc::new(StringArray::from_iter_values(
+                roles.iter().map(|r| r.1.as_str()),
+            )),
+            "rolsuper" | "rolinherit" | "rolcreaterole" | "rolcreatedb" | "rolcanlogin"
+            | "rolbypassrls" => Arc::new(BooleanArray::from(vec![true; rows])),
+            "rolreplication" => Arc::new(BooleanArray::from(vec![false; rows])),
+            "rolconnlimit" => Arc::new(Int64Array::from(vec![-1; rows])),
+            "rolpassword" => Arc::new(StringArray::from(vec!["********"; rows])),
+            _ => return None,
+        })
+    })
+}
+
+/// A batch of `rows` rows in `schema`: each column from `column(name)`, cast to the field's
+/// type, or NULL where it gives none.
+pub(super) fn batch_by_field_name(
+    schema: &SchemaRef,
+    rows: usize,
+    column: impl Fn(&str) -> Option<ArrayRef>,
+) -> Result<RecordBatch> {
     let columns = schema
         .fields()
         .iter()
-        .map(|field| {
-            let values: ArrayRef = match field.name().as_str() {
-                "oid" => Arc::new(Int64Array::from_iter_values(roles.iter().map(|r| r.0))),
-                "rolname" => Arc::new(StringArray::from_iter_values(
-                    roles.iter().map(|r| r.1.as_str()),
-                )),
-                "rolsuper" | "rolinherit" | "rolcreaterole" | "rolcreatedb" | "rolcanlogin"
-                | "rolbypassrls" => Arc::new(BooleanArray::from(vec![true; rows])),
-                "rolreplication" => Arc::new(BooleanArray::from(vec![false; rows])),
-                "rolconnlimit" => Arc::new(Int64Array::from(vec![-1; rows])),
-                "rolpassword" => Arc::new(StringArray::from(vec!["********"; rows])),
-                _ => new_null_array(field.data_type(), rows),
-            };
-            Ok(cast(&values, field.data_type())?)
+        .map(|field| match column(field.name()) {
+            Some(values) => Ok(cast(&values, field.data_type())?),
+            None => Ok(new_null_array(field.data_type(), rows)),
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RecordBatch::try_new(schema.clone(), columns)?)

@@ -21,6 +21,7 @@ use datafusion::physical_plan::{ExecutionPlan, collect};
 
 use super::identity::role_rows;
 use super::pg::type_modifier;
+use super::pg_settings::settings_rows;
 
 /// The `pg_catalog` schema with our changes on top of the library's.
 #[derive(Debug)]
@@ -96,6 +97,9 @@ impl SchemaProvider for PgCatalogSchema {
                 }))
             }
             "pg_roles" => self.pg_roles().await,
+            "pg_settings" => Ok(self.inner.table(name).await?.map(|inner| {
+                Arc::new(CorrectedTable::new(inner, Correction::Settings)) as Arc<dyn TableProvider>
+            })),
             "pg_user" => match self.pg_roles().await? {
                 Some(roles) => Ok(Some(self.pg_user(roles)?)),
                 None => Ok(None),
@@ -117,6 +121,8 @@ enum Correction {
     TypeModifiers(Arc<dyn CatalogProviderList>),
     /// The configured users and the scanning session's own (the library lists no roles).
     Roles(Vec<String>),
+    /// The scanning session's parameters instead of the library's fixed row.
+    Settings,
     /// Text-rendered array columns as arrays; for `pg_class`, the constant `relhasoids = false`.
     Columns {
         arrays: &'static [(&'static str, DataType)],
@@ -135,7 +141,9 @@ struct CorrectedTable {
 impl CorrectedTable {
     fn new(inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
         let schema = match &correction {
-            Correction::TypeModifiers(_) | Correction::Roles(_) => inner.schema(),
+            Correction::TypeModifiers(_) | Correction::Roles(_) | Correction::Settings => {
+                inner.schema()
+            }
             Correction::Columns {
                 arrays,
                 add_relhasoids,
@@ -215,6 +223,10 @@ impl TableProvider for CorrectedTable {
                     &column_modifiers(catalogs.as_ref()).await?,
                 )?]
             }
+            Correction::Settings => match settings_rows(&self.schema, state)? {
+                Some(batch) => vec![batch],
+                None => batches,
+            },
             Correction::Roles(users) => {
                 let mut batches = batches;
                 batches.push(role_rows(&self.schema, users, state)?);

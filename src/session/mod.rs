@@ -249,7 +249,8 @@ impl Session {
     }
 
     /// Points DataFusion's name resolution at the current default schema (it may change with
-    /// `SET search_path` or when a schema named there is created) and returns it.
+    /// `SET search_path` or when a schema named there is created) and returns it; also hands
+    /// the current parameters to `pg_settings`.
     fn sync_default_schema(&mut self) -> String {
         let schema = self.default_schema();
         let state = self.df.state_ref();
@@ -258,6 +259,9 @@ impl Session {
         if options.catalog.default_schema != schema {
             options.catalog.default_schema = schema.clone();
         }
+        state
+            .config_mut()
+            .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));
         schema
     }
 

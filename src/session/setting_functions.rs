@@ -1,5 +1,6 @@
 //! `current_setting('name')` and `set_config('name', 'value', is_local)` read and change this
-//! session's settings (Grafana, pgAdmin and Metabase call them at connect). Calls with literal
+//! session's settings (Grafana, pgAdmin and Metabase call them at connect), and
+//! `current_schemas(b)` lists its search path. Calls with literal
 //! arguments are replaced by their value before planning; the engine's fallbacks for other calls
 //! live in `catalog::pg`.
 
@@ -85,6 +86,20 @@ fn replacement(
             reported.extend(settings.set(&setting, Some(value))?);
             let value = settings.get(&setting)?;
             Ok(Some(Expr::value(Value::SingleQuotedString(value))))
+        }
+        // pgcli: the schemas names resolve in, `pg_catalog` first when implicit ones count.
+        ("current_schemas", [Value::Boolean(implicit)]) => {
+            let mut schemas = settings.search_path_schemas();
+            if *implicit {
+                schemas.insert(0, "pg_catalog".into());
+            }
+            Ok(Some(Expr::Array(sqlparser::ast::Array {
+                elem: schemas
+                    .into_iter()
+                    .map(|s| Expr::value(Value::SingleQuotedString(s)))
+                    .collect(),
+                named: true,
+            })))
         }
         _ => Ok(None),
     }

@@ -316,7 +316,15 @@ impl Settings {
 
     /// The first schema of `search_path` that is not `$user`, lower-cased unless quoted.
     pub fn first_search_path_schema(&self) -> Option<String> {
-        let path = self.values.get("search_path")?;
+        self.search_path_schemas().into_iter().next()
+    }
+
+    /// The schemas of `search_path` other than `$user` and `pg_catalog`, lower-cased unless
+    /// quoted, in order.
+    pub fn search_path_schemas(&self) -> Vec<String> {
+        let Some(path) = self.values.get("search_path") else {
+            return Vec::new();
+        };
         path.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty() && *s != "\"$user\"" && *s != "$user" && *s != "pg_catalog")
@@ -326,7 +334,7 @@ impl Settings {
                     None => s.to_ascii_lowercase(),
                 },
             )
-            .next()
+            .collect()
     }
 
     /// `statement_timeout` in milliseconds; 0 means none.

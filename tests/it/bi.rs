@@ -2,7 +2,9 @@
 //! Metabase, Grafana, pgAdmin, pgcli, Tableau/psqlODBC, psql), replayed from
 //! `tests/fixtures/bi/` (each file names where its queries come from). Every statement runs over
 //! the simple protocol and, as JDBC tools send it, the extended one; the statements listed in
-//! `known_gaps.toml` are the exceptions, each with its reason.
+//! `known_gaps.toml` are the exceptions, each with its reason. Each returns as many rows as
+//! PostgreSQL 15 does (`expected_rows.toml`), or, where our catalog legitimately differs (its
+//! `[differs]` table says why), at least one row when PostgreSQL returns any.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +26,27 @@ fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bi"))
 }
 
+/// What PostgreSQL returned: row counts, and the statements whose counts may differ.
+#[derive(serde::Deserialize)]
+struct Expected {
+    rows: BTreeMap<String, u64>,
+    differs: BTreeMap<String, String>,
+}
+
+/// The first column of the first row of `sql`.
+async fn first_value(client: &tokio_postgres::Client, sql: &str) -> String {
+    client
+        .simple_query(sql)
+        .await
+        .expect(sql)
+        .into_iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{sql} returned no row"))
+}
+
 /// A fixture's statements, split on the `-- next` lines.
 fn statements(text: &str) -> Vec<String> {
     text.split("\n-- next\n")
@@ -40,8 +63,24 @@ async fn bi_tool_startup_queries_run() {
     .expect("known_gaps.toml parses");
     let server = TestServer::start().await;
     let client = server.client().await;
+    let expected: Expected = toml::from_str(
+        &std::fs::read_to_string(fixtures().join("expected_rows.toml"))
+            .expect("expected_rows.toml"),
+    )
+    .expect("expected_rows.toml parses");
     let setup = std::fs::read_to_string(fixtures().join("setup.sql")).expect("setup.sql");
     client.batch_execute(&setup).await.expect("setup.sql runs");
+    // The oids a tool would have read from an earlier answer.
+    let public_oid = first_value(
+        &client,
+        "SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'public'",
+    )
+    .await;
+    let table_oid = first_value(
+        &client,
+        "SELECT oid FROM pg_catalog.pg_class WHERE relname = 'bi_orders'",
+    )
+    .await;
 
     let mut files: Vec<_> = std::fs::read_dir(fixtures())
         .expect("fixtures")
@@ -51,10 +90,14 @@ async fn bi_tool_startup_queries_run() {
     files.sort();
     assert!(files.len() >= 7, "one fixture per tool");
     let mut failures = Vec::new();
+    let mut wrong_counts = Vec::new();
     let mut passed = 0;
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(file).expect("fixture");
+        let text = std::fs::read_to_string(file)
+            .expect("fixture")
+            .replace("{{public_oid}}", &public_oid)
+            .replace("{{bi_orders_oid}}", &table_oid);
         let mut output = String::new();
         for (i, sql) in statements(&text).iter().enumerate() {
             let id = format!("{name}#{}", i + 1);
@@ -63,6 +106,21 @@ async fn bi_tool_startup_queries_run() {
             }
             match client.simple_query(sql).await {
                 Ok(messages) => {
+                    let rows = messages
+                        .iter()
+                        .filter(|m| matches!(m, SimpleQueryMessage::Row(_)))
+                        .count() as u64;
+                    let postgres = expected.rows.get(&id).copied();
+                    let count_ok = match (postgres, expected.differs.contains_key(&id)) {
+                        (Some(n), false) => rows == n,
+                        (Some(n), true) => n == 0 || rows > 0,
+                        (None, differs) => differs,
+                    };
+                    if !count_ok {
+                        wrong_counts.push(format!(
+                            "{id}: {rows} rows, PostgreSQL returns {postgres:?}"
+                        ));
+                    }
                     for m in messages {
                         if let SimpleQueryMessage::Row(row) = m {
                             for i in 0..row.len() {
@@ -108,6 +166,11 @@ async fn bi_tool_startup_queries_run() {
         failures.is_empty(),
         "failing statements:\n{}",
         failures.join("\n")
+    );
+    assert!(
+        wrong_counts.is_empty(),
+        "statements whose row counts differ from PostgreSQL's:\n{}",
+        wrong_counts.join("\n")
     );
     server.stop().await;
 }
