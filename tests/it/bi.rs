@@ -151,6 +151,19 @@ async fn bi_tool_startup_queries_run() {
                 "{name} never saw the table bi_orders:\n{output}"
             );
         }
+        // Grafana's query builder shows information_schema's data_type; Metabase syncs udt_name.
+        if name == "grafana.sql" {
+            assert!(
+                output.contains("id|bigint|") && output.contains("amount|numeric|"),
+                "Grafana sees PostgreSQL type names:\n{output}"
+            );
+        }
+        if name == "metabase.sql" {
+            assert!(
+                output.contains("id|int8|0|public|bi_orders|f|"),
+                "Metabase sees the column's udt_name and position:\n{output}"
+            );
+        }
         if name == "psql.sql" {
             assert!(
                 output.contains("numeric(10,2)"),

@@ -126,3 +126,123 @@ async fn schemas_and_search_path() {
     assert!(!server.data_dir.join("retail").exists());
     server.stop().await;
 }
+
+/// The session as PostgreSQL functions and catalog views report it, and the PostgreSQL query
+/// forms that BI tools send around them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_functions_catalog_views_and_postgres_query_forms() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let s = |v: &str| Some(v.to_string());
+    // The user the client connected as (support.rs connects as `tester`).
+    let rows = simple_rows(
+        &client,
+        "SELECT user, current_user, session_user, current_role",
+    )
+    .await;
+    assert_eq!(rows, vec![vec![s("tester"); 4]]);
+    let roles = simple_rows(&client, "SELECT rolname, rolsuper FROM pg_roles").await;
+    assert_eq!(roles, vec![vec![s("tester"), s("t")]]);
+    // pg_settings shows this session's values.
+    client
+        .batch_execute("SET application_name = 'probe'")
+        .await
+        .unwrap();
+    let setting = simple_rows(
+        &client,
+        "SELECT setting FROM pg_settings WHERE name = 'application_name'",
+    )
+    .await;
+    assert_eq!(setting, vec![vec![s("probe")]]);
+    // information_schema.columns in PostgreSQL's terms.
+    client
+        .batch_execute("CREATE TABLE t (id BIGINT NOT NULL, amount DECIMAL(10,2), name TEXT)")
+        .await
+        .unwrap();
+    let columns = simple_rows(
+        &client,
+        "SELECT column_name, ordinal_position, is_nullable, data_type, udt_name, \
+         numeric_precision, numeric_scale, is_identity FROM information_schema.columns \
+         WHERE table_name = 't' ORDER BY ordinal_position",
+    )
+    .await;
+    assert_eq!(
+        columns,
+        vec![
+            vec![
+                s("id"),
+                s("1"),
+                s("NO"),
+                s("bigint"),
+                s("int8"),
+                s("64"),
+                s("0"),
+                s("NO")
+            ],
+            vec![
+                s("amount"),
+                s("2"),
+                s("YES"),
+                s("numeric"),
+                s("numeric"),
+                s("10"),
+                s("2"),
+                s("NO")
+            ],
+            vec![
+                s("name"),
+                s("3"),
+                s("YES"),
+                s("text"),
+                s("text"),
+                None,
+                None,
+                s("NO")
+            ],
+        ]
+    );
+    let keys = simple_rows(
+        &client,
+        "SELECT count(*) FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage k USING (constraint_name)",
+    )
+    .await;
+    assert_eq!(keys, vec![vec![s("0")]]);
+    // Set-returning and scalar functions in FROM and select lists.
+    let series = simple_rows(
+        &client,
+        "SELECT generate_series(1, 3) AS n, 'x' AS tag ORDER BY n",
+    )
+    .await;
+    assert_eq!(
+        series,
+        vec![
+            vec![s("1"), s("x")],
+            vec![s("2"), s("x")],
+            vec![s("3"), s("x")]
+        ]
+    );
+    let elements = simple_rows(
+        &client,
+        "SELECT i, p[i] FROM generate_series(1, 2) AS i, string_to_array('a,b', ',') AS p \
+         ORDER BY i",
+    )
+    .await;
+    assert_eq!(elements, vec![vec![s("1"), s("a")], vec![s("2"), s("b")]]);
+    // IN and EXISTS subqueries outside WHERE, and a subquery in ORDER BY.
+    client
+        .batch_execute("INSERT INTO t VALUES (1, 1.50, 'a'), (2, 2.50, 'b')")
+        .await
+        .unwrap();
+    let flags = simple_rows(
+        &client,
+        "SELECT id, id IN (SELECT 2) AS two, NOT EXISTS (SELECT 1 FROM t u WHERE u.id = t.id + 1) \
+         AS last FROM t ORDER BY id IN (SELECT 2) DESC, id",
+    )
+    .await;
+    assert_eq!(
+        flags,
+        vec![vec![s("2"), s("t"), s("t")], vec![s("1"), s("f"), s("f")]]
+    );
+    server.stop().await;
+}
