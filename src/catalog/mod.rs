@@ -16,7 +16,7 @@ mod registry;
 mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
-pub use identity::{SessionUser, identify_session};
+pub use identity::identify_session;
 pub use information_schema::install_information_schema;
 pub use pg::{install_pg_catalog, type_modifier};
 pub use pg_settings::SessionSettings;
