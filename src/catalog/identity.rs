@@ -82,8 +82,7 @@ pub fn role_rows(
                 roles.iter().map(|r| r.1.as_str()),
             )),
             "rolsuper" | "rolinherit" | "rolcreaterole" | "rolcreatedb" | "rolcanlogin"
-            | "rolbypassrls" => Arc::new(BooleanArray::from(vec![true; rows])),
-            "rolreplication" => Arc::new(BooleanArray::from(vec![false; rows])),
+            | "rolreplication" | "rolbypassrls" => Arc::new(BooleanArray::from(vec![true; rows])),
             "rolconnlimit" => Arc::new(Int64Array::from(vec![-1; rows])),
             "rolpassword" => Arc::new(StringArray::from(vec!["********"; rows])),
             _ => return None,

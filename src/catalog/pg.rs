@@ -99,6 +99,13 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             ScalarValue::Utf8(None),
         );
     }
+    // psql `\l`, pgAdmin: every database is UTF8 (PostgreSQL's name; the library says UTF-8).
+    register_constant(
+        ctx,
+        "pg_encoding_to_char",
+        Signature::any(1, Volatility::Immutable),
+        ScalarValue::Utf8(Some("UTF8".into())),
+    );
     // SQLAlchemy's column query, pgAdmin and Grafana at connect: every collation is visible, the
     // server is never a standby.
     register_constant(

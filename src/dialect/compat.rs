@@ -7,9 +7,15 @@
 //! exactness for compatibility (e.g. unsupported correlated subqueries become NULL), which is right
 //! for a client's catalog probe and wrong for user data.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_pg_catalog::sql::rules::{
+    AliasDuplicatedProjectionRewrite, CurrentUserVariableToSessionUserFunctionCall,
+    FixArrayLiteral, FixVersionColumnName, PrependUnqualifiedPgTableName,
+    ResolveUnqualifiedIdentifier, RewriteArrayAnyAllOperation, RewritePgCatalogOperator,
+    RewriteRegCastToSubquery, SqlStatementRewriteRule, StripCallableQualifier, StripCollate,
+};
 
 use super::Statement;
 
@@ -84,21 +90,84 @@ pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> 
     }
     let parser = compat_parser();
     let substituted = if RUN_AS_SENT.iter().any(|fragment| sql.contains(fragment)) {
-        Err(())
+        None
     } else {
-        parser.parse(sql).map_err(|_| ())
+        parser.parse(sql).ok()
     };
-    match substituted {
-        Ok(rewritten) if rewritten.len() == statements.len() => rewritten
+    let queries: Vec<sqlparser::ast::Statement> = statements
+        .into_iter()
+        .filter_map(|s| match s {
+            Statement::Sql(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    // Whether the library replaced a fragment: its rules alone would give something else.
+    let library_substituted = substituted.filter(|library| {
+        library.len() == queries.len()
+            && *library
+                != queries
+                    .iter()
+                    .map(|s| parser.rewrite(s.clone()))
+                    .collect::<Vec<_>>()
+    });
+    let rewritten = match library_substituted {
+        Some(library) => library,
+        None => queries
             .into_iter()
-            .map(|s| Statement::Sql(Box::new(s)))
-            .collect(),
-        _ => statements
-            .into_iter()
-            .map(|s| match s {
-                Statement::Sql(s) => Statement::Sql(Box::new(parser.rewrite(*s))),
-                other => other,
+            .map(|s| {
+                // `output_names` cannot name around a wildcard (`SELECT n.oid, n.*`): there the
+                // library's renaming keeps the names unique.
+                let s = if has_wildcard(&s) {
+                    AliasDuplicatedProjectionRewrite.rewrite(s)
+                } else {
+                    s
+                };
+                exact_rules().iter().fold(s, |s, rule| rule.rewrite(s))
             })
             .collect(),
-    }
+    };
+    rewritten
+        .into_iter()
+        .map(|s| Statement::Sql(Box::new(s)))
+        .collect()
+}
+
+/// Whether a query's top-level select list holds a wildcard.
+fn has_wildcard(statement: &sqlparser::ast::Statement) -> bool {
+    use sqlparser::ast::{SelectItem, SetExpr, Statement as S};
+    let S::Query(query) = statement else {
+        return false;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    select.projection.iter().any(|item| {
+        matches!(
+            item,
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+        )
+    })
+}
+
+/// The library's rewrite rules, in its order, except two: `RemoveSubqueryFromProjection` turns
+/// every correlated subquery of a select list into NULL (pgAdmin's trigger counts came back
+/// NULL instead of 0; `pg_rewrites` does so only for those DataFusion cannot plan), and
+/// `AliasDuplicatedProjectionRewrite` renames duplicate result columns (`output_names` keeps
+/// PostgreSQL's duplicate names; the rule runs only where it cannot, see above).
+fn exact_rules() -> &'static [Arc<dyn SqlStatementRewriteRule>] {
+    static RULES: OnceLock<Vec<Arc<dyn SqlStatementRewriteRule>>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        vec![
+            Arc::new(ResolveUnqualifiedIdentifier),
+            Arc::new(RewriteArrayAnyAllOperation),
+            Arc::new(PrependUnqualifiedPgTableName),
+            Arc::new(StripCallableQualifier),
+            Arc::new(FixArrayLiteral),
+            Arc::new(CurrentUserVariableToSessionUserFunctionCall),
+            Arc::new(StripCollate),
+            Arc::new(RewritePgCatalogOperator),
+            Arc::new(RewriteRegCastToSubquery::new()),
+            Arc::new(FixVersionColumnName),
+        ]
+    })
 }

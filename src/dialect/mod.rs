@@ -35,8 +35,9 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
     for statement in &mut statements {
         match statement {
             Statement::Sql(sql) => {
-                pg_rewrites::rewrite(sql, catalog_query);
+                // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
+                pg_rewrites::rewrite(sql, catalog_query);
                 order_subqueries::rewrite(sql);
             }
             Statement::CreateTable(create) => {

@@ -50,6 +50,7 @@ const AGGREGATES: &[&str] = &[
 /// Applies the rewrites; `catalog_query` enables the ones meant for client catalog probes.
 pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
     if catalog_query {
+        let _ = statement.visit(&mut UndecorrelatableProjectionSubqueries);
         let _ = statement.visit(&mut EmptyRecursiveTerms);
     }
     let _ = statement.visit(&mut InSubqueriesOutsideFilters);
@@ -131,7 +132,7 @@ fn description_arguments_to_null(expr: &mut Expr) {
     }
 }
 
-/// `ARRAY(SELECT x FROM ...)` -> `(SELECT array_agg(x) FROM ...)`.
+/// `ARRAY(SELECT x FROM ...)` -> `coalesce((SELECT array_agg(x) FROM ...), make_array())`.
 fn array_subquery_to_array_agg(expr: &mut Expr) {
     let Expr::Function(function) = expr else {
         return;
@@ -146,7 +147,103 @@ fn array_subquery_to_array_agg(expr: &mut Expr) {
     if !replace_single_projection(&mut query, |item| call("array_agg", vec![item])) {
         return;
     }
-    *expr = Expr::Subquery(query);
+    // No rows make an empty array, where array_agg gives NULL.
+    *expr = call(
+        "coalesce",
+        vec![Expr::Subquery(query), call("make_array", Vec::new())],
+    );
+}
+
+/// A select list's correlated subquery that DataFusion cannot decorrelate -> NULL (what
+/// `datafusion-pg-catalog` does to every correlated one); kept when its correlation is by
+/// equality and its one result column is an aggregate or free of the outer row (pgAdmin's
+/// trigger counts: 0, not NULL), where an aggregate's LIMIT goes (it has one row anyway).
+/// Uncorrelated ones get `LIMIT 1`, as the library gives them.
+struct UndecorrelatableProjectionSubqueries;
+
+impl VisitorMut for UndecorrelatableProjectionSubqueries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        for item in &mut select.projection {
+            let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item
+            else {
+                continue;
+            };
+            let Expr::Subquery(subquery) = expr else {
+                continue;
+            };
+            let SetExpr::Select(inner) = subquery.body.as_ref() else {
+                continue;
+            };
+            let inner_names = relation_names(&inner.from);
+            let limited = subquery.limit_clause.is_some() || subquery.fetch.is_some();
+            if !mentions_outer(subquery, &inner_names) {
+                if !limited {
+                    subquery.limit_clause = Some(ast::LimitClause::LimitOffset {
+                        limit: Some(Expr::value(Value::Number("1".into(), false))),
+                        offset: None,
+                        limit_by: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let ungrouped_aggregate = matches!(&inner.group_by,
+                ast::GroupByExpr::Expressions(e, _) if e.is_empty())
+                && inner.having.is_none()
+                && inner.projection.len() == 1
+                && contains_aggregate(&inner.projection[0]);
+            let equality_correlated = inner
+                .selection
+                .clone()
+                .map(conjuncts)
+                .unwrap_or_default()
+                .iter()
+                .all(|c| {
+                    !mentions_outer(c, &inner_names)
+                        || references_only_outer(c, &inner_names)
+                        || matches!(
+                            c,
+                            Expr::BinaryOp {
+                                op: ast::BinaryOperator::Eq,
+                                ..
+                            }
+                        )
+                });
+            let result_inner_only = inner
+                .projection
+                .iter()
+                .all(|p| !mentions_outer(p, &inner_names));
+            if equality_correlated && (ungrouped_aggregate || result_inner_only) {
+                if ungrouped_aggregate {
+                    subquery.limit_clause = None;
+                    subquery.fetch = None;
+                }
+            } else {
+                *expr = Expr::value(Value::Null);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Whether `node` names a column qualified by a relation outside `inner_names` (or holds a
+/// parameter, which may be anything).
+fn mentions_outer<V: ast::Visit>(node: &V, inner_names: &[String]) -> bool {
+    visit_expressions(node, |e: &Expr| match e {
+        Expr::CompoundIdentifier(parts)
+            if parts.len() >= 2
+                && !inner_names.contains(&parts[parts.len() - 2].value.to_lowercase()) =>
+        {
+            ControlFlow::Break(())
+        }
+        Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// `WITH RECURSIVE r AS (anchor UNION ALL SELECT .. FROM r JOIN pg_auth_members ..)` ->
@@ -729,7 +826,8 @@ mod tests {
                 "SELECT ARRAY(SELECT b.rolname FROM r b WHERE b.x = a.y) AS m FROM a",
                 false
             ),
-            "SELECT (SELECT array_agg(b.rolname) FROM r b WHERE b.x = a.y) AS m FROM a"
+            "SELECT coalesce((SELECT array_agg(b.rolname) FROM r b WHERE b.x = a.y), make_array()) \
+             AS m FROM a"
         );
         assert_eq!(
             rewritten(

@@ -402,10 +402,11 @@ impl Session {
         } else {
             self.settings.get(&lower)?
         };
-        let column = variable
-            .last()
-            .map(|i| i.value.to_ascii_lowercase())
-            .unwrap_or(lower);
+        let column = if lower.starts_with("datafusion.") {
+            lower
+        } else {
+            Settings::display_name(&name)
+        };
         let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
         let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])?;
         Ok(QueryOutput::from_batch(batch, "SHOW"))

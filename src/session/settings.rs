@@ -273,14 +273,17 @@ impl Settings {
 
     /// The value of `name`; unknown names are 42704 like PostgreSQL.
     pub fn get(&self, name: &str) -> Result<String> {
-        let key = name.to_ascii_lowercase();
-        let key = match key.as_str() {
-            "time zone" => "timezone".to_string(),
-            "transaction isolation level" => "transaction_isolation".to_string(),
-            "session authorization" => "session_authorization".to_string(),
-            _ => key,
-        };
-        self.values.get(&key).cloned().ok_or_else(|| unknown(name))
+        self.values
+            .get(&canonical_key(name))
+            .cloned()
+            .ok_or_else(|| unknown(name))
+    }
+
+    /// The name PostgreSQL gives a parameter (`TimeZone` for `SHOW time zone`), as SHOW
+    /// names its result column.
+    pub fn display_name(name: &str) -> String {
+        let key = canonical_key(name);
+        find(&key).map(|d| d.name.to_string()).unwrap_or(key)
     }
 
     /// Resets everything to defaults, returning the reportable changes.
@@ -343,6 +346,17 @@ impl Settings {
             .get("statement_timeout")
             .and_then(|v| parse_duration_ms(v))
             .unwrap_or(0)
+    }
+}
+
+/// The key a parameter is stored under: lower case, SHOW's multi-word forms resolved.
+fn canonical_key(name: &str) -> String {
+    let key = name.to_ascii_lowercase();
+    match key.as_str() {
+        "time zone" => "timezone".to_string(),
+        "transaction isolation level" => "transaction_isolation".to_string(),
+        "session authorization" => "session_authorization".to_string(),
+        _ => key,
     }
 }
 
