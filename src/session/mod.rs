@@ -164,7 +164,10 @@ impl Session {
                 // Described with the settings' values as they are now; a set_config only
                 // takes effect when the statement runs.
                 let mut inlined = statement.clone();
-                setting_functions::inline(&mut inlined, &mut self.settings.clone())?;
+                let catalog = self.engine.catalog().clone();
+                setting_functions::inline(&mut inlined, &mut self.settings.clone(), &|s| {
+                    catalog.schema_exists(s)
+                })?;
                 let default_schema = self.sync_default_schema();
                 let mut cx = self.plan_context(&default_schema);
                 guarded(
@@ -229,7 +232,10 @@ impl Session {
                 _ => {}
             }
         }
-        let changes = setting_functions::inline(&mut statement, &mut self.settings)?;
+        let catalog = self.engine.catalog().clone();
+        let changes = setting_functions::inline(&mut statement, &mut self.settings, &|s| {
+            catalog.schema_exists(s)
+        })?;
         self.reported.extend(changes);
         let default_schema = self.sync_default_schema();
         let mut cx = self.plan_context(&default_schema);

@@ -15,15 +15,20 @@ use super::settings::{ReportedChange, Settings};
 use crate::dialect::Statement;
 use crate::error::Result;
 
-/// Replaces setting calls in `statement` by their values, applying `set_config` to `settings`.
-/// Returns the changes to report to the client.
-pub fn inline(statement: &mut Statement, settings: &mut Settings) -> Result<Vec<ReportedChange>> {
+/// Replaces setting calls in `statement` by their values, applying `set_config` to `settings`;
+/// `schema_exists` says which search path entries `current_schemas` lists. Returns the changes
+/// to report to the client.
+pub fn inline(
+    statement: &mut Statement,
+    settings: &mut Settings,
+    schema_exists: &dyn Fn(&str) -> bool,
+) -> Result<Vec<ReportedChange>> {
     let Statement::Sql(sql) = statement else {
         return Ok(Vec::new());
     };
     let mut reported = Vec::new();
     let flow = visit_expressions_mut(sql.as_mut(), |expr: &mut Expr| {
-        match replacement(expr, settings, &mut reported) {
+        match replacement(expr, settings, schema_exists, &mut reported) {
             Ok(Some(value)) => *expr = value,
             Ok(None) => {}
             Err(e) => return ControlFlow::Break(e),
@@ -40,6 +45,7 @@ pub fn inline(statement: &mut Statement, settings: &mut Settings) -> Result<Vec<
 fn replacement(
     expr: &Expr,
     settings: &mut Settings,
+    schema_exists: &dyn Fn(&str) -> bool,
     reported: &mut Vec<ReportedChange>,
 ) -> Result<Option<Expr>> {
     let Expr::Function(function) = expr else {
@@ -87,9 +93,11 @@ fn replacement(
             let value = settings.get(&setting)?;
             Ok(Some(Expr::value(Value::SingleQuotedString(value))))
         }
-        // pgcli: the schemas names resolve in, `pg_catalog` first when implicit ones count.
+        // pgcli: the existing schemas names resolve in, `pg_catalog` first when implicit ones
+        // count.
         ("current_schemas", [Value::Boolean(implicit)]) => {
             let mut schemas = settings.search_path_schemas();
+            schemas.retain(|s| schema_exists(s));
             if *implicit {
                 schemas.insert(0, "pg_catalog".into());
             }
