@@ -5,6 +5,7 @@
 //! external tables (`CREATE TABLE ... LOCATION`). The in-memory registry is rebuilt from disk at
 //! start, so a crash can never leave the catalog and the data disagreeing.
 
+mod expand_array;
 mod files;
 mod identity;
 mod information_schema;

@@ -99,6 +99,14 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             ScalarValue::Utf8(None),
         );
     }
+    ctx.register_udf(ScalarUDF::from(super::expand_array::ExpandArray::new()));
+    // pgjdbc `getIndexInfo`: Delta tables have no indexes; the catalog's own keep no definition.
+    register_constant(
+        ctx,
+        "pg_get_indexdef",
+        Signature::variadic_any(Volatility::Stable),
+        ScalarValue::Utf8(None),
+    );
     // psql `\l`, pgAdmin: every database is UTF8 (PostgreSQL's name; the library says UTF-8).
     register_constant(
         ctx,

@@ -2,17 +2,18 @@
 //! builds are kept, `pg_attribute` gets real type modifiers (it reports -1 for every column, so
 //! JDBC and psql show `numeric` for a `DECIMAL(12,2)`), the array columns clients index or search
 //! (`pg_constraint.conkey`, `pg_proc.proallargtypes`, ...) are arrays rather than their text
-//! rendering, `pg_class` keeps the `relhasoids` column older ODBC drivers ask for, and `pg_user`
+//! rendering, `pg_class` keeps the `relhasoids` and `relacl` columns drivers ask for, and `pg_user`
 //! (pgAdmin, psql `\du` on old servers) is a view of `pg_roles`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int32Array, ListBuilder, RecordBatch, StringBuilder,
+    Array, ArrayRef, AsArray, Int32Array, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProviderList, SchemaProvider, Session, TableProvider};
+use datafusion::common::ScalarValue;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableType, ViewTable, provider_as_source};
 use datafusion::error::Result;
@@ -87,11 +88,13 @@ impl SchemaProvider for PgCatalogSchema {
             })),
             "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" => {
                 Ok(self.inner.table(name).await?.map(|inner| {
-                    let add_relhasoids =
-                        name == "pg_class" && inner.schema().index_of("relhasoids").is_err();
+                    let added = added_columns(name)
+                        .into_iter()
+                        .filter(|(field, _)| inner.schema().index_of(field.name()).is_err())
+                        .collect();
                     let correction = Correction::Columns {
                         arrays: array_columns(name),
-                        add_relhasoids,
+                        added,
                     };
                     Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
                 }))
@@ -123,10 +126,11 @@ enum Correction {
     Roles(Vec<String>),
     /// The scanning session's parameters instead of the library's fixed row.
     Settings,
-    /// Text-rendered array columns as arrays; for `pg_class`, the constant `relhasoids = false`.
+    /// Text-rendered array columns as arrays, and columns the library lacks, each with its one
+    /// value.
     Columns {
         arrays: &'static [(&'static str, DataType)],
-        add_relhasoids: bool,
+        added: Vec<(Field, ScalarValue)>,
     },
 }
 
@@ -144,10 +148,7 @@ impl CorrectedTable {
             Correction::TypeModifiers(_) | Correction::Roles(_) | Correction::Settings => {
                 inner.schema()
             }
-            Correction::Columns {
-                arrays,
-                add_relhasoids,
-            } => {
+            Correction::Columns { arrays, added } => {
                 let mut fields: Vec<Field> = inner
                     .schema()
                     .fields()
@@ -161,9 +162,7 @@ impl CorrectedTable {
                         None => f.as_ref().clone(),
                     })
                     .collect();
-                if *add_relhasoids {
-                    fields.push(Field::new("relhasoids", DataType::Boolean, false));
-                }
+                fields.extend(added.iter().map(|(field, _)| field.clone()));
                 Arc::new(Schema::new(fields))
             }
         };
@@ -174,12 +173,12 @@ impl CorrectedTable {
         }
     }
 
-    /// Array columns parsed from their text and `relhasoids` added.
+    /// Array columns parsed from their text and the missing columns added.
     fn correct_columns(
         &self,
         batch: &RecordBatch,
         arrays: &[(&str, DataType)],
-        add_relhasoids: bool,
+        added: &[(Field, ScalarValue)],
     ) -> Result<RecordBatch> {
         let mut columns = Vec::with_capacity(self.schema.fields().len());
         for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -188,8 +187,8 @@ impl CorrectedTable {
                 None => columns.push(column.clone()),
             }
         }
-        if add_relhasoids {
-            columns.push(Arc::new(BooleanArray::from(vec![false; batch.num_rows()])));
+        for (_, value) in added {
+            columns.push(value.to_array_of_size(batch.num_rows())?);
         }
         Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
     }
@@ -232,12 +231,9 @@ impl TableProvider for CorrectedTable {
                 batches.push(role_rows(&self.schema, users, state)?);
                 batches
             }
-            Correction::Columns {
-                arrays,
-                add_relhasoids,
-            } => batches
+            Correction::Columns { arrays, added } => batches
                 .iter()
-                .map(|b| self.correct_columns(b, arrays, *add_relhasoids))
+                .map(|b| self.correct_columns(b, arrays, added))
                 .collect::<Result<Vec<_>>>()?,
         };
         Ok(MemorySourceConfig::try_new_exec(
@@ -296,6 +292,25 @@ fn with_modifiers(batch: RecordBatch, expected: &[(String, i32)]) -> Result<Reco
     let mut columns = batch.columns().to_vec();
     columns[modifier_index] = modifiers;
     Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// Columns clients read that the library's table lacks, with their value: `pg_class.relhasoids`
+/// (older ODBC drivers) and `relacl` (pgjdbc's privilege queries; NULL means the owner's default
+/// privileges).
+fn added_columns(table: &str) -> Vec<(Field, ScalarValue)> {
+    match table {
+        "pg_class" => vec![
+            (
+                Field::new("relhasoids", DataType::Boolean, false),
+                ScalarValue::Boolean(Some(false)),
+            ),
+            (
+                Field::new("relacl", DataType::Utf8, true),
+                ScalarValue::Utf8(None),
+            ),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// Array columns the library renders as text (`[1, 2]`, `['i', 'o']`), with their element types.

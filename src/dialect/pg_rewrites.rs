@@ -58,9 +58,11 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
         character_varying_to_varchar(expr);
         user_keyword_to_function(expr);
         description_arguments_to_null(expr);
+        field_access_to_get_field(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
         if catalog_query {
+            information_schema_function_unqualified(expr);
             zero_based_vector_subscript(expr);
             empty_catalog_subquery_to_null(expr);
             aggregate_scalar_subquery(expr);
@@ -107,6 +109,47 @@ fn user_keyword_to_function(expr: &mut Expr) {
         && ["current_role", "user"].contains(&ident.value.to_ascii_lowercase().as_str())
     {
         *expr = call(&ident.value.to_ascii_lowercase(), Vec::new());
+    }
+}
+
+/// `(f(x)).n` and `(t.c).n` -> `get_field(f(x), 'n')`: DataFusion reads a field with `.` only
+/// from a column (pgjdbc's key queries read `(information_schema._pg_expandarray(..)).n`).
+fn field_access_to_get_field(expr: &mut Expr) {
+    let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+        return;
+    };
+    let mut fields = Vec::new();
+    for access in access_chain.iter() {
+        match access {
+            ast::AccessExpr::Dot(Expr::Identifier(field)) => fields.push(field.value.clone()),
+            _ => return,
+        }
+    }
+    let mut current = match root.as_ref() {
+        Expr::Nested(inner) => inner.as_ref().clone(),
+        other => other.clone(),
+    };
+    for field in fields {
+        current = call(
+            "get_field",
+            vec![current, Expr::value(Value::SingleQuotedString(field))],
+        );
+    }
+    *expr = current;
+}
+
+/// `information_schema._pg_expandarray(..)` -> `_pg_expandarray(..)`: the functions of that
+/// schema are registered under their bare names.
+fn information_schema_function_unqualified(expr: &mut Expr) {
+    let Expr::Function(function) = expr else {
+        return;
+    };
+    let parts = &function.name.0;
+    if parts.len() == 2
+        && matches!(&parts[0], ObjectNamePart::Identifier(schema)
+            if schema.value.eq_ignore_ascii_case("information_schema"))
+    {
+        function.name.0.remove(0);
     }
 }
 

@@ -6,7 +6,8 @@
 //! - `FROM string_to_array(x, ',') AS s`: any scalar function is a one-row relation in
 //!   PostgreSQL; DataFusion knows only table functions there, so it becomes `(SELECT f(..) AS s) s`.
 //! - `SELECT generate_series(1, 3)`: a set-returning function yields rows in PostgreSQL; in
-//!   DataFusion it yields one list, which `unnest` turns into the rows.
+//!   DataFusion it yields one list, which `unnest` turns into the rows (also where the call is
+//!   an argument, as in pgjdbc's `get_field(_pg_expandarray(indkey), 'n')`).
 //!
 //! Grafana's column query and psqlODBC's foreign-key query (Tableau) use all three. This runs at
 //! planning time because only the session state knows which names are table functions.
@@ -20,8 +21,9 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-/// Set-returning functions that DataFusion evaluates to a list in a select list.
-const LIST_VALUED_SET_FUNCTIONS: &[&str] = &["generate_series"];
+/// Set-returning functions that DataFusion evaluates to a list in a select list (the second is
+/// `catalog::expand_array`).
+const LIST_VALUED_SET_FUNCTIONS: &[&str] = &["generate_series", "_pg_expandarray"];
 
 /// Rewrites `statement`; `is_table_function` says whether a name is a registered table function.
 pub fn rewrite(statement: &mut ast::Statement, is_table_function: &dyn Fn(&str) -> bool) {
@@ -101,10 +103,7 @@ impl VisitorMut for Rewriter<'_> {
                 else {
                     continue;
                 };
-                if is_list_valued_set_function(expr) {
-                    let call = std::mem::replace(expr, Expr::value(ast::Value::Null));
-                    *expr = unnest(call);
-                }
+                unnest_set_functions(expr);
             }
         }
         ControlFlow::Continue(())
@@ -115,6 +114,33 @@ fn last_part(name: &ObjectName) -> String {
     match name.0.last() {
         Some(ObjectNamePart::Identifier(ident)) => ident.value.to_lowercase(),
         _ => String::new(),
+    }
+}
+
+/// Wraps the set-returning calls in `expr` (outside subqueries) in `unnest`; several in one
+/// select list are unnested side by side, as PostgreSQL runs them.
+fn unnest_set_functions(expr: &mut Expr) {
+    if is_list_valued_set_function(expr) {
+        let call = std::mem::replace(expr, Expr::value(ast::Value::Null));
+        *expr = unnest(call);
+        return;
+    }
+    match expr {
+        Expr::Function(function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    if let FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = arg {
+                        unnest_set_functions(e);
+                    }
+                }
+            }
+        }
+        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => unnest_set_functions(inner),
+        Expr::BinaryOp { left, right, .. } => {
+            unnest_set_functions(left);
+            unnest_set_functions(right);
+        }
+        _ => {}
     }
 }
 

@@ -147,6 +147,12 @@ const PARAMS: &[ParamDef] = &[
         default: "63",
         report: false,
     },
+    // pgjdbc's getImportedKeys / getExportedKeys read it from pg_settings.
+    ParamDef {
+        name: "max_index_keys",
+        default: "32",
+        report: false,
+    },
     ParamDef {
         name: "geqo",
         default: "on",
@@ -254,6 +260,7 @@ impl Settings {
                 | "integer_datetimes"
                 | "server_version_num"
                 | "max_identifier_length"
+                | "max_index_keys"
         ) {
             return Err(Error::new(
                 ErrorKind::InvalidParameterValue,

@@ -163,7 +163,8 @@ public class ClientCheck {
      */
     static void metadataChecks(Connection conn) throws SQLException {
         List<String> problems = new ArrayList<>();
-        for (Check c : new Check[] {ClientCheck::getTablesCheck, ClientCheck::getColumnsCheck, ClientCheck::resultMetadataCheck}) {
+        for (Check c : new Check[] {ClientCheck::getTablesCheck, ClientCheck::getColumnsCheck, ClientCheck::resultMetadataCheck,
+                ClientCheck::keysIndexesAndPrivilegesCheck}) {
             try {
                 c.run(conn);
             } catch (Throwable e) {
@@ -181,6 +182,42 @@ public class ClientCheck {
             check(md.getPrecision(1) == 12 && md.getScale(1) == 2,
                     "DECIMAL(12,2) result column: precision " + md.getPrecision(1) + ", scale " + md.getScale(1));
         }
+    }
+
+    /**
+     * What DBeaver and DataGrip ask when they open a table: keys, indexes, the best row identifier
+     * and privileges. Delta tables have none of the first three, so those answers are empty; the
+     * point is that each call runs (they use `_pg_expandarray`, `pg_settings.max_index_keys`,
+     * `pg_class.relacl`).
+     */
+    static void keysIndexesAndPrivilegesCheck(Connection conn) throws SQLException {
+        DatabaseMetaData md = conn.getMetaData();
+        String[] names = {"getPrimaryKeys", "getImportedKeys", "getExportedKeys", "getIndexInfo", "getBestRowIdentifier",
+                "getTablePrivileges", "getColumnPrivileges", "getCrossReference"};
+        for (String name : names) {
+            step = name;
+            ResultSet rs = switch (name) {
+                case "getPrimaryKeys" -> md.getPrimaryKeys(null, SCHEMA, "t");
+                case "getImportedKeys" -> md.getImportedKeys(null, SCHEMA, "t");
+                case "getExportedKeys" -> md.getExportedKeys(null, SCHEMA, "t");
+                case "getIndexInfo" -> md.getIndexInfo(null, SCHEMA, "t", false, true);
+                case "getBestRowIdentifier" -> md.getBestRowIdentifier(null, SCHEMA, "t", DatabaseMetaData.bestRowSession, true);
+                case "getTablePrivileges" -> md.getTablePrivileges(null, SCHEMA, "t");
+                case "getColumnPrivileges" -> md.getColumnPrivileges(null, SCHEMA, "t", "%");
+                default -> md.getCrossReference(null, SCHEMA, "t", null, SCHEMA, "t");
+            };
+            int rows = 0;
+            try (rs) {
+                while (rs.next()) rows++;
+            }
+            if (!name.endsWith("Privileges")) check(rows == 0, name + " returned " + rows + " rows for a Delta table");
+        }
+        step = "getSchemas";
+        List<String> schemas = new ArrayList<>();
+        try (ResultSet rs = md.getSchemas()) {
+            while (rs.next()) schemas.add(rs.getString("TABLE_SCHEM"));
+        }
+        check(schemas.contains(SCHEMA), "getSchemas() = " + schemas);
     }
 
     static void getTablesCheck(Connection conn) throws SQLException {
