@@ -15,6 +15,7 @@ mod statement;
 
 pub use lakehouse::LakehouseDialect;
 pub use output_names::display_name;
+pub(crate) use pg_rewrites::call as function_call;
 pub use statement::{CreateTable, STAR_COLUMN, Statement, TimeTravel};
 
 use crate::error::{Error, Result};

@@ -829,8 +829,8 @@ fn name_is(name: &ObjectName, expected: &str) -> bool {
     })
 }
 
-/// `name(args...)`.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+/// `name(args...)`: a plain function call, as the rewrites and the planner build them.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
         uses_odbc_syntax: false,

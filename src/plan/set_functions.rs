@@ -21,6 +21,8 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use crate::dialect::function_call;
+
 /// Set-returning functions that DataFusion evaluates to a list in a select list (the second is
 /// `catalog::expand_array`).
 const LIST_VALUED_SET_FUNCTIONS: &[&str] = &["generate_series", "_pg_expandarray"];
@@ -122,7 +124,7 @@ fn last_part(name: &ObjectName) -> String {
 fn unnest_set_functions(expr: &mut Expr) {
     if is_list_valued_set_function(expr) {
         let call = std::mem::replace(expr, Expr::value(ast::Value::Null));
-        *expr = unnest(call);
+        *expr = function_call("unnest", vec![call]);
         return;
     }
     match expr {
@@ -148,23 +150,6 @@ fn is_list_valued_set_function(expr: &Expr) -> bool {
     matches!(expr, Expr::Function(f)
         if LIST_VALUED_SET_FUNCTIONS.contains(&last_part(&f.name).as_str())
             && matches!(f.args, FunctionArguments::List(_)))
-}
-
-fn unnest(expr: Expr) -> Expr {
-    Expr::Function(ast::Function {
-        name: ObjectName::from(vec![Ident::new("unnest")]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: vec![FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(expr))],
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
 }
 
 /// Whether a function argument refers to a column (then the function is correlated with the

@@ -41,6 +41,13 @@ pub struct Prepared {
 /// The user of sessions without a connection (the pipeline runner's embedded mode).
 const EMBEDDED_USER: &str = "deltagres";
 
+/// A new DataFusion context for a session of `user`.
+fn fresh_context(engine: &Engine, user: &str) -> SessionContext {
+    let df = engine.new_context();
+    catalog::identify_session(&df, user);
+    df
+}
+
 /// One connection's state.
 pub struct Session {
     engine: Arc<Engine>,
@@ -61,8 +68,7 @@ impl Session {
             .find(|(name, _)| name == "user")
             .map(|(_, value)| value.clone())
             .unwrap_or_else(|| EMBEDDED_USER.to_string());
-        let df = engine.new_context();
-        catalog::identify_session(&df, &user);
+        let df = fresh_context(&engine, &user);
         let mut settings = Settings::new();
         settings.apply_startup(startup);
         Self {
@@ -222,9 +228,7 @@ impl Session {
                 S::ShowVariable { variable } => return self.show(variable),
                 S::Reset(reset) => return self.reset(&reset.reset),
                 S::Discard { .. } => {
-                    self.reported.extend(self.settings.reset_all());
-                    self.df = self.engine.new_context();
-                    catalog::identify_session(&self.df, &self.user);
+                    self.reset_all();
                     return Ok(QueryOutput::Command(CommandTag::Other(
                         "DISCARD ALL".into(),
                     )));
@@ -418,12 +422,15 @@ impl Session {
         Ok(QueryOutput::from_batch(batch, "SHOW"))
     }
 
+    /// RESET ALL and DISCARD ALL: every parameter at its default, DataFusion's options too.
+    fn reset_all(&mut self) {
+        self.reported.extend(self.settings.reset_all());
+        self.df = fresh_context(&self.engine, &self.user);
+    }
+
     fn reset(&mut self, reset: &ast::Reset) -> Result<QueryOutput> {
         match reset {
-            ast::Reset::ALL => {
-                self.reported.extend(self.settings.reset_all());
-                self.df = self.engine.new_context();
-            }
+            ast::Reset::ALL => self.reset_all(),
             ast::Reset::ConfigurationParameter(name) => self.set_one(&name.to_string(), None)?,
         }
         Ok(QueryOutput::Command(CommandTag::Other("RESET".into())))

@@ -143,6 +143,13 @@ async fn session_functions_catalog_views_and_postgres_query_forms() {
     assert_eq!(rows, vec![vec![s("tester"); 4]]);
     let roles = simple_rows(&client, "SELECT rolname, rolsuper FROM pg_roles").await;
     assert_eq!(roles, vec![vec![s("tester"), s("t")]]);
+    // RESET ALL and DISCARD ALL start a fresh engine context; the session stays who it is.
+    client
+        .batch_execute("RESET ALL; DISCARD ALL")
+        .await
+        .unwrap();
+    let after_reset = simple_rows(&client, "SELECT current_user").await;
+    assert_eq!(after_reset, vec![vec![s("tester")]]);
     // pg_settings shows this session's values.
     client
         .batch_execute("SET application_name = 'probe'")
