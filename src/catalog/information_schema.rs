@@ -25,6 +25,8 @@ use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::pg_tables::catalog_tables;
+
 /// Registers [`InformationSchema`] in our catalog; call after the table functions are registered.
 pub fn install_information_schema(
     ctx: &datafusion::prelude::SessionContext,
@@ -356,30 +358,13 @@ fn sql_type_name(udt: &str) -> String {
 impl Columns {
     async fn rows(&self) -> Result<Vec<ColumnRow>> {
         let mut rows = Vec::new();
-        for catalog_name in self.catalogs.catalog_names() {
-            let Some(catalog) = self.catalogs.catalog(&catalog_name) else {
+        for (catalog, schema, name, table) in catalog_tables(self.catalogs.as_ref()).await? {
+            if schema == INFORMATION_SCHEMA {
                 continue;
-            };
-            for schema_name in catalog.schema_names() {
-                if schema_name == INFORMATION_SCHEMA {
-                    continue;
-                }
-                let Some(schema) = catalog.schema(&schema_name) else {
-                    continue;
-                };
-                for table_name in schema.table_names() {
-                    let Some(table) = schema.table(&table_name).await? else {
-                        continue;
-                    };
-                    let names = (
-                        catalog_name.as_str(),
-                        schema_name.as_str(),
-                        table_name.as_str(),
-                    );
-                    for (i, field) in table.schema().fields().iter().enumerate() {
-                        rows.push(column_row(names, table.table_type(), i + 1, field));
-                    }
-                }
+            }
+            let names = (catalog.as_str(), schema.as_str(), name.as_str());
+            for (i, field) in table.schema().fields().iter().enumerate() {
+                rows.push(column_row(names, table.table_type(), i + 1, field));
             }
         }
         Ok(rows)

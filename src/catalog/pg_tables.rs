@@ -244,9 +244,11 @@ impl TableProvider for CorrectedTable {
     }
 }
 
-/// Column names and modifiers in the order the library enumerates them for `pg_attribute`
-/// (catalogs, schemas, tables, fields).
-async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32)>> {
+/// Every table of `catalogs` as (catalog, schema, table name, provider), in the order the
+/// catalog library enumerates them (catalogs, schemas, tables).
+pub(super) async fn catalog_tables(
+    catalogs: &dyn CatalogProviderList,
+) -> Result<Vec<(String, String, String, Arc<dyn TableProvider>)>> {
     let mut out = Vec::new();
     for catalog_name in catalogs.catalog_names() {
         let Some(catalog) = catalogs.catalog(&catalog_name) else {
@@ -258,14 +260,28 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(Str
             };
             for table_name in schema.table_names() {
                 if let Some(table) = schema.table(&table_name).await? {
-                    for field in table.schema().fields() {
-                        out.push((field.name().clone(), type_modifier(field.data_type())));
-                    }
+                    out.push((catalog_name.clone(), schema_name.clone(), table_name, table));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Column names and modifiers in the order the library enumerates them for `pg_attribute`.
+async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32)>> {
+    Ok(catalog_tables(catalogs)
+        .await?
+        .iter()
+        .flat_map(|(_, _, _, table)| {
+            table
+                .schema()
+                .fields()
+                .iter()
+                .map(|field| (field.name().clone(), type_modifier(field.data_type())))
+                .collect::<Vec<_>>()
+        })
+        .collect())
 }
 
 /// `pg_attribute` with `atttypmod` replaced, when its rows are the columns we enumerated (a
