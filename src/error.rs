@@ -33,6 +33,8 @@ pub enum ErrorKind {
     AmbiguousColumn,
     /// 42804: an expression has the wrong type.
     DatatypeMismatch,
+    /// 42939: a name deltagres reserves for itself.
+    ReservedName,
     /// 2BP01: an object cannot be dropped because others depend on it.
     DependentObjectsStillExist,
     /// 21000: a MERGE matched one target row with several source rows.
@@ -41,8 +43,14 @@ pub enum ErrorKind {
     NotNullViolation,
     /// 22012: division by zero.
     DivisionByZero,
+    /// 22007: text that is not a date or time.
+    InvalidDatetimeFormat,
+    /// 22008: a date or time with a field out of range (February 30th).
+    DatetimeFieldOverflow,
     /// 22P02: a value could not be converted to the requested type.
     InvalidTextRepresentation,
+    /// 22P04: COPY data that does not follow its format (wrong field count, open quote).
+    BadCopyFileFormat,
     /// 22003: a numeric value is out of range.
     NumericValueOutOfRange,
     /// 22023: a SET or function argument has an invalid value.
@@ -63,6 +71,8 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// 58030: the storage layer failed (disk, object store).
     IoError,
+    /// 58P01: a file or folder to read is not there (yet).
+    UndefinedFile,
     /// 25P02: a statement in a failed transaction block.
     InFailedTransaction,
     /// 08P01: the client broke the wire protocol.
@@ -78,7 +88,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 32] = [
+    const ALL: [ErrorKind; 37] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -90,11 +100,15 @@ impl ErrorKind {
         ErrorKind::DuplicateColumn,
         ErrorKind::AmbiguousColumn,
         ErrorKind::DatatypeMismatch,
+        ErrorKind::ReservedName,
         ErrorKind::DependentObjectsStillExist,
         ErrorKind::CardinalityViolation,
         ErrorKind::NotNullViolation,
         ErrorKind::DivisionByZero,
+        ErrorKind::InvalidDatetimeFormat,
+        ErrorKind::DatetimeFieldOverflow,
         ErrorKind::InvalidTextRepresentation,
+        ErrorKind::BadCopyFileFormat,
         ErrorKind::NumericValueOutOfRange,
         ErrorKind::InvalidParameterValue,
         ErrorKind::DataException,
@@ -105,6 +119,7 @@ impl ErrorKind {
         ErrorKind::QueryCanceled,
         ErrorKind::InsufficientPrivilege,
         ErrorKind::IoError,
+        ErrorKind::UndefinedFile,
         ErrorKind::InFailedTransaction,
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
@@ -144,11 +159,15 @@ impl ErrorKind {
             ErrorKind::DuplicateColumn => "42701",
             ErrorKind::AmbiguousColumn => "42702",
             ErrorKind::DatatypeMismatch => "42804",
+            ErrorKind::ReservedName => "42939",
             ErrorKind::DependentObjectsStillExist => "2BP01",
             ErrorKind::CardinalityViolation => "21000",
             ErrorKind::NotNullViolation => "23502",
             ErrorKind::DivisionByZero => "22012",
+            ErrorKind::InvalidDatetimeFormat => "22007",
+            ErrorKind::DatetimeFieldOverflow => "22008",
             ErrorKind::InvalidTextRepresentation => "22P02",
+            ErrorKind::BadCopyFileFormat => "22P04",
             ErrorKind::NumericValueOutOfRange => "22003",
             ErrorKind::InvalidParameterValue => "22023",
             ErrorKind::DataException => "22000",
@@ -159,6 +178,7 @@ impl ErrorKind {
             ErrorKind::QueryCanceled => "57014",
             ErrorKind::InsufficientPrivilege => "42501",
             ErrorKind::IoError => "58030",
+            ErrorKind::UndefinedFile => "58P01",
             ErrorKind::InFailedTransaction => "25P02",
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
@@ -363,6 +383,21 @@ fn strip_backtrace(m: &str) -> &str {
 /// Errors whose only structure is their text: match the wording DataFusion and delta-rs use.
 fn classify_message(message: &str, fallback: ErrorKind) -> Error {
     let lower = message.to_ascii_lowercase();
+    if lower.contains("merge matched a target row with multiple source rows") {
+        return Error::new(
+            ErrorKind::CardinalityViolation,
+            "MERGE matched a target row with more than one source row",
+        )
+        .with_detail(message.to_string())
+        .with_hint("deduplicate the source (e.g. keep the latest row per key) so each target row matches at most once");
+    }
+    if lower.starts_with("no files found at ") {
+        return Error::new(
+            ErrorKind::UndefinedFile,
+            message.split(". ").next().unwrap_or(message).to_string(),
+        )
+        .with_hint("no file matches the path (yet): check it, or wait for the data to land");
+    }
     let kind = if lower.contains("table '") && lower.contains("not found")
         || lower.contains("table not found")
     {

@@ -19,7 +19,7 @@ mod skew;
 pub use files::{AllowedPaths, ReadParquet};
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
-pub use pg::{install_pg_catalog, type_modifier};
+pub use pg::{install_pg_catalog, type_modifier, type_name as pg_type_name};
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef};

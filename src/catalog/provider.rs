@@ -2,7 +2,11 @@
 //! to delta-rs table providers at the latest committed version.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+// parking_lot's locks do not poison: a panic while one is held cannot lock every later
+// session out of the catalog.
+use parking_lot::RwLock;
 
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
@@ -33,12 +37,12 @@ impl DeltaCatalogProvider {
 impl CatalogProvider for DeltaCatalogProvider {
     fn schema_names(&self) -> Vec<String> {
         let mut names = self.catalog.schema_names();
-        names.extend(self.virtual_schemas.read().expect("lock").keys().cloned());
+        names.extend(self.virtual_schemas.read().keys().cloned());
         names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        if let Some(s) = self.virtual_schemas.read().expect("lock").get(name) {
+        if let Some(s) = self.virtual_schemas.read().get(name) {
             return Some(s.clone());
         }
         self.catalog.schema_exists(name).then(|| {
@@ -57,10 +61,12 @@ impl CatalogProvider for DeltaCatalogProvider {
         Ok(self
             .virtual_schemas
             .write()
-            .expect("lock")
             .insert(name.to_string(), schema))
     }
 }
+
+/// The suffixes of the metadata tables (`"t$history"`).
+const METADATA_TABLES: [&str; 3] = ["history", "detail", "files"];
 
 /// One Delta-backed schema.
 #[derive(Debug)]
@@ -106,15 +112,18 @@ impl SchemaProvider for DeltaSchemaProvider {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        if let Some((base, kind)) = name.rsplit_once('$') {
-            return self.metadata_table(base, kind).await;
-        }
         let table_ref = TableRef {
             schema: self.schema.clone(),
             table: name.to_string(),
         };
         if !self.catalog.table_exists(&table_ref) {
-            return Ok(None);
+            // A table's own name wins over the metadata suffix (a table may be named `a$b`).
+            return match name.rsplit_once('$') {
+                Some((base, kind)) if METADATA_TABLES.contains(&kind) => {
+                    self.metadata_table(base, kind).await
+                }
+                _ => Ok(None),
+            };
         }
         let table = self
             .catalog

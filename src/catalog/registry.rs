@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+// parking_lot's locks do not poison: a panic while one is held cannot lock every later
+// session out of the catalog.
+use parking_lot::RwLock;
 
 use deltalake::DeltaTable;
 use serde::{Deserialize, Serialize};
@@ -119,27 +123,18 @@ impl DeltaCatalog {
 
     /// All schema names, sorted.
     pub fn schema_names(&self) -> Vec<String> {
-        self.schemas
-            .read()
-            .expect("catalog lock")
-            .keys()
-            .cloned()
-            .collect()
+        self.schemas.read().keys().cloned().collect()
     }
 
     /// Whether `schema` exists.
     pub fn schema_exists(&self, schema: &str) -> bool {
-        self.schemas
-            .read()
-            .expect("catalog lock")
-            .contains_key(schema)
+        self.schemas.read().contains_key(schema)
     }
 
     /// Table names of `schema`, sorted; empty when the schema does not exist.
     pub fn table_names(&self, schema: &str) -> Vec<String> {
         self.schemas
             .read()
-            .expect("catalog lock")
             .get(schema)
             .map(|t| t.keys().cloned().collect())
             .unwrap_or_default()
@@ -163,7 +158,6 @@ impl DeltaCatalog {
     fn entry(&self, table: &TableRef) -> Option<Arc<TableEntry>> {
         self.schemas
             .read()
-            .expect("catalog lock")
             .get(&table.schema)?
             .get(&table.table)
             .cloned()
@@ -206,17 +200,13 @@ impl DeltaCatalog {
         }
         check_name(schema)?;
         std::fs::create_dir_all(self.data_dir.join(schema))?;
-        self.schemas
-            .write()
-            .expect("catalog lock")
-            .entry(schema.to_string())
-            .or_default();
+        self.schemas.write().entry(schema.to_string()).or_default();
         Ok(true)
     }
 
     /// Drops a schema; with `cascade` its tables go too, else it must be empty.
     pub fn drop_schema(&self, schema: &str, if_exists: bool, cascade: bool) -> Result<bool> {
-        let tables = match self.schemas.read().expect("catalog lock").get(schema) {
+        let tables = match self.schemas.read().get(schema) {
             Some(t) => t.keys().cloned().collect::<Vec<_>>(),
             None if if_exists => return Ok(false),
             None => {
@@ -255,7 +245,7 @@ impl DeltaCatalog {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        self.schemas.write().expect("catalog lock").remove(schema);
+        self.schemas.write().remove(schema);
         Ok(true)
     }
 
@@ -274,7 +264,6 @@ impl DeltaCatalog {
         }
         self.schemas
             .write()
-            .expect("catalog lock")
             .entry(table.schema.clone())
             .or_default()
             .insert(
@@ -309,12 +298,7 @@ impl DeltaCatalog {
                 std::fs::remove_dir_all(&dir)?;
             }
         }
-        if let Some(tables) = self
-            .schemas
-            .write()
-            .expect("catalog lock")
-            .get_mut(&table.schema)
-        {
+        if let Some(tables) = self.schemas.write().get_mut(&table.schema) {
             tables.remove(&table.table);
         }
         Ok(true)

@@ -41,6 +41,65 @@ pub(super) fn is_catalog_query(sql: &str) -> bool {
     .any(|marker| lower.contains(marker))
 }
 
+/// Whether no statement reads a user relation: every table it names is a `pg_catalog` or
+/// `information_schema` relation (qualified, or an unqualified `pg_*` name, as PostgreSQL's
+/// implicit `pg_catalog` resolves it), a CTE of the statement, or a table function. The catalog
+/// rewrites trade exactness for compatibility (a scalar subquery keeps its first row, an
+/// undecorrelatable one becomes NULL); they must never touch user data, whatever the text of the
+/// query looks like.
+pub(super) fn reads_only_catalog(statements: &[Statement]) -> bool {
+    use sqlparser::ast::{Query, TableFactor, Visit, Visitor};
+    use std::ops::ControlFlow;
+    #[derive(Default)]
+    struct Relations {
+        ctes: Vec<String>,
+        tables: Vec<sqlparser::ast::ObjectName>,
+    }
+    impl Visitor for Relations {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    self.ctes.push(cte.alias.name.value.to_ascii_lowercase());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table {
+                name, args: None, ..
+            } = factor
+            {
+                self.tables.push(name.clone());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut relations = Relations::default();
+    for statement in statements {
+        match statement {
+            Statement::Sql(sql) => {
+                let _ = sql.visit(&mut relations);
+            }
+            // Our own statements never read the catalog.
+            _ => return false,
+        }
+    }
+    let part = |p: &sqlparser::ast::ObjectNamePart| {
+        p.as_ident()
+            .map(|i| i.value.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    relations.tables.iter().all(|name| {
+        let parts: Vec<String> = name.0.iter().map(part).collect();
+        match parts.as_slice() {
+            [table] => table.starts_with("pg_") || relations.ctes.contains(table),
+            [.., schema, _] => schema == "pg_catalog" || schema == "information_schema",
+            [] => false,
+        }
+    })
+}
+
 /// Fragments of client catalog queries that DataFusion cannot plan, with equivalents it can.
 /// Each names the client that sends it.
 const TEXT_SUBSTITUTIONS: &[(&str, &str)] = &[

@@ -30,6 +30,8 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
         .flatten();
     let sql = substituted.as_deref().unwrap_or(sql);
     let mut statements = parser::parse_statements(sql)?;
+    // The text only says where to look; the relations decide (user tables are never rewritten).
+    let catalog_query = catalog_query && compat::reads_only_catalog(&statements);
     if catalog_query {
         statements = compat::rewrite_client_catalog_queries(sql, statements);
     }

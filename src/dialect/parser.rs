@@ -16,7 +16,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| Error::syntax(format!("syntax error: {e}")))?;
-    let tokens = rewrite_version_shorthand(rewrite_merge_stars(tokens));
+    let tokens = rewrite_version_shorthand(rewrite_merge_stars(tokens)?);
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
@@ -312,12 +312,25 @@ fn rewrite_version_shorthand(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
 
 /// Databricks' `UPDATE SET *` and `INSERT *` in MERGE have no sqlparser syntax: rewrite them at the
 /// token level to forms it parses (see [`STAR_COLUMN`]).
-fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+/// A name the user writes that equals the marker would be taken for a star, so it is refused.
+fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>> {
+    if let Some(marker) = tokens
+        .iter()
+        .find(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case(STAR_COLUMN)))
+    {
+        return Err(Error::new(
+            crate::error::ErrorKind::ReservedName,
+            format!(
+                "\"{STAR_COLUMN}\" is reserved by deltagres (it marks MERGE's UPDATE SET * and INSERT *) and cannot name anything (line {}, column {})",
+                marker.span.start.line, marker.span.start.column
+            ),
+        ));
+    }
     let is_merge = tokens
         .iter()
         .any(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::MERGE));
     if !is_merge {
-        return tokens;
+        return Ok(tokens);
     }
     let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
     for token in tokens {
@@ -359,7 +372,7 @@ fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         }
         out.push(token);
     }
-    out
+    Ok(out)
 }
 
 /// `CREATE [OR REPLACE] TABLE ...`; leaves the parser untouched for any other statement (e.g.

@@ -71,6 +71,39 @@ pub enum Statement {
     },
 }
 
+impl Statement {
+    /// Whether running the statement commits something (a Delta version, a catalog change):
+    /// decided from the statement, so writes that answer with rows (OPTIMIZE, RESTORE, VACUUM)
+    /// count as much as those that answer with a command tag.
+    pub fn is_write(&self) -> bool {
+        use sqlparser::ast::Statement as S;
+        match self {
+            Statement::DescribeHistory { .. } | Statement::DescribeDetail { .. } => false,
+            Statement::Vacuum { dry_run, .. } => !dry_run,
+            Statement::CreateTable(_)
+            | Statement::Restore { .. }
+            | Statement::InsertReplaceWhere { .. }
+            | Statement::ConvertToDelta { .. }
+            | Statement::Merge { .. } => true,
+            Statement::Sql(sql) => matches!(
+                sql.as_ref(),
+                S::Insert(_)
+                    | S::Update(_)
+                    | S::Delete(_)
+                    | S::Merge(_)
+                    | S::Truncate(_)
+                    | S::Copy { to: false, .. }
+                    | S::OptimizeTable { .. }
+                    | S::CreateSchema { .. }
+                    | S::CreateTable(_)
+                    | S::CreateView(_)
+                    | S::Drop { .. }
+                    | S::AlterTable(_)
+            ),
+        }
+    }
+}
+
 /// Which version a time-travel clause selects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimeTravel {

@@ -36,6 +36,9 @@ pub struct Task {
     pub retry_backoff_secs: f64,
     /// Longest an attempt may take.
     pub timeout_secs: f64,
+    /// Whether an attempt that timed out is retried (`retry_on_timeout`, default false: a
+    /// statement that runs too long usually runs too long again).
+    pub retry_on_timeout: bool,
 }
 
 /// A hook: a shell command (the run's JSON on stdin) or a URL (the JSON posted).
@@ -84,6 +87,7 @@ struct RawDefaults {
     retries: Option<u32>,
     retry_backoff_secs: Option<f64>,
     timeout_secs: Option<f64>,
+    retry_on_timeout: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +100,7 @@ struct RawTask {
     retries: Option<u32>,
     retry_backoff_secs: Option<f64>,
     timeout_secs: Option<f64>,
+    retry_on_timeout: Option<bool>,
 }
 
 fn invalid(message: String) -> Error {
@@ -132,6 +137,7 @@ impl Pipeline {
                 retries: t.retries.or(d.retries).unwrap_or(0),
                 retry_backoff_secs: t.retry_backoff_secs.or(d.retry_backoff_secs).unwrap_or(1.0),
                 timeout_secs: t.timeout_secs.or(d.timeout_secs).unwrap_or(3600.0),
+                retry_on_timeout: t.retry_on_timeout.or(d.retry_on_timeout).unwrap_or(false),
             })
             .collect();
         let pipeline = Pipeline {

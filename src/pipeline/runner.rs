@@ -270,6 +270,8 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
     let attempts = task.retries + 1;
     let mut backoff = task.retry_backoff_secs.max(0.0);
     let mut last_error = None;
+    // Statements that committed are never run again: a retry resumes at the one that failed.
+    let mut done = ScriptProgress::default();
     for attempt in 1..=attempts {
         progress(format!(
             "{:<16} attempt {attempt}/{attempts} started",
@@ -283,11 +285,11 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
                 let cancel = runner.cancel_token();
                 match tokio::time::timeout(
                     Duration::from_secs_f64(task.timeout_secs.max(0.001)),
-                    run_script(&task, &shared, &mut runner),
+                    run_script(&task, &shared, &mut runner, &mut done),
                 )
                 .await
                 {
-                    Ok(result) => result,
+                    Ok(result) => result.map(|()| done.rows),
                     Err(_) => {
                         // Stop the statement on the server too, not just our wait for it.
                         if let Some(cancel) = cancel {
@@ -296,7 +298,8 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
                         Err(Error::new(
                             ErrorKind::QueryCanceled,
                             format!("timed out after {}s", task.timeout_secs),
-                        ))
+                        )
+                        .with_detail(TIMED_OUT.to_string()))
                     }
                 }
             }
@@ -344,8 +347,25 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
                     error: None,
                 };
             }
-            Err(_) => {
+            Err(e) => {
                 let error = error.unwrap_or_default();
+                let transient = is_transient(&e, task.retry_on_timeout);
+                if attempt < attempts && !transient {
+                    progress(format!(
+                        "{:<16} failed: {error} (not retried: SQLSTATE {} is not a transient error)",
+                        task.name,
+                        e.sqlstate()
+                    ));
+                    last_error = Some(error);
+                    return TaskReport {
+                        name: task.name.clone(),
+                        status: "failed".into(),
+                        attempts: attempt,
+                        rows_affected: None,
+                        seconds: first_start.elapsed().as_secs_f64(),
+                        error: last_error,
+                    };
+                }
                 if attempt < attempts {
                     progress(format!(
                         "{:<16} attempt {attempt} failed: {error}; retrying in {backoff:.1}s",
@@ -370,13 +390,60 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
     }
 }
 
-/// One attempt: the script's statements in order in a fresh session; returns rows affected.
-async fn run_script(task: &Task, shared: &Shared, runner: &mut SqlRunner) -> Result<u64> {
+/// The detail our own task timeout carries (a server's statement_timeout does not).
+const TIMED_OUT: &str = "the task's timeout_secs ran out";
+
+/// Errors worth another attempt: a write conflict (40xxx), a lost or refused connection (08xxx),
+/// the server short of resources (53xxx), the server shutting down (57P0x), storage that failed
+/// or input files not there yet (58xxx), and the task's own
+/// timeout when the file says `retry_on_timeout = true`. Anything else (a syntax error, a
+/// missing table, bad data) fails the same way again.
+fn is_transient(e: &Error, retry_on_timeout: bool) -> bool {
+    let code = e.sqlstate();
+    if e.detail.as_deref() == Some(TIMED_OUT) {
+        return retry_on_timeout;
+    }
+    code.starts_with("40")
+        || code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P0")
+        || code.starts_with("58")
+}
+
+/// SET / RESET: statements that only change the session, rerun when an attempt resumes.
+fn changes_session_only(sql: &str) -> bool {
+    let first = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(first.as_str(), "SET" | "RESET")
+}
+
+/// How far a task's script got: the statements before `next` committed, with `rows` affected.
+#[derive(Debug, Default)]
+struct ScriptProgress {
+    next: usize,
+    rows: u64,
+}
+
+/// One attempt: the script's statements in order in a fresh session, from the first one that
+/// has not yet succeeded.
+async fn run_script(
+    task: &Task,
+    shared: &Shared,
+    runner: &mut SqlRunner,
+    done: &mut ScriptProgress,
+) -> Result<()> {
     let text = std::fs::read_to_string(&task.file)
         .map_err(|e| Error::new(ErrorKind::IoError, format!("{}: {e}", task.file.display())))?;
     let text = script::substitute(&text, &shared.params)?;
-    let mut rows = 0;
-    for statement in script::split(&text)? {
+    for (index, statement) in script::split(&text)?.into_iter().enumerate() {
+        // The new session needs the settings the earlier statements made; they commit nothing.
+        let committed_before = index < done.next;
+        if committed_before && !changes_session_only(&statement.sql) {
+            continue;
+        }
         let result = runner.run(&statement.sql).await.map_err(|e| {
             let file = task
                 .file
@@ -388,7 +455,10 @@ async fn run_script(task: &Task, shared: &Shared, runner: &mut SqlRunner) -> Res
                 ..e
             }
         })?;
-        rows += result.affected.unwrap_or(0);
+        if !committed_before {
+            done.rows += result.affected.unwrap_or(0);
+            done.next = index + 1;
+        }
     }
-    Ok(rows)
+    Ok(())
 }

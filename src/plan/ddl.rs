@@ -87,6 +87,15 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
     }
     let table_ref = resolve_table(&create.name, cx.default_schema)?;
     crate::catalog::validate_table_name(&table_ref)?;
+    if let Some(constraint) = create.constraints.first() {
+        return Err(match constraint {
+            ast::TableConstraint::Check(_) => Error::unsupported(format!(
+                "{constraint}: CHECK constraints are not supported here"
+            ))
+            .with_hint("check the rows in the query that loads the table"),
+            _ => key_not_enforced(&constraint.to_string()),
+        });
+    }
     if !cx.catalog.schema_exists(&table_ref.schema) {
         return Err(Error::new(
             ErrorKind::UndefinedSchema,
@@ -308,6 +317,9 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
 /// Arrow types for column definitions, using DataFusion's own SQL type mapping (so `VARCHAR(20)`,
 /// `NUMERIC(12,2)`, `TIMESTAMPTZ`, arrays and NOT NULL mean what they mean in queries).
 async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<Schema> {
+    for column in columns {
+        check_column_options(column)?;
+    }
     // JSON documents are stored as text (Delta has no JSON type).
     let list: Vec<String> = columns
         .iter()
@@ -342,6 +354,50 @@ async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<S
             other.display()
         ))),
     }
+}
+
+/// Refuses the column options a Delta table cannot keep, rather than dropping them: DataFusion's
+/// column-list planner accepts DEFAULT, keys and identity and then ignores them, which would
+/// store NULL defaults and duplicate keys without a word.
+fn check_column_options(column: &ColumnDef) -> Result<()> {
+    use ast::ColumnOption as O;
+    for option in &column.options {
+        let refused = match &option.option {
+            O::Null | O::NotNull => continue,
+            O::Default(ast::Expr::Value(v)) if matches!(v.value, ast::Value::Null) => continue,
+            O::Default(_) => Error::unsupported(format!(
+                "column \"{}\": DEFAULT values are not supported (delta-rs cannot write tables with Delta's allowColumnDefaults feature)",
+                column.name
+            ))
+            .with_hint("give the value in each INSERT, or fill it with UPDATE ... WHERE c IS NULL"),
+            O::PrimaryKey(_) | O::Unique(_) | O::ForeignKey(_) => key_not_enforced(&column.name.to_string()),
+            O::Check(_) => Error::unsupported(format!(
+                "column \"{}\": column CHECK constraints are not supported here",
+                column.name
+            ))
+            .with_hint("check the rows in the query that loads the table"),
+            O::Generated { .. } | O::Identity(_) => Error::unsupported(format!(
+                "column \"{}\": generated and identity columns are not supported yet",
+                column.name
+            ))
+            .with_hint("compute the value in the INSERT (e.g. row_number() OVER () + max id)"),
+            other => Error::unsupported(format!(
+                "column \"{}\": option {other} is not supported",
+                column.name
+            )),
+        };
+        return Err(refused);
+    }
+    Ok(())
+}
+
+/// PRIMARY KEY / UNIQUE / FOREIGN KEY: Delta tables cannot enforce them, and accepting them
+/// unenforced would let a script that relies on them store duplicates.
+fn key_not_enforced(what: &str) -> Error {
+    Error::unsupported(format!(
+        "{what}: PRIMARY KEY, UNIQUE and FOREIGN KEY constraints are not supported: Delta tables cannot enforce them"
+    ))
+    .with_hint("declare the key columns NOT NULL and deduplicate with MERGE INTO (which refuses a target row matched twice)")
 }
 
 /// A LOCATION as a path: absolute paths and `file://` URLs as given, relative paths under the data

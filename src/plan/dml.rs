@@ -31,7 +31,7 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
         .fields()
         .map(|f| f.name().to_string())
         .collect();
-    let mut builder = table.update();
+    let mut builder = table.update().with_session_state(session_state(cx));
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         builder = builder.with_predicate(predicate.to_string());
@@ -88,7 +88,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
     };
     let (table_ref, alias) = single_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
-    let mut builder = table.clone().delete();
+    let mut builder = table.clone().delete().with_session_state(session_state(cx));
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
@@ -113,11 +113,17 @@ pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Resu
     for target in &truncate.table_names {
         let table_ref = resolve_table(&target.name, cx.default_schema)?;
         let table = cx.catalog.load(&table_ref).await?;
-        table.delete().await?;
+        table.delete().with_session_state(session_state(cx)).await?;
     }
     Ok(QueryOutput::Command(CommandTag::Other(
         "TRUNCATE TABLE".into(),
     )))
+}
+
+/// The session's state for a delta-rs operation: without it delta-rs runs in a default session,
+/// outside `engine.memory_limit`, the session's time zone and our functions.
+fn session_state(cx: &PlanContext<'_>) -> std::sync::Arc<dyn datafusion::catalog::Session> {
+    std::sync::Arc::new(cx.df.state())
 }
 
 /// The one table an UPDATE/DELETE targets, and its alias.

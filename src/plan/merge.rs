@@ -78,13 +78,8 @@ pub async fn merge(
 
     let mut on = (*merge.on).clone();
     quote_identifiers(&mut on);
-    let has_matched_clauses = merge
-        .clauses
-        .iter()
-        .any(|c| c.clause_kind == MergeClauseKind::Matched);
-    if has_matched_clauses {
-        check_single_match(cx, &merge.table, &merge.source, &merge.on, &target_alias).await?;
-    }
+    // delta-rs checks inside the merge's own plan, on the snapshot it writes, that no target row
+    // is changed by two source rows (Delta's rule: several matches that all delete are fine).
 
     cx.notices.push(Notice::note(
         "00000",
@@ -239,7 +234,25 @@ pub async fn merge(
             }
         }
     }
-    let (_, metrics) = builder.await?;
+    let (_, metrics) = match builder.await {
+        Ok(done) => done,
+        Err(e) => {
+            let mut error = Error::from(e);
+            if error.kind == ErrorKind::CardinalityViolation
+                && let Ok(Some(key)) = duplicate_match_detail(
+                    cx,
+                    &merge.table,
+                    &merge.source,
+                    &merge.on,
+                    &target_alias,
+                )
+                .await
+            {
+                error = error.with_detail(key);
+            }
+            return Err(error);
+        }
+    };
     let affected = metrics.num_target_rows_updated
         + metrics.num_target_rows_deleted
         + metrics.num_target_rows_inserted;
@@ -328,14 +341,15 @@ fn select_star_from(factor: &TableFactor) -> Result<ast::Statement> {
     Ok(statement)
 }
 
-/// Fails with 21000 when a target row is matched by more than one source row.
-async fn check_single_match(
+/// For the 21000 error delta-rs raises: the key of a target row several source rows match
+/// (delta-rs names only a file and a row ordinal). Runs only once the MERGE has failed.
+async fn duplicate_match_detail(
     cx: &PlanContext<'_>,
     target: &TableFactor,
     source: &TableFactor,
     on: &Expr,
     target_alias: &str,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let mut target_columns = Vec::new();
     let _ = ast::visit_expressions(on, |e| {
         if let Expr::CompoundIdentifier(parts) = e
@@ -355,7 +369,7 @@ async fn check_single_match(
         target_columns.join(", ")
     };
     let TableFactor::Table { name, .. } = target else {
-        return Ok(());
+        return Ok(None);
     };
     let numbered = format!(
         "(SELECT row_number() OVER () AS __deltagres_row, * FROM {name}) AS {}",
@@ -380,7 +394,7 @@ async fn check_single_match(
     let plan = super::planned::logical_plan(&ctx.state(), statement).await?;
     let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(());
+        return Ok(None);
     };
     let options = FormatOptions::default();
     let values: Vec<String> = batch
@@ -392,10 +406,8 @@ async fn check_single_match(
                 .unwrap_or_default()
         })
         .collect();
-    Err(Error::new(
-        ErrorKind::CardinalityViolation,
-        "MERGE matched a target row with more than one source row",
-    )
-    .with_detail(format!("({key}) = ({}) is matched by several source rows", values.join(", ")))
-    .with_hint("deduplicate the source (e.g. keep the latest row per key) so each target row matches at most once"))
+    Ok(Some(format!(
+        "({key}) = ({}) is matched by several source rows",
+        values.join(", ")
+    )))
 }

@@ -28,7 +28,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::SessionContext;
 use sqlparser::ast;
 
-pub use copy::{CopyFormat, CopyIn, CopyOut};
+pub use copy::{CopyFormat, CopyIn, CopyLoad, CopyOut};
 pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
@@ -242,9 +242,4 @@ fn rows_of(schema: SchemaRef, params: usize) -> Description {
         param_types: vec![None; params],
         result_schema: Some(schema),
     }
-}
-
-/// Appends the data of a COPY FROM STDIN to its table (one commit).
-pub async fn copy_in(cx: &mut PlanContext<'_>, copy: &CopyIn, data: &[u8]) -> Result<u64> {
-    copy::copy_in(cx, copy, data).await
 }

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::prelude::SessionContext;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
+use futures::StreamExt;
 use sqlparser::ast::{BinaryOperator, Expr, ObjectName, Value};
 
 use super::names::{normalize_ident, quote_identifiers};
@@ -59,10 +61,21 @@ pub async fn optimize(
     let (files_before, _) = file_stats(&table);
     let version_before = table.version();
     let paths_before = file_paths(&table);
-    let filters = match &predicate {
+    let mut filters = match &predicate {
         Some(p) => partition_filters(p, &partition_columns)?,
         None => Vec::new(),
     };
+    let arrow_schema: Schema = snapshot
+        .schema()
+        .as_ref()
+        .try_into_arrow()
+        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
+    for (column, _, values) in &mut filters {
+        let data_type = arrow_schema.field_with_name(column)?.data_type().clone();
+        for value in values.iter_mut() {
+            *value = partition_literal(value, &data_type)?;
+        }
+    }
     let target_size = target_file_size(cx, &table)?;
 
     let zorder_columns = match zorder {
@@ -84,18 +97,18 @@ pub async fn optimize(
         "00000",
         format!("optimizing {table_ref}: {files_before} files before"),
     ));
+    let literals: Vec<FilterLiteral<'_>> = filters
+        .iter()
+        .map(|(column, op, values)| {
+            let value = if matches!(op, FilterOp::In | FilterOp::NotIn) {
+                FilterValue::Set(values.iter().map(String::as_str).collect())
+            } else {
+                FilterValue::Scalar(values[0].as_str())
+            };
+            (column.as_str(), *op, value)
+        })
+        .collect();
     let optimized = if clustering.is_empty() {
-        let literals: Vec<FilterLiteral<'_>> = filters
-            .iter()
-            .map(|(column, op, values)| {
-                let value = if matches!(op, FilterOp::In | FilterOp::NotIn) {
-                    FilterValue::Set(values.iter().map(String::as_str).collect())
-                } else {
-                    FilterValue::Scalar(values[0].as_str())
-                };
-                (column.as_str(), *op, value)
-            })
-            .collect();
         let (optimized, metrics) = table
             .optimize()
             .with_type(OptimizeType::Compact)
@@ -110,21 +123,13 @@ pub async fn optimize(
             quote_identifiers(&mut p);
             p.to_string()
         });
-        let in_scope = files_in_scope(&table, &filters)?;
+        let in_scope = files_in_scope(&table, &literals).await?;
         let scope = RewriteScope {
             where_sql,
             files: in_scope,
             target_size,
         };
-        zorder_rewrite(
-            cx,
-            &table_ref,
-            table,
-            &clustering,
-            &partition_columns,
-            scope,
-        )
-        .await?
+        zorder_rewrite(cx, table, &clustering, &partition_columns, scope).await?
     };
     let (files_after, size_after) = file_stats(&optimized);
     let (added, removed) = if optimized.version() > version_before {
@@ -241,10 +246,14 @@ fn zorder_columns(exprs: &[Expr], columns: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Rewrites the rows in scope in clustering-key order, replacing them in one commit.
+/// Rewrites the rows of the files in scope in clustering-key order, replacing them in one commit.
+///
+/// The rows are read from exactly those files, at the version the scope was chosen from: the
+/// commit removes what was read and nothing else, so rows of other partitions and rows appended
+/// while the rewrite runs are neither lost nor duplicated (a concurrent change to a file in scope
+/// is a commit conflict, 40001).
 async fn zorder_rewrite(
     cx: &mut PlanContext<'_>,
-    table_ref: &crate::catalog::TableRef,
     table: DeltaTable,
     clustering: &[String],
     partition_columns: &[String],
@@ -255,12 +264,29 @@ async fn zorder_rewrite(
         files: in_scope,
         target_size,
     } = scope;
+    if in_scope.is_empty() {
+        return Ok(table);
+    }
     let quoted = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
-    let from = format!("{}.{}", quoted(&table_ref.schema), quoted(&table_ref.table));
-    let filter = where_sql
-        .as_ref()
-        .map(|w| format!(" WHERE {w}"))
-        .unwrap_or_default();
+    let rows_in_scope = table
+        .table_provider()
+        .with_session(Arc::new(cx.df.state()))
+        // Selected as delta-rs selects Add actions: the decoded log path as an object-store
+        // path (partition values with `:` or spaces are encoded as in the table's URLs).
+        .with_file_paths(
+            in_scope
+                .iter()
+                .map(|p| String::from(deltalake::Path::from(p.as_str()))),
+        )
+        .await?;
+    let scope_schema = Arc::new(MemorySchemaProvider::new());
+    scope_schema.register_table("scope".into(), rows_in_scope)?;
+    let ctx = super::timetravel::private_context(
+        cx.df.state(),
+        "__deltagres_optimize",
+        "s",
+        scope_schema,
+    )?;
     let key_columns: Vec<String> = clustering.iter().map(quoted).collect();
     // Every k-th row: a deterministic sample, so the same table always clusters the same way.
     let scope: std::collections::HashSet<&str> = in_scope.iter().map(String::as_str).collect();
@@ -273,11 +299,11 @@ async fn zorder_rewrite(
         .sum();
     let every = (rows / ZORDER_SAMPLE_ROWS).max(1);
     let sample_sql = format!(
-        "SELECT {keys} FROM (SELECT {keys}, row_number() OVER () AS __deltagres_n FROM {from}{filter}) \
+        "SELECT {keys} FROM (SELECT {keys}, row_number() OVER () AS __deltagres_n FROM {SCOPE_TABLE}) \
          WHERE __deltagres_n % {every} = 0",
         keys = key_columns.join(", ")
     );
-    let batches = cx.df.sql(&sample_sql).await?.collect().await?;
+    let batches = ctx.sql(&sample_sql).await?.collect().await?;
     let samples: Vec<ArrayRef> = (0..clustering.len())
         .map(|i| {
             let arrays: Vec<&dyn datafusion::arrow::array::Array> =
@@ -299,7 +325,6 @@ async fn zorder_rewrite(
             samples[0].len()
         ),
     ));
-    let ctx = SessionContext::new_with_state(cx.df.state());
     ctx.register_udf(ZOrderKey::from_samples(&samples)?);
     let mut order: Vec<String> = partition_columns.iter().map(quoted).collect();
     order.push(format!("{ZORDER_KEY_FUNCTION}({})", key_columns.join(", ")));
@@ -307,7 +332,7 @@ async fn zorder_rewrite(
     // there, and a sort nothing above it asks for may be dropped.
     let sorted = ctx
         .sql(&format!(
-            "SELECT * FROM {from}{filter} ORDER BY {}",
+            "SELECT * FROM {SCOPE_TABLE} ORDER BY {}",
             order.join(", ")
         ))
         .await?
@@ -315,6 +340,9 @@ async fn zorder_rewrite(
         .await?;
     crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size).await
 }
+
+/// The name the rows in scope of a z-order are read under (in a context private to it).
+const SCOPE_TABLE: &str = "__deltagres_optimize.s.scope";
 
 /// What a z-order rewrite replaces: the rows matching `where_sql`, stored in `files`, rewritten
 /// into files of `target_size`.
@@ -324,33 +352,26 @@ struct RewriteScope {
     target_size: NonZeroU64,
 }
 
-/// The files of the partitions the WHERE selects (all files without WHERE).
-fn files_in_scope(
-    table: &DeltaTable,
-    filters: &[(String, FilterOp, Vec<String>)],
-) -> Result<Vec<String>> {
-    let snapshot = table.snapshot()?;
-    Ok(snapshot
-        .log_data()
-        .iter()
-        .filter(|file| {
-            let values = file.partition_values_map();
-            filters.iter().all(|(column, op, wanted)| {
-                let value = values.get(column).cloned().flatten().unwrap_or_default();
-                match op {
-                    FilterOp::Eq => value == wanted[0],
-                    FilterOp::Ne => value != wanted[0],
-                    FilterOp::Lt => value < wanted[0],
-                    FilterOp::Le => value <= wanted[0],
-                    FilterOp::Gt => value > wanted[0],
-                    FilterOp::Ge => value >= wanted[0],
-                    FilterOp::In => wanted.contains(&value),
-                    FilterOp::NotIn => !wanted.contains(&value),
-                }
-            })
-        })
-        .map(|file| file.path().to_string())
-        .collect())
+/// The files of the partitions the WHERE selects (all files without WHERE), chosen by delta-rs's
+/// typed partition filters: the same comparison its compaction makes (values parsed as the
+/// column's type; a NULL partition matches no comparison).
+async fn files_in_scope(table: &DeltaTable, filters: &[FilterLiteral<'_>]) -> Result<Vec<String>> {
+    let state = table.snapshot()?;
+    let predicate = if filters.is_empty() {
+        None
+    } else {
+        Some(Arc::new(deltalake::conjunction_to_kernel_predicate(
+            filters,
+            state.schema().as_ref(),
+        )?))
+    };
+    let log_store = table.log_store();
+    let mut files = state.snapshot().file_views(log_store.as_ref(), predicate);
+    let mut paths = Vec::new();
+    while let Some(file) = files.next().await {
+        paths.push(file?.path().to_string());
+    }
+    Ok(paths)
 }
 
 /// WHERE of OPTIMIZE: a conjunction of comparisons on partition columns, as delta-rs filters.
@@ -448,6 +469,33 @@ fn literal(e: &Expr) -> Result<String> {
         Expr::Cast { expr, .. } => literal(expr),
         other => Err(not_partition_predicate(other)),
     }
+}
+
+/// A WHERE value as the partition column's type reads it: checked by casting it to that type
+/// (22P02 when it is not one), decimals written with the column's scale (`2` -> `2.00`, which is
+/// how delta-rs parses a decimal partition value).
+fn partition_literal(value: &str, data_type: &DataType) -> Result<String> {
+    use datafusion::arrow::compute::{CastOptions, cast_with_options};
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let text: ArrayRef = Arc::new(StringArray::from(vec![value]));
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let typed = cast_with_options(&text, data_type, &options).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidTextRepresentation,
+            format!("invalid input syntax for type {data_type}: \"{value}\""),
+        )
+    })?;
+    if matches!(
+        data_type,
+        DataType::Decimal128(..) | DataType::Decimal256(..)
+    ) {
+        let formatter = ArrayFormatter::try_new(typed.as_ref(), &FormatOptions::default())?;
+        return Ok(formatter.value(0).to_string());
+    }
+    Ok(value.to_string())
 }
 
 fn not_partition_predicate(e: &Expr) -> Error {

@@ -94,6 +94,12 @@ pub async fn logical_plan(
     state: &datafusion::execution::SessionState,
     mut statement: ast::Statement,
 ) -> Result<LogicalPlan> {
+    // DataFusion's planner drops `VERSION AS OF`: a clause still here would read the latest data.
+    if super::timetravel::has_versions(&statement) {
+        return Err(crate::error::Error::internal(
+            "a time-travel reference reached the planner unresolved",
+        ));
+    }
     let functions = state.table_functions();
     super::set_functions::rewrite(&mut statement, &|name| functions.contains_key(name));
     Ok(state

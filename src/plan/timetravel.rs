@@ -70,21 +70,36 @@ pub async fn resolve<N: Visit + VisitMut>(
         renames.insert(key, private);
     }
     rename(node, &renames);
+    Ok(Some(private_context(
+        cx.df.state(),
+        VERSIONS_CATALOG,
+        VERSIONS_SCHEMA,
+        schema,
+    )?))
+}
 
-    let state = cx.df.state();
+/// A context for one statement: the session's catalogs plus `catalog.schema` holding tables
+/// only this statement sees (the session's own catalog list is shared, so nothing is
+/// registered there).
+pub(super) fn private_context(
+    state: datafusion::execution::SessionState,
+    catalog: &str,
+    schema_name: &str,
+    schema: Arc<MemorySchemaProvider>,
+) -> Result<SessionContext> {
     let catalogs = Arc::new(MemoryCatalogProviderList::new());
     for name in state.catalog_list().catalog_names() {
-        if let Some(catalog) = state.catalog_list().catalog(&name) {
-            catalogs.register_catalog(name, catalog);
+        if let Some(existing) = state.catalog_list().catalog(&name) {
+            catalogs.register_catalog(name, existing);
         }
     }
-    let versions = Arc::new(MemoryCatalogProvider::new());
-    versions.register_schema(VERSIONS_SCHEMA, schema)?;
-    catalogs.register_catalog(VERSIONS_CATALOG.to_string(), versions);
+    let private = Arc::new(MemoryCatalogProvider::new());
+    private.register_schema(schema_name, schema)?;
+    catalogs.register_catalog(catalog.to_string(), private);
     let state = SessionStateBuilder::new_from_existing(state)
         .with_catalog_list(catalogs)
         .build();
-    Ok(Some(SessionContext::new_with_state(state)))
+    Ok(SessionContext::new_with_state(state))
 }
 
 /// Loads the table as of a version or timestamp, with errors that name what exists.
@@ -204,6 +219,12 @@ pub async fn evaluate_timestamp(cx: &PlanContext<'_>, expr: &Expr) -> Result<Dat
             format!("TIMESTAMP AS OF {expr} is out of range"),
         )
     })
+}
+
+/// Whether `node` still holds a `VERSION AS OF` / `TIMESTAMP AS OF` reference (which
+/// DataFusion's planner would silently drop).
+pub fn has_versions<N: Visit>(node: &N) -> bool {
+    !collect(node).is_empty()
 }
 
 fn collect<N: Visit>(node: &N) -> Vec<(ObjectName, TableVersion)> {

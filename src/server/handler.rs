@@ -37,7 +37,7 @@ use super::encode::{self, pg_error};
 use super::startup::Startup;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind};
-use crate::plan::CopyIn;
+use crate::plan::CopyLoad;
 use crate::session::{Prepared, QueryOutput, Session};
 
 /// What every connection shares.
@@ -116,8 +116,8 @@ struct SessionSlot {
     engine: Arc<Engine>,
     session: Mutex<Option<Session>>,
     active: Arc<AtomicUsize>,
-    /// A COPY FROM STDIN in progress: what it loads and the data received so far.
-    copy: Mutex<Option<(CopyIn, Vec<u8>)>>,
+    /// A COPY FROM STDIN in progress: the load the data streams into.
+    copy: Mutex<Option<CopyLoad>>,
     /// For the idle-session timeout.
     activity: Arc<super::idle::Activity>,
 }
@@ -249,7 +249,7 @@ impl SimpleQueryHandler for QueryHandler {
             match result {
                 Ok(output) => {
                     if let QueryOutput::CopyIn(copy) = &output {
-                        *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
+                        *self.slot.copy.lock().await = copy.take_load();
                     }
                     let options = encode::format_options(session.settings());
                     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
@@ -428,8 +428,18 @@ impl ExtendedQueryHandler for QueryHandler {
                     .await?;
                 status = status.to_error_state();
             }
-            Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
-                return Err(pg_error(&Error::unsupported("COPY is not supported")));
+            // COPY over the extended protocol (tokio-postgres, JDBC's CopyManager), as
+            // pgwire's own Execute handles it: the connection then waits for CopyData.
+            Response::CopyIn(copy) => {
+                client.set_state(PgWireConnectionState::CopyInProgress(true));
+                pgwire::api::copy::send_copy_in_response(client, copy).await?;
+                return Ok(());
+            }
+            Response::CopyOut(copy) => {
+                pgwire::api::copy::send_copy_out_response(client, copy).await?;
+            }
+            Response::CopyBoth(_) => {
+                return Err(pg_error(&Error::unsupported("COPY BOTH is not supported")));
             }
         }
         client.set_state(PgWireConnectionState::ReadyForQuery);
@@ -468,7 +478,7 @@ impl ExtendedQueryHandler for QueryHandler {
         match result {
             Ok(output) => {
                 if let QueryOutput::CopyIn(copy) = &output {
-                    *self.slot.copy.lock().await = Some((copy.clone(), Vec::new()));
+                    *self.slot.copy.lock().await = copy.take_load();
                 }
                 let options = encode::format_options(session.settings());
                 let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
@@ -542,8 +552,9 @@ impl CopyHandler for QueryHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if let Some((_, data)) = self.slot.copy.lock().await.as_mut() {
-            data.extend_from_slice(&copy_data.data);
+        // Bounded: a writer that falls behind makes this wait, and so the client.
+        if let Some(load) = self.slot.copy.lock().await.as_mut() {
+            load.push(&copy_data.data).await;
         }
         Ok(())
     }
@@ -554,7 +565,7 @@ impl CopyHandler for QueryHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let Some((copy, data)) = self.slot.copy.lock().await.take() else {
+        let Some(load) = self.slot.copy.lock().await.take() else {
             return Err(pg_error(&Error::new(
                 ErrorKind::ProtocolViolation,
                 "CopyDone without a COPY in progress",
@@ -563,7 +574,7 @@ impl CopyHandler for QueryHandler {
         let _active = ActiveStatement::start(&self.slot.active);
         let _busy = self.slot.activity.busy();
         let mut session = self.slot.lock(client).await;
-        let result = session.copy_in(&copy, &data).await;
+        let result = session.copy_done(load).await;
         flush_session_messages(client, &mut session).await?;
         match result {
             Ok(QueryOutput::Command(tag)) => {
@@ -582,13 +593,16 @@ impl CopyHandler for QueryHandler {
         }
     }
 
-    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        self.slot.copy.lock().await.take();
+        // Dropping the load stops its writer before any commit.
+        if self.slot.copy.lock().await.take().is_some() {
+            self.slot.lock(client).await.copy_failed();
+        }
         pg_error(&Error::new(
             ErrorKind::QueryCanceled,
             format!(

@@ -124,6 +124,7 @@ impl Session {
                 "current transaction is aborted, commands ignored until end of transaction block",
             ));
         }
+        let writes = statement.is_write();
         let timeout_ms = self.settings.statement_timeout_ms();
         let result = if timeout_ms > 0 {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
@@ -144,7 +145,9 @@ impl Session {
             guarded("running the statement", self.dispatch(statement)).await
         };
         match &result {
-            Ok(output) if output.is_write() => self.transaction.record_write(),
+            // COPY FROM STDIN commits when its data arrives (`copy_in`).
+            Ok(QueryOutput::CopyIn(_)) => {}
+            Ok(_) if writes => self.transaction.record_write(),
             Err(_) => self.transaction.fail(),
             _ => {}
         }
@@ -203,16 +206,20 @@ impl Session {
         self.execute(statement).await
     }
 
-    /// Appends the data of a COPY FROM STDIN the last statement started; one commit.
-    pub async fn copy_in(&mut self, copy: &plan::CopyIn, data: &[u8]) -> Result<QueryOutput> {
-        let default_schema = self.sync_default_schema();
-        let mut cx = self.plan_context(&default_schema);
-        let result = guarded("running COPY", plan::copy_in(&mut cx, copy, data)).await;
+    /// Ends a COPY FROM STDIN at CopyDone: the rest is written and committed as one version.
+    pub async fn copy_done(&mut self, load: plan::CopyLoad) -> Result<QueryOutput> {
+        let result = guarded("running COPY", load.finish()).await;
         match &result {
             Ok(_) => self.transaction.record_write(),
             Err(_) => self.transaction.fail(),
         }
         Ok(QueryOutput::Command(CommandTag::Copy(result?)))
+    }
+
+    /// A COPY FROM STDIN that failed before CopyDone (CopyFail): the block fails as in
+    /// PostgreSQL; nothing was committed.
+    pub fn copy_failed(&mut self) {
+        self.transaction.fail();
     }
 
     async fn dispatch(&mut self, mut statement: Statement) -> Result<QueryOutput> {

@@ -48,14 +48,6 @@ impl QueryOutput {
             tag: tag.to_string(),
         })
     }
-
-    /// Whether the statement committed something (for the transaction-block warning on ROLLBACK).
-    pub fn is_write(&self) -> bool {
-        match self {
-            QueryOutput::Command(tag) => tag.is_write(),
-            _ => false,
-        }
-    }
 }
 
 /// A stream of record batches with its schema and the tag to complete it with (`SELECT`, `SHOW`).
@@ -124,17 +116,6 @@ pub enum CommandTag {
     Select(u64),
     /// Any other tag, e.g. `CREATE TABLE`, `SET`.
     Other(String),
-}
-
-impl CommandTag {
-    /// Whether this statement changed stored data or the catalog.
-    pub fn is_write(&self) -> bool {
-        match self {
-            CommandTag::Begin | CommandTag::Commit | CommandTag::Rollback => false,
-            CommandTag::Other(t) => !matches!(t.as_str(), "SET" | "RESET" | "DISCARD ALL" | "SHOW"),
-            _ => true,
-        }
-    }
 }
 
 /// How serious a notice is.

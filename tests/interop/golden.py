@@ -127,7 +127,12 @@ def run_table(con, duck, table, src, scratch):
 
     if table in DUCKDB_ORACLE:
         if duck is None:
-            return "SKIP", DUCKDB_ORACLE[table] + "; duckdb-extension-delta not installed"
+            # A missing reader is a failure, never a skip: CI installs it, and a check that
+            # cannot run has not passed.
+            return "FAIL", (
+                DUCKDB_ORACLE[table] + "; duckdb / duckdb-extension-delta is not installed "
+                "(pip install -r tests/interop/requirements.txt)"
+            )
         expected = duckdb_read(duck, path)
         notes.append("oracle: DuckDB delta_scan (" + DUCKDB_ORACLE[table] + ")")
     else:

@@ -140,3 +140,44 @@ async fn concurrent_merges_into_disjoint_partitions_and_on_the_same_rows() {
     assert_eq!(total, vec![vec![Some("80".into())]]);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_updating_one_row_conflict_with_40001_and_lose_nothing() {
+    // Two servers on one data directory: nothing but Delta's optimistic concurrency orders their
+    // commits, so updates of the same file at the same moment must conflict (40001), and every
+    // update reported as done must be in the table.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let a = TestServer::start_on(&data).await;
+    let ca = a.client().await;
+    ca.batch_execute("CREATE TABLE ctr (id INT, n BIGINT); INSERT INTO ctr VALUES (1, 0)")
+        .await
+        .unwrap();
+    let b = TestServer::start_on(&data).await;
+    let cb = b.client().await;
+    let (mut applied, mut conflicts) = (0i64, 0);
+    for _ in 0..200 {
+        let update = "UPDATE ctr SET n = n + 1 WHERE id = 1";
+        let (ra, rb) = tokio::join!(ca.execute(update, &[]), cb.execute(update, &[]));
+        for result in [ra, rb] {
+            match result {
+                Ok(_) => applied += 1,
+                Err(e) => {
+                    assert_eq!(sqlstate(&e), "40001", "only write conflicts: {e}");
+                    conflicts += 1;
+                }
+            }
+        }
+        if conflicts >= 3 && applied >= 10 {
+            break;
+        }
+    }
+    assert!(conflicts > 0, "two writers of one file never conflicted");
+    assert_eq!(
+        simple_rows(&ca, "SELECT n FROM ctr").await,
+        vec![vec![Some(applied.to_string())]],
+        "{applied} updates applied, {conflicts} refused"
+    );
+    a.stop().await;
+    b.stop().await;
+}

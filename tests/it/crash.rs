@@ -101,6 +101,53 @@ fn parquet_files(data: &std::path::Path) -> usize {
         .count()
 }
 
+/// Data files of `t` that no version of its log adds: what a write killed before its commit
+/// leaves behind.
+fn orphan_files(data: &std::path::Path) -> Vec<String> {
+    orphan_files_of(data, "t")
+}
+
+/// The same for any table of the public schema.
+fn orphan_files_of(data: &std::path::Path, table: &str) -> Vec<String> {
+    let table = data.join("public").join(table);
+    let mut referenced = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(table.join("_delta_log")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for line in text.lines() {
+            let Ok(action) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(p) = action["add"]["path"].as_str() {
+                referenced.insert(p.to_string());
+            }
+        }
+    }
+    std::fs::read_dir(&table)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.ends_with(".parquet") && !referenced.contains(name))
+        .collect()
+}
+
+/// Checks that `VACUUM table RETAIN 0 HOURS DRY RUN` lists every one of `orphans`; returns how
+/// many files it lists.
+async fn dry_run_lists(client: &Client, table: &str, orphans: &[String]) -> usize {
+    let dry_run = simple_rows(client, &format!("VACUUM {table} RETAIN 0 HOURS DRY RUN")).await;
+    for orphan in orphans {
+        assert!(
+            dry_run.iter().any(|row| row[0]
+                .as_deref()
+                .is_some_and(|path| path.ends_with(orphan.as_str()))),
+            "DRY RUN lists {orphan}, which no version references: {dry_run:?}"
+        );
+    }
+    dry_run.len()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_leaves_only_committed_versions() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,33 +170,78 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
         assert_consistent(&fresh).await;
         client = Arc::new(fresh);
     }
+    // One kill certainly inside a write: a large append into small files, killed once its
+    // first file is on disk and before its commit (a real interrupted write, nothing planted).
+    client
+        .batch_execute(
+            "CREATE TABLE big (id BIGINT, pad TEXT) TBLPROPERTIES ('delta.targetFileSize' = '1048576')",
+        )
+        .await
+        .unwrap();
+    let big = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .batch_execute(
+                    "INSERT INTO big SELECT i, repeat('x', 100) FROM generate_series(1, 20000000) AS s(i)",
+                )
+                .await
+        })
+    };
+    let waited = std::time::Instant::now();
+    while orphan_files_of(&data, "big").is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(120),
+            "the large append wrote no file in 120 s"
+        );
+        assert!(
+            !big.is_finished(),
+            "the large append ended before any file was seen"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(
+        big.await.unwrap().is_err(),
+        "the append was killed, not committed"
+    );
+    let (restarted, fresh) = start(&data).await;
+    child = restarted;
+    client = Arc::new(fresh);
+    assert_eq!(
+        simple_rows(&client, "SELECT count(*) FROM big").await,
+        vec![vec![Some("0".into())]],
+        "nothing of the interrupted append is visible"
+    );
+    let big_orphans = orphan_files_of(&data, "big");
+    assert!(!big_orphans.is_empty());
     // Files an interrupted write left behind are listed by VACUUM DRY RUN and removed by VACUUM.
     client
         .batch_execute("SET deltagres.retention_duration_check = off")
         .await
         .unwrap();
-    // Plus one file certainly left over, as a write killed before its commit leaves it.
-    let table_dir = data.join("public/t");
-    let some_file = std::fs::read_dir(&table_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .expect("a data file");
-    std::fs::copy(
-        &some_file,
-        table_dir.join("part-99999-interrupted-write.parquet"),
-    )
-    .unwrap();
-    let listed = simple_rows(&client, "VACUUM t RETAIN 0 HOURS DRY RUN")
+    dry_run_lists(&client, "big", &big_orphans).await;
+    client
+        .batch_execute("VACUUM big RETAIN 0 HOURS")
         .await
-        .len();
+        .unwrap();
+    assert!(
+        orphan_files_of(&data, "big").is_empty(),
+        "VACUUM removed the interrupted append's files"
+    );
+    let orphans = orphan_files(&data);
+    let listed = dry_run_lists(&client, "t", &orphans).await;
     let before = parquet_files(&data);
     client
         .batch_execute("VACUUM t RETAIN 0 HOURS")
         .await
         .unwrap();
     let after = parquet_files(&data);
-    assert!(listed >= 1, "DRY RUN lists the leftover file");
+    assert!(
+        listed >= orphans.len(),
+        "DRY RUN lists the leftover files of t"
+    );
     assert_eq!(before - after, listed, "VACUUM removed what DRY RUN listed");
     let live: usize = simple_rows(&client, "SELECT count(*) FROM \"t$files\"").await[0][0]
         .as_deref()

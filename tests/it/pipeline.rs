@@ -236,6 +236,9 @@ async fn failed_tasks_retry_fire_hooks_and_resume_with_from() {
     std::fs::write(
         root.join("late.sql"),
         "CREATE TABLE IF NOT EXISTS landed (customer_id TEXT, segment TEXT);\n\
+         CREATE TABLE IF NOT EXISTS late_marks (n INT);\n\
+         SET search_path = public;\n\
+         INSERT INTO late_marks VALUES (1);\n\
          INSERT INTO landed SELECT customer_id, segment FROM read_parquet('${dir}/late/*.parquet');\n",
     )
     .unwrap();
@@ -308,10 +311,16 @@ async fn failed_tasks_retry_fire_hooks_and_resume_with_from() {
         vec![
             ("late".into(), "failed".into()),
             ("late".into(), "succeeded".into()),
-            ("check".into(), "failed".into()),
-            ("check".into(), "failed".into()),
+            // P0001 fails the same way every time: not retried.
             ("check".into(), "failed".into()),
         ]
+    );
+    assert_eq!(tasks[1]["attempts"], 1);
+    // The retry of `late` resumed at the statement that failed: the INSERT before it, which
+    // had committed, did not run twice.
+    assert_eq!(
+        simple_rows(&client, "SELECT count(*) FROM late_marks").await,
+        vec![vec![Some("1".into())]]
     );
 
     // Fixed, the run resumes from the failed task; the landed rows are not loaded twice.

@@ -61,26 +61,51 @@ async fn set_show_reset_client_and_datafusion_parameters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transaction_blocks_are_accepted_and_rollback_warns_about_committed_writes() {
     let server = TestServer::start().await;
-    let client = server.client().await;
+    let (client, notices) = server.client_with_notices().await;
     client
         .batch_execute("CREATE TABLE t (id INT)")
         .await
         .unwrap();
-    // The warning arrives as a notice; the statement itself succeeds.
+    let warned = |notices: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+        let all = std::mem::take(&mut *notices.lock().unwrap());
+        all.iter()
+            .any(|n| n.starts_with("WARNING") && n.contains("ROLLBACK cannot undo"))
+    };
     client
         .batch_execute("BEGIN; INSERT INTO t VALUES (1); COMMIT")
         .await
         .unwrap();
+    assert!(!warned(&notices), "COMMIT does not warn");
+    // Reads only: nothing to warn about.
     client
-        .batch_execute("BEGIN; INSERT INTO t VALUES (2); ROLLBACK")
+        .batch_execute("BEGIN; SELECT count(*) FROM t; DESCRIBE HISTORY t; ROLLBACK")
         .await
         .unwrap();
+    assert!(!warned(&notices), "a read-only block does not warn");
+    // The warning arrives as a notice; the statement itself succeeds. Writes that answer with
+    // rows (OPTIMIZE, RESTORE, VACUUM) are writes too.
+    for write in [
+        "INSERT INTO t VALUES (2)",
+        "OPTIMIZE t",
+        "RESTORE TABLE t TO VERSION AS OF 1",
+        "VACUUM t",
+        "UPDATE t SET id = id",
+    ] {
+        client
+            .batch_execute(&format!("BEGIN; {write}; ROLLBACK"))
+            .await
+            .unwrap();
+        assert!(
+            warned(&notices),
+            "ROLLBACK after {write} warns that it cannot undo it"
+        );
+    }
     let count: i64 = client
         .query_one("SELECT count(*) FROM t", &[])
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 2, "each statement commits on its own (DESIGN.md)");
+    assert_eq!(count, 1, "each statement commits on its own (DESIGN.md)");
     server.stop().await;
 }
 

@@ -231,3 +231,101 @@ pub fn run_check(server: &TestServer, mut command: std::process::Command, what: 
     );
     assert!(stdout.contains("PASS"), "{what} ran no check:\n{stdout}");
 }
+
+/// A PostgreSQL 15 server of our own on a free loopback port (the oracle for PostgreSQL
+/// semantics), in a temporary cluster that is removed when it is dropped. Runs as the
+/// `postgres` user, since PostgreSQL refuses to run as root.
+pub struct Postgres {
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Postgres {
+    /// Initializes and starts the cluster; panics with what to install when PostgreSQL 15 is
+    /// missing (.ci/run installs it).
+    pub fn start() -> Self {
+        let bin = PathBuf::from("/usr/lib/postgresql/15/bin");
+        assert!(
+            bin.join("postgres").exists(),
+            "PostgreSQL 15 is not installed (apt-get install postgresql-15; .ci/run does it)"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("cluster");
+        let as_postgres = |program: &str, args: &[&str]| {
+            let mut command = std::process::Command::new("runuser");
+            command
+                .args(["-u", "postgres", "--"])
+                .arg(bin.join(program))
+                .args(args);
+            command
+        };
+        std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown runs");
+        let out = as_postgres(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "tester",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+        )
+        .output()
+        .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            dir.path().display()
+        );
+        let out = as_postgres(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                dir.path().join("log").to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        )
+        .output()
+        .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { port, dir }
+    }
+
+    /// A `postgres://` URL for command-line tools.
+    pub fn url(&self) -> String {
+        format!("postgres://tester@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg("/usr/lib/postgresql/15/bin/pg_ctl")
+            .args(["-D"])
+            .arg(self.dir.path().join("cluster"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}

@@ -578,7 +578,7 @@ pub fn physical_optimizer_rules(
     let mut rules = Vec::with_capacity(defaults.len() + 1);
     let mut placed = false;
     for rule in defaults {
-        let after = rule.name() == "join_selection";
+        let after = rule.name() == JOIN_SELECTION_RULE;
         rules.push(rule);
         if after {
             rules.push(Arc::new(ApplyJoinHints) as Arc<dyn PhysicalOptimizerRule + Send + Sync>);
@@ -586,7 +586,34 @@ pub fn physical_optimizer_rules(
         }
     }
     if !placed {
+        // DataFusion renamed or dropped the rule: hints would then be applied before join
+        // selection, which may undo them. The unit test below fails first; say so here too.
+        tracing::error!(
+            "DataFusion has no `{JOIN_SELECTION_RULE}` physical optimizer rule: join hints are applied first and may be overridden"
+        );
         rules.insert(0, Arc::new(ApplyJoinHints));
     }
     rules
+}
+
+/// The DataFusion rule join hints must run right after.
+const JOIN_SELECTION_RULE: &str = "join_selection";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_hints_are_placed_right_after_datafusions_join_selection() {
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_default_features()
+            .build();
+        let rules = physical_optimizer_rules(state.physical_optimizers().to_vec());
+        let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
+        let at = names
+            .iter()
+            .position(|n| *n == JOIN_SELECTION_RULE)
+            .unwrap_or_else(|| panic!("no {JOIN_SELECTION_RULE} among {names:?}"));
+        assert_eq!(names.get(at + 1), Some(&ApplyJoinHints.name()), "{names:?}");
+    }
 }

@@ -1,15 +1,18 @@
 //! `COPY t [(cols)] FROM STDIN` and `COPY t | (query) TO STDOUT` in PostgreSQL's text and CSV
 //! formats (what psql's `\copy` sends).
 //!
-//! COPY FROM parses the whole input against the table's schema before writing anything, then
-//! appends it in one Delta commit: a bad row fails the COPY with its line number and the table is
-//! unchanged. The wire layer only moves the bytes.
+//! COPY FROM streams: the data is decoded and written as it arrives and committed once at
+//! CopyDone (`load`), so a bad row fails the COPY with its line number and the table is
+//! unchanged. COPY TO writes values as PostgreSQL does (`unload`). The wire layer only moves the
+//! bytes.
 
-use std::io::Cursor;
+mod csv;
+mod load;
+mod text;
+mod unload;
+
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
-use datafusion::arrow::csv::{ReaderBuilder, WriterBuilder};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use futures::StreamExt;
@@ -51,6 +54,8 @@ impl Default for CopyFormat {
     }
 }
 
+pub use load::CopyLoad;
+
 /// A COPY FROM STDIN waiting for its data.
 #[derive(Debug, Clone)]
 pub struct CopyIn {
@@ -60,6 +65,18 @@ pub struct CopyIn {
     pub columns: Vec<String>,
     /// The layout.
     pub format: CopyFormat,
+    /// The running load, for the connection to feed (taken once).
+    load: Arc<std::sync::Mutex<Option<CopyLoad>>>,
+}
+
+impl CopyIn {
+    /// The load the data goes to; None once taken.
+    pub fn take_load(&self) -> Option<CopyLoad> {
+        self.load
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 /// A COPY TO STDOUT: one chunk of formatted rows per record batch.
@@ -111,14 +128,25 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 }
                 named
             };
-            Ok(QueryOutput::CopyIn(CopyIn {
+            let target = cx.catalog.load(&table).await?;
+            let timeout_ms = cx.settings.statement_timeout_ms();
+            let deadline = (timeout_ms > 0).then(|| {
+                tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms)
+            });
+            let mut copy = CopyIn {
                 table,
                 columns,
                 format,
-            }))
+                load: Default::default(),
+            };
+            let load = CopyLoad::start(&copy, target, schema, Arc::new(cx.df.state()), deadline)?;
+            copy.load = Arc::new(std::sync::Mutex::new(Some(load)));
+            Ok(QueryOutput::CopyIn(copy))
         }
         (true, CopyTarget::Stdout) => {
-            let query = match source {
+            // The query goes on as parsed: a table factor's text form puts its alias before
+            // `VERSION AS OF`, which does not parse back.
+            let mut statement = match source {
                 CopySource::Table {
                     table_name,
                     columns,
@@ -132,18 +160,19 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                             .collect::<Vec<_>>()
                             .join(", ")
                     };
-                    format!("SELECT {list} FROM {table_name}")
+                    let parsed =
+                        crate::dialect::parse_single(&format!("SELECT {list} FROM {table_name}"))?;
+                    match parsed {
+                        Some(crate::dialect::Statement::Sql(statement)) => statement,
+                        _ => return Err(Error::syntax("COPY needs a table")),
+                    }
                 }
-                CopySource::Query(q) => q.to_string(),
+                CopySource::Query(q) => Box::new(ast::Statement::Query(q)),
             };
-            let statement = crate::dialect::parse_single(&query)?
-                .ok_or_else(|| Error::syntax("COPY needs a query"))?;
-            let crate::dialect::Statement::Sql(statement) = statement else {
-                return Err(Error::syntax("COPY (...) TO STDOUT needs a query"));
-            };
-            let plan = super::planned::logical_plan(&cx.df.state(), *statement).await?;
-            let stream = cx
-                .df
+            let versioned = super::timetravel::resolve(cx, statement.as_mut()).await?;
+            let ctx = versioned.as_ref().unwrap_or(cx.df);
+            let plan = super::planned::logical_plan(&ctx.state(), *statement).await?;
+            let stream = ctx
                 .execute_logical_plan(plan)
                 .await?
                 .execute_stream()
@@ -154,7 +183,7 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 .map(move |batch| {
                     let batch = batch?;
                     let header = std::mem::take(&mut first) && format.header;
-                    format_batch(&batch, &format, header)
+                    unload::format_batch(&batch, &format, header)
                 })
                 .boxed();
             Ok(QueryOutput::CopyOut(CopyOut { columns, data }))
@@ -169,68 +198,6 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
     }
 }
 
-/// Parses COPY data and appends it to the table in one commit; returns the row count.
-pub async fn copy_in(cx: &mut PlanContext<'_>, copy: &CopyIn, data: &[u8]) -> Result<u64> {
-    let schema = table_schema(cx, &copy.table).await?;
-    let fields = copy
-        .columns
-        .iter()
-        .map(|c| schema.field_with_name(c).cloned())
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let input_schema = Arc::new(Schema::new(fields));
-    let null = regex::Regex::new(&format!("^{}$", regex::escape(&copy.format.null)))
-        .map_err(|e| Error::internal(format!("null pattern: {e}")))?;
-    let reader = |batch_size: usize| {
-        let mut builder = ReaderBuilder::new(input_schema.clone())
-            .with_header(copy.format.header)
-            .with_delimiter(copy.format.delimiter)
-            .with_null_regex(null.clone())
-            .with_batch_size(batch_size);
-        if copy.format.csv {
-            builder = builder.with_quote(copy.format.quote);
-        }
-        builder.build(Cursor::new(data))
-    };
-    let mut batches = Vec::new();
-    let mut rows = 0u64;
-    for batch in reader(8192)? {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                // Find the offending line: re-read row by row up to the failure.
-                let good = reader(1)?.take_while(Result::is_ok).count();
-                let line = good + 1 + usize::from(copy.format.header);
-                return Err(Error::new(
-                    ErrorKind::InvalidTextRepresentation,
-                    format!("COPY {}, line {line}: {e}", copy.table),
-                )
-                .with_hint("nothing was written; fix the row and run the COPY again"));
-            }
-        };
-        rows += batch.num_rows() as u64;
-        batches.push(widen(&batch, &schema)?);
-    }
-    if rows == 0 {
-        return Ok(0);
-    }
-    let table = cx.catalog.load(&copy.table).await?;
-    table.write(batches).await?;
-    Ok(rows)
-}
-
-/// Fills the columns the COPY did not name with NULLs, in table order.
-fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let columns: Vec<ArrayRef> = schema
-        .fields()
-        .iter()
-        .map(|f| match batch.schema().index_of(f.name()) {
-            Ok(i) => batch.column(i).clone(),
-            Err(_) => new_null_array(f.data_type(), batch.num_rows()),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
-}
-
 async fn table_schema(cx: &PlanContext<'_>, table: &TableRef) -> Result<SchemaRef> {
     let delta = cx.catalog.load(table).await?;
     let kernel_schema = delta.snapshot()?.schema();
@@ -239,23 +206,6 @@ async fn table_schema(cx: &PlanContext<'_>, table: &TableRef) -> Result<SchemaRe
         .try_into_arrow()
         .map_err(|e| Error::internal(format!("table schema: {e}")))?;
     Ok(Arc::new(arrow))
-}
-
-fn format_batch(batch: &RecordBatch, format: &CopyFormat, header: bool) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut writer = WriterBuilder::new()
-            .with_header(header)
-            .with_delimiter(format.delimiter)
-            .with_null(format.null.clone())
-            .with_date_format("%Y-%m-%d".into())
-            .with_datetime_format("%Y-%m-%d %H:%M:%S%.f".into())
-            .with_timestamp_format("%Y-%m-%d %H:%M:%S%.f".into())
-            .with_timestamp_tz_format("%Y-%m-%d %H:%M:%S%.f%:z".into())
-            .build(&mut out);
-        writer.write(batch)?;
-    }
-    Ok(out)
 }
 
 fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<CopyFormat> {
