@@ -15,13 +15,11 @@ use crate::session::{CommandTag, QueryOutput};
 
 /// `UPDATE t [AS a] SET c = e, ... [WHERE p]`.
 pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<QueryOutput> {
-    if update.from.is_some() {
-        return Err(Error::unsupported(
-            "UPDATE ... FROM is not supported; use MERGE INTO for updates from another table",
-        ));
-    }
     if update.returning.is_some() {
         return Err(Error::unsupported("UPDATE ... RETURNING is not supported"));
+    }
+    if update.from.is_some() {
+        return super::dml_join::update_from(cx, update).await;
     }
     let (table_ref, alias) = single_table(&update.table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
@@ -70,11 +68,6 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
 
 /// `DELETE FROM t [AS a] [WHERE p]`.
 pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<QueryOutput> {
-    if delete.using.is_some() {
-        return Err(Error::unsupported(
-            "DELETE ... USING is not supported; use MERGE INTO ... WHEN MATCHED THEN DELETE",
-        ));
-    }
     if delete.returning.is_some() {
         return Err(Error::unsupported("DELETE ... RETURNING is not supported"));
     }
@@ -86,6 +79,9 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
             "DELETE from several tables is not supported",
         ));
     };
+    if let Some(using) = delete.using {
+        return super::dml_join::delete_using(cx, table, using, delete.selection).await;
+    }
     let (table_ref, alias) = single_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
     let mut builder = table.clone().delete().with_session_state(session_state(cx));

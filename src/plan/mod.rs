@@ -8,6 +8,7 @@ mod checks;
 mod copy;
 mod ddl;
 mod dml;
+mod dml_join;
 mod explain;
 mod hints;
 mod maintenance;

@@ -523,3 +523,54 @@ async fn names_that_collide_with_internal_markers() {
     .await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_from_and_delete_using_as_in_postgresql() {
+    // What dbt's snapshots and its delete+insert strategy send, run on PostgreSQL 15 and here:
+    // the same command tags and the same rows after every statement.
+    let postgres = crate::support::Postgres::start();
+    let server = TestServer::start().await;
+    let statements = [
+        "CREATE TABLE tgt (id INT, v TEXT, valid_to TEXT)",
+        "INSERT INTO tgt VALUES (1, 'a', NULL), (2, 'b', NULL), (3, 'c', NULL), (4, 'd', 'x')",
+        "CREATE TABLE src (id INT, v TEXT, change TEXT)",
+        "INSERT INTO src VALUES (1, 'a2', 'update'), (3, 'c2', 'delete'), (5, 'e', 'insert')",
+        "UPDATE tgt SET valid_to = s.v FROM src AS s \
+         WHERE s.id = tgt.id AND s.change IN ('update', 'delete') AND tgt.valid_to IS NULL",
+        "UPDATE public.tgt SET v = upper(public.src.v) FROM public.src \
+         WHERE public.src.id = public.tgt.id AND public.src.change = 'update'",
+        "UPDATE tgt AS t SET v = t.v || '!' FROM (SELECT id FROM src WHERE change = 'insert') AS n \
+         WHERE n.id = t.id",
+        "DELETE FROM tgt USING src WHERE (src.id) = (tgt.id) AND src.change = 'delete'",
+        "DELETE FROM tgt AS t USING (SELECT id FROM src UNION ALL SELECT id FROM src) AS d \
+         WHERE d.id = t.id",
+    ];
+    let run = |url: String| {
+        let mut command = std::process::Command::new(crate::support::require_tool("psql"));
+        command
+            .arg(url)
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"]);
+        for sql in statements {
+            command.args(["-c", sql, "-c", "SELECT * FROM tgt ORDER BY id"]);
+        }
+        let out = command.output().expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let expected = run(postgres.url());
+    let ours = run(server.url());
+    assert_eq!(ours, expected);
+    // Two source rows updating one target row: PostgreSQL picks one; we refuse (21000).
+    let c = server.client().await;
+    expect_sqlstate(
+        &c,
+        "UPDATE src SET v = d.v FROM (VALUES (1, 'x'), (1, 'y')) AS d(id, v) WHERE d.id = src.id",
+        "21000",
+    )
+    .await;
+    server.stop().await;
+}
