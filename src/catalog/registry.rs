@@ -373,3 +373,29 @@ fn write_external_tables(data_dir: &Path, tables: &ExternalTables) -> Result<()>
     std::fs::rename(&tmp, &path)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_the_catalog_is_locked_does_not_lock_everyone_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Arc::new(DeltaCatalog::open(&dir.path().join("data")).unwrap());
+        let held = catalog.clone();
+        let panicked = std::thread::spawn(move || {
+            let _guard = held.schemas.write();
+            panic!("a bug while the catalog is locked");
+        })
+        .join();
+        assert!(panicked.is_err());
+        // Every later session still reads and writes the catalog.
+        assert!(catalog.schema_exists("public"));
+        assert!(catalog.create_schema("after_the_panic", false).unwrap());
+        assert!(
+            catalog
+                .schema_names()
+                .contains(&"after_the_panic".to_string())
+        );
+    }
+}

@@ -228,5 +228,43 @@ async fn copy_streams_large_input_and_an_abandoned_copy_commits_nothing() {
         vec![vec![Some("1".into())]],
         "failed COPYs leave no version"
     );
+
+    // A column list into a partitioned table: the other columns are NULL.
+    c.batch_execute("CREATE TABLE pc (id INT, d DATE, note TEXT) PARTITIONED BY (d)")
+        .await
+        .unwrap();
+    let mut sink = Box::pin(
+        c.copy_in::<_, bytes::Bytes>("COPY pc (d, id) FROM STDIN WITH (FORMAT csv)")
+            .await
+            .unwrap(),
+    );
+    sink.send(bytes::Bytes::from(
+        "2024-01-01,1
+2024-01-02,2
+2024-01-01,3
+",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 3);
+    assert_eq!(
+        simple_rows(
+            &c,
+            "SELECT d, count(*), count(note) FROM pc GROUP BY d ORDER BY d"
+        )
+        .await,
+        vec![
+            vec![
+                Some("2024-01-01".into()),
+                Some("2".into()),
+                Some("0".into())
+            ],
+            vec![
+                Some("2024-01-02".into()),
+                Some("1".into()),
+                Some("0".into())
+            ],
+        ]
+    );
     server.stop().await;
 }
