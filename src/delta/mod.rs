@@ -12,6 +12,6 @@ pub use metadata::{
     last_commit_metric, row_count, single_value_counts,
 };
 pub use rewrite::rewrite_files;
-pub use schema::to_delta_arrow_schema;
+pub use schema::{table_arrow_schema, to_delta_arrow_schema};
 pub use write::{CreateOptions, create_empty, write_plan};
 pub use zorder::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};

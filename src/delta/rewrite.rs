@@ -4,15 +4,12 @@
 //! readers skip it), recorded as an OPTIMIZE in the history.
 
 use std::num::NonZeroU64;
-use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::Schema;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
-use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::protocol::DeltaOperation;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
@@ -32,12 +29,7 @@ pub async fn rewrite_files(
         return Ok(table);
     }
     let snapshot = table.snapshot()?;
-    let schema: Schema = snapshot
-        .schema()
-        .as_ref()
-        .try_into_arrow()
-        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
-    let schema = Arc::new(schema);
+    let schema = super::table_arrow_schema(&table)?;
     let mut writer = RecordBatchWriter::for_table(&table)?;
     let mut adds = Vec::new();
     let (mut written_bytes, mut written_rows, mut rows_in_file) = (0usize, 0usize, 0usize);

@@ -6,9 +6,22 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, ErrorKind, Result};
+
+/// The Arrow schema of a table's current snapshot (delta-rs's own `arrow_schema()` panics on a
+/// schema Arrow cannot hold; this is an error instead).
+pub fn table_arrow_schema(table: &deltalake::DeltaTable) -> Result<SchemaRef> {
+    use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+    let schema: Schema = table
+        .snapshot()?
+        .schema()
+        .as_ref()
+        .try_into_arrow()
+        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
+    Ok(Arc::new(schema))
+}
 
 /// The schema with every type replaced by the one a Delta table stores.
 pub fn to_delta_arrow_schema(schema: &Schema) -> Result<Schema> {

@@ -272,6 +272,7 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
     let mut last_error = None;
     // Statements that committed are never run again: a retry resumes at the one that failed.
     let mut done = ScriptProgress::default();
+    let mut attempts_made = 0;
     for attempt in 1..=attempts {
         progress(format!(
             "{:<16} attempt {attempt}/{attempts} started",
@@ -350,40 +351,35 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
             Err(e) => {
                 let error = error.unwrap_or_default();
                 let transient = is_transient(&e, task.retry_on_timeout);
-                if attempt < attempts && !transient {
-                    progress(format!(
-                        "{:<16} failed: {error} (not retried: SQLSTATE {} is not a transient error)",
-                        task.name,
-                        e.sqlstate()
-                    ));
-                    last_error = Some(error);
-                    return TaskReport {
-                        name: task.name.clone(),
-                        status: "failed".into(),
-                        attempts: attempt,
-                        rows_affected: None,
-                        seconds: first_start.elapsed().as_secs_f64(),
-                        error: last_error,
-                    };
-                }
-                if attempt < attempts {
+                attempts_made = attempt;
+                if attempt < attempts && transient {
                     progress(format!(
                         "{:<16} attempt {attempt} failed: {error}; retrying in {backoff:.1}s",
                         task.name
                     ));
                     tokio::time::sleep(Duration::from_secs_f64(backoff)).await;
                     backoff *= 2.0;
+                    last_error = Some(error);
+                    continue;
+                }
+                if attempt < attempts {
+                    progress(format!(
+                        "{:<16} failed: {error} (not retried: SQLSTATE {} is not a transient error)",
+                        task.name,
+                        e.sqlstate()
+                    ));
                 } else {
                     progress(format!("{:<16} failed: {error}", task.name));
                 }
                 last_error = Some(error);
+                break;
             }
         }
     }
     TaskReport {
         name: task.name.clone(),
         status: "failed".into(),
-        attempts,
+        attempts: attempts_made,
         rows_affected: None,
         seconds: first_start.elapsed().as_secs_f64(),
         error: last_error,

@@ -11,7 +11,6 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
-use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
 use futures::StreamExt;
@@ -65,11 +64,7 @@ pub async fn optimize(
         Some(p) => partition_filters(p, &partition_columns)?,
         None => Vec::new(),
     };
-    let arrow_schema: Schema = snapshot
-        .schema()
-        .as_ref()
-        .try_into_arrow()
-        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
+    let arrow_schema = crate::delta::table_arrow_schema(&table)?;
     for (column, _, values) in &mut filters {
         let data_type = arrow_schema.field_with_name(column)?.data_type().clone();
         for value in values.iter_mut() {
@@ -281,12 +276,8 @@ async fn zorder_rewrite(
         .await?;
     let scope_schema = Arc::new(MemorySchemaProvider::new());
     scope_schema.register_table("scope".into(), rows_in_scope)?;
-    let ctx = super::timetravel::private_context(
-        cx.df.state(),
-        "__deltagres_optimize",
-        "s",
-        scope_schema,
-    )?;
+    let ctx =
+        super::planned::private_context(cx.df.state(), "__deltagres_optimize", "s", scope_schema)?;
     let key_columns: Vec<String> = clustering.iter().map(quoted).collect();
     // Every k-th row: a deterministic sample, so the same table always clusters the same way.
     let scope: std::collections::HashSet<&str> = in_scope.iter().map(String::as_str).collect();

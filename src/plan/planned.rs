@@ -5,6 +5,11 @@
 
 use std::sync::Arc;
 
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
+    MemorySchemaProvider,
+};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -193,4 +198,28 @@ pub fn signed_result_types(plan: LogicalPlan) -> Result<LogicalPlan> {
     Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan)
         .project(exprs)?
         .build()?)
+}
+
+/// A context for one statement: the session's catalogs plus `catalog.schema` holding tables
+/// only this statement sees (the session's own catalog list is shared, so nothing is
+/// registered there).
+pub(super) fn private_context(
+    state: datafusion::execution::SessionState,
+    catalog: &str,
+    schema_name: &str,
+    schema: Arc<MemorySchemaProvider>,
+) -> Result<SessionContext> {
+    let catalogs = Arc::new(MemoryCatalogProviderList::new());
+    for name in state.catalog_list().catalog_names() {
+        if let Some(existing) = state.catalog_list().catalog(&name) {
+            catalogs.register_catalog(name, existing);
+        }
+    }
+    let private = Arc::new(MemoryCatalogProvider::new());
+    private.register_schema(schema_name, schema)?;
+    catalogs.register_catalog(catalog.to_string(), private);
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_catalog_list(catalogs)
+        .build();
+    Ok(SessionContext::new_with_state(state))
 }

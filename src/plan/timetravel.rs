@@ -12,11 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use datafusion::arrow::array::{Array, Int64Array, TimestampMicrosecondArray};
-use datafusion::catalog::{
-    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
-    MemorySchemaProvider, SchemaProvider,
-};
-use datafusion::execution::SessionStateBuilder;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::prelude::SessionContext;
 use deltalake::{DeltaTable, DeltaTableBuilder};
 use sqlparser::ast::{
@@ -70,36 +66,12 @@ pub async fn resolve<N: Visit + VisitMut>(
         renames.insert(key, private);
     }
     rename(node, &renames);
-    Ok(Some(private_context(
+    Ok(Some(super::planned::private_context(
         cx.df.state(),
         VERSIONS_CATALOG,
         VERSIONS_SCHEMA,
         schema,
     )?))
-}
-
-/// A context for one statement: the session's catalogs plus `catalog.schema` holding tables
-/// only this statement sees (the session's own catalog list is shared, so nothing is
-/// registered there).
-pub(super) fn private_context(
-    state: datafusion::execution::SessionState,
-    catalog: &str,
-    schema_name: &str,
-    schema: Arc<MemorySchemaProvider>,
-) -> Result<SessionContext> {
-    let catalogs = Arc::new(MemoryCatalogProviderList::new());
-    for name in state.catalog_list().catalog_names() {
-        if let Some(existing) = state.catalog_list().catalog(&name) {
-            catalogs.register_catalog(name, existing);
-        }
-    }
-    let private = Arc::new(MemoryCatalogProvider::new());
-    private.register_schema(schema_name, schema)?;
-    catalogs.register_catalog(catalog.to_string(), private);
-    let state = SessionStateBuilder::new_from_existing(state)
-        .with_catalog_list(catalogs)
-        .build();
-    Ok(SessionContext::new_with_state(state))
 }
 
 /// Loads the table as of a version or timestamp, with errors that name what exists.

@@ -145,7 +145,7 @@ impl Session {
             guarded("running the statement", self.dispatch(statement)).await
         };
         match &result {
-            // COPY FROM STDIN commits when its data arrives (`copy_in`).
+            // COPY FROM STDIN commits when its data is done (`copy_done`).
             Ok(QueryOutput::CopyIn(_)) => {}
             Ok(_) if writes => self.transaction.record_write(),
             Err(_) => self.transaction.fail(),

@@ -240,35 +240,45 @@ pub struct Postgres {
     dir: tempfile::TempDir,
 }
 
+/// Where apt's `postgresql-15` puts its programs.
+const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// Runs a PostgreSQL program as the `postgres` user; `check` names it in the panic when it fails.
+fn as_postgres(program: &str, args: &[&str], check: bool) {
+    let out = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(Path::new(POSTGRES_BIN).join(program))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} does not start: {e}"));
+    assert!(
+        !check || out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Postgres {
     /// Initializes and starts the cluster; panics with what to install when PostgreSQL 15 is
     /// missing (.ci/run installs it).
     pub fn start() -> Self {
-        let bin = PathBuf::from("/usr/lib/postgresql/15/bin");
         assert!(
-            bin.join("postgres").exists(),
+            Path::new(POSTGRES_BIN).join("postgres").exists(),
             "PostgreSQL 15 is not installed (apt-get install postgresql-15; .ci/run does it)"
         );
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("cluster");
-        let as_postgres = |program: &str, args: &[&str]| {
-            let mut command = std::process::Command::new("runuser");
-            command
-                .args(["-u", "postgres", "--"])
-                .arg(bin.join(program))
-                .args(args);
-            command
-        };
         std::process::Command::new("chown")
             .args(["postgres:postgres"])
             .arg(dir.path())
             .status()
             .expect("chown runs");
-        let out = as_postgres(
+        let data = data.to_str().unwrap();
+        as_postgres(
             "initdb",
             &[
                 "-D",
-                data.to_str().unwrap(),
+                data,
                 "-U",
                 "tester",
                 "--auth=trust",
@@ -276,38 +286,27 @@ impl Postgres {
                 "UTF8",
                 "--locale=C",
             ],
-        )
-        .output()
-        .expect("initdb runs");
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
+            true,
         );
         let port = free_port();
         let options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
             dir.path().display()
         );
-        let out = as_postgres(
+        let log = dir.path().join("log");
+        as_postgres(
             "pg_ctl",
             &[
                 "-D",
-                data.to_str().unwrap(),
+                data,
                 "-o",
                 &options,
                 "-l",
-                dir.path().join("log").to_str().unwrap(),
+                log.to_str().unwrap(),
                 "-w",
                 "start",
             ],
-        )
-        .output()
-        .expect("pg_ctl runs");
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {}",
-            String::from_utf8_lossy(&out.stderr)
+            true,
         );
         Self { port, dir }
     }
@@ -320,12 +319,11 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg("/usr/lib/postgresql/15/bin/pg_ctl")
-            .args(["-D"])
-            .arg(self.dir.path().join("cluster"))
-            .args(["-m", "immediate", "stop"])
-            .output();
+        let data = self.dir.path().join("cluster");
+        as_postgres(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
+            false,
+        );
     }
 }

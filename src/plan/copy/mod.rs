@@ -13,8 +13,6 @@ mod unload;
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sqlparser::ast::{
@@ -111,7 +109,8 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 return Err(Error::syntax("COPY FROM needs a table"));
             };
             let table = resolve_table(&table_name, cx.default_schema)?;
-            let schema = table_schema(cx, &table).await?;
+            let target = cx.catalog.load(&table).await?;
+            let schema = crate::delta::table_arrow_schema(&target)?;
             let all: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
             let columns: Vec<String> = if columns.is_empty() {
                 all
@@ -128,7 +127,6 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 }
                 named
             };
-            let target = cx.catalog.load(&table).await?;
             let timeout_ms = cx.settings.statement_timeout_ms();
             let deadline = (timeout_ms > 0).then(|| {
                 tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms)
@@ -196,16 +194,6 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
             "COPY FROM needs STDIN and COPY TO needs STDOUT",
         )),
     }
-}
-
-async fn table_schema(cx: &PlanContext<'_>, table: &TableRef) -> Result<SchemaRef> {
-    let delta = cx.catalog.load(table).await?;
-    let kernel_schema = delta.snapshot()?.schema();
-    let arrow: Schema = kernel_schema
-        .as_ref()
-        .try_into_arrow()
-        .map_err(|e| Error::internal(format!("table schema: {e}")))?;
-    Ok(Arc::new(arrow))
 }
 
 fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<CopyFormat> {
