@@ -73,6 +73,8 @@ pub enum ErrorKind {
     IoError,
     /// 58P01: a file or folder to read is not there (yet).
     UndefinedFile,
+    /// 25006: a write in a session or transaction set READ ONLY.
+    ReadOnlyTransaction,
     /// 25P02: a statement in a failed transaction block.
     InFailedTransaction,
     /// 08P01: the client broke the wire protocol.
@@ -88,7 +90,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 37] = [
+    const ALL: [ErrorKind; 38] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -121,6 +123,7 @@ impl ErrorKind {
         ErrorKind::IoError,
         ErrorKind::UndefinedFile,
         ErrorKind::InFailedTransaction,
+        ErrorKind::ReadOnlyTransaction,
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
@@ -180,6 +183,7 @@ impl ErrorKind {
             ErrorKind::IoError => "58030",
             ErrorKind::UndefinedFile => "58P01",
             ErrorKind::InFailedTransaction => "25P02",
+            ErrorKind::ReadOnlyTransaction => "25006",
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
             ErrorKind::RaiseException => "P0001",

@@ -72,6 +72,26 @@ pub enum Statement {
 }
 
 impl Statement {
+    /// The command's name as PostgreSQL's messages give it (`INSERT`, `CREATE TABLE`): the
+    /// statement's first keyword, and the object kind after CREATE, DROP and ALTER.
+    pub fn command_name(&self) -> String {
+        let text = self.to_string();
+        let mut words = text.split_whitespace().map(str::to_ascii_uppercase);
+        let first = words.next().unwrap_or_default();
+        match first.as_str() {
+            "CREATE" | "DROP" | "ALTER" => match words.find(|w| {
+                !matches!(
+                    w.as_str(),
+                    "OR" | "REPLACE" | "TEMPORARY" | "TEMP" | "EXTERNAL"
+                )
+            }) {
+                Some(object) => format!("{first} {object}"),
+                None => first,
+            },
+            _ => first,
+        }
+    }
+
     /// Whether running the statement commits something (a Delta version, a catalog change):
     /// decided from the statement, so writes that answer with rows (OPTIMIZE, RESTORE, VACUUM)
     /// count as much as those that answer with a command tag.

@@ -125,6 +125,15 @@ impl Session {
             ));
         }
         let writes = statement.is_write();
+        if writes && self.settings.read_only() {
+            return Err(Error::new(
+                ErrorKind::ReadOnlyTransaction,
+                format!(
+                    "cannot execute {} in a read-only transaction",
+                    statement.command_name()
+                ),
+            ));
+        }
         let timeout_ms = self.settings.statement_timeout_ms();
         let result = if timeout_ms > 0 {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
@@ -307,6 +316,29 @@ impl Session {
             Set::SetNames { charset_name, .. } => {
                 self.set_one("client_encoding", Some(charset_name.value.clone()))?;
             }
+            Set::SetTransaction {
+                modes,
+                session: true,
+                ..
+            } => {
+                // `SET SESSION CHARACTERISTICS AS TRANSACTION ...` (Metabase, JDBC's
+                // setTransactionIsolation): the defaults SHOW reports from now on.
+                for mode in modes {
+                    let (name, value) = match mode {
+                        ast::TransactionMode::IsolationLevel(level) => (
+                            "default_transaction_isolation",
+                            level.to_string().to_ascii_lowercase(),
+                        ),
+                        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                            ("default_transaction_read_only", "on".into())
+                        }
+                        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                            ("default_transaction_read_only", "off".into())
+                        }
+                    };
+                    self.set_one(name, Some(value))?;
+                }
+            }
             Set::SetTransaction { .. }
             | Set::SetSessionParam(_)
             | Set::SetRole { .. }
@@ -372,28 +404,14 @@ impl Session {
     }
 
     fn show(&mut self, variable: &[ast::Ident]) -> Result<QueryOutput> {
-        let words: Vec<String> = variable.iter().map(|i| i.value.clone()).collect();
-        let spaced = words.join(" ").to_ascii_lowercase();
-        // `SHOW TIME ZONE` is two words; `SHOW datafusion.execution.batch_size` is one dotted name.
-        let name = if matches!(
-            spaced.as_str(),
-            "time zone" | "transaction isolation level" | "session authorization" | "all"
-        ) {
-            words.join(" ")
-        } else {
-            words.join(".")
-        };
+        let name = show_target(variable);
         let lower = name.to_ascii_lowercase();
         if lower == "all" {
             let rows = self.settings.all();
             let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
             let values: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
-            let schema = Arc::new(Schema::new(vec![
-                Field::new("name", DataType::Utf8, false),
-                Field::new("setting", DataType::Utf8, false),
-            ]));
             let batch = RecordBatch::try_new(
-                schema.clone(),
+                show_schema(&name),
                 vec![
                     Arc::new(StringArray::from(names)),
                     Arc::new(StringArray::from(values)),
@@ -419,13 +437,10 @@ impl Session {
         } else {
             self.settings.get(&lower)?
         };
-        let column = if lower.starts_with("datafusion.") {
-            lower
-        } else {
-            Settings::display_name(&name)
-        };
-        let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
-        let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])?;
+        let batch = RecordBatch::try_new(
+            show_schema(&name),
+            vec![Arc::new(StringArray::from(vec![value]))],
+        )?;
         Ok(QueryOutput::from_batch(batch, "SHOW"))
     }
 
@@ -445,22 +460,46 @@ impl Session {
 
     fn session_statement_schema(&self, s: &ast::Statement) -> Option<Arc<Schema>> {
         match s {
-            ast::Statement::ShowVariable { variable } => {
-                let name = variable.last()?.value.to_ascii_lowercase();
-                let name = if name == "all" {
-                    "setting".to_string()
-                } else {
-                    name
-                };
-                Some(Arc::new(Schema::new(vec![Field::new(
-                    name,
-                    DataType::Utf8,
-                    false,
-                )])))
-            }
+            ast::Statement::ShowVariable { variable } => Some(show_schema(&show_target(variable))),
             _ => None,
         }
     }
+}
+
+/// The parameter a SHOW names: `SHOW TIME ZONE` is two words, `SHOW datafusion.execution.batch_size`
+/// one dotted name.
+fn show_target(variable: &[ast::Ident]) -> String {
+    let words: Vec<String> = variable.iter().map(|i| i.value.clone()).collect();
+    let spaced = words.join(" ").to_ascii_lowercase();
+    if matches!(
+        spaced.as_str(),
+        "time zone" | "transaction isolation level" | "session authorization" | "all"
+    ) {
+        words.join(" ")
+    } else {
+        words.join(".")
+    }
+}
+
+/// SHOW's result columns, the same for Describe and for execution: PostgreSQL names the column
+/// after the parameter (`TimeZone` for `SHOW time zone`); SHOW ALL has a name and a setting.
+fn show_schema(name: &str) -> Arc<Schema> {
+    let lower = name.to_ascii_lowercase();
+    let fields = if lower == "all" {
+        vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("setting", DataType::Utf8, false),
+        ]
+    } else if lower.starts_with("datafusion.") {
+        vec![Field::new(lower, DataType::Utf8, false)]
+    } else {
+        vec![Field::new(
+            Settings::display_name(name),
+            DataType::Utf8,
+            false,
+        )]
+    };
+    Arc::new(Schema::new(fields))
 }
 
 fn default_datafusion_value(key: &str) -> Result<String> {

@@ -278,6 +278,14 @@ impl Settings {
         }))
     }
 
+    /// Whether writes are refused (`default_transaction_read_only` or `transaction_read_only` is
+    /// on), as PostgreSQL refuses them with 25006.
+    pub fn read_only(&self) -> bool {
+        ["default_transaction_read_only", "transaction_read_only"]
+            .iter()
+            .any(|k| self.values.get(*k).is_some_and(|v| is_on(v)))
+    }
+
     /// The value of `name`; unknown names are 42704 like PostgreSQL.
     pub fn get(&self, name: &str) -> Result<String> {
         self.values
@@ -424,15 +432,63 @@ fn normalise(key: &str, value: String) -> Result<String> {
                 )
             }),
         "timezone" => {
+            // `SET TIME ZONE "Asia/Shanghai"` arrives as a quoted identifier.
             let v = value.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
             if v.eq_ignore_ascii_case("local") || v.eq_ignore_ascii_case("default") {
-                Ok("UTC".into())
-            } else {
-                Ok(v.to_string())
+                return Ok("UTC".into());
             }
+            if v.parse::<arrow::array::timezone::Tz>().is_err() {
+                return Err(Error::new(
+                    ErrorKind::InvalidParameterValue,
+                    format!("invalid value for parameter \"TimeZone\": \"{v}\""),
+                )
+                .with_hint("use an IANA name such as 'Europe/Berlin', 'UTC' or an offset such as '+02:00'"));
+            }
+            Ok(v.to_string())
         }
+        "datestyle" => datestyle(&value),
         _ => Ok(value),
     }
+}
+
+/// PostgreSQL's spellings of a true boolean setting.
+fn is_on(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "on" | "true" | "yes" | "1" | "t" | "y"
+    )
+}
+
+/// PostgreSQL's DateStyle, always shown as `output style, field order` (`SET DateStyle = ISO`
+/// shows `ISO, MDY`); a part left out keeps PostgreSQL's default.
+fn datestyle(value: &str) -> Result<String> {
+    let mut style = "ISO";
+    let mut order = "MDY";
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.to_ascii_uppercase().as_str() {
+            "ISO" => style = "ISO",
+            "SQL" => style = "SQL",
+            "POSTGRES" => style = "Postgres",
+            "GERMAN" => style = "German",
+            "DMY" | "EURO" | "EUROPEAN" => order = "DMY",
+            "MDY" | "US" | "NONEURO" | "NONEUROPEAN" => order = "MDY",
+            "YMD" => order = "YMD",
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidParameterValue,
+                    format!("invalid value for parameter \"DateStyle\": \"{value}\""),
+                )
+                .with_hint(
+                    "Unrecognized key word: use ISO, SQL, Postgres or German, and DMY, MDY or YMD",
+                ));
+            }
+        }
+    }
+    Ok(format!("{style}, {order}"))
 }
 
 /// `5000`, `'5s'`, `'250ms'`, `'2min'`, `'1h'` to milliseconds.

@@ -6,6 +6,10 @@
 //! PostgreSQL 15 does (`expected_rows.toml`), or, where our catalog legitimately differs (its
 //! `[differs]` table says why), at least one row when PostgreSQL returns any; where we return
 //! PostgreSQL's very rows (`expected_values.json`), the test keeps it that way.
+//!
+//! A statement that returns no row is still held to PostgreSQL's answer (`expected_shapes.json`):
+//! a query's columns (names, and types up to PostgreSQL's text and integer families), and for a
+//! SET the value `SHOW` gives afterwards. `shape_differs.toml` lists the known exceptions.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +36,55 @@ fn fixtures() -> &'static Path {
 struct Expected {
     rows: BTreeMap<String, u64>,
     differs: BTreeMap<String, String>,
+}
+
+/// What PostgreSQL described for a statement: its columns (name, type oid), or for a SET the
+/// parameter and the value SHOW gives after it.
+#[derive(serde::Deserialize)]
+struct Shape {
+    columns: Option<Vec<(String, u32)>>,
+    setting: Option<(String, String)>,
+}
+
+/// Groups type oids whose difference a client does not see: `name`, `char`, `varchar` and
+/// `text` all arrive as strings, `int2`..`int8` and `oid` as integers, and so for their arrays.
+fn type_family(oid: u32) -> u32 {
+    match oid {
+        18 | 19 | 25 | 705 | 1042 | 1043 => 25,
+        20 | 21 | 23 | 26 => 20,
+        1002 | 1003 | 1009 | 1014 | 1015 => 1009,
+        1005 | 1007 | 1016 | 1028 => 1016,
+        other => other,
+    }
+}
+
+/// How a statement's shape differs from PostgreSQL's, if it does.
+async fn shape_difference(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    shape: &Shape,
+) -> Option<String> {
+    if let Some((name, value)) = &shape.setting {
+        let ours = first_value(client, &format!("SHOW {name}")).await;
+        return (&ours != value)
+            .then(|| format!("SHOW {name} is {ours:?}, PostgreSQL's {value:?}"));
+    }
+    let want = shape.columns.as_ref()?;
+    let statement = match client.prepare(sql).await {
+        Ok(statement) => statement,
+        Err(e) => return Some(format!("cannot describe: {}", describe(&e))),
+    };
+    let got: Vec<(String, u32)> = statement
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.type_().oid()))
+        .collect();
+    let same = got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(g, w)| g.0 == w.0 && type_family(g.1) == type_family(w.1));
+    (!same).then(|| format!("columns {got:?}, PostgreSQL's {want:?}"))
 }
 
 /// The first column of the first row of `sql`.
@@ -74,6 +127,17 @@ async fn bi_tool_startup_queries_run() {
             .expect("expected_values.json"),
     )
     .expect("expected_values.json parses");
+    let shapes: BTreeMap<String, Shape> = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("expected_shapes.json"))
+            .expect("expected_shapes.json"),
+    )
+    .expect("expected_shapes.json parses");
+    let shape_differs: BTreeMap<String, String> = toml::from_str(
+        &std::fs::read_to_string(fixtures().join("shape_differs.toml"))
+            .expect("shape_differs.toml"),
+    )
+    .expect("shape_differs.toml parses");
+    let mut wrong_shapes = Vec::new();
     let setup = std::fs::read_to_string(fixtures().join("setup.sql")).expect("setup.sql");
     client.batch_execute(&setup).await.expect("setup.sql runs");
     // The oids a tool would have read from an earlier answer.
@@ -169,6 +233,16 @@ async fn bi_tool_startup_queries_run() {
                 failures.push(format!("{id} (extended): {}", describe(&e)));
                 continue;
             }
+            if let Some(shape) = shapes.get(&id) {
+                let difference = shape_difference(&client, sql, shape).await;
+                match (difference, shape_differs.contains_key(&id)) {
+                    (Some(d), false) => wrong_shapes.push(format!("{id}: {d}")),
+                    (None, true) => wrong_shapes.push(format!(
+                        "{id}: now as PostgreSQL's; remove it from shape_differs.toml"
+                    )),
+                    _ => {}
+                }
+            }
             passed += 1;
         }
         if LISTS_TABLES.contains(&name.as_str()) {
@@ -210,6 +284,11 @@ async fn bi_tool_startup_queries_run() {
         wrong_counts.is_empty(),
         "statements whose rows differ from PostgreSQL's:\n{}",
         wrong_counts.join("\n")
+    );
+    assert!(
+        wrong_shapes.is_empty(),
+        "statements whose columns or settings differ from PostgreSQL's:\n{}",
+        wrong_shapes.join("\n")
     );
     server.stop().await;
 }

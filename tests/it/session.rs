@@ -278,3 +278,65 @@ async fn session_functions_catalog_views_and_postgres_query_forms() {
     );
     server.stop().await;
 }
+
+/// What one script of SET/SHOW/writes answers: each statement's first value or SQLSTATE.
+async fn settings_script_answers(client: &tokio_postgres::Client) -> Vec<String> {
+    let script = [
+        "CREATE TABLE ro_t (x INT)",
+        "SET TIME ZONE \"Asia/Shanghai\"",
+        "SHOW TimeZone",
+        "SELECT extract(hour FROM TIMESTAMPTZ '2024-01-01 00:00:00+00')",
+        "SET TIME ZONE 'Mars/Olympus'",
+        "SHOW TimeZone",
+        "SET DateStyle = 'ISO'",
+        "SHOW DateStyle",
+        "SET DateStyle = 'DMY'",
+        "SHOW DateStyle",
+        "SET DateStyle = 'Sideways'",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SHOW default_transaction_isolation",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        "SHOW default_transaction_read_only",
+        "INSERT INTO ro_t VALUES (1)",
+        "SELECT count(*) FROM ro_t",
+        "SET default_transaction_read_only = off",
+        "INSERT INTO ro_t VALUES (2)",
+        "SET default_transaction_read_only = on",
+        "DROP TABLE ro_t",
+        "RESET default_transaction_read_only",
+        "SELECT count(*) FROM ro_t",
+    ];
+    let mut answers = Vec::new();
+    for sql in script {
+        let answer = match client.simple_query(sql).await {
+            Ok(messages) => messages
+                .into_iter()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "ok".into()),
+            Err(e) => crate::support::sqlstate(&e),
+        };
+        answers.push(format!("{sql} -> {answer}"));
+    }
+    answers
+}
+
+/// SET TIME ZONE with a quoted name, an unknown zone, DateStyle's partial forms, SET SESSION
+/// CHARACTERISTICS and a read-only session answer as PostgreSQL 15 does: the zone applies, bad
+/// values are 22023, SHOW reports what was set, and writes in a read-only session are 25006.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_settings_answer_as_postgres_does() {
+    let postgres = crate::support::Postgres::start();
+    let (oracle, connection) = tokio_postgres::connect(&postgres.url(), tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL connects");
+    tokio::spawn(connection);
+    let expected = settings_script_answers(&oracle).await;
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let got = settings_script_answers(&client).await;
+    assert_eq!(got, expected);
+    server.stop().await;
+}
