@@ -4,21 +4,25 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    self, AssignmentTarget, Expr, FromTable, TableFactor, TableWithJoins, visit_expressions_mut,
+    self, AssignmentTarget, Expr, FromTable, Ident, TableFactor, TableWithJoins,
+    visit_expressions_mut,
 };
 
 use super::names::{normalize_ident, quoted_ident};
-use super::{PlanContext, resolve_table};
+use super::{PlanContext, resolve_table, returning};
 use crate::catalog::TableRef;
 use crate::error::{Error, Result};
 use crate::session::{CommandTag, QueryOutput};
 
 /// `UPDATE t [AS a] SET c = e, ... [WHERE p]`.
-pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<QueryOutput> {
-    if update.returning.is_some() {
-        return Err(Error::unsupported("UPDATE ... RETURNING is not supported"));
-    }
+pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result<QueryOutput> {
+    let returning = update.returning.take();
     if update.from.is_some() {
+        if returning.is_some() {
+            return Err(Error::unsupported(
+                "UPDATE ... FROM ... RETURNING is not supported; run the UPDATE, then SELECT the rows",
+            ));
+        }
         return super::dml_join::update_from(cx, update).await;
     }
     let (table_ref, alias) = single_table(&update.table, cx.default_schema)?;
@@ -29,7 +33,13 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
         .fields()
         .map(|f| f.name().to_string())
         .collect();
-    let mut builder = table.update().with_session_state(session_state(cx));
+    // RETURNING sees each row's new values: the table's columns, assigned ones replaced.
+    let mut new_values: Vec<String> = columns
+        .iter()
+        .map(|c| Ident::with_quote('"', c).to_string())
+        .collect();
+    let selection = update.selection.clone();
+    let mut builder = table.clone().update().with_session_state(session_state(cx));
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         builder = builder.with_predicate(predicate.to_string());
@@ -55,9 +65,32 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
                 ),
             ));
         }
+        if let Some(i) = columns.iter().position(|c| *c == column) {
+            new_values[i] = format!(
+                "({}) AS {}",
+                assignment.value,
+                Ident::with_quote('"', &column)
+            );
+        }
         let mut value = assignment.value;
         unqualify(&mut value, &table_ref, alias.as_deref());
         builder = builder.with_update(column, value.to_string());
+    }
+    if let Some(items) = returning {
+        // The new rows at the snapshot the commit builds on; a concurrent change to the same
+        // files fails the commit (40001), so these are the rows written.
+        let name = alias.clone().unwrap_or_else(|| table_ref.table.clone());
+        let rows = returning::collect_rows(
+            cx,
+            snapshot_provider(cx, &table).await?,
+            &name,
+            &new_values.join(", "),
+            selection.as_ref(),
+        )
+        .await?;
+        builder.await?;
+        let schema = crate::delta::table_arrow_schema(&table)?;
+        return returning::project(cx, &name, schema, rows, &items, returning::tag("UPDATE")).await;
     }
     let (_, metrics) = builder.await?;
     tracing::debug!(table = %table_ref, ?metrics, "update committed");
@@ -67,10 +100,8 @@ pub async fn update(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<Que
 }
 
 /// `DELETE FROM t [AS a] [WHERE p]`.
-pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<QueryOutput> {
-    if delete.returning.is_some() {
-        return Err(Error::unsupported("DELETE ... RETURNING is not supported"));
-    }
+pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result<QueryOutput> {
+    let returning = delete.returning.take();
     let tables = match &delete.from {
         FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
     };
@@ -80,10 +111,29 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
         ));
     };
     if let Some(using) = delete.using {
+        if returning.is_some() {
+            return Err(Error::unsupported(
+                "DELETE ... USING ... RETURNING is not supported; SELECT the rows, then DELETE",
+            ));
+        }
         return super::dml_join::delete_using(cx, table, using, delete.selection).await;
     }
     let (table_ref, alias) = single_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
+    let removed = match &returning {
+        // The rows removed, read at the snapshot the commit builds on (see UPDATE).
+        Some(_) => Some(
+            returning::collect_rows(
+                cx,
+                snapshot_provider(cx, &table).await?,
+                &alias.clone().unwrap_or_else(|| table_ref.table.clone()),
+                "*",
+                delete.selection.as_ref(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let mut builder = table.clone().delete().with_session_state(session_state(cx));
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
@@ -96,6 +146,11 @@ pub async fn delete(cx: &mut PlanContext<'_>, delete: ast::Delete) -> Result<Que
         None
     };
     let (_, metrics) = builder.await?;
+    if let (Some(items), Some(rows)) = (returning, removed) {
+        let name = alias.unwrap_or_else(|| table_ref.table.clone());
+        let schema = crate::delta::table_arrow_schema(&table)?;
+        return returning::project(cx, &name, schema, rows, &items, returning::tag("DELETE")).await;
+    }
     let deleted = metrics
         .num_deleted_rows
         .map(|n| n as u64)
@@ -114,6 +169,18 @@ pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Resu
     Ok(QueryOutput::Command(CommandTag::Other(
         "TRUNCATE TABLE".into(),
     )))
+}
+
+/// The table as it is in `table`'s snapshot (not the catalog's latest version), for reading the
+/// rows a write is about to change.
+async fn snapshot_provider(
+    cx: &PlanContext<'_>,
+    table: &deltalake::DeltaTable,
+) -> Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>> {
+    Ok(table
+        .table_provider()
+        .with_session(std::sync::Arc::new(cx.df.state()))
+        .await?)
 }
 
 /// The session's state for a delta-rs operation: without it delta-rs runs in a default session,

@@ -19,6 +19,7 @@ mod params;
 mod paths;
 mod planned;
 mod query;
+mod returning;
 mod set_functions;
 mod timetravel;
 mod untyped_literals;

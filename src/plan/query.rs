@@ -48,17 +48,23 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
 
 /// `INSERT INTO t ... VALUES | SELECT`: one Delta commit through the table provider.
 pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
-    if let ast::Statement::Insert(insert) = &statement
-        && insert.returning.is_some()
-    {
-        return Err(Error::unsupported("INSERT ... RETURNING is not supported"));
+    let mut statement = statement;
+    let returning = super::returning::take(&mut statement);
+    if let ast::Statement::Insert(insert) = &mut statement {
+        // `INSERT INTO t AS x`: the alias only names the table for RETURNING (taken above);
+        // DataFusion's planner refuses it.
+        insert.table_alias = None;
     }
     // A failed commit leaves nothing behind, so an INSERT that lost a commit race to another
     // writer can simply run again against the new version (delta-rs already retries plain
     // version clashes; this covers its retry budget running out under heavy contention).
     let mut attempt = 1;
     loop {
-        match insert_once(cx, statement.clone()).await {
+        let attempt_result = match &returning {
+            Some(r) => insert_returning(cx, statement.clone(), &r.items, &r.alias).await,
+            None => insert_once(cx, statement.clone()).await,
+        };
+        match attempt_result {
             Err(e) if e.kind == ErrorKind::WriteConflict && attempt < INSERT_ATTEMPTS => {
                 tracing::debug!(attempt, error = %e.message, "insert lost a commit race; retrying");
                 tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
@@ -89,6 +95,57 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         .await?;
     let rows = count_column(&batches);
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
+}
+
+/// `INSERT ... RETURNING`: the rows to add are computed once, written through the same table
+/// provider as any INSERT, and the RETURNING list is evaluated over them.
+async fn insert_returning(
+    cx: &mut PlanContext<'_>,
+    statement: ast::Statement,
+    items: &[ast::SelectItem],
+    alias: &str,
+) -> Result<QueryOutput> {
+    use datafusion::datasource::{MemTable, provider_as_source};
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use std::sync::Arc;
+    let planned = plan_statement(cx.df, cx.settings, statement).await?;
+    let LogicalPlan::Dml(dml) = &planned.plan else {
+        return Err(Error::internal("INSERT did not plan as an insert"));
+    };
+    let state = cx.df.state();
+    let task = Arc::new(datafusion::execution::TaskContext::from(&state));
+    let source = state.create_physical_plan(&dml.input).await?;
+    let rows: Vec<_> = datafusion::physical_plan::execute_stream(source, task.clone())?
+        .try_collect()
+        .await?;
+    let inserted = MemTable::try_new(dml.input.schema().inner().clone(), vec![rows.clone()])?;
+    let scan = LogicalPlanBuilder::scan(
+        "__deltagres_inserted",
+        provider_as_source(Arc::new(inserted)),
+        None,
+    )?
+    .build()?;
+    let write = LogicalPlan::Dml(DmlStatement::new(
+        dml.table_name.clone(),
+        dml.target.clone(),
+        dml.op.clone(),
+        Arc::new(scan),
+    ));
+    let physical = state.create_physical_plan(&write).await?;
+    let _: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
+        .try_collect()
+        .await?;
+    planned.report(cx.notices);
+    let table_schema = dml.target.schema();
+    super::returning::project(
+        cx,
+        alias,
+        table_schema,
+        rows,
+        items,
+        super::returning::tag("INSERT"),
+    )
+    .await
 }
 
 /// Sums the `count` column DataFusion's write plans return.
@@ -123,10 +180,18 @@ pub async fn describe(
     if !plannable {
         return Ok(description);
     }
+    let mut statement = statement.clone();
+    let returning = super::returning::take(&mut statement);
+    if let ast::Statement::Insert(insert) = &mut statement {
+        insert.table_alias = None;
+    }
+    let statement = &statement;
     let plan = match plan(cx, statement.clone()).await {
         Ok(plan) => super::planned::signed_result_types(plan)?,
         // UPDATE/DELETE only plan in DataFusion for type inference; their errors surface at execution.
-        Err(_) if matches!(statement, S::Update(_) | S::Delete(_)) => return Ok(description),
+        Err(_) if matches!(statement, S::Update(_) | S::Delete(_)) => {
+            return describe_returning(cx, description, returning).await;
+        }
         Err(e) => return Err(e),
     };
     for (name, data_type) in plan.get_parameter_types()? {
@@ -143,5 +208,30 @@ pub async fn describe(
     ) {
         description.result_schema = Some(plan.schema().inner().clone());
     }
+    describe_returning(cx, description, returning).await
+}
+
+/// A write's result columns are its RETURNING list's, over rows shaped like its table.
+async fn describe_returning(
+    cx: &mut PlanContext<'_>,
+    mut description: Description,
+    returning: Option<super::returning::Returning>,
+) -> Result<Description> {
+    let Some(returning) = returning else {
+        return Ok(description);
+    };
+    let table_ref = super::resolve_table(&returning.table, cx.default_schema)?;
+    let table = cx.catalog.load(&table_ref).await?;
+    let schema = crate::delta::table_arrow_schema(&table)?;
+    description.result_schema = Some(
+        super::returning::schema(
+            cx,
+            &returning.alias,
+            schema,
+            &returning.items,
+            &description.param_types,
+        )
+        .await?,
+    );
     Ok(description)
 }

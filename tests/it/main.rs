@@ -24,6 +24,7 @@ mod model_check;
 mod optimize;
 mod pipeline;
 mod psql;
+mod returning;
 mod session;
 mod slt;
 mod tpch;
