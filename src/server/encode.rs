@@ -118,7 +118,7 @@ pub fn response(
         QueryOutput::Command(tag) => command_response(tag),
         QueryOutput::Rows(rows) => Response::Query(rows_response(rows, format, options)?),
         QueryOutput::CopyIn(copy) => Response::CopyIn(CopyResponse::new(
-            0,
+            if copy.format.binary { 1 } else { 0 },
             copy.columns.len(),
             futures::stream::empty(),
         )),
@@ -128,7 +128,9 @@ pub fn response(
                     .map(|bytes| CopyData::new(bytes.into()))
                     .map_err(|e| pg_error(&e))
             });
-            Response::CopyOut(CopyResponse::new(0, copy.columns, data))
+            // With format 1, pgwire appends the binary trailer itself.
+            let format = if copy.binary { 1 } else { 0 };
+            Response::CopyOut(CopyResponse::new(format, copy.columns, data))
         }
     })
 }

@@ -268,3 +268,115 @@ async fn copy_streams_large_input_and_an_abandoned_copy_commits_nothing() {
     );
     server.stop().await;
 }
+
+/// `\copy` with `FORMAT binary` both ways, with PostgreSQL 15 as the oracle: PostgreSQL's binary
+/// export of every column type loads here with the same values, and our binary export loads
+/// into PostgreSQL with the same values. bytea goes through text and binary COPY unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_binary_format_round_trips_with_postgresql() {
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rows.txt"), TEXT_DATA).unwrap();
+    std::fs::write(dir.path().join("rows.csv"), CSV_DATA).unwrap();
+    let (pg_text, _) = load_and_export(&postgres.url(), dir.path());
+    load_and_export(&server.url(), dir.path());
+    let run = |url: &str, commands: &[&str]| {
+        let out = psql(url, commands);
+        assert!(
+            out.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let export_text = "COPY (SELECT * FROM cb ORDER BY i) TO STDOUT";
+    let reload = |from: &Path| {
+        [
+            "DROP TABLE IF EXISTS cb".to_string(),
+            TABLE.replace("ct (", "cb ("),
+            format!("\\copy cb FROM '{}' WITH (FORMAT binary)", from.display()),
+        ]
+    };
+    // PostgreSQL's binary data, loaded here.
+    let theirs = dir.path().join("theirs.bin");
+    run(
+        &postgres.url(),
+        &[&format!(
+            "\\copy (SELECT * FROM ct ORDER BY i) TO '{}' WITH (FORMAT binary)",
+            theirs.display()
+        )],
+    );
+    let load: Vec<String> = reload(&theirs).into();
+    let load: Vec<&str> = load.iter().map(String::as_str).collect();
+    run(&server.url(), &load);
+    assert_eq!(
+        run(&server.url(), &[export_text]),
+        pg_text,
+        "PostgreSQL's binary COPY loaded here"
+    );
+    // Our binary data, loaded into PostgreSQL.
+    let ours = dir.path().join("ours.bin");
+    run(
+        &server.url(),
+        &[&format!(
+            "\\copy (SELECT * FROM ct ORDER BY i) TO '{}' WITH (FORMAT binary)",
+            ours.display()
+        )],
+    );
+    let load: Vec<String> = reload(&ours).into();
+    let load: Vec<&str> = load.iter().map(String::as_str).collect();
+    run(&postgres.url(), &load);
+    assert_eq!(
+        run(&postgres.url(), &[export_text]),
+        pg_text,
+        "our binary COPY loaded into PostgreSQL"
+    );
+    // An empty result is still a well-formed file (header and trailer).
+    let empty = dir.path().join("empty.bin");
+    run(
+        &server.url(),
+        &[&format!(
+            "\\copy (SELECT * FROM ct WHERE false) TO '{}' WITH (FORMAT binary)",
+            empty.display()
+        )],
+    );
+    let load: Vec<String> = reload(&empty).into();
+    let load: Vec<&str> = load.iter().map(String::as_str).collect();
+    run(&postgres.url(), &load);
+    // Garbage is 22P04 on both.
+    let garbage = dir.path().join("garbage.bin");
+    std::fs::write(&garbage, b"not a copy file").unwrap();
+    let copy = format!(
+        "\\copy ct FROM '{}' WITH (FORMAT binary)",
+        garbage.display()
+    );
+    let (ours, theirs) = (
+        psql(&server.url(), &[&copy]),
+        psql(&postgres.url(), &[&copy]),
+    );
+    assert_eq!(sqlstate(&ours), sqlstate(&theirs));
+    assert_eq!(sqlstate(&ours), "22P04");
+
+    // bytea: hex and escape input, exported as hex, through text and binary COPY.
+    let bytea = dir.path().join("bytea.txt");
+    std::fs::write(&bytea, "1\t\\\\x0102ff\n2\t\\\\001a\\\\\\\\b\n3\t\\N\n").unwrap();
+    let bytea_round_trip = |url: &str| {
+        let bin = dir.path().join(format!("bytea-{}.bin", url.len()));
+        run(
+            url,
+            &[
+                "DROP TABLE IF EXISTS cy",
+                "CREATE TABLE cy (i INT, b BYTEA)",
+                &format!("\\copy cy FROM '{}'", bytea.display()),
+                &format!("\\copy cy TO '{}' WITH (FORMAT binary)", bin.display()),
+                &format!("\\copy cy FROM '{}' WITH (FORMAT binary)", bin.display()),
+            ],
+        );
+        run(url, &["COPY (SELECT * FROM cy ORDER BY i, b) TO STDOUT"])
+    };
+    let expected = bytea_round_trip(&postgres.url());
+    assert!(expected.contains("\\\\x0102ff"), "{expected}");
+    assert_eq!(bytea_round_trip(&server.url()), expected);
+    server.stop().await;
+}

@@ -22,6 +22,7 @@ use deltalake::DeltaTable;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::binary::BinaryDecoder;
 use super::csv::CsvDecoder;
 use super::text::{Fields, LineSplitter, decode_line};
 use super::{CopyFormat, CopyIn};
@@ -60,8 +61,9 @@ impl std::fmt::Debug for CopyLoad {
     }
 }
 
-/// The two formats' decoders behind one interface.
+/// The formats' decoders behind one interface.
 enum Decoder {
+    Binary(BinaryDecoder),
     Text {
         lines: LineSplitter,
         delimiter: u8,
@@ -85,6 +87,7 @@ impl CopyLoad {
             .iter()
             .map(|c| Ok(table_schema.field_with_name(c)?.data_type().clone()))
             .collect::<Result<Vec<_>>>()?;
+        let copy_types = input_types.clone();
         let (sender, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let complete = Arc::new(AtomicBool::new(false));
         let source = Arc::new(ChannelPartition {
@@ -113,7 +116,7 @@ impl CopyLoad {
             columns: copy.columns.clone(),
             input_types,
             table_schema,
-            decoder: Decoder::new(&copy.format),
+            decoder: Decoder::new(&copy.format, &copy_types),
             skip_header: copy.format.header,
             line: 0,
             rows: Vec::new(),
@@ -241,6 +244,31 @@ impl CopyLoad {
         };
         let mut by_name = std::collections::HashMap::new();
         for (i, (column, data_type)) in self.columns.iter().zip(&self.input_types).enumerate() {
+            if matches!(data_type, DataType::Binary | DataType::LargeBinary) {
+                let values = rows
+                    .iter()
+                    .map(|(line, r)| {
+                        r[i].as_deref()
+                            .map(|text| {
+                                decode_bytea(text).map_err(|e| {
+                                    let message = format!(
+                                        "COPY {}, line {line}, column {column}: {}",
+                                        self.table, e.message
+                                    );
+                                    Error { message, ..e }
+                                })
+                            })
+                            .transpose()
+                    })
+                    .collect::<Result<Vec<Option<Vec<u8>>>>>()?;
+                let array: ArrayRef =
+                    Arc::new(datafusion::arrow::array::BinaryArray::from_iter(values));
+                by_name.insert(
+                    column.as_str(),
+                    cast_with_options(&array, data_type, &options)?,
+                );
+                continue;
+            }
             let text: ArrayRef = Arc::new(StringArray::from_iter(
                 rows.iter().map(|(_, r)| r[i].as_deref()),
             ));
@@ -335,6 +363,54 @@ impl Drop for CopyLoad {
     }
 }
 
+/// PostgreSQL's bytea input: `\x` and hex digits, or the escape form (`\\` for a backslash,
+/// `\nnn` octal, other bytes as they are).
+fn decode_bytea(text: &str) -> Result<Vec<u8>> {
+    let invalid = || {
+        Error::new(
+            ErrorKind::InvalidTextRepresentation,
+            format!("invalid input syntax for type bytea: \"{text}\""),
+        )
+    };
+    if let Some(hex) = text.strip_prefix("\\x") {
+        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        if !digits.len().is_multiple_of(2) {
+            return Err(invalid());
+        }
+        return digits
+            .chunks(2)
+            .map(|pair| {
+                std::str::from_utf8(pair)
+                    .ok()
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    .ok_or_else(invalid)
+            })
+            .collect();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+        } else if bytes.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else {
+            let octal = bytes.get(i + 1..i + 4).ok_or_else(invalid)?;
+            let value = std::str::from_utf8(octal)
+                .ok()
+                .filter(|o| o.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+                .and_then(|o| u8::from_str_radix(o, 8).ok())
+                .ok_or_else(invalid)?;
+            out.push(value);
+            i += 4;
+        }
+    }
+    Ok(out)
+}
+
 /// Why `value` is not a `data_type`, with PostgreSQL's SQLSTATE: a well-formed date or time
 /// with a field out of range is 22008, other text for a date or time 22007, a number too large
 /// for its type 22003, anything else 22P02.
@@ -395,8 +471,10 @@ fn statement_timeout() -> Error {
 }
 
 impl Decoder {
-    fn new(format: &CopyFormat) -> Self {
-        if format.csv {
+    fn new(format: &CopyFormat, types: &[DataType]) -> Self {
+        if format.binary {
+            Decoder::Binary(BinaryDecoder::new(types.to_vec()))
+        } else if format.csv {
             Decoder::Csv(CsvDecoder::new(
                 format.delimiter,
                 format.quote,
@@ -414,6 +492,7 @@ impl Decoder {
     /// Records completed by `bytes`, each with its line number; `line` counts the lines read.
     fn push(&mut self, bytes: &[u8], line: &mut u64) -> Result<Vec<(u64, Fields)>> {
         match self {
+            Decoder::Binary(binary) => binary.push(bytes, line),
             Decoder::Text {
                 lines,
                 delimiter,
@@ -436,6 +515,7 @@ impl Decoder {
 
     fn finish(&mut self, line: &mut u64) -> Result<Option<(u64, Fields)>> {
         match self {
+            Decoder::Binary(binary) => binary.finish().map(|()| None),
             Decoder::Text {
                 lines,
                 delimiter,
@@ -457,6 +537,7 @@ impl Decoder {
 
     fn pending_len(&self) -> usize {
         match self {
+            Decoder::Binary(binary) => binary.pending_len(),
             Decoder::Text { lines, .. } => lines.pending_len(),
             Decoder::Csv(csv) => csv.pending_len(),
         }

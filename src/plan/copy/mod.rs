@@ -6,6 +6,7 @@
 //! unchanged. COPY TO writes values as PostgreSQL does (`unload`). The wire layer only moves the
 //! bytes.
 
+mod binary;
 mod csv;
 mod load;
 mod text;
@@ -28,6 +29,8 @@ use crate::session::QueryOutput;
 /// How the COPY data is laid out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CopyFormat {
+    /// PostgreSQL's binary format (`FORMAT binary`); the other fields do not apply.
+    pub binary: bool,
     /// CSV (true) or PostgreSQL text format (false).
     pub csv: bool,
     /// Field separator.
@@ -43,6 +46,7 @@ pub struct CopyFormat {
 impl Default for CopyFormat {
     fn default() -> Self {
         Self {
+            binary: false,
             csv: false,
             delimiter: b'\t',
             null: "\\N".into(),
@@ -81,6 +85,8 @@ impl CopyIn {
 pub struct CopyOut {
     /// Number of columns.
     pub columns: usize,
+    /// The data is in the binary format (the wire's CopyOutResponse says so).
+    pub binary: bool,
     /// The formatted data.
     pub data: BoxStream<'static, Result<Vec<u8>>>,
 }
@@ -176,6 +182,18 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 .execute_stream()
                 .await?;
             let columns = stream.schema().fields().len();
+            if format.binary {
+                let fields = binary::fields(&stream.schema())?;
+                let rows = stream.map(move |batch| binary::format_batch(&batch?, &fields));
+                let data = futures::stream::once(async { Ok(binary::header()) })
+                    .chain(rows)
+                    .boxed();
+                return Ok(QueryOutput::CopyOut(CopyOut {
+                    columns,
+                    binary: true,
+                    data,
+                }));
+            }
             let mut first = true;
             let data = stream
                 .map(move |batch| {
@@ -184,7 +202,11 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                     unload::format_batch(&batch, &format, header)
                 })
                 .boxed();
-            Ok(QueryOutput::CopyOut(CopyOut { columns, data }))
+            Ok(QueryOutput::CopyOut(CopyOut {
+                columns,
+                binary: false,
+                data,
+            }))
         }
         (_, CopyTarget::File { .. } | CopyTarget::Program { .. }) => Err(Error::new(
             ErrorKind::InsufficientPrivilege,
@@ -208,15 +230,30 @@ fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Co
             match f.value.to_ascii_lowercase().as_str() {
                 "csv" => set_csv(&mut format),
                 "text" => {}
+                "binary" => format.binary = true,
                 other => {
-                    return Err(Error::unsupported(format!(
-                        "COPY format {other} is not supported (use text or csv)"
-                    )));
+                    return Err(Error::new(
+                        ErrorKind::InvalidParameterValue,
+                        format!("COPY format \"{other}\" not recognized (use text, csv or binary)"),
+                    ));
                 }
             }
         }
     }
     for option in options {
+        if format.binary
+            && matches!(
+                option,
+                CopyOption::Delimiter(_)
+                    | CopyOption::Null(_)
+                    | CopyOption::Header(_)
+                    | CopyOption::Quote(_)
+            )
+        {
+            return Err(Error::syntax(format!(
+                "cannot specify {option} in BINARY mode"
+            )));
+        }
         match option {
             CopyOption::Format(_) => {}
             CopyOption::Delimiter(c) => format.delimiter = ascii(*c)?,
@@ -234,6 +271,7 @@ fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Co
     }
     for option in legacy {
         match option {
+            CopyLegacyOption::Binary => format.binary = true,
             CopyLegacyOption::Csv(csv_options) => {
                 set_csv(&mut format);
                 for o in csv_options {

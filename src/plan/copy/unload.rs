@@ -100,6 +100,12 @@ pub fn pg_text(array: &ArrayRef) -> Result<Vec<Option<String>>> {
                 .map(|i| valid(i).then(|| hex_bytea(values.value(i))))
                 .collect()
         }
+        DataType::BinaryView => {
+            let values = array.as_binary_view();
+            (0..n)
+                .map(|i| valid(i).then(|| hex_bytea(values.value(i))))
+                .collect()
+        }
         DataType::List(_) => {
             let list = array.as_list::<i32>();
             (0..n)
@@ -231,6 +237,7 @@ mod tests {
     #[test]
     fn csv_quotes_only_what_needs_it() {
         let format = CopyFormat {
+            binary: false,
             csv: true,
             delimiter: b',',
             null: String::new(),
