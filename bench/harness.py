@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SQL_DIR = ROOT / "sql" / "retail"
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
-CASES = ["report", "merge", "zorder", "wire", "pipeline", "skew"]
+CASES = ["report", "merge", "zorder", "wire", "commits", "pipeline", "skew"]
 POINT_CUSTOMER = "customer_42"
 POINT_DAY = "2024-01-02"
 T0 = time.time()
@@ -820,6 +820,82 @@ def case_wire(b):
         b.check(name, "rows loaded into PostgreSQL", pg_rows, int(b.args.scale_n))
         dgc.close()
         pgc.close()
+
+
+# ---------------------------------------------------------------- case: commits as tables age
+
+
+COMMITS = 5000
+UPDATERS, UPDATES_EACH = 4, 25
+
+
+def insert_latencies_ms(conn, n):
+    """Milliseconds of each of n single-row INSERTs (one commit each) into a fresh table."""
+    conn.execute("CREATE TABLE aging (id BIGINT, v TEXT)")
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        conn.execute(f"INSERT INTO aging VALUES ({i}, 'row {i}')")
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def concurrent_increments(dsn):
+    """UPDATERS sessions each running UPDATE ctr SET n = n + 1 UPDATES_EACH times at once:
+    (seconds, statements applied, SQLSTATEs of the failures)."""
+    import psycopg
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE ctr (id INT, n BIGINT)")
+        c.execute("INSERT INTO ctr VALUES (1, 0)")
+    applied, errors, lock = [0], [], threading.Lock()
+
+    def run():
+        with psycopg.connect(dsn, autocommit=True) as c:
+            for _ in range(UPDATES_EACH):
+                try:
+                    c.execute("UPDATE ctr SET n = n + 1 WHERE id = 1")
+                    with lock:
+                        applied[0] += 1
+                except psycopg.Error as e:
+                    with lock:
+                        errors.append(e.sqlstate)
+    threads = [threading.Thread(target=run) for _ in range(UPDATERS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    with psycopg.connect(dsn, autocommit=True) as c:
+        n = c.execute("SELECT n FROM ctr").fetchone()[0]
+    return elapsed, applied[0], errors, n
+
+
+def case_commits(b):
+    with b.deltagres("commits") as dg, Postgres(b.work) as pg:
+        counts = {}
+        for system, dsn, pid in (("deltagres", dg.dsn, dg.pid), ("PostgreSQL 15", pg.dsn, pg.pid)):
+            import psycopg
+            with psycopg.connect(dsn, autocommit=True) as conn, TreeSampler(pid) as sampler:
+                times = insert_latencies_ms(conn, COMMITS)
+                counts[system] = conn.execute("SELECT count(*) FROM aging").fetchone()[0]
+            first, last = times[:50], times[-50:]
+            notes = (f"first 50 median {statistics.median(first):.2f} ms, last 50 "
+                     f"{statistics.median(last):.2f} ms ({statistics.median(last) / statistics.median(first):.2f}x)")
+            if system == "deltagres":
+                log_dir = dg.dir / "data" / "public" / "aging" / "_delta_log"
+                checkpoints = len(list(log_dir.glob("*.checkpoint.parquet")))
+                notes += f"; {checkpoints} checkpoints in _delta_log"
+            b.record(f"commits: single-row INSERT, the last 50 of {COMMITS}", system, last, sampler.peak,
+                     notes, unit="ms", baseline=system == "deltagres")
+            with TreeSampler(pid) as sampler:
+                elapsed, applied, errors, n = concurrent_increments(dsn)
+            b.record(f"commits: {UPDATERS}x{UPDATES_EACH} concurrent UPDATE n = n + 1 of one row", system,
+                     [elapsed], sampler.peak,
+                     f"{applied} applied, {len(errors)} failed {sorted(set(errors))}, n = {n}",
+                     baseline=system == "deltagres")
+            b.check("commits", f"{system}: increments applied", n, UPDATERS * UPDATES_EACH)
+        b.check("commits", "rows inserted (deltagres, PostgreSQL)", counts["deltagres"], counts["PostgreSQL 15"])
 
 
 # ---------------------------------------------------------------- case 5: pipeline

@@ -73,6 +73,8 @@ pub enum ErrorKind {
     IoError,
     /// 58P01: a file or folder to read is not there (yet).
     UndefinedFile,
+    /// 55P03: a lock (a table's write turn) was not obtained within `lock_timeout`.
+    LockNotAvailable,
     /// 25006: a write in a session or transaction set READ ONLY.
     ReadOnlyTransaction,
     /// 25P02: a statement in a failed transaction block.
@@ -90,7 +92,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 38] = [
+    const ALL: [ErrorKind; 39] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -124,6 +126,7 @@ impl ErrorKind {
         ErrorKind::UndefinedFile,
         ErrorKind::InFailedTransaction,
         ErrorKind::ReadOnlyTransaction,
+        ErrorKind::LockNotAvailable,
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
@@ -184,6 +187,7 @@ impl ErrorKind {
             ErrorKind::UndefinedFile => "58P01",
             ErrorKind::InFailedTransaction => "25P02",
             ErrorKind::ReadOnlyTransaction => "25006",
+            ErrorKind::LockNotAvailable => "55P03",
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
             ErrorKind::RaiseException => "P0001",

@@ -22,7 +22,7 @@ pub use information_schema::install_information_schema;
 pub use pg::{install_pg_catalog, type_modifier, type_name as pg_type_name};
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;
-pub use registry::{DeltaCatalog, TableRef};
+pub use registry::{DeltaCatalog, TableRef, WriteTurn};
 pub(crate) use registry::{dir_url, validate_table_name};
 pub use skew::SkewReport;
 

@@ -38,6 +38,17 @@ struct TableEntry {
     /// The last loaded state; refreshed (incrementally) on every access so other writers' commits,
     /// from this server or another process, are always seen.
     cached: tokio::sync::Mutex<Option<DeltaTable>>,
+    /// The turn of statements that rewrite or remove rows: they queue here (first come, first
+    /// served) instead of failing each other with 40001 at commit.
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A statement's turn to rewrite a table's rows (UPDATE, DELETE, MERGE, OPTIMIZE, ...), held until
+/// its commit is done. Only this server's statements queue; writers elsewhere still meet Delta's
+/// optimistic concurrency (40001).
+#[derive(Debug)]
+pub struct WriteTurn {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// The external tables file: only what cannot be found by scanning the data directory.
@@ -186,6 +197,82 @@ impl DeltaCatalog {
         Ok(cached.as_ref().expect("loaded above").clone())
     }
 
+    /// After a statement committed to `table`: a checkpoint when one is due (see
+    /// [`crate::delta::checkpoint_if_due`]), and auto-compaction in the background when the table
+    /// asks for it and has piled up small files. The commit already happened, so a failure here
+    /// is logged, not returned: the next commit tries again.
+    pub async fn after_commit(&self, table: &TableRef) {
+        let upkeep = async {
+            let loaded = self.load(table).await?;
+            crate::delta::checkpoint_if_due(&loaded).await?;
+            if crate::delta::compaction_due(&loaded)? {
+                self.compact_in_background(table, loaded);
+            }
+            Ok::<_, Error>(())
+        };
+        if let Err(e) = upkeep.await {
+            tracing::warn!(%table, error = %e.message, "log upkeep failed; the next commit retries");
+        }
+    }
+
+    /// Runs auto-compaction of `table` on its own task, holding the table's write turn so it
+    /// never fails a user's statement: it starts only when no statement of this server is
+    /// rewriting the table (else the next commit tries again), and statements that come while it
+    /// runs wait for it. Writers elsewhere that conflict with it win: its commit fails, is
+    /// logged, and a later commit retries.
+    fn compact_in_background(&self, table: &TableRef, loaded: DeltaTable) {
+        let Some(entry) = self.entry(table) else {
+            return;
+        };
+        let Ok(turn) = entry.writers.clone().try_lock_owned() else {
+            return;
+        };
+        let table = table.clone();
+        tokio::spawn(async move {
+            let _turn = turn;
+            let started = std::time::Instant::now();
+            match crate::delta::compact(loaded).await {
+                Ok(metrics) => tracing::info!(
+                    %table,
+                    files_removed = metrics.num_files_removed,
+                    files_added = metrics.num_files_added,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "auto-compaction committed"
+                ),
+                Err(e) => {
+                    tracing::warn!(%table, error = %e.message, "auto-compaction did not commit")
+                }
+            }
+        });
+    }
+
+    /// Waits for `table`'s write turn: statements that rewrite the same table run one after the
+    /// other, in arrival order. `timeout` is the session's `lock_timeout` (None waits as long as
+    /// the statement may run); when it passes the statement fails with 55P03, as PostgreSQL's does.
+    pub async fn write_turn(
+        &self,
+        table: &TableRef,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<WriteTurn> {
+        let entry = self
+            .entry(table)
+            .ok_or_else(|| Error::undefined_table(table))?;
+        let turn = entry.writers.clone().lock_owned();
+        let guard = match timeout {
+            Some(timeout) => tokio::time::timeout(timeout, turn).await.map_err(|_| {
+                Error::new(
+                    ErrorKind::LockNotAvailable,
+                    "canceling statement due to lock timeout",
+                )
+                .with_detail(format!(
+                    "another statement of this server was still writing {table}"
+                ))
+            })?,
+            None => turn.await,
+        };
+        Ok(WriteTurn { _guard: guard })
+    }
+
     /// Creates a schema directory. Returns false when it existed and `if_not_exists` is set.
     pub fn create_schema(&self, schema: &str, if_not_exists: bool) -> Result<bool> {
         if self.schema_exists(schema) {
@@ -311,6 +398,7 @@ impl TableEntry {
             location,
             external,
             cached: tokio::sync::Mutex::new(None),
+            writers: Default::default(),
         }
     }
 }

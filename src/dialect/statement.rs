@@ -92,6 +92,45 @@ impl Statement {
         }
     }
 
+    /// The tables a write statement commits to (for the log upkeep after the commit: checkpoints
+    /// at the table's interval). Empty for reads and for catalog-only statements.
+    pub fn written_tables(&self) -> Vec<ObjectName> {
+        use sqlparser::ast::{Statement as S, TableFactor, TableObject};
+        let factor = |t: &TableFactor| match t {
+            TableFactor::Table { name, .. } => vec![name.clone()],
+            _ => Vec::new(),
+        };
+        match self {
+            Statement::CreateTable(create) => vec![create.name.clone()],
+            Statement::Restore { table, .. } | Statement::InsertReplaceWhere { table, .. } => {
+                vec![table.clone()]
+            }
+            Statement::Vacuum { table, dry_run, .. } if !dry_run => vec![table.clone()],
+            Statement::Merge { merge, .. } => match merge.as_ref() {
+                S::Merge(m) => factor(&m.table),
+                _ => Vec::new(),
+            },
+            Statement::Sql(sql) => match sql.as_ref() {
+                S::Insert(insert) => match &insert.table {
+                    TableObject::TableName(name) => vec![name.clone()],
+                    _ => Vec::new(),
+                },
+                S::Update(update) => factor(&update.table.relation),
+                S::Delete(delete) => {
+                    let (sqlparser::ast::FromTable::WithFromKeyword(tables)
+                    | sqlparser::ast::FromTable::WithoutKeyword(tables)) = &delete.from;
+                    tables.iter().flat_map(|t| factor(&t.relation)).collect()
+                }
+                S::Merge(m) => factor(&m.table),
+                S::Truncate(t) => t.table_names.iter().map(|t| t.name.clone()).collect(),
+                S::OptimizeTable { name, .. } => vec![name.clone()],
+                S::AlterTable(alter) => vec![alter.name.clone()],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether running the statement commits something (a Delta version, a catalog change):
     /// decided from the statement, so writes that answer with rows (OPTIMIZE, RESTORE, VACUUM)
     /// count as much as those that answer with a command tag.

@@ -248,7 +248,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
         return Err(Error::undefined_table(&table_ref.table));
     }
     let mut new_fields = Vec::new();
-    let table = cx.catalog.load(&table_ref).await?;
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let existing: Vec<String> = table
         .snapshot()?
         .schema()

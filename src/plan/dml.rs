@@ -26,7 +26,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         return super::dml_join::update_from(cx, update).await;
     }
     let (table_ref, alias) = single_table(&update.table, cx.default_schema)?;
-    let table = cx.catalog.load(&table_ref).await?;
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let columns: Vec<String> = table
         .snapshot()?
         .schema()
@@ -119,7 +119,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         return super::dml_join::delete_using(cx, table, using, delete.selection).await;
     }
     let (table_ref, alias) = single_table(table, cx.default_schema)?;
-    let table = cx.catalog.load(&table_ref).await?;
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let removed = match &returning {
         // The rows removed, read at the snapshot the commit builds on (see UPDATE).
         Some(_) => Some(
@@ -163,7 +163,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
 pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Result<QueryOutput> {
     for target in &truncate.table_names {
         let table_ref = resolve_table(&target.name, cx.default_schema)?;
-        let table = cx.catalog.load(&table_ref).await?;
+        let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
         table.delete().with_session_state(session_state(cx)).await?;
     }
     Ok(QueryOutput::Command(CommandTag::Other(
@@ -282,7 +282,7 @@ pub async fn insert_replace_where(
     mut query: Box<ast::Query>,
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(table, cx.default_schema)?;
-    let target = cx.catalog.load(&table_ref).await?;
+    let (_turn, target) = cx.load_for_rewrite(&table_ref).await?;
     unqualify(&mut predicate, &table_ref, None);
     let versioned = super::timetravel::resolve(cx, query.as_mut()).await?;
     let ctx = versioned.as_ref().unwrap_or(cx.df);

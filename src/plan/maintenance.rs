@@ -59,16 +59,16 @@ pub async fn restore(
     to: &TimeTravel,
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(table, cx.default_schema)?;
-    let table = cx.catalog.load(&table_ref).await?;
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let latest = table.version().unwrap_or_default();
     let builder = table.restore();
     let builder = match to {
         TimeTravel::Version(expr) => {
             let v = evaluate_version(cx, expr).await?;
-            if v < 0 || v as u64 > latest as u64 {
-                return Err(no_such_version(&table_ref, &v.to_string(), latest as u64));
+            if v < 0 || v as u64 > latest {
+                return Err(no_such_version(&table_ref, &v.to_string(), latest));
             }
-            if v as u64 == latest as u64 {
+            if v as u64 == latest {
                 // Already there: nothing to commit (delta-rs refuses), as Databricks reports.
                 cx.notices.push(crate::session::Notice::note(
                     "00000",

@@ -68,7 +68,7 @@ pub async fn merge(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let target = cx.catalog.load(&target_ref).await?;
+    let (_turn, target) = cx.load_for_rewrite(&target_ref).await?;
     let target_columns: Vec<String> = target
         .snapshot()?
         .schema()

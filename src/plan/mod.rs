@@ -36,7 +36,7 @@ pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
 
-use crate::catalog::{AllowedPaths, DeltaCatalog};
+use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
 use crate::session::{Notices, QueryOutput, Settings};
@@ -88,6 +88,21 @@ pub struct PlanContext<'a> {
 }
 
 impl PlanContext<'_> {
+    /// Waits for `table`'s write turn (see [`crate::catalog::WriteTurn`]), then loads its latest
+    /// version: a statement that rewrites rows builds on the commit of the one before it.
+    pub async fn load_for_rewrite(
+        &self,
+        table: &TableRef,
+    ) -> Result<(crate::catalog::WriteTurn, deltalake::DeltaTable)> {
+        let timeout = match self.settings.lock_timeout_ms() {
+            0 => None,
+            ms => Some(std::time::Duration::from_millis(ms)),
+        };
+        let turn = self.catalog.write_turn(table, timeout).await?;
+        let loaded = self.catalog.load(table).await?;
+        Ok((turn, loaded))
+    }
+
     /// The same context planning with another DataFusion context (a statement's time-travel
     /// catalog).
     pub fn with_df<'b>(&'b mut self, df: &'b SessionContext) -> PlanContext<'b> {
@@ -111,8 +126,25 @@ pub struct Description {
     pub result_schema: Option<SchemaRef>,
 }
 
-/// Executes one statement.
+/// Executes one statement; after a commit, keeps the written tables' logs short (checkpoints).
 pub async fn execute(cx: &mut PlanContext<'_>, statement: Statement) -> Result<QueryOutput> {
+    let written: Vec<TableRef> = statement
+        .written_tables()
+        .iter()
+        .filter_map(|name| resolve_table(name, cx.default_schema).ok())
+        .collect();
+    let output = execute_statement(cx, statement).await?;
+    if !matches!(output, QueryOutput::CopyIn(_)) {
+        for table in &written {
+            if cx.catalog.table_exists(table) {
+                cx.catalog.after_commit(table).await;
+            }
+        }
+    }
+    Ok(output)
+}
+
+async fn execute_statement(cx: &mut PlanContext<'_>, statement: Statement) -> Result<QueryOutput> {
     match statement {
         Statement::CreateTable(create) => ddl::create_table(cx, *create).await,
         Statement::Sql(sql) => execute_sql(cx, *sql).await,

@@ -49,7 +49,7 @@ pub async fn optimize(
     zorder: Option<Vec<Expr>>,
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(name, cx.default_schema)?;
-    let table = cx.catalog.load(&table_ref).await?;
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let snapshot = table.snapshot()?;
     let partition_columns: Vec<String> = snapshot.metadata().partition_columns().to_vec();
     let columns: Vec<String> = snapshot

@@ -98,8 +98,18 @@ pub async fn load_at(
                 .load()
                 .await
                 .map_err(|e| {
-                    no_such_version(table_ref, &version.to_string(), latest_version as u64)
-                        .with_detail(e.to_string())
+                    // In range but not loadable: its log entries expired and were removed.
+                    Error::new(
+                        ErrorKind::InvalidParameterValue,
+                        format!(
+                            "version {version} of table {table_ref} can no longer be read: its log \
+                             was removed after delta.logRetentionDuration (default 30 days)"
+                        ),
+                    )
+                    .with_detail(e.to_string())
+                    .with_hint(
+                        "DESCRIBE HISTORY lists the versions; raise delta.logRetentionDuration to keep more",
+                    )
                 })
         }
         TimeTravel::Timestamp(expr) => {

@@ -355,7 +355,15 @@ impl Settings {
             .collect()
     }
 
-    /// `statement_timeout` in milliseconds; 0 means none.
+    /// `lock_timeout` in milliseconds (0: wait as long as the statement may run).
+    pub fn lock_timeout_ms(&self) -> u64 {
+        self.values
+            .get("lock_timeout")
+            .and_then(|v| parse_duration_ms(v))
+            .unwrap_or(0)
+    }
+
+    /// `statement_timeout` in milliseconds (0: none).
     pub fn statement_timeout_ms(&self) -> u64 {
         self.values
             .get("statement_timeout")

@@ -181,3 +181,102 @@ async fn two_servers_updating_one_row_conflict_with_40001_and_lose_nothing() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Statements of one server that rewrite the same table wait for each other (as PostgreSQL's
+/// row locks make them wait) instead of failing with 40001: every increment applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_of_one_server_queue_and_all_apply() {
+    let server = TestServer::start().await;
+    let setup = server.client().await;
+    setup
+        .batch_execute("CREATE TABLE ctr (id INT, n BIGINT); INSERT INTO ctr VALUES (1, 0), (2, 0)")
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let client = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let sql = match i % 3 {
+                    0 => "UPDATE ctr SET n = n + 1 WHERE id = 1",
+                    1 => {
+                        "MERGE INTO ctr t USING (SELECT 1 AS id) s ON t.id = s.id \
+                         WHEN MATCHED THEN UPDATE SET n = t.n + 1"
+                    }
+                    _ => "UPDATE ctr SET n = n + 1 WHERE id = 1 RETURNING n",
+                };
+                client.simple_query(sql).await.expect("no statement fails");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        simple_rows(&setup, "SELECT id, n FROM ctr ORDER BY id").await,
+        vec![
+            vec![Some("1".to_string()), Some("100".to_string())],
+            vec![Some("2".to_string()), Some("0".to_string())]
+        ]
+    );
+    server.stop().await;
+}
+
+/// A statement waiting for a table's write turn gives up after `lock_timeout` with 55P03 (and
+/// after `statement_timeout` with 57014), writes nothing, and the connection stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_write_turn_honours_lock_and_statement_timeouts() {
+    let server = TestServer::start().await;
+    let setup = server.client().await;
+    setup
+        .batch_execute("CREATE TABLE slow (id BIGINT, n BIGINT); INSERT INTO slow VALUES (1, 0)")
+        .await
+        .unwrap();
+    // A MERGE whose source takes a while to compute holds the turn meanwhile.
+    let holder = server.client().await;
+    let long = tokio::spawn(async move {
+        holder
+            .simple_query(
+                "MERGE INTO slow t USING (SELECT 1 AS id, count(*) AS c \
+                 FROM generate_series(1, 60000000)) s ON t.id = s.id \
+                 WHEN MATCHED THEN UPDATE SET n = s.c",
+            )
+            .await
+            .expect("the long MERGE commits")
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let waiter = server.client().await;
+    waiter
+        .batch_execute("SET lock_timeout = '100ms'")
+        .await
+        .unwrap();
+    let e = waiter
+        .simple_query("UPDATE slow SET n = -1")
+        .await
+        .expect_err("the turn is taken");
+    assert_eq!(sqlstate(&e), "55P03", "{e}");
+    waiter
+        .batch_execute("SET lock_timeout = 0; SET statement_timeout = 100")
+        .await
+        .unwrap();
+    let e = waiter
+        .simple_query("DELETE FROM slow")
+        .await
+        .expect_err("the turn is still taken");
+    assert_eq!(sqlstate(&e), "57014", "{e}");
+    assert!(
+        !long.is_finished(),
+        "the MERGE ended before the waiters gave up: make its source larger"
+    );
+    long.await.unwrap();
+    waiter
+        .batch_execute("SET statement_timeout = 0")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&waiter, "SELECT n FROM slow").await,
+        vec![vec![Some("60000000".to_string())]],
+        "the waiters wrote nothing"
+    );
+    server.stop().await;
+}

@@ -20,6 +20,7 @@ mod hints;
 mod interop;
 mod lakehouse;
 mod limits;
+mod log_upkeep;
 mod model_check;
 mod optimize;
 mod pipeline;

@@ -103,12 +103,16 @@ impl CopyLoad {
         )?
         .build()?;
         let writer = tokio::spawn(async move {
-            table
+            let table = table
                 .write(Vec::new())
                 .with_input_plan(plan)
                 .with_session_state(state)
                 .with_save_mode(deltalake::protocol::SaveMode::Append)
                 .await?;
+            // Committed: a failed checkpoint is the next commit's to retry.
+            if let Err(e) = crate::delta::checkpoint_if_due(&table).await {
+                tracing::warn!(error = %e.message, "log upkeep after COPY failed");
+            }
             Ok(())
         });
         Ok(Self {

@@ -1,0 +1,74 @@
+//! Keeping a table's log short as it ages, as Delta defines it: a checkpoint every
+//! `delta.checkpointInterval` commits (default 100) and, with it, removal of the log files that
+//! `delta.logRetentionDuration` (default 30 days) no longer keeps.
+//!
+//! delta-rs does this after its own operations, but not after commits made through DataFusion's
+//! INSERT path or our own rewrites; without it every commit and every read lists and replays
+//! the whole log, and gets slower with each version. [`checkpoint_if_due`] runs after every
+//! statement that commits, whichever path committed, and is a no-op when the last checkpoint
+//! is recent.
+
+use deltalake::DeltaTable;
+use deltalake::table::config::TablePropertiesExt as _;
+
+use crate::error::Result;
+
+/// What [`checkpoint_if_due`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Upkeep {
+    /// The version a checkpoint was written for.
+    pub checkpoint: Option<i64>,
+    /// Log files removed as expired.
+    pub removed_log_files: usize,
+}
+
+/// Writes a checkpoint of `table`'s loaded version when `delta.checkpointInterval` commits or
+/// more have passed since the last one, then removes expired log files (never one that a
+/// version inside the retention still needs: delta-rs keeps the checkpoint at or before it).
+pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<Upkeep> {
+    let snapshot = table.snapshot()?;
+    let version = snapshot.version();
+    let config = snapshot.table_config();
+    let interval = config.checkpoint_interval().get() as i64;
+    let last = last_checkpoint_version(table).await;
+    // The first checkpoint at version interval - 1 (the interval-th commit), as delta-rs places it.
+    let version = version as i64;
+    if version < last.unwrap_or(-1) + interval {
+        return Ok(Upkeep::default());
+    }
+    let started = std::time::Instant::now();
+    deltalake::checkpoints::create_checkpoint(table, None).await?;
+    let removed_log_files = if config.enable_expired_log_cleanup() {
+        deltalake::checkpoints::cleanup_metadata(table, None).await?
+    } else {
+        0
+    };
+    tracing::info!(
+        table = %table.table_url(),
+        version,
+        removed_log_files,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "checkpoint written"
+    );
+    Ok(Upkeep {
+        checkpoint: Some(version),
+        removed_log_files,
+    })
+}
+
+/// The version `_delta_log/_last_checkpoint` names, if the table has a checkpoint.
+async fn last_checkpoint_version(table: &DeltaTable) -> Option<i64> {
+    let store = table.log_store();
+    use object_store::ObjectStoreExt as _;
+    let path = store.log_path().clone().join("_last_checkpoint");
+    let bytes = store
+        .object_store(None)
+        .get(&path)
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let hint: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    hint.get("version")?.as_i64()
+}
