@@ -13,19 +13,10 @@ use deltalake::table::config::TablePropertiesExt as _;
 
 use crate::error::Result;
 
-/// What [`checkpoint_if_due`] did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Upkeep {
-    /// The version a checkpoint was written for.
-    pub checkpoint: Option<i64>,
-    /// Log files removed as expired.
-    pub removed_log_files: usize,
-}
-
 /// Writes a checkpoint of `table`'s loaded version when `delta.checkpointInterval` commits or
 /// more have passed since the last one, then removes expired log files (never one that a
 /// version inside the retention still needs: delta-rs keeps the checkpoint at or before it).
-pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<Upkeep> {
+pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<()> {
     let snapshot = table.snapshot()?;
     let version = snapshot.version();
     let config = snapshot.table_config();
@@ -34,7 +25,7 @@ pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<Upkeep> {
     // The first checkpoint at version interval - 1 (the interval-th commit), as delta-rs places it.
     let version = version as i64;
     if version < last.unwrap_or(-1) + interval {
-        return Ok(Upkeep::default());
+        return Ok(());
     }
     let started = std::time::Instant::now();
     deltalake::checkpoints::create_checkpoint(table, None).await?;
@@ -50,10 +41,7 @@ pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<Upkeep> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "checkpoint written"
     );
-    Ok(Upkeep {
-        checkpoint: Some(version),
-        removed_log_files,
-    })
+    Ok(())
 }
 
 /// The version `_delta_log/_last_checkpoint` names, if the table has a checkpoint.

@@ -9,8 +9,8 @@ mod schema;
 mod write;
 mod zorder;
 
-pub use auto_compact::{AUTO_COMPACT_PROPERTY, MIN_FILES_PROPERTY, compact, compaction_due};
-pub use log_upkeep::{Upkeep, checkpoint_if_due};
+pub use auto_compact::{compact, compaction_due};
+pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
     last_commit_metric, row_count, single_value_counts,

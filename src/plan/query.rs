@@ -50,11 +50,6 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
 pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
     let mut statement = statement;
     let returning = super::returning::take(&mut statement);
-    if let ast::Statement::Insert(insert) = &mut statement {
-        // `INSERT INTO t AS x`: the alias only names the table for RETURNING (taken above);
-        // DataFusion's planner refuses it.
-        insert.table_alias = None;
-    }
     // A failed commit leaves nothing behind, so an INSERT that lost a commit race to another
     // writer can simply run again against the new version (delta-rs already retries plain
     // version clashes; this covers its retry budget running out under heavy contention).
@@ -182,9 +177,6 @@ pub async fn describe(
     }
     let mut statement = statement.clone();
     let returning = super::returning::take(&mut statement);
-    if let ast::Statement::Insert(insert) = &mut statement {
-        insert.table_alias = None;
-    }
     let statement = &statement;
     let plan = match plan(cx, statement.clone()).await {
         Ok(plan) => super::planned::signed_result_types(plan)?,

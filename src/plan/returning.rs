@@ -39,7 +39,7 @@ pub struct Returning {
 }
 
 /// Takes the RETURNING list out of an INSERT, UPDATE or DELETE (DataFusion's planner refuses
-/// it; we evaluate it ourselves).
+/// it; we evaluate it ourselves), and an INSERT's table alias with it.
 pub fn take(statement: &mut ast::Statement) -> Option<Returning> {
     let last = |name: &ast::ObjectName| {
         name.0
@@ -53,10 +53,9 @@ pub fn take(statement: &mut ast::Statement) -> Option<Returning> {
             let ast::TableObject::TableName(name) = &insert.table else {
                 return None;
             };
-            let alias = insert
-                .table_alias
-                .as_ref()
-                .map(|a| normalize_ident(&a.alias));
+            // `INSERT INTO t AS x`: the alias only names the table for RETURNING, and
+            // DataFusion's planner refuses it, so it goes whether or not there is a list.
+            let alias = insert.table_alias.take().map(|a| normalize_ident(&a.alias));
             (insert.returning.take()?, alias, name.clone())
         }
         ast::Statement::Update(update) => {
