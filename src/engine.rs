@@ -73,6 +73,7 @@ impl Engine {
         );
         let users = config.auth.users.iter().map(|u| u.name.clone()).collect();
         catalog::install_pg_catalog(&base, users)?;
+        catalog::install_formatting_functions(&base);
         let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
         base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
         base.register_udtf("deltagres_skew", Arc::new(SkewReport::new(catalog.clone())));

@@ -7,9 +7,11 @@
 
 mod expand_array;
 mod files;
+mod formatting;
 mod identity;
 mod information_schema;
 mod pg;
+mod pg_format;
 mod pg_settings;
 mod pg_tables;
 mod provider;
@@ -17,6 +19,7 @@ mod registry;
 mod skew;
 
 pub use files::{AllowedPaths, ReadParquet};
+pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
 pub use pg::{install_pg_catalog, type_modifier, type_name as pg_type_name};

@@ -2,20 +2,32 @@
 //! sorted query into new files of the target size, then one commit removes the old files and adds
 //! the new ones, both marked `dataChange = false` (the table's content is unchanged, so streaming
 //! readers skip it), recorded as an OPTIMIZE in the history.
+//!
+//! The sorted stream is cut into files here, in order, and each file is encoded by its own task:
+//! while one file's rows still arrive, the files before it are being compressed and uploaded on
+//! the other cores, so parquet encoding no longer runs on the one thread the sort merges on.
 
+use std::collections::{HashSet, VecDeque};
 use std::num::NonZeroU64;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use deltalake::DeltaTable;
-use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, Add};
 use deltalake::protocol::DeltaOperation;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
+
+/// Batches a file's task may have queued before the sorted stream waits for it: enough for the
+/// next file to start while this one is still being encoded, few enough to bound memory.
+const QUEUED_BATCHES_PER_FILE: usize = 64;
 
 /// Replaces the files `in_scope` by the rows of `rows`, written in their order.
 pub async fn rewrite_files(
@@ -30,54 +42,59 @@ pub async fn rewrite_files(
     }
     let snapshot = table.snapshot()?;
     let schema = super::table_arrow_schema(&table)?;
-    let mut writer = RecordBatchWriter::for_table(&table)?;
+    let in_scope: HashSet<String> = in_scope.into_iter().collect();
+    // The files being replaced tell how many bytes a row takes once encoded; the files written
+    // here correct the estimate as they complete.
+    let (scope_bytes, scope_rows) = snapshot
+        .log_data()
+        .iter()
+        .filter(|f| in_scope.contains(f.path().as_ref()))
+        .fold((0u64, 0u64), |(b, r), f| {
+            (
+                b + f.size().max(0) as u64,
+                r + f.num_records().unwrap_or(0) as u64,
+            )
+        });
+    let mut sizing = FileSizing::new(target_size, scope_bytes, scope_rows);
+    let in_flight_limit = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut in_flight: VecDeque<FileTask> = VecDeque::new();
+    let mut current: Option<OpenFile> = None;
     let mut adds = Vec::new();
-    let (mut written_bytes, mut written_rows, mut rows_in_file) = (0usize, 0usize, 0usize);
     while let Some(batch) = rows.next().await {
-        let batch = batch?;
-        let columns = schema
-            .fields()
-            .iter()
-            .map(|field| {
-                let column = batch.column_by_name(field.name()).ok_or_else(|| {
-                    Error::internal(format!("rewrite lost column {}", field.name()))
-                })?;
-                Ok(if column.data_type() == field.data_type() {
-                    column.clone()
-                } else {
-                    cast(column, field.data_type())?
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(schema.clone(), columns)?;
-        // Write in slices small enough to close files near the target size: once a file has been
-        // written, its bytes per row tell how many rows the next one holds.
-        let rows_per_file = if written_rows > 0 {
-            let bytes_per_row = written_bytes as f64 / written_rows as f64;
-            ((target_size.get() as f64 / bytes_per_row) as usize).max(1024)
-        } else {
-            batch.num_rows().max(1)
-        };
+        let batch = conform(&schema, batch?)?;
         let mut offset = 0;
         while offset < batch.num_rows() {
-            let room = rows_per_file.saturating_sub(rows_in_file).max(1);
+            let file = match current.as_mut() {
+                Some(file) => file,
+                None => {
+                    while in_flight.len() >= in_flight_limit {
+                        let done = in_flight.pop_front().expect("not empty");
+                        adds.extend(sizing.learn(done.finish().await?));
+                    }
+                    current.insert(OpenFile::start(&table, target_size)?)
+                }
+            };
+            let room = sizing.rows_per_file().saturating_sub(file.rows).max(1);
             let len = room.min(batch.num_rows() - offset);
-            writer.write(batch.slice(offset, len)).await?;
+            if !file.send(batch.slice(offset, len)).await {
+                let stopped = current.take().expect("open").close();
+                return Err(stopped.finish().await.err().unwrap_or_else(|| {
+                    Error::internal("a file writer stopped before its rows were written")
+                }));
+            }
             offset += len;
-            rows_in_file += len;
-            let full = writer.buffer_len() as u64 >= target_size.get()
-                || (written_rows > 0 && rows_in_file >= rows_per_file);
-            if full {
-                written_bytes += writer.buffer_len();
-                written_rows += rows_in_file;
-                rows_in_file = 0;
-                adds.extend(writer.flush().await?);
+            if file.rows >= sizing.rows_per_file() {
+                in_flight.push_back(current.take().expect("open").close());
             }
         }
     }
-    adds.extend(writer.flush().await?);
+    if let Some(file) = current.take() {
+        in_flight.push_back(file.close());
+    }
+    for task in in_flight {
+        adds.extend(task.finish().await?.adds);
+    }
 
-    let in_scope: std::collections::HashSet<String> = in_scope.into_iter().collect();
     let mut actions: Vec<Action> = snapshot
         .log_data()
         .iter()
@@ -99,4 +116,124 @@ pub async fn rewrite_files(
     let mut table = table;
     table.update_state().await?;
     Ok(table)
+}
+
+/// A batch in the table's column order and types (a sort may reorder or widen columns).
+fn conform(schema: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let column = batch
+                .column_by_name(field.name())
+                .ok_or_else(|| Error::internal(format!("rewrite lost column {}", field.name())))?;
+            Ok(if column.data_type() == field.data_type() {
+                column.clone()
+            } else {
+                cast(column, field.data_type())?
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// How many rows go into one file, from the bytes per row seen so far.
+struct FileSizing {
+    target: NonZeroU64,
+    bytes: u64,
+    rows: u64,
+}
+
+impl FileSizing {
+    fn new(target: NonZeroU64, bytes: u64, rows: u64) -> Self {
+        Self {
+            target,
+            bytes,
+            rows,
+        }
+    }
+
+    /// Rows that make a file of about the target size (at least 1024, so a wrong estimate
+    /// never produces thousands of tiny files).
+    fn rows_per_file(&self) -> usize {
+        if self.rows == 0 || self.bytes == 0 {
+            return usize::MAX;
+        }
+        let bytes_per_row = self.bytes as f64 / self.rows as f64;
+        ((self.target.get() as f64 / bytes_per_row) as usize).max(1024)
+    }
+
+    /// Takes a written file's real size into the estimate (the first written file replaces the
+    /// estimate from the old files, which may have been encoded differently).
+    fn learn(&mut self, written: Written) -> Vec<Add> {
+        let bytes: u64 = written.adds.iter().map(|a| a.size.max(0) as u64).sum();
+        if written.rows > 0 && bytes > 0 {
+            self.bytes = bytes;
+            self.rows = written.rows;
+        }
+        written.adds
+    }
+}
+
+/// What one file task wrote: its Add actions (one per partition its rows fell in) and rows.
+struct Written {
+    adds: Vec<Add>,
+    rows: u64,
+}
+
+/// A file whose rows are still arriving; its task encodes them as they come.
+struct OpenFile {
+    sender: mpsc::Sender<RecordBatch>,
+    task: JoinHandle<Result<Written>>,
+    rows: usize,
+}
+
+impl OpenFile {
+    /// A file task; the writer itself also rolls to a new file at twice the target size, a
+    /// bound for when the rows-per-file estimate is far off (files without row counts).
+    fn start(table: &DeltaTable, target: NonZeroU64) -> Result<Self> {
+        let mut writer =
+            RecordBatchWriter::for_table(table)?.with_target_file_size(target.get() * 2);
+        let (sender, mut receiver) = mpsc::channel::<RecordBatch>(QUEUED_BATCHES_PER_FILE);
+        let task = tokio::spawn(async move {
+            let mut rows = 0u64;
+            while let Some(batch) = receiver.recv().await {
+                rows += batch.num_rows() as u64;
+                writer.write(batch).await?;
+            }
+            Ok(Written {
+                adds: writer.flush().await?,
+                rows,
+            })
+        });
+        Ok(Self {
+            sender,
+            task,
+            rows: 0,
+        })
+    }
+
+    /// Hands rows to the file's task; false when the task has stopped (its error is what
+    /// `finish` reports).
+    async fn send(&mut self, batch: RecordBatch) -> bool {
+        self.rows += batch.num_rows();
+        self.sender.send(batch).await.is_ok()
+    }
+
+    /// No more rows: the task flushes the file.
+    fn close(self) -> FileTask {
+        drop(self.sender);
+        FileTask(self.task)
+    }
+}
+
+/// A file whose rows have all been handed over, still being encoded or uploaded.
+struct FileTask(JoinHandle<Result<Written>>);
+
+impl FileTask {
+    async fn finish(self) -> Result<Written> {
+        self.0
+            .await
+            .map_err(|e| Error::internal(format!("a file writer failed: {e}")))?
+    }
 }

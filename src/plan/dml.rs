@@ -228,46 +228,49 @@ fn unqualify(expr: &mut Expr, table: &TableRef, alias: Option<&str>) {
     });
 }
 
-/// The query's rows shaped like the table when the query names a subset of its columns (a column
-/// added later, e.g. by MERGE schema evolution, that a load script does not know): columns are
-/// matched by name and the missing nullable ones are NULL. Queries of the table's width pass
-/// through unchanged, matched by position as in any INSERT.
-fn fill_missing_columns(
+/// The query's columns as the table's, by position as an INSERT without a column list takes
+/// them (PostgreSQL's and Spark's rule): the i-th query column fills the i-th table column,
+/// whatever its name (`SELECT id * 10, v`), and columns the query leaves out are NULL, or an
+/// error when the column is NOT NULL.
+fn columns_by_position(
     target: &deltalake::DeltaTable,
     plan: datafusion::logical_expr::LogicalPlan,
 ) -> Result<datafusion::logical_expr::LogicalPlan> {
     use datafusion::logical_expr::{LogicalPlanBuilder, cast, lit};
     let schema = target.snapshot()?.snapshot().arrow_schema();
     let query = plan.schema().clone();
-    if query.fields().len() >= schema.fields().len() {
-        return Ok(plan);
+    if query.fields().len() > schema.fields().len() {
+        return Err(Error::new(
+            crate::error::ErrorKind::Syntax,
+            "INSERT has more expressions than target columns",
+        ));
     }
     let mut exprs = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let found = query.iter().find(|(_, f)| f.name() == field.name());
-        exprs.push(match found {
-            Some((qualifier, f)) => cast(
+    for (i, field) in schema.fields().iter().enumerate() {
+        exprs.push(if i < query.fields().len() {
+            let (qualifier, f) = query.qualified_field(i);
+            cast(
                 datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(
                     qualifier.cloned(),
                     f.name(),
                 )),
                 field.data_type().clone(),
             )
-            .alias(field.name()),
-            None if field.is_nullable() => cast(
+            .alias(field.name())
+        } else if field.is_nullable() {
+            cast(
                 lit(datafusion::common::ScalarValue::Null),
                 field.data_type().clone(),
             )
-            .alias(field.name()),
-            None => {
-                return Err(Error::new(
-                    crate::error::ErrorKind::NotNullViolation,
-                    format!(
-                        "the query has no column {} for the NOT NULL column of the table",
-                        field.name()
-                    ),
-                ));
-            }
+            .alias(field.name())
+        } else {
+            return Err(Error::new(
+                crate::error::ErrorKind::NotNullViolation,
+                format!(
+                    "null value in column \"{}\" violates not-null constraint: the query has no value for it",
+                    field.name()
+                ),
+            ));
         });
     }
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
@@ -288,7 +291,7 @@ pub async fn insert_replace_where(
     let ctx = versioned.as_ref().unwrap_or(cx.df);
     let planned =
         super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
-    let input = fill_missing_columns(&target, planned.plan.clone())?;
+    let input = columns_by_position(&target, planned.plan.clone())?;
     let table = target
         .write(Vec::new())
         .with_input_plan(input)

@@ -19,6 +19,28 @@ use crate::dialect::STAR_COLUMN;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::{CommandTag, Notice, QueryOutput};
 
+/// Refuses a WHEN clause that follows an unconditional clause of the same kind: it could never
+/// apply (PostgreSQL and Spark refuse it too, 42601), and accepting it would hide a mistake.
+fn check_reachable(clauses: &[ast::MergeClause]) -> Result<()> {
+    let group = |kind: &MergeClauseKind| match kind {
+        MergeClauseKind::Matched => 0,
+        MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget => 1,
+        MergeClauseKind::NotMatchedBySource => 2,
+    };
+    let mut unconditional = [false; 3];
+    for clause in clauses {
+        let g = group(&clause.clause_kind);
+        if unconditional[g] {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "unreachable WHEN clause specified after unconditional WHEN clause",
+            ));
+        }
+        unconditional[g] |= clause.predicate.is_none();
+    }
+    Ok(())
+}
+
 /// Runs a MERGE.
 pub async fn merge(
     cx: &mut PlanContext<'_>,
@@ -33,6 +55,7 @@ pub async fn merge(
             "MERGE ... RETURNING/OUTPUT is not supported",
         ));
     }
+    check_reachable(&merge.clauses)?;
     let TableFactor::Table {
         name,
         alias,

@@ -7,8 +7,9 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::concat;
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use deltalake::operations::optimize::OptimizeType;
@@ -289,23 +290,13 @@ async fn zorder_rewrite(
         .map(|f| f.num_records().unwrap_or(0))
         .sum();
     let every = (rows / ZORDER_SAMPLE_ROWS).max(1);
-    let sample_sql = format!(
-        "SELECT {keys} FROM (SELECT {keys}, row_number() OVER () AS __deltagres_n FROM {SCOPE_TABLE}) \
-         WHERE __deltagres_n % {every} = 0",
-        keys = key_columns.join(", ")
-    );
-    let batches = ctx.sql(&sample_sql).await?.collect().await?;
-    let samples: Vec<ArrayRef> = (0..clustering.len())
-        .map(|i| {
-            let arrays: Vec<&dyn datafusion::arrow::array::Array> =
-                batches.iter().map(|b| b.column(i).as_ref()).collect();
-            if arrays.is_empty() {
-                Ok(datafusion::arrow::array::new_empty_array(&DataType::Utf8))
-            } else {
-                concat(&arrays)
-            }
-        })
-        .collect::<std::result::Result<_, _>>()?;
+    let keys_only = ctx
+        .sql(&format!(
+            "SELECT {} FROM {SCOPE_TABLE}",
+            key_columns.join(", ")
+        ))
+        .await?;
+    let samples = sample_every(keys_only, every, clustering.len()).await?;
     if samples.first().is_none_or(|s| s.is_empty()) {
         return Ok(table);
     }
@@ -330,6 +321,70 @@ async fn zorder_rewrite(
         .execute_stream()
         .await?;
     crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size).await
+}
+
+/// About one row in `every` of each scan partition, read on all partitions at once: a
+/// deterministic sample (the same files always give the same rows) that costs one parallel scan
+/// of the key columns. One array per column.
+async fn sample_every(
+    keys: datafusion::dataframe::DataFrame,
+    every: usize,
+    columns: usize,
+) -> Result<Vec<ArrayRef>> {
+    let mut partitions = tokio::task::JoinSet::new();
+    for (index, mut stream) in keys
+        .execute_stream_partitioned()
+        .await?
+        .into_iter()
+        .enumerate()
+    {
+        partitions.spawn(async move {
+            let (mut seen, mut taken) = (0usize, Vec::new());
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                // A row is taken when a hash of its position says so: about one in `every`,
+                // the same rows every time, and no stride that periodic data could line up with
+                // (every 10th row of `g % 30` would see 3 of the 30 values).
+                let rows: UInt32Array = (0..batch.num_rows())
+                    .filter(|i| {
+                        let position = ((index as u64) << 40) ^ (seen + i) as u64;
+                        mix(position).is_multiple_of(every as u64)
+                    })
+                    .map(|i| i as u32)
+                    .collect();
+                if !rows.is_empty() {
+                    taken.push(take_record_batch(&batch, &rows)?);
+                }
+                seen += batch.num_rows();
+            }
+            Ok::<_, datafusion::error::DataFusionError>((index, taken))
+        });
+    }
+    let mut by_partition = Vec::new();
+    while let Some(done) = partitions.join_next().await {
+        by_partition.push(done.map_err(|e| Error::internal(format!("z-order sample: {e}")))??);
+    }
+    by_partition.sort_by_key(|(index, _)| *index);
+    let batches: Vec<RecordBatch> = by_partition.into_iter().flat_map(|(_, b)| b).collect();
+    (0..columns)
+        .map(|i| {
+            let arrays: Vec<&dyn datafusion::arrow::array::Array> =
+                batches.iter().map(|b| b.column(i).as_ref()).collect();
+            Ok(if arrays.is_empty() {
+                datafusion::arrow::array::new_empty_array(&DataType::Utf8)
+            } else {
+                concat(&arrays)?
+            })
+        })
+        .collect()
+}
+
+/// SplitMix64's finalizer: spreads row positions into well-mixed 64-bit values.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// The name the rows in scope of a z-order are read under (in a context private to it).

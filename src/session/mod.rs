@@ -399,6 +399,20 @@ impl Session {
                 .config_mut()
                 .options_mut()
                 .set("datafusion.execution.time_zone", &tz);
+            // Functions that answer in the session's zone (now(), to_char, to_timestamp) are
+            // rebuilt from the new options, as DataFusion's own SET does.
+            let options = state.config().options().clone();
+            let refreshed: Vec<_> = state
+                .scalar_functions()
+                .values()
+                .filter_map(|f| f.inner().with_updated_config(&options))
+                .collect();
+            for function in refreshed {
+                let _ = datafusion::execution::FunctionRegistry::register_udf(
+                    &mut *state,
+                    Arc::new(function),
+                );
+            }
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Crash safety: the server is killed with SIGKILL at seeded random moments while a client keeps
-//! writing (appends and MERGEs); after every restart each table is at a committed version with
-//! no partial writes, and VACUUM removes what an interrupted write left behind.
+//! writing (appends and MERGEs) to a table that checkpoints every few commits and compacts its
+//! small files in the background, so kills land inside checkpoint writes and auto-compactions
+//! too; after every restart each table is at a committed version with no partial writes, and
+//! VACUUM removes what an interrupted write left behind.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -154,7 +156,11 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
     let data = dir.path().join("data");
     let (mut child, client) = start(&data).await;
     client
-        .batch_execute("CREATE TABLE t (batch BIGINT, id BIGINT, v BIGINT)")
+        .batch_execute(
+            "CREATE TABLE t (batch BIGINT, id BIGINT, v BIGINT) TBLPROPERTIES (\
+             'delta.checkpointInterval' = '3', 'delta.autoOptimize.autoCompact' = 'true', \
+             'deltagres.autoCompact.minNumFiles' = '4')",
+        )
         .await
         .unwrap();
     let mut client = Arc::new(client);
@@ -170,6 +176,27 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
         assert_consistent(&fresh).await;
         client = Arc::new(fresh);
     }
+    let log = std::fs::read_dir(data.join("public/t/_delta_log")).unwrap();
+    let checkpoints = log
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".checkpoint.parquet")
+        })
+        .count();
+    assert!(checkpoints > 0, "the kills came with checkpoints in play");
+    let compactions: i64 = simple_rows(
+        &client,
+        "SELECT count(*) FROM \"t$history\" WHERE operation = 'OPTIMIZE'",
+    )
+    .await[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        compactions > 0,
+        "the kills came with auto-compaction in play"
+    );
     // One kill certainly inside a write: a large append into small files, killed once its
     // first file is on disk and before its commit (a real interrupted write, nothing planted).
     client

@@ -473,3 +473,71 @@ async fn restore_to_the_current_version_and_optimize_file_counts() {
     assert_eq!(versions, 4, "no version was added by the RESTORE");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_where_takes_the_query_columns_by_position() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE r (id BIGINT, v TEXT); INSERT INTO r VALUES (1, 'a'), (3, 'c'), (4, 'd')",
+    )
+    .await
+    .unwrap();
+    // Unnamed expressions fill the table's columns in order, as in any INSERT ... SELECT.
+    c.batch_execute("INSERT INTO r REPLACE WHERE id >= 3 SELECT id * 10, v FROM r WHERE id >= 3")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&c, "SELECT id, v FROM r ORDER BY id").await,
+        rows(&[&["1", "a"], &["30", "c"], &["40", "d"]])
+    );
+    // Names do not matter, positions do: `v` and `id` swapped by name still land by position.
+    c.batch_execute("INSERT INTO r REPLACE WHERE id = 1 SELECT 1 AS v, 'A' AS id")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&c, "SELECT id, v FROM r ORDER BY id").await,
+        rows(&[&["1", "A"], &["30", "c"], &["40", "d"]])
+    );
+    expect_sqlstate(
+        &c,
+        "INSERT INTO r REPLACE WHERE id = 1 SELECT 1, 'a', 'extra'",
+        "42601",
+    )
+    .await;
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*) FROM r").await,
+        rows(&[&["3"]])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_refuses_a_clause_after_an_unconditional_one() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    merge_fixture(&c).await;
+    // PostgreSQL 15 refuses both with 42601 "unreachable WHEN clause specified after
+    // unconditional WHEN clause".
+    for merge in [
+        "MERGE INTO target t USING src s ON t.id = s.id \
+         WHEN MATCHED THEN UPDATE SET n = s.n WHEN MATCHED THEN DELETE",
+        "MERGE INTO target t USING src s ON t.id = s.id \
+         WHEN NOT MATCHED THEN INSERT (id, v, n) VALUES (s.id, s.v, s.n) \
+         WHEN NOT MATCHED AND s.id > 3 THEN INSERT (id, v, n) VALUES (s.id, 'x', 0)",
+    ] {
+        let e = expect_sqlstate(&c, merge, "42601").await;
+        let message = e.as_db_error().map(|d| d.message().to_string());
+        assert!(
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("unreachable WHEN clause")),
+            "{message:?}"
+        );
+    }
+    assert_eq!(
+        simple_rows(&c, "SELECT id, v, n FROM target ORDER BY id").await,
+        rows(&[&["1", "a", "1"], &["2", "b", "2"], &["3", "c", "3"]])
+    );
+    server.stop().await;
+}

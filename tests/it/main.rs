@@ -15,6 +15,7 @@ mod copy;
 mod crash;
 mod data_safety;
 mod errors;
+mod formatting;
 mod fuzz;
 mod hints;
 mod interop;
