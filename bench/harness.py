@@ -170,7 +170,9 @@ class Deltagres:
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.port = free_port()
-        env = dict(os.environ, DELTAGRES_STORAGE_ALLOWED_PATHS=str(self.allowed), DELTAGRES_LOG_LEVEL="warn",
+        # DELTAGRES_BIN names the binary for the harness; the server would read it as a config key.
+        inherited = {k: v for k, v in os.environ.items() if k != "DELTAGRES_BIN"}
+        env = dict(inherited, DELTAGRES_STORAGE_ALLOWED_PATHS=str(self.allowed), DELTAGRES_LOG_LEVEL="warn",
                    DELTAGRES_SERVER_SHUTDOWN_GRACE_SECS="1")
         self.log = open(self.dir / "server.log", "w")
         # cwd without a config.toml: built-in defaults plus the overrides above.
