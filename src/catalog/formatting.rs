@@ -45,6 +45,15 @@ fn session_zone(config: &ConfigOptions) -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// Any array as text (the patterns and the values `format_number` and the parsers read).
+fn as_text(values: &ArrayRef) -> Result<StringArray> {
+    Ok(cast(values, &DataType::Utf8)?
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("cast to Utf8")
+        .clone())
+}
+
 /// PostgreSQL's error for a value the pattern cannot format or parse.
 fn datetime_error(message: String) -> datafusion::error::DataFusionError {
     datafusion::error::DataFusionError::Execution(message)
@@ -66,15 +75,7 @@ impl Patterns {
                 ScalarValue::Null => None,
                 other => return exec_err!("the format must be text, not {}", other.data_type()),
             }),
-            ColumnarValue::Array(a) => {
-                let text = cast(a, &DataType::Utf8)?;
-                Self::PerRow(
-                    text.as_any()
-                        .downcast_ref::<StringArray>()
-                        .cloned()
-                        .expect("cast to Utf8"),
-                )
-            }
+            ColumnarValue::Array(a) => Self::PerRow(as_text(a)?),
         })
     }
 
@@ -216,34 +217,33 @@ impl ToChar {
         patterns: &Patterns,
         rows: usize,
     ) -> Result<StringArray> {
-        // real and double precision keep 6 and 15 significant digits and round ties to even,
+        // real and double precision keep 6 and 15 significant digits and round ties to even;
         // exact types are formatted from their decimal text.
         let float4 = values.data_type() == &DataType::Float32;
-        let float = matches!(
-            values.data_type(),
-            DataType::Float16 | DataType::Float32 | DataType::Float64
-        );
-        let floats = cast(values, &DataType::Float64)?;
-        let floats = floats
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::Float64Array>()
-            .expect("cast to Float64")
-            .clone();
-        let text = cast(values, &DataType::Utf8)?;
-        let text = text
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("cast to Utf8");
+        let floats = match values.data_type() {
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => Some(
+                cast(values, &DataType::Float64)?
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Float64Array>()
+                    .expect("cast to Float64")
+                    .clone(),
+            ),
+            _ => None,
+        };
+        let text = match floats {
+            Some(_) => None,
+            None => Some(as_text(values)?),
+        };
         let mut out = Vec::with_capacity(rows);
         for row in 0..rows {
-            let (Some(pattern), false) = (patterns.get(row), text.is_null(row)) else {
+            let (Some(pattern), false) = (patterns.get(row), values.is_null(row)) else {
                 out.push(None);
                 continue;
             };
-            let formatted = if float {
-                format_float(floats.value(row), pattern, float4)
-            } else {
-                format_number(text.value(row), pattern)
+            let formatted = match (&floats, &text) {
+                (Some(floats), _) => format_float(floats.value(row), pattern, float4),
+                (None, Some(text)) => format_number(text.value(row), pattern),
+                (None, None) => unreachable!("one of the two is set above"),
             };
             out.push(Some(formatted.map_err(datetime_error)?));
         }
@@ -266,10 +266,6 @@ impl ScalarUDFImpl for ToChar {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let patterns = Patterns::of(&args.args[1])?;
         let values = args.args[0].to_array(rows)?;
         let out = match values.data_type() {
@@ -283,10 +279,7 @@ impl ScalarUDFImpl for ToChar {
             }
             other => return plan_err!("function to_char({other}, text) does not exist"),
         };
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        shaped(&args, Arc::new(out))
     }
 }
 
@@ -296,11 +289,7 @@ type Parsed = (NaiveDateTime, Option<i32>);
 /// Parses each text with its pattern; `None` for NULL text or pattern.
 fn parse_each(args: &ScalarFunctionArgs) -> Result<Vec<Option<Parsed>>> {
     let rows = args.number_rows;
-    let text = cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
-    let text = text
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .expect("cast to Utf8");
+    let text = as_text(&args.args[0].to_array(rows)?)?;
     let patterns = Patterns::of(&args.args[1])?;
     let mut templates = TemplateCache::default();
     let mut out = Vec::with_capacity(rows);

@@ -371,21 +371,15 @@ impl Session {
                     .to_string(),
                 None => default_datafusion_value(&lower)?,
             };
-            let state = self.df.state_ref();
-            let mut state = state.write();
-            state
-                .config_mut()
-                .options_mut()
-                .set(&lower, &value)
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::InvalidParameterValue,
-                        format!(
-                            "invalid value for {name}: {}",
-                            crate::error::Error::from(e).message
-                        ),
-                    )
-                })?;
+            set_datafusion_option(&self.df, &lower, &value).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidParameterValue,
+                    format!(
+                        "invalid value for {name}: {}",
+                        crate::error::Error::from(e).message
+                    ),
+                )
+            })?;
             return Ok(());
         }
         if let Some(change) = self.settings.set(name, value)? {
@@ -393,26 +387,8 @@ impl Session {
         }
         if lower == "timezone" || lower == "time zone" {
             let tz = self.settings.get("timezone")?;
-            let state = self.df.state_ref();
-            let mut state = state.write();
-            let _ = state
-                .config_mut()
-                .options_mut()
-                .set("datafusion.execution.time_zone", &tz);
-            // Functions that answer in the session's zone (now(), to_char, to_timestamp) are
-            // rebuilt from the new options, as DataFusion's own SET does.
-            let options = state.config().options().clone();
-            let refreshed: Vec<_> = state
-                .scalar_functions()
-                .values()
-                .filter_map(|f| f.inner().with_updated_config(&options))
-                .collect();
-            for function in refreshed {
-                let _ = datafusion::execution::FunctionRegistry::register_udf(
-                    &mut *state,
-                    Arc::new(function),
-                );
-            }
+            // Checked by `settings.set` above.
+            let _ = set_datafusion_option(&self.df, "datafusion.execution.time_zone", &tz);
         }
         Ok(())
     }
@@ -514,6 +490,29 @@ fn show_schema(name: &str) -> Arc<Schema> {
         )]
     };
     Arc::new(Schema::new(fields))
+}
+
+/// Sets one DataFusion option and rebuilds the functions whose answers depend on the options
+/// (now(), to_char and to_timestamp answer in the time zone), as DataFusion's own SET does: every
+/// way a session changes an option goes through here.
+fn set_datafusion_option(
+    df: &SessionContext,
+    key: &str,
+    value: &str,
+) -> datafusion::error::Result<()> {
+    let state = df.state_ref();
+    let mut state = state.write();
+    state.config_mut().options_mut().set(key, value)?;
+    let options = state.config().options().clone();
+    let refreshed: Vec<_> = state
+        .scalar_functions()
+        .values()
+        .filter_map(|f| f.inner().with_updated_config(&options))
+        .collect();
+    for function in refreshed {
+        datafusion::execution::FunctionRegistry::register_udf(&mut *state, Arc::new(function))?;
+    }
+    Ok(())
 }
 
 fn default_datafusion_value(key: &str) -> Result<String> {
