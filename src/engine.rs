@@ -37,6 +37,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Opens the data directory and prepares the engine.
     pub fn open(config: Config) -> Result<Arc<Self>> {
+        crate::delta::install_local_store();
         let catalog = Arc::new(DeltaCatalog::open(&config.storage.data_dir)?);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = config

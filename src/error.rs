@@ -25,6 +25,10 @@ pub enum ErrorKind {
     UndefinedFunction,
     /// 42P07: a table already exists.
     DuplicateTable,
+    /// 42809: the object is of another kind than the statement needs (DROP TABLE on a view).
+    WrongObjectType,
+    /// 42P16: a table or view definition is not allowed (a view replaced with fewer columns).
+    InvalidTableDefinition,
     /// 42P06: a schema already exists.
     DuplicateSchema,
     /// 42701: a column already exists.
@@ -92,7 +96,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 39] = [
+    const ALL: [ErrorKind; 41] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -100,6 +104,8 @@ impl ErrorKind {
         ErrorKind::UndefinedColumn,
         ErrorKind::UndefinedFunction,
         ErrorKind::DuplicateTable,
+        ErrorKind::WrongObjectType,
+        ErrorKind::InvalidTableDefinition,
         ErrorKind::DuplicateSchema,
         ErrorKind::DuplicateColumn,
         ErrorKind::AmbiguousColumn,
@@ -161,6 +167,8 @@ impl ErrorKind {
             ErrorKind::UndefinedColumn => "42703",
             ErrorKind::UndefinedFunction => "42883",
             ErrorKind::DuplicateTable => "42P07",
+            ErrorKind::WrongObjectType => "42809",
+            ErrorKind::InvalidTableDefinition => "42P16",
             ErrorKind::DuplicateSchema => "42P06",
             ErrorKind::DuplicateColumn => "42701",
             ErrorKind::AmbiguousColumn => "42702",

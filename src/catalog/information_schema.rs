@@ -141,6 +141,42 @@ impl SchemaProvider for InformationSchema {
                 schema: columns_schema(),
             })));
         }
+        if name == "views" {
+            let rows = super::views::listed_views(self.catalogs.as_ref())
+                .await?
+                .into_iter()
+                .map(|(schema, name, definition)| {
+                    let no = Some("NO".to_string());
+                    vec![
+                        Some(super::CATALOG_NAME.to_string()),
+                        Some(schema),
+                        Some(name),
+                        Some(definition),
+                        Some("NONE".to_string()),
+                        no.clone(),
+                        no.clone(),
+                        no.clone(),
+                        no.clone(),
+                        no,
+                    ]
+                })
+                .collect();
+            return Ok(Some(super::views::text_table(
+                &[
+                    "table_catalog",
+                    "table_schema",
+                    "table_name",
+                    "view_definition",
+                    "check_option",
+                    "is_updatable",
+                    "is_insertable_into",
+                    "is_trigger_updatable",
+                    "is_trigger_deletable",
+                    "is_trigger_insertable_into",
+                ],
+                rows,
+            )?));
+        }
         if let Some((_, columns)) = CONSTRAINT_VIEWS.iter().find(|(view, _)| *view == name) {
             let fields: Vec<Field> = columns
                 .iter()

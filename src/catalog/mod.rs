@@ -2,9 +2,10 @@
 //!
 //! The data directory is the source of truth: `data_dir/<schema>/<table>/_delta_log` is a managed
 //! table, every folder directly under `data_dir` is a schema, and `data_dir/_catalog.json` lists the
-//! external tables (`CREATE TABLE ... LOCATION`). The in-memory registry is rebuilt from disk at
+//! external tables (`CREATE TABLE ... LOCATION`) and the views. The in-memory registry is rebuilt from disk at
 //! start, so a crash can never leave the catalog and the data disagreeing.
 
+mod catalog_file;
 mod expand_array;
 mod files;
 mod formatting;
@@ -17,6 +18,7 @@ mod pg_tables;
 mod provider;
 mod registry;
 mod skew;
+mod views;
 
 pub use files::{AllowedPaths, ReadParquet};
 pub use formatting::install_formatting_functions;
@@ -28,6 +30,7 @@ pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef, WriteTurn};
 pub(crate) use registry::{dir_url, validate_table_name};
 pub use skew::SkewReport;
+pub use views::{ViewColumn, ViewDef};
 
 /// The DataFusion catalog name every table lives in; it is also what `current_database()` returns.
 pub const CATALOG_NAME: &str = "deltagres";

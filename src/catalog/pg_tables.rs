@@ -100,6 +100,24 @@ impl SchemaProvider for PgCatalogSchema {
                 }))
             }
             "pg_roles" => self.pg_roles().await,
+            "pg_views" => {
+                let rows = super::views::listed_views(self.catalogs.as_ref())
+                    .await?
+                    .into_iter()
+                    .map(|(schema, name, definition)| {
+                        vec![
+                            Some(schema),
+                            Some(name),
+                            Some("postgres".into()),
+                            Some(definition),
+                        ]
+                    })
+                    .collect();
+                Ok(Some(super::views::text_table(
+                    &["schemaname", "viewname", "viewowner", "definition"],
+                    rows,
+                )?))
+            }
             "pg_settings" => Ok(self.inner.table(name).await?.map(|inner| {
                 Arc::new(CorrectedTable::new(inner, Correction::Settings)) as Arc<dyn TableProvider>
             })),

@@ -108,7 +108,9 @@ impl DeltaSchemaProvider {
 #[async_trait]
 impl SchemaProvider for DeltaSchemaProvider {
     fn table_names(&self) -> Vec<String> {
-        self.catalog.table_names(&self.schema)
+        let mut names = self.catalog.table_names(&self.schema);
+        names.extend(self.catalog.view_names(&self.schema));
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -116,6 +118,11 @@ impl SchemaProvider for DeltaSchemaProvider {
             schema: self.schema.clone(),
             table: name.to_string(),
         };
+        if let Some(view) = self.catalog.view(&table_ref) {
+            let provider = super::views::ViewProvider::new(view)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            return Ok(Some(Arc::new(provider)));
+        }
         if !self.catalog.table_exists(&table_ref) {
             // A table's own name wins over the metadata suffix (a table may be named `a$b`).
             return match name.rsplit_once('$') {
@@ -134,9 +141,10 @@ impl SchemaProvider for DeltaSchemaProvider {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.catalog.table_exists(&TableRef {
+        let name = TableRef {
             schema: self.schema.clone(),
             table: name.to_string(),
-        })
+        };
+        self.catalog.table_exists(&name) || self.catalog.view(&name).is_some()
     }
 }

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::DEFAULT_SCHEMA;
+use super::catalog_file::{self, ExternalTable};
+use super::views::ViewDef;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A schema-qualified table name, already normalised (unquoted identifiers lower-cased).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TableRef {
     /// The schema.
     pub schema: String,
@@ -35,9 +37,9 @@ impl std::fmt::Display for TableRef {
 struct TableEntry {
     location: Url,
     external: bool,
-    /// The last loaded state; refreshed (incrementally) on every access so other writers' commits,
-    /// from this server or another process, are always seen.
-    cached: tokio::sync::Mutex<Option<DeltaTable>>,
+    /// The last loaded state; checked on every access so other writers' commits, from this
+    /// server or another process, are always seen.
+    cached: tokio::sync::Mutex<crate::delta::CachedTable>,
     /// The turn of statements that rewrite or remove rows: they queue here (first come, first
     /// served) instead of failing each other with 40001 at commit.
     writers: Arc<tokio::sync::Mutex<()>>,
@@ -51,29 +53,16 @@ pub struct WriteTurn {
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
-/// The external tables file: only what cannot be found by scanning the data directory.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ExternalTables {
-    tables: Vec<ExternalTable>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ExternalTable {
-    schema: String,
-    name: String,
-    location: String,
-}
-
 /// Schemas and tables of one data directory.
 #[derive(Debug)]
 pub struct DeltaCatalog {
     data_dir: PathBuf,
     schemas: RwLock<BTreeMap<String, BTreeMap<String, Arc<TableEntry>>>>,
+    /// Every view, by name.
+    views: RwLock<BTreeMap<TableRef, Arc<ViewDef>>>,
     /// Serialises catalog changes (CREATE/DROP) so the directory and the registry move together.
     ddl_lock: tokio::sync::Mutex<()>,
 }
-
-const EXTERNAL_TABLES_FILE: &str = "_catalog.json";
 
 impl DeltaCatalog {
     /// Opens (creating when missing) the data directory and registers every table found in it.
@@ -105,8 +94,14 @@ impl DeltaCatalog {
                 );
             }
         }
-        let external = read_external_tables(&data_dir)?;
-        for t in external.tables {
+        let file = catalog_file::read(&data_dir)?;
+        let views = file
+            .views
+            .into_iter()
+            .filter(|v| schemas.contains_key(&v.schema))
+            .map(|v| (v.table_ref(), Arc::new(v)))
+            .collect();
+        for t in file.tables {
             let url = Url::parse(&t.location)
                 .map_err(|e| Error::internal(format!("bad location in catalog file: {e}")))?;
             schemas
@@ -117,6 +112,7 @@ impl DeltaCatalog {
         Ok(Self {
             data_dir,
             schemas: RwLock::new(schemas),
+            views: RwLock::new(views),
             ddl_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -174,27 +170,21 @@ impl DeltaCatalog {
             .cloned()
     }
 
-    /// The table's latest committed state (reading only the log entries written since last time).
+    /// The table's latest committed state (see [`crate::delta::CachedTable`]: one small read
+    /// when nothing changed).
     pub async fn load(&self, table: &TableRef) -> Result<DeltaTable> {
         let entry = self
             .entry(table)
             .ok_or_else(|| Error::undefined_table(table))?;
-        let mut cached = entry.cached.lock().await;
-        match cached.as_mut() {
-            Some(t) => t.update_state().await?,
-            None => {
-                let t = deltalake::open_table(entry.location.clone())
-                    .await
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorKind::IoError,
-                            format!("cannot open Delta table {table} at {}: {e}", entry.location),
-                        )
-                    })?;
-                *cached = Some(t);
-            }
-        }
-        Ok(cached.as_ref().expect("loaded above").clone())
+        let started = std::time::Instant::now();
+        let loaded = entry
+            .cached
+            .lock()
+            .await
+            .current(&entry.location, &table.to_string())
+            .await?;
+        tracing::debug!(%table, version = loaded.version(), elapsed_us = started.elapsed().as_micros() as u64, "table state loaded");
+        Ok(loaded)
     }
 
     /// After a statement committed to `table`: a checkpoint when one is due (see
@@ -202,6 +192,7 @@ impl DeltaCatalog {
     /// asks for it and has piled up small files. The commit already happened, so a failure here
     /// is logged, not returned: the next commit tries again.
     pub async fn after_commit(&self, table: &TableRef) {
+        let started = std::time::Instant::now();
         let upkeep = async {
             let loaded = self.load(table).await?;
             crate::delta::checkpoint_if_due(&loaded).await?;
@@ -213,6 +204,7 @@ impl DeltaCatalog {
         if let Err(e) = upkeep.await {
             tracing::warn!(%table, error = %e.message, "log upkeep failed; the next commit retries");
         }
+        tracing::debug!(%table, elapsed_us = started.elapsed().as_micros() as u64, "after-commit upkeep");
     }
 
     /// Runs auto-compaction of `table` on its own task, holding the table's write turn so it
@@ -309,16 +301,26 @@ impl DeltaCatalog {
                 "cannot drop schema \"public\": it is the default schema",
             ));
         }
-        if !tables.is_empty() && !cascade {
+        let views: Vec<TableRef> = self
+            .views
+            .read()
+            .values()
+            .filter(|v| v.schema == schema || v.depends_on.iter().any(|d| d.schema == schema))
+            .map(|v| v.table_ref())
+            .collect();
+        if !cascade && (!tables.is_empty() || !views.is_empty()) {
+            let mut held = tables.clone();
+            held.extend(views.iter().map(|v| v.to_string()));
             return Err(Error::new(
                 ErrorKind::DependentObjectsStillExist,
                 format!(
-                    "cannot drop schema \"{schema}\" because it holds tables: {}",
-                    tables.join(", ")
+                    "cannot drop schema \"{schema}\" because it holds tables or views: {}",
+                    held.join(", ")
                 ),
             )
-            .with_hint("use DROP SCHEMA ... CASCADE to drop the tables too"));
+            .with_hint("use DROP SCHEMA ... CASCADE to drop them too"));
         }
+        self.drop_views(&views)?;
         for table in tables {
             self.drop_table(
                 &TableRef {
@@ -339,15 +341,15 @@ impl DeltaCatalog {
     /// Registers a table whose Delta log now exists at `location`.
     pub fn register_table(&self, table: &TableRef, location: Url, external: bool) -> Result<()> {
         if external {
-            let mut ext = read_external_tables(&self.data_dir)?;
-            ext.tables
+            let mut file = catalog_file::read(&self.data_dir)?;
+            file.tables
                 .retain(|t| !(t.schema == table.schema && t.name == table.table));
-            ext.tables.push(ExternalTable {
+            file.tables.push(ExternalTable {
                 schema: table.schema.clone(),
                 name: table.table.clone(),
                 location: location.to_string(),
             });
-            write_external_tables(&self.data_dir, &ext)?;
+            catalog_file::write(&self.data_dir, &file)?;
         }
         self.schemas
             .write()
@@ -370,10 +372,10 @@ impl DeltaCatalog {
             };
         };
         if entry.external {
-            let mut ext = read_external_tables(&self.data_dir)?;
-            ext.tables
+            let mut file = catalog_file::read(&self.data_dir)?;
+            file.tables
                 .retain(|t| !(t.schema == table.schema && t.name == table.table));
-            write_external_tables(&self.data_dir, &ext)?;
+            catalog_file::write(&self.data_dir, &file)?;
         } else {
             // Remove the log first so a crash half-way leaves a folder that is no longer a table.
             let dir = self.managed_path(table);
@@ -392,12 +394,86 @@ impl DeltaCatalog {
     }
 }
 
+/// Views.
+impl DeltaCatalog {
+    /// The view named `name`, if there is one.
+    pub fn view(&self, name: &TableRef) -> Option<Arc<ViewDef>> {
+        self.views.read().get(name).cloned()
+    }
+
+    /// View names of `schema`, sorted.
+    pub fn view_names(&self, schema: &str) -> Vec<String> {
+        self.views
+            .read()
+            .keys()
+            .filter(|v| v.schema == schema)
+            .map(|v| v.table.clone())
+            .collect()
+    }
+
+    /// The views whose query reads `relation` (a table or another view).
+    pub fn dependent_views(&self, relation: &TableRef) -> Vec<Arc<ViewDef>> {
+        self.views
+            .read()
+            .values()
+            .filter(|v| v.depends_on.contains(relation))
+            .cloned()
+            .collect()
+    }
+
+    /// Stores a view; with `replace` an existing view of the name is replaced (its columns must
+    /// stay, see [`ViewDef::check_replaces`]). Hold [`Self::lock_ddl`] around it.
+    pub fn create_view(&self, def: ViewDef, replace: bool) -> Result<()> {
+        let name = def.table_ref();
+        if !self.schema_exists(&name.schema) {
+            return Err(Error::new(
+                ErrorKind::UndefinedSchema,
+                format!("schema \"{}\" does not exist", name.schema),
+            ));
+        }
+        if self.table_exists(&name) {
+            return Err(Error::new(
+                ErrorKind::DuplicateTable,
+                format!("relation \"{}\" already exists", name.table),
+            ));
+        }
+        if let Some(old) = self.view(&name) {
+            if !replace {
+                return Err(Error::new(
+                    ErrorKind::DuplicateTable,
+                    format!("relation \"{}\" already exists", name.table),
+                ));
+            }
+            def.check_replaces(&old)?;
+        }
+        check_name(&name.table)?;
+        let mut file = catalog_file::read(&self.data_dir)?;
+        file.views.retain(|v| v.table_ref() != name);
+        file.views.push(def.clone());
+        catalog_file::write(&self.data_dir, &file)?;
+        self.views.write().insert(name, Arc::new(def));
+        Ok(())
+    }
+
+    /// Removes views (DROP VIEW, or the views a CASCADE takes along).
+    pub fn drop_views(&self, names: &[TableRef]) -> Result<()> {
+        let mut file = catalog_file::read(&self.data_dir)?;
+        file.views.retain(|v| !names.contains(&v.table_ref()));
+        catalog_file::write(&self.data_dir, &file)?;
+        let mut views = self.views.write();
+        for name in names {
+            views.remove(name);
+        }
+        Ok(())
+    }
+}
+
 impl TableEntry {
     fn new(location: Url, external: bool) -> Self {
         Self {
             location,
             external,
-            cached: tokio::sync::Mutex::new(None),
+            cached: Default::default(),
             writers: Default::default(),
         }
     }
@@ -436,30 +512,6 @@ pub(crate) fn dir_url(path: &Path) -> Result<Url> {
     let canonical = std::fs::canonicalize(path)?;
     Url::from_directory_path(&canonical)
         .map_err(|_| Error::internal(format!("cannot turn {} into a URL", canonical.display())))
-}
-
-fn read_external_tables(data_dir: &Path) -> Result<ExternalTables> {
-    let path = data_dir.join(EXTERNAL_TABLES_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| Error::internal(format!("corrupt catalog file {}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExternalTables::default()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Writes the external tables file atomically: temp file, fsync, rename.
-fn write_external_tables(data_dir: &Path, tables: &ExternalTables) -> Result<()> {
-    use std::io::Write;
-    let path = data_dir.join(EXTERNAL_TABLES_FILE);
-    let tmp = data_dir.join(format!("{EXTERNAL_TABLES_FILE}.tmp"));
-    let text = serde_json::to_string_pretty(tables)
-        .map_err(|e| Error::internal(format!("cannot encode catalog file: {e}")))?;
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(())
 }
 
 #[cfg(test)]

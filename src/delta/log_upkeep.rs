@@ -11,6 +11,7 @@
 use deltalake::DeltaTable;
 use deltalake::table::config::TablePropertiesExt as _;
 
+use super::cached::last_checkpoint_version;
 use crate::error::Result;
 
 /// Writes a checkpoint of `table`'s loaded version when `delta.checkpointInterval` commits or
@@ -42,21 +43,4 @@ pub async fn checkpoint_if_due(table: &DeltaTable) -> Result<()> {
         "checkpoint written"
     );
     Ok(())
-}
-
-/// The version `_delta_log/_last_checkpoint` names, if the table has a checkpoint.
-async fn last_checkpoint_version(table: &DeltaTable) -> Option<i64> {
-    let store = table.log_store();
-    use object_store::ObjectStoreExt as _;
-    let path = store.log_path().clone().join("_last_checkpoint");
-    let bytes = store
-        .object_store(None)
-        .get(&path)
-        .await
-        .ok()?
-        .bytes()
-        .await
-        .ok()?;
-    let hint: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    hint.get("version")?.as_i64()
 }

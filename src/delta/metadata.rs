@@ -205,8 +205,13 @@ pub fn files_batch(table: &DeltaTable) -> Result<RecordBatch> {
 /// A number from the latest commit's `operationMetrics`, under the first of `names` present
 /// (writers spell some metrics differently).
 pub async fn last_commit_metric(table: &DeltaTable, names: &[&str]) -> Option<i64> {
-    let commits: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
-    let metrics = commits.first()?.info.get("operationMetrics")?;
+    // The loaded version's own commit file: one read, where `history(1)` lists the whole log.
+    let name = format!("{:020}.json", table.version()?);
+    let bytes = super::cached::read_log_file(table, &name).await?;
+    let metrics = bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .find_map(|action| action.get("commitInfo")?.get("operationMetrics").cloned())?;
     names.iter().find_map(|n| match metrics.get(*n)? {
         serde_json::Value::Number(x) => x.as_i64(),
         serde_json::Value::String(s) => s.parse().ok(),

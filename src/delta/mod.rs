@@ -2,6 +2,8 @@
 //! about the wire or the session.
 
 mod auto_compact;
+mod cached;
+mod local_store;
 mod log_upkeep;
 mod metadata;
 mod rewrite;
@@ -10,6 +12,8 @@ mod write;
 mod zorder;
 
 pub use auto_compact::{compact, compaction_due};
+pub use cached::CachedTable;
+pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
@@ -17,5 +21,5 @@ pub use metadata::{
 };
 pub use rewrite::rewrite_files;
 pub use schema::{table_arrow_schema, to_delta_arrow_schema};
-pub use write::{CreateOptions, create_empty, write_plan};
+pub use write::{CreateOptions, append_plan, create_empty, quiet_commit, write_plan};
 pub use zorder::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};

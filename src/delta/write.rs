@@ -103,6 +103,36 @@ pub async fn write_plan(
     Ok(builder.await?)
 }
 
+/// Appends the rows of `plan` (an INSERT's input, already shaped to the table's columns) to
+/// `table` in one commit, and returns the table's state after it with the number of rows added.
+/// Checkpoints and log cleanup are left to [`super::checkpoint_if_due`], which runs them on the
+/// table's schedule (delta-rs would list the whole log after every commit).
+pub async fn append_plan(
+    table: DeltaTable,
+    plan: LogicalPlan,
+    session: std::sync::Arc<dyn datafusion::catalog::Session>,
+) -> Result<(DeltaTable, u64)> {
+    let table = table
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_session_state(session)
+        .with_save_mode(SaveMode::Append)
+        .with_commit_properties(quiet_commit())
+        .await?;
+    let rows = super::last_commit_metric(&table, &["num_added_rows"])
+        .await
+        .unwrap_or(0) as u64;
+    Ok((table, rows))
+}
+
+/// Commit properties for statements whose log upkeep runs after them (see
+/// [`super::checkpoint_if_due`]): no per-commit checkpoint test or log listing in delta-rs.
+pub fn quiet_commit() -> deltalake::kernel::transaction::CommitProperties {
+    deltalake::kernel::transaction::CommitProperties::default()
+        .with_create_checkpoint(false)
+        .with_cleanup_expired_logs(Some(false))
+}
+
 fn check_partition_columns(schema: &Schema, partition_columns: &[String]) -> Result<()> {
     for c in partition_columns {
         if schema.field_with_name(c).is_err() {

@@ -47,9 +47,23 @@ pub fn drop(
     cascade: bool,
 ) -> Result<QueryOutput> {
     match object_type {
+        ObjectType::View => super::views::drop_views(cx, names, if_exists, cascade),
         ObjectType::Table => {
             for name in names {
                 let table = resolve_table(name, cx.default_schema)?;
+                if cx.catalog.view(&table).is_some() {
+                    return Err(super::views::wrong_kind(
+                        &table.table,
+                        "a table",
+                        "DROP VIEW",
+                    ));
+                }
+                let views = if cx.catalog.table_exists(&table) {
+                    super::views::dependents_to_drop(cx, &table, "table", cascade)?
+                } else {
+                    Vec::new()
+                };
+                cx.catalog.drop_views(&views)?;
                 if !cx.catalog.drop_table(&table, if_exists)? {
                     cx.notices.push(Notice::note(
                         "00000",
@@ -105,6 +119,13 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
     let catalog = cx.catalog.clone();
     let _ddl = catalog.lock_ddl().await;
     let existing = cx.catalog.table_location(&table_ref);
+    if existing.is_none() && cx.catalog.view(&table_ref).is_some() {
+        return Err(Error::new(
+            ErrorKind::DuplicateTable,
+            format!("relation \"{}\" already exists", table_ref.table),
+        )
+        .with_hint("a view of this name exists"));
+    }
     if existing.is_some() {
         if create.if_not_exists {
             cx.notices.push(Notice::note(

@@ -39,7 +39,11 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .map(|c| Ident::with_quote('"', c).to_string())
         .collect();
     let selection = update.selection.clone();
-    let mut builder = table.clone().update().with_session_state(session_state(cx));
+    let mut builder = table
+        .clone()
+        .update()
+        .with_session_state(session_state(cx))
+        .with_commit_properties(crate::delta::quiet_commit());
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         builder = builder.with_predicate(predicate.to_string());
@@ -134,7 +138,11 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         ),
         None => None,
     };
-    let mut builder = table.clone().delete().with_session_state(session_state(cx));
+    let mut builder = table
+        .clone()
+        .delete()
+        .with_session_state(session_state(cx))
+        .with_commit_properties(crate::delta::quiet_commit());
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());

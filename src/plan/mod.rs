@@ -23,6 +23,7 @@ mod returning;
 mod set_functions;
 mod timetravel;
 mod untyped_literals;
+mod views;
 
 use std::sync::Arc;
 
@@ -127,7 +128,10 @@ pub struct Description {
 }
 
 /// Executes one statement; after a commit, keeps the written tables' logs short (checkpoints).
-pub async fn execute(cx: &mut PlanContext<'_>, statement: Statement) -> Result<QueryOutput> {
+pub async fn execute(cx: &mut PlanContext<'_>, mut statement: Statement) -> Result<QueryOutput> {
+    if !is_create_view(&statement) {
+        views::expand(&mut statement, cx.catalog, cx.default_schema)?;
+    }
     let written: Vec<TableRef> = statement
         .written_tables()
         .iter()
@@ -213,9 +217,7 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             "CREATE {}TABLE is not supported: tables are Delta tables and cannot be temporary",
             if create.temporary { "TEMPORARY " } else { "" }
         ))),
-        S::CreateView(_) => Err(Error::unsupported(
-            "CREATE VIEW is not supported yet; use CREATE TABLE ... AS SELECT",
-        )),
+        S::CreateView(create) => views::create_view(cx, create).await,
         S::Copy { .. } => copy::copy(cx, statement).await,
         S::Truncate(truncate) => dml::truncate(cx, truncate).await,
         S::Merge(_) => merge::merge(cx, statement, false).await,
@@ -243,6 +245,15 @@ async fn run_with_datafusion(
 /// Infers parameter types and the result schema of a statement without running it.
 pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result<Description> {
     let n = count_parameters(statement);
+    let expanded;
+    let statement = if is_create_view(statement) {
+        statement
+    } else {
+        let mut copy = statement.clone();
+        views::expand(&mut copy, cx.catalog, cx.default_schema)?;
+        expanded = copy;
+        &expanded
+    };
     match statement {
         Statement::Sql(sql) if matches!(sql.as_ref(), ast::Statement::OptimizeTable { .. }) => {
             Ok(rows_of(optimize::optimize_schema(), n))
@@ -269,6 +280,11 @@ pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result
             result_schema: None,
         }),
     }
+}
+
+/// CREATE VIEW keeps its query as written: views inside it are expanded when it is read.
+fn is_create_view(statement: &Statement) -> bool {
+    matches!(statement, Statement::Sql(sql) if matches!(sql.as_ref(), ast::Statement::CreateView(_)))
 }
 
 fn rows_of(schema: SchemaRef, params: usize) -> Description {

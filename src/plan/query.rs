@@ -1,6 +1,7 @@
 //! Statements DataFusion plans: queries, EXPLAIN, SHOW TABLES and INSERT into Delta tables.
 
 use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
 use futures::TryStreamExt;
 use sqlparser::ast;
@@ -74,7 +75,9 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
 const INSERT_ATTEMPTS: u32 = 5;
 
 async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
+    let started = std::time::Instant::now();
     let planned = plan_statement(cx.df, cx.settings, statement).await?;
+    let planned_at = started.elapsed();
     if !matches!(
         &planned.plan,
         LogicalPlan::Dml(DmlStatement {
@@ -84,12 +87,45 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
     ) {
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
+    if let LogicalPlan::Dml(dml) = &planned.plan
+        && dml.op == WriteOp::Insert(InsertOp::Append)
+        && let Some(table) = catalog_table(cx, &dml.table_name)
+    {
+        let target = cx.catalog.load(&table).await?;
+        let (_, rows) = crate::delta::append_plan(
+            target,
+            dml.input.as_ref().clone(),
+            std::sync::Arc::new(cx.df.state()),
+        )
+        .await?;
+        planned.report(cx.notices);
+        tracing::debug!(
+            plan_us = planned_at.as_micros() as u64,
+            write_and_commit_us = (started.elapsed() - planned_at).as_micros() as u64,
+            rows,
+            "insert timing"
+        );
+        return Ok(QueryOutput::Command(CommandTag::Insert(rows)));
+    }
     let (physical, task) = planned.physical(cx.df, cx.notices).await?;
     let batches: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
         .try_collect()
         .await?;
     let rows = count_column(&batches);
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
+}
+
+/// The Delta table an INSERT's target names, when it is one of the catalog's (not a table of
+/// `pg_catalog` or another in-memory schema).
+fn catalog_table(
+    cx: &PlanContext<'_>,
+    name: &datafusion::common::TableReference,
+) -> Option<crate::catalog::TableRef> {
+    let table = crate::catalog::TableRef {
+        schema: name.schema().unwrap_or(cx.default_schema).to_string(),
+        table: name.table().to_string(),
+    };
+    cx.catalog.table_exists(&table).then_some(table)
 }
 
 /// `INSERT ... RETURNING`: the rows to add are computed once, written through the same table

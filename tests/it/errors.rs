@@ -21,7 +21,7 @@ async fn sqlstates_and_connection_stays_usable() {
         ("SET no_such_parameter = 1", "42704"),
         ("DROP TABLE no_such_table", "42P01"),
         ("CREATE TABLE nowhere.t (x INT)", "3F000"),
-        ("CREATE VIEW v AS SELECT 1", "0A000"),
+        ("CREATE MATERIALIZED VIEW v AS SELECT 1", "0A000"),
     ];
     for (sql, expected) in cases {
         let simple = client.simple_query(sql).await.expect_err(sql);

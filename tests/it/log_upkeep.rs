@@ -205,3 +205,88 @@ async fn auto_compaction_keeps_a_trickle_fed_table_at_few_files() {
     );
     server.stop().await;
 }
+
+/// The server keeps each table's loaded state between statements (its own commits kept, not
+/// reloaded; reopened from a newer checkpoint once an interval of commits piled up on it). It
+/// must still see every commit: its own, another process's and another server's, before and
+/// after each reopening, with time travel still right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_table_state_follows_every_commit_across_checkpoints() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE kept (id BIGINT) TBLPROPERTIES ('delta.checkpointInterval' = '5')",
+    )
+    .await
+    .unwrap();
+    let table = server.data_dir.join("public/kept");
+    let count_sum = |n: i64, sum: i64| vec![vec![Some(n.to_string()), Some(sum.to_string())]];
+    let (mut n, mut sum) = (0i64, 0i64);
+    for i in 1..=23i64 {
+        c.simple_query(&format!("INSERT INTO kept VALUES ({i})"))
+            .await
+            .unwrap();
+        (n, sum) = (n + 1, sum + i);
+        if i % 3 == 0 {
+            assert_eq!(
+                simple_rows(&c, "SELECT count(*), sum(id) FROM kept").await,
+                count_sum(n, sum),
+                "after insert {i}"
+            );
+        }
+    }
+    assert_eq!(checkpoints(&table), vec![4, 9, 14, 19]);
+    c.simple_query("UPDATE kept SET id = id + 1000 WHERE id = 1")
+        .await
+        .unwrap();
+    sum += 1000;
+    c.simple_query("DELETE FROM kept WHERE id = 2")
+        .await
+        .unwrap();
+    (n, sum) = (n - 1, sum - 2);
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*), sum(id) FROM kept").await,
+        count_sum(n, sum)
+    );
+    // Another process appends (the deltalake package).
+    python(&format!(
+        "import pyarrow as pa\nfrom deltalake import write_deltalake\n\
+         write_deltalake({p:?}, pa.table({{'id': pa.array([500], pa.int64())}}), mode='append')",
+        p = table.to_str().unwrap()
+    ));
+    (n, sum) = (n + 1, sum + 500);
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*), sum(id) FROM kept").await,
+        count_sum(n, sum),
+        "a commit from another process"
+    );
+    // Another server on the same directory writes; this one sees it, and the reverse.
+    let other = TestServer::start_on(&server.data_dir).await;
+    let o = other.client().await;
+    for i in 0..7i64 {
+        o.simple_query(&format!("INSERT INTO kept VALUES ({})", 600 + i))
+            .await
+            .unwrap();
+        (n, sum) = (n + 1, sum + 600 + i);
+    }
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*), sum(id) FROM kept").await,
+        count_sum(n, sum),
+        "commits from another server"
+    );
+    c.simple_query("INSERT INTO kept VALUES (700)")
+        .await
+        .unwrap();
+    (n, sum) = (n + 1, sum + 700);
+    assert_eq!(
+        simple_rows(&o, "SELECT count(*), sum(id) FROM kept").await,
+        count_sum(n, sum)
+    );
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*), sum(id) FROM kept VERSION AS OF 7").await,
+        count_sum(7, 28),
+        "time travel to a version before the checkpoints"
+    );
+    other.stop().await;
+    server.stop().await;
+}

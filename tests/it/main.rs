@@ -31,4 +31,5 @@ mod session;
 mod slt;
 mod tpch;
 mod types;
+mod views;
 mod wire;

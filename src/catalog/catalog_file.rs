@@ -1,0 +1,57 @@
+//! `data_dir/_catalog.json`: what the data directory cannot say by itself. External tables (their
+//! Delta log lives somewhere else) and views (a query, no data). Written whole and atomically, so
+//! a crash leaves the old file or the new one, never half of one.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::views::ViewDef;
+use crate::error::{Error, Result};
+
+/// The file's name inside the data directory.
+const FILE_NAME: &str = "_catalog.json";
+
+/// The file's contents.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct CatalogFile {
+    /// Tables created with `LOCATION` outside the data directory.
+    #[serde(default)]
+    pub tables: Vec<ExternalTable>,
+    /// Every view.
+    #[serde(default)]
+    pub views: Vec<ViewDef>,
+}
+
+/// An external table: a name for a Delta table elsewhere.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ExternalTable {
+    pub schema: String,
+    pub name: String,
+    pub location: String,
+}
+
+/// Reads the file; a data directory without one has nothing external and no views.
+pub(super) fn read(data_dir: &Path) -> Result<CatalogFile> {
+    let path = data_dir.join(FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| Error::internal(format!("corrupt catalog file {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CatalogFile::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes the file atomically: temp file, fsync, rename.
+pub(super) fn write(data_dir: &Path, file: &CatalogFile) -> Result<()> {
+    use std::io::Write;
+    let path = data_dir.join(FILE_NAME);
+    let tmp = data_dir.join(format!("{FILE_NAME}.tmp"));
+    let text = serde_json::to_string_pretty(file)
+        .map_err(|e| Error::internal(format!("cannot encode catalog file: {e}")))?;
+    let mut out = std::fs::File::create(&tmp)?;
+    out.write_all(text.as_bytes())?;
+    out.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! A table's loaded Delta state, kept between statements and brought up to date for the price of
+//! one small read when nothing changed.
+//!
+//! delta-rs refreshes a loaded table by listing its whole `_delta_log` and replaying every file
+//! entry it holds, once per commit loaded since the table was opened: a table opened before a
+//! thousand one-row INSERTs carries a thousand one-row batches, and every refresh and every
+//! commit walks all of them. Two things keep a statement's cost flat as a table ages:
+//! - nothing is refreshed unless the next version's commit file exists (one HEAD request);
+//! - once a newer checkpoint exists than the one the state grew from and a checkpoint interval
+//!   of commits has piled up, the table is reopened from that checkpoint (one batch again).
+
+use deltalake::DeltaTable;
+use deltalake::table::config::TablePropertiesExt as _;
+use object_store::ObjectStoreExt as _;
+use url::Url;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The loaded state of one table, or nothing before its first use.
+#[derive(Debug, Default)]
+pub struct CachedTable {
+    loaded: Option<Loaded>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    table: DeltaTable,
+    /// The checkpoint version the state was opened from (-1 without one): every version after
+    /// it is one more batch each refresh walks.
+    base_version: i64,
+}
+
+impl CachedTable {
+    /// The table's latest committed state; `name` only words errors.
+    pub async fn current(&mut self, location: &Url, name: &str) -> Result<DeltaTable> {
+        match self.loaded.as_mut() {
+            None => self.loaded = Some(open(location, name).await?),
+            Some(loaded) => {
+                if next_commit_exists(&loaded.table).await {
+                    loaded.table.update_state().await?;
+                }
+                if loaded.grown_past_checkpoint().await {
+                    tracing::debug!(table = name, "reopening from the latest checkpoint");
+                    self.loaded = Some(open(location, name).await?);
+                }
+            }
+        }
+        Ok(self.loaded.as_ref().expect("loaded above").table.clone())
+    }
+}
+
+impl Loaded {
+    /// Whether a checkpoint interval of commits has grown on the state since it was opened and
+    /// a newer checkpoint can take their place.
+    async fn grown_past_checkpoint(&self) -> bool {
+        let Ok(snapshot) = self.table.snapshot() else {
+            return false;
+        };
+        let interval = snapshot.table_config().checkpoint_interval().get() as i64;
+        let version = self.table.version().map_or(-1, |v| v as i64);
+        // The version test first: the checkpoint hint is read once per interval, not per call.
+        version - self.base_version > interval
+            && last_checkpoint_version(&self.table)
+                .await
+                .is_some_and(|v| v > self.base_version)
+    }
+}
+
+async fn open(location: &Url, name: &str) -> Result<Loaded> {
+    let table = deltalake::open_table(location.clone()).await.map_err(|e| {
+        Error::new(
+            ErrorKind::IoError,
+            format!("cannot open Delta table {name} at {location}: {e}"),
+        )
+    })?;
+    let base_version = last_checkpoint_version(&table).await.unwrap_or(-1);
+    Ok(Loaded {
+        table,
+        base_version,
+    })
+}
+
+/// Whether the commit after the loaded version has been written (by anyone). A failed probe
+/// counts as yes: the full refresh then decides.
+async fn next_commit_exists(table: &DeltaTable) -> bool {
+    let Some(version) = table.version() else {
+        return true;
+    };
+    let store = table.log_store();
+    let path = store
+        .log_path()
+        .clone()
+        .join(format!("{:020}.json", version + 1).as_str());
+    match store.object_store(None).head(&path).await {
+        Ok(_) => true,
+        Err(object_store::Error::NotFound { .. }) => false,
+        Err(_) => true,
+    }
+}
+
+/// The version `_delta_log/_last_checkpoint` names, if the table has a checkpoint.
+pub async fn last_checkpoint_version(table: &DeltaTable) -> Option<i64> {
+    let bytes = read_log_file(table, "_last_checkpoint").await?;
+    let hint: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    hint.get("version")?.as_i64()
+}
+
+/// The bytes of `_delta_log/<name>`; None when it cannot be read.
+pub async fn read_log_file(table: &DeltaTable, name: &str) -> Option<bytes::Bytes> {
+    let store = table.log_store();
+    let path = store.log_path().clone().join(name);
+    store
+        .object_store(None)
+        .get(&path)
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()
+}
