@@ -457,6 +457,10 @@ impl DeltaCatalog {
 
     /// Removes views (DROP VIEW, or the views a CASCADE takes along).
     pub fn drop_views(&self, names: &[TableRef]) -> Result<()> {
+        if names.is_empty() {
+            // DROP TABLE and DROP SCHEMA call this for their dependent views, usually none.
+            return Ok(());
+        }
         let mut file = catalog_file::read(&self.data_dir)?;
         file.views.retain(|v| !names.contains(&v.table_ref()));
         catalog_file::write(&self.data_dir, &file)?;

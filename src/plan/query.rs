@@ -92,7 +92,7 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         && let Some(table) = catalog_table(cx, &dml.table_name)
     {
         let target = cx.catalog.load(&table).await?;
-        let (_, rows) = crate::delta::append_plan(
+        let rows = crate::delta::append_plan(
             target,
             dml.input.as_ref().clone(),
             std::sync::Arc::new(cx.df.state()),

@@ -2,7 +2,7 @@
 //! own answers: the same expressions run on both servers, compared as the text the wire carries, in UTC and in a zone
 //! with daylight saving; patterns neither implements in full are an error, never an echo.
 
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::support::{Postgres, TestServer};
 
@@ -78,16 +78,7 @@ async fn answer(client: &Client, sql: &str) -> Result<Option<String>, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn formatting_functions_answer_as_postgresql() {
     let postgres = Postgres::start();
-    let (pg, connection) = tokio_postgres::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=tester dbname=postgres",
-            postgres.port
-        ),
-        NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let pg = postgres.client().await;
     let server = TestServer::start().await;
     let ours = server.client().await;
     let mut differences = Vec::new();

@@ -315,6 +315,21 @@ impl Postgres {
     pub fn url(&self) -> String {
         format!("postgres://tester@127.0.0.1:{}/postgres", self.port)
     }
+
+    /// A tokio-postgres client of the cluster (the oracle side of a differential test).
+    pub async fn client(&self) -> Client {
+        let (client, connection) = tokio_postgres::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=tester dbname=postgres",
+                self.port
+            ),
+            NoTls,
+        )
+        .await
+        .expect("PostgreSQL accepts the connection");
+        tokio::spawn(connection);
+        client
+    }
 }
 
 impl Drop for Postgres {

@@ -3,7 +3,7 @@
 //! to PostgreSQL 15's on the same statements; then what is ours alone: views survive a restart,
 //! time travel inside a view, writes to a view refused.
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::support::{Postgres, TestServer, require_tool, simple_rows, sqlstate};
 
@@ -84,16 +84,7 @@ async fn answer(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn views_answer_as_postgresql() {
     let postgres = Postgres::start();
-    let (pg, connection) = tokio_postgres::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=tester dbname=postgres",
-            postgres.port
-        ),
-        NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let pg = postgres.client().await;
     let server = TestServer::start().await;
     let ours = server.client().await;
     for sql in SETUP {
