@@ -58,6 +58,11 @@ impl Engine {
         session_config.options_mut().execution.time_zone = Some("UTC".into());
         // Spark writes timestamps as INT96; read as nanoseconds, years past 2262 overflow (a
         // Spark table's 9999-12-31 came back as 1816). Microseconds are Delta's own precision.
+        // PostgreSQL's decimal literals are exact `numeric` (0.1 + 0.2 is 0.3), as in Databricks SQL.
+        session_config
+            .options_mut()
+            .sql_parser
+            .parse_float_as_decimal = true;
         session_config.options_mut().execution.parquet.coerce_int96 = Some("us".into());
         if config.engine.target_partitions > 0 {
             session_config = session_config.with_target_partitions(config.engine.target_partitions);
@@ -75,6 +80,7 @@ impl Engine {
         let users = config.auth.users.iter().map(|u| u.name.clone()).collect();
         catalog::install_pg_catalog(&base, users)?;
         catalog::install_formatting_functions(&base);
+        crate::semantics::install_functions(&base);
         let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
         base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
         base.register_udtf("deltagres_skew", Arc::new(SkewReport::new(catalog.clone())));

@@ -354,7 +354,11 @@ fn from_datafusion(e: DataFusionError) -> Error {
         DataFusionError::External(inner) => from_boxed(inner),
         DataFusionError::Context(context, inner) => {
             let mut err = from_datafusion(*inner);
-            err.message = format!("{context}: {}", err.message);
+            // A bad value found while folding constants is the value's error, not the
+            // optimizer's ("Optimizer rule 'simplify_expressions' failed").
+            if !err.sqlstate().starts_with("22") {
+                err.message = format!("{context}: {}", err.message);
+            }
             err
         }
         DataFusionError::Shared(inner) => from_datafusion(clone_shared(&inner)),
@@ -427,14 +431,29 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         ErrorKind::NotNullViolation
     } else if lower.contains("divide by zero") || lower.contains("division by zero") {
         ErrorKind::DivisionByZero
+    } else if let Some(err) = datetime_input_error(message, &lower) {
+        return err;
+    } else if lower.contains("can't cast value") || lower.contains("is out of range int") {
+        return Error::new(
+            ErrorKind::NumericValueOutOfRange,
+            out_of_range_message(message),
+        );
     } else if lower.contains("cannot cast") || lower.contains("cast error") {
         ErrorKind::InvalidTextRepresentation
-    } else if lower.contains("overflow") {
+    } else if lower.contains("date/time field value out of range") {
+        ErrorKind::DatetimeFieldOverflow
+    } else if lower.contains("overflow") || lower.contains(" out of range") {
         ErrorKind::NumericValueOutOfRange
     } else if lower.contains("does not match the schema") {
         ErrorKind::DatatypeMismatch
     } else {
         fallback
+    };
+    // Our own errors come back as text from inside delta-rs's writers; show them as raised.
+    let message = if kind.sqlstate().starts_with("22") {
+        strip_wrappers(message)
+    } else {
+        message
     };
     let message = match kind {
         ErrorKind::UndefinedTable => rewrite_table_not_found(message),
@@ -445,6 +464,66 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         _ => message.to_string(),
     };
     Error::new(kind, message)
+}
+
+/// A message without the prefixes delta-rs and DataFusion put on an error they pass along.
+fn strip_wrappers(mut message: &str) -> &str {
+    const WRAPPERS: &[&str] = &[
+        "Generic DeltaTable error: ",
+        "External error: ",
+        "Execution error: ",
+        "Arrow error: ",
+    ];
+    while let Some(rest) = WRAPPERS.iter().find_map(|w| message.strip_prefix(w)) {
+        message = rest;
+    }
+    message
+}
+
+/// PostgreSQL's message for an integer cast that overflowed (Arrow names the Arrow type).
+fn out_of_range_message(message: &str) -> String {
+    let t = if message.contains("Int16") || message.contains("Int8") {
+        "smallint"
+    } else if message.contains("Int32") {
+        "integer"
+    } else if message.contains("Int64") {
+        "bigint"
+    } else {
+        return message.to_string();
+    };
+    format!("{t} out of range")
+}
+
+/// A text that did not convert to a date or timestamp: 22008 when it has a date's shape with a
+/// field out of range (February 30th), 22007 when it is not a date at all, as PostgreSQL says.
+fn datetime_input_error(message: &str, lower: &str) -> Option<Error> {
+    let temporal = lower.contains("error parsing timestamp from")
+        || lower.contains("cannot cast string")
+            && (lower.contains("date32") || lower.contains("timestamp"));
+    if !temporal {
+        return None;
+    }
+    let text = message.split('\'').nth(1).unwrap_or(message);
+    let shaped = {
+        let b = text.as_bytes();
+        b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+    };
+    Some(if shaped {
+        Error::new(
+            ErrorKind::DatetimeFieldOverflow,
+            format!("date/time field value out of range: \"{text}\""),
+        )
+    } else {
+        let kind = if lower.contains("date32") {
+            "date"
+        } else {
+            "timestamp"
+        };
+        Error::new(
+            ErrorKind::InvalidDatetimeFormat,
+            format!("invalid input syntax for type {kind}: \"{text}\""),
+        )
+    })
 }
 
 /// `table 'deltagres.public.t' not found` reads better as PostgreSQL says it.
@@ -484,7 +563,7 @@ fn from_arrow(e: arrow::error::ArrowError) -> Error {
     match e {
         ArrowError::DivideByZero => Error::new(ErrorKind::DivisionByZero, "division by zero"),
         ArrowError::CastError(m) | ArrowError::ParseError(m) => {
-            Error::new(ErrorKind::InvalidTextRepresentation, m)
+            classify_message(&m, ErrorKind::InvalidTextRepresentation)
         }
         ArrowError::ArithmeticOverflow(m) => Error::new(ErrorKind::NumericValueOutOfRange, m),
         ArrowError::ExternalError(inner) => from_boxed(inner),

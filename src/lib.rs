@@ -27,5 +27,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod plancheck;
 pub mod script;
+pub mod semantics;
 pub mod server;
 pub mod session;

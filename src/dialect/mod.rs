@@ -11,6 +11,7 @@ mod order_subqueries;
 mod output_names;
 mod parser;
 mod pg_rewrites;
+mod pg_values;
 mod statement;
 
 pub use lakehouse::LakehouseDialect;
@@ -41,11 +42,13 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
                 pg_rewrites::rewrite(sql, catalog_query);
+                pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
             }
             Statement::CreateTable(create) => {
                 if let Some(query) = create.query.as_mut() {
                     output_names::name_query(query);
+                    pg_values::rewrite_query(query);
                 }
             }
             _ => {}

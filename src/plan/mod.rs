@@ -54,8 +54,19 @@ pub fn lakehouse_state(
     let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> =
         vec![Arc::new(untyped_literals::BooleanStringLiterals)];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
+    // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +
+    // interval is a timestamp), so coercion runs once more after it.
+    analyzer_rules.push(Arc::new(crate::semantics::PostgresSemantics));
+    analyzer_rules.push(Arc::new(
+        datafusion::optimizer::analyzer::type_coercion::TypeCoercion::new(),
+    ));
+    // Ours first: DataFusion's own would plan (or refuse) the interval operators.
+    let mut expr_planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
+        vec![Arc::new(crate::semantics::PostgresOperators)];
+    expr_planners.extend(state.expr_planners().iter().cloned());
     let mut state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
         .with_analyzer_rules(analyzer_rules)
+        .with_expr_planners(expr_planners)
         .with_query_planner(Arc::new(hints::LakehouseQueryPlanner))
         .with_physical_optimizer_rules(rules)
         .build();

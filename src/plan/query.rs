@@ -234,7 +234,14 @@ pub async fn describe(
         plan,
         LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)
     ) {
-        description.result_schema = Some(plan.schema().inner().clone());
+        // The types the statement really returns: our analyzer rules retype some expressions
+        // (PostgreSQL's avg of integers is numeric), so the described schema is the analyzed one.
+        let state = cx.df.state();
+        let analyzed =
+            state
+                .analyzer()
+                .execute_and_check(plan, state.config_options(), |_, _| {})?;
+        description.result_schema = Some(analyzed.schema().inner().clone());
     }
     describe_returning(cx, description, returning).await
 }

@@ -172,7 +172,9 @@ fn rows_response(
         .map(
             move |batch| -> Box<dyn Iterator<Item = PgWireResult<_>> + Send + Sync> {
                 match batch {
-                    Ok(batch) => arrow_pg::encode_recordbatch(row_fields.clone(), batch),
+                    Ok(batch) => {
+                        Box::new(super::row_values::encode_batch(row_fields.clone(), batch))
+                    }
                     Err(e) => Box::new(std::iter::once(Err(pg_error(&Error::from(e))))),
                 }
             },

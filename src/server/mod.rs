@@ -9,6 +9,7 @@ mod frames;
 mod handler;
 mod idle;
 mod refuse;
+mod row_values;
 mod startup;
 mod tls;
 

@@ -24,6 +24,7 @@ mod limits;
 mod log_upkeep;
 mod model_check;
 mod optimize;
+mod pg_semantics;
 mod pipeline;
 mod psql;
 mod returning;

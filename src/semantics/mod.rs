@@ -1,0 +1,42 @@
+//! PostgreSQL's value semantics on DataFusion plans.
+//!
+//! DataFusion's arithmetic wraps on integer overflow, truncates when casting to an integer,
+//! turns float division by zero into infinity, cannot multiply an interval and keeps `date +
+//! interval` a date. PostgreSQL clients read our answers as PostgreSQL's, and a wrapped or
+//! truncated value written to a Delta table is data loss nobody sees, so an analyzer rule
+//! ([`PostgresSemantics`]), run after DataFusion's type coercion, replaces those operations with
+//! functions that answer as PostgreSQL 15 does or fail with its SQLSTATE (22003, 22012), and an
+//! expression planner ([`PostgresOperators`]) plans the interval operators.
+//! Because it is an analyzer rule, every plan gets it: SELECT, INSERT ... SELECT, CTAS, views,
+//! COPY's queries and the catalog's own.
+
+mod checked;
+mod datetime;
+mod numeric;
+mod operators;
+mod rule;
+mod time_zone;
+
+pub use datetime::Age;
+pub use operators::PostgresOperators;
+pub use rule::PostgresSemantics;
+pub use time_zone::AtTimeZone;
+
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::SessionContext;
+
+/// Registers the PostgreSQL functions this module adds by name (`age`, and the function the
+/// dialect plans `AT TIME ZONE` as).
+pub fn install_functions(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::from(Age::new()));
+    ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
+}
+
+/// The error a function of this module returns to DataFusion: ours, with its SQLSTATE, carried
+/// through DataFusion's `External` variant (the error layer unwraps it unchanged).
+fn pg_error(
+    kind: crate::error::ErrorKind,
+    message: impl Into<String>,
+) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(crate::error::Error::new(kind, message)))
+}

@@ -1,0 +1,108 @@
+//! PostgreSQL's interval operators, planned where DataFusion would refuse or retype them, at
+//! the moment the SQL planner meets the operator with both operands' types known:
+//! `interval * number`, `number * interval` and `interval / number` (DataFusion has no such
+//! operator), and `date ± interval`, a timestamp in PostgreSQL (DataFusion keeps a date, so a
+//! month after January 31st lost its time of day), and `timestamp - timestamp` in days and time.
+//! `date ± integer` stays a date, as there.
+
+use datafusion::arrow::datatypes::{DataType, IntervalUnit, TimeUnit};
+use datafusion::common::DFSchema;
+use datafusion::error::Result;
+use datafusion::logical_expr::expr::{BinaryExpr, Cast};
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::{Expr, ExprSchemable, Operator};
+use datafusion::sql::sqlparser::ast::BinaryOperator;
+
+use super::datetime::{IntervalMultiply, TimestampDifference};
+
+const INTERVAL: DataType = DataType::Interval(IntervalUnit::MonthDayNano);
+const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Nanosecond, None);
+
+/// The expression planner for those operators; registered ahead of DataFusion's own.
+#[derive(Debug, Default)]
+pub struct PostgresOperators;
+
+fn is_interval(t: &DataType) -> bool {
+    matches!(t, DataType::Interval(_))
+}
+
+fn is_date(t: &DataType) -> bool {
+    matches!(t, DataType::Date32 | DataType::Date64)
+}
+
+fn is_timestamp(t: &DataType) -> bool {
+    matches!(t, DataType::Timestamp(..))
+}
+
+fn cast(e: Expr, to: DataType) -> Expr {
+    Expr::Cast(Cast::new(Box::new(e), to))
+}
+
+/// An interval operand in the one interval type the functions take.
+fn month_day_nano(e: Expr, t: &DataType) -> Expr {
+    if t == &INTERVAL { e } else { cast(e, INTERVAL) }
+}
+
+impl ExprPlanner for PostgresOperators {
+    fn plan_binary_op(
+        &self,
+        expr: RawBinaryExpr,
+        schema: &DFSchema,
+    ) -> Result<PlannerResult<RawBinaryExpr>> {
+        let (Ok(lt), Ok(rt)) = (expr.left.get_type(schema), expr.right.get_type(schema)) else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        let RawBinaryExpr { op, left, right } = expr;
+        let planned = match op {
+            BinaryOperator::Multiply if is_interval(&lt) && rt.is_numeric() => {
+                IntervalMultiply::call(
+                    month_day_nano(left, &lt),
+                    cast(right, DataType::Float64),
+                    false,
+                )
+            }
+            BinaryOperator::Multiply if lt.is_numeric() && is_interval(&rt) => {
+                IntervalMultiply::call(
+                    month_day_nano(right, &rt),
+                    cast(left, DataType::Float64),
+                    false,
+                )
+            }
+            BinaryOperator::Divide if is_interval(&lt) && rt.is_numeric() => {
+                IntervalMultiply::call(
+                    month_day_nano(left, &lt),
+                    cast(right, DataType::Float64),
+                    true,
+                )
+            }
+            BinaryOperator::Minus if is_timestamp(&lt) && is_timestamp(&rt) => {
+                TimestampDifference::call(Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(left),
+                    Operator::Minus,
+                    Box::new(right),
+                )))
+            }
+            BinaryOperator::Plus | BinaryOperator::Minus if is_date(&lt) && is_interval(&rt) => {
+                let op = if op == BinaryOperator::Plus {
+                    Operator::Plus
+                } else {
+                    Operator::Minus
+                };
+                Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(cast(left, TIMESTAMP)),
+                    op,
+                    Box::new(right),
+                ))
+            }
+            BinaryOperator::Plus if is_interval(&lt) && is_date(&rt) => {
+                Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(left),
+                    Operator::Plus,
+                    Box::new(cast(right, TIMESTAMP)),
+                ))
+            }
+            op => return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
+        };
+        Ok(PlannerResult::Planned(planned))
+    }
+}

@@ -1,0 +1,194 @@
+//! The analyzer rule that puts PostgreSQL's semantics into a plan after DataFusion's type
+//! coercion: checked arithmetic, numeric division, rounding casts to integers, `round` of a
+//! float to even, and decimal literals with a negative scale (`1e20`) made plain integers.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::error::Result;
+use datafusion::logical_expr::expr::{BinaryExpr, Cast};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::utils::merge_schema;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator};
+use datafusion::optimizer::AnalyzerRule;
+
+use super::checked::CheckedArithmetic;
+use super::numeric::{Integral, IntegralNumeric, NumericDivide, RoundForIntegerCast};
+
+/// Rewrites each plan node's expressions to PostgreSQL's semantics (see the module header).
+/// Runs after DataFusion's `TypeCoercion`, which runs once more after it, since a rewrite can
+/// change a type.
+#[derive(Debug, Default)]
+pub struct PostgresSemantics;
+
+impl AnalyzerRule for PostgresSemantics {
+    fn name(&self) -> &str {
+        "postgres_semantics"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(rewrite_node)
+            .map(|t| t.data)
+    }
+}
+
+fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    // LIMIT/OFFSET counts and DML targets are not values PostgreSQL computes with.
+    if matches!(plan, LogicalPlan::Limit(_) | LogicalPlan::Dml(_)) {
+        return Ok(Transformed::no(plan));
+    }
+    let schema = {
+        let inputs = plan.inputs();
+        if inputs.is_empty() {
+            DFSchema::empty()
+        } else {
+            merge_schema(&inputs)
+        }
+    };
+    let preserver = NamePreserver::new(&plan);
+    let rewritten = plan.map_expressions(|expr| {
+        let name = preserver.save(&expr);
+        expr.transform_up(|e| rewrite_expr(e, &schema))?
+            .map_data(|e| Ok(name.restore(e)))
+    })?;
+    if rewritten.transformed {
+        rewritten.map_data(|p| p.recompute_schema())
+    } else {
+        Ok(rewritten)
+    }
+}
+
+/// One expression, its operands already rewritten. Expressions whose types cannot be told (a
+/// node whose expressions do not read its inputs) stay as they are.
+fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let (Ok(lt), Ok(rt)) = (left.get_type(schema), right.get_type(schema)) else {
+                return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr {
+                    left,
+                    op,
+                    right,
+                })));
+            };
+            rewrite_binary(*left, op, *right, (&lt, &rt))
+        }
+        Expr::Cast(Cast { expr, field }) => {
+            let rounds = expr
+                .get_type(schema)
+                .map(|from| RoundForIntegerCast::applies(&expr, &from, field.data_type()))
+                .unwrap_or(false);
+            if rounds {
+                Ok(Transformed::yes(Expr::Cast(Cast::new_from_field(
+                    Box::new(RoundForIntegerCast::call(*expr)),
+                    field,
+                ))))
+            } else {
+                Ok(Transformed::no(Expr::Cast(Cast { expr, field })))
+            }
+        }
+        Expr::Literal(ScalarValue::Decimal128(Some(v), p, s), meta) if s < 0 => {
+            // PostgreSQL shows 1e20 as 100000000000000000000; clients cannot take a negative scale.
+            let plain = 10i128
+                .checked_pow(s.unsigned_abs() as u32)
+                .and_then(|f| v.checked_mul(f));
+            let digits = p as i32 - s as i32;
+            match plain {
+                Some(plain) if digits <= 38 => Ok(Transformed::yes(Expr::Literal(
+                    ScalarValue::Decimal128(Some(plain), digits as u8, 0),
+                    meta,
+                ))),
+                _ => Ok(Transformed::no(Expr::Literal(
+                    ScalarValue::Decimal128(Some(v), p, s),
+                    meta,
+                ))),
+            }
+        }
+        // avg of integers is numeric in PostgreSQL (sixteen fractional digits here), and sum of
+        // bigints is numeric too, so it cannot wrap around: the argument becomes a numeric.
+        Expr::AggregateFunction(mut agg)
+            if agg.params.args.len() == 1
+                && exact_aggregate_of_integers(
+                    &agg.func.name().to_ascii_lowercase(),
+                    &agg.params.args[0],
+                    schema,
+                )
+                .is_some() =>
+        {
+            let name = agg.func.name().to_ascii_lowercase();
+            let target = exact_aggregate_of_integers(&name, &agg.params.args[0], schema)
+                .expect("checked above");
+            let arg = agg.params.args.remove(0);
+            agg.params
+                .args
+                .push(Expr::Cast(Cast::new(Box::new(arg), target)));
+            Ok(Transformed::yes(Expr::AggregateFunction(agg)))
+        }
+        // floor/ceil/trunc/round(x): of a numeric, an integral numeric; of an integer, the
+        // double precision PostgreSQL resolves them to; round of a float is rint (to even).
+        Expr::ScalarFunction(f) if f.args.len() == 1 && Integral::of(f.name()).is_some() => {
+            let mode = Integral::of(f.name()).expect("checked above");
+            let Ok(t) = f.args[0].get_type(schema) else {
+                return Ok(Transformed::no(Expr::ScalarFunction(f)));
+            };
+            let arg = f.args[0].clone();
+            Ok(match t {
+                DataType::Decimal128(_, s) if s > 0 => {
+                    Transformed::yes(IntegralNumeric::call(mode, arg))
+                }
+                t if t.is_floating() && mode == Integral::Round => {
+                    Transformed::yes(RoundForIntegerCast::round(arg))
+                }
+                t if t.is_integer() => {
+                    let float = Expr::Cast(Cast::new(Box::new(arg), DataType::Float64));
+                    Transformed::yes(if mode == Integral::Round {
+                        RoundForIntegerCast::round(float)
+                    } else {
+                        f.func.call(vec![float])
+                    })
+                }
+                _ => Transformed::no(Expr::ScalarFunction(f)),
+            })
+        }
+        other => Ok(Transformed::no(other)),
+    }
+}
+
+/// The numeric type an aggregate's integer argument takes so the aggregate answers as
+/// PostgreSQL's: `avg(integer)` (a numeric of sixteen fractional digits once DataFusion adds its
+/// four) and `sum(bigint)` (a numeric that cannot overflow where a bigint wrapped around).
+fn exact_aggregate_of_integers(name: &str, arg: &Expr, schema: &DFSchema) -> Option<DataType> {
+    let t = arg.get_type(schema).ok()?;
+    match name {
+        "avg" | "mean" if t.is_integer() => Some(DataType::Decimal128(38, 12)),
+        "sum" if matches!(t, DataType::Int64 | DataType::UInt64) => {
+            Some(DataType::Decimal128(38, 0))
+        }
+        _ => None,
+    }
+}
+
+fn rewrite_binary(
+    left: Expr,
+    op: Operator,
+    right: Expr,
+    (lt, rt): (&DataType, &DataType),
+) -> Result<Transformed<Expr>> {
+    Ok(Transformed::yes(match op {
+        Operator::Divide
+            if matches!(lt, DataType::Decimal128(..)) && matches!(rt, DataType::Decimal128(..)) =>
+        {
+            NumericDivide::call(left, right)
+        }
+        _ if CheckedArithmetic::applies(op, lt, rt) => {
+            CheckedArithmetic::call(op, left, right, lt, rt)
+        }
+        _ => {
+            return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr::new(
+                Box::new(left),
+                op,
+                Box::new(right),
+            ))));
+        }
+    }))
+}

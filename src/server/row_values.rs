@@ -1,0 +1,209 @@
+//! Rows of a record batch as DataRow messages: `arrow-pg` encodes each value, except where it
+//! would send a wrong one. A NULL interval came out as `00:00:00` (arrow-pg reads the slot
+//! without looking at the null mask), so every NULL is sent as NULL here; and a `numeric`
+//! beyond `rust_decimal`'s 28 fractional digits and 96-bit mantissa (PostgreSQL's numeric has
+//! no such bound) failed the whole result: in text format it is sent as its exact text, in
+//! binary format rounded to the largest scale that fits. Floats in text format are printed as
+//! PostgreSQL prints them (`1`, `1e+20`; the encoder's own form was `1.0`, `1e20`).
+
+use std::sync::Arc;
+
+use arrow_pg::encoder::{Encoder, encode_value};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type};
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
+use pgwire::error::PgWireResult;
+use pgwire::messages::data::DataRow;
+
+/// rust_decimal's largest mantissa, 2^96 - 1.
+const MAX_MANTISSA: i128 = (1i128 << 96) - 1;
+/// rust_decimal's largest scale.
+const MAX_SCALE: i8 = 28;
+
+/// The batch's rows, encoded one at a time as the stream is read.
+pub fn encode_batch(
+    fields: Arc<Vec<FieldInfo>>,
+    batch: RecordBatch,
+) -> impl Iterator<Item = PgWireResult<DataRow>> + Send + Sync {
+    let mut encoder = DataRowEncoder::new(fields.clone());
+    (0..batch.num_rows()).map(move |row| {
+        let schema = batch.schema_ref();
+        for (index, pg_field) in fields.iter().enumerate() {
+            encode(
+                &mut encoder,
+                batch.column(index),
+                row,
+                schema.field(index),
+                pg_field,
+            )?;
+        }
+        Ok(encoder.take_row())
+    })
+}
+
+fn encode(
+    encoder: &mut DataRowEncoder,
+    column: &Arc<dyn Array>,
+    row: usize,
+    field: &datafusion::arrow::datatypes::Field,
+    pg_field: &FieldInfo,
+) -> PgWireResult<()> {
+    if column.is_null(row) {
+        return Encoder::encode_field(encoder, &None::<i32>, pg_field);
+    }
+    if pg_field.format() == FieldFormat::Text {
+        match column.data_type() {
+            DataType::Float64 => {
+                let v = column.as_primitive::<Float64Type>().value(row);
+                return Encoder::encode_field(encoder, &float_text(v, 15), pg_field);
+            }
+            DataType::Float32 => {
+                let v = column.as_primitive::<Float32Type>().value(row);
+                return Encoder::encode_field(encoder, &float_text(v as f64, 6), pg_field);
+            }
+            _ => {}
+        }
+    }
+    if let DataType::Decimal128(_, scale) = column.data_type() {
+        let value = column.as_primitive::<Decimal128Type>().value(row);
+        let fits = (0..=MAX_SCALE).contains(scale) && value.unsigned_abs() <= MAX_MANTISSA as u128;
+        if !fits {
+            return match pg_field.format() {
+                FieldFormat::Text => {
+                    Encoder::encode_field(encoder, &decimal_text(value, *scale), pg_field)
+                }
+                FieldFormat::Binary => {
+                    let (value, scale) = fitting(value, *scale);
+                    let decimal = rust_decimal::Decimal::from_i128_with_scale(value, scale as u32);
+                    Encoder::encode_field(encoder, &Some(decimal), pg_field)
+                }
+            };
+        }
+    }
+    encode_value(encoder, column, row, field, pg_field)
+}
+
+/// A float's text as PostgreSQL's `float8out`/`float4out` print it: the shortest digits that
+/// read back as the same value, in exponent form (`1e+20`, `1e-05`) below 1e-4 and from
+/// 10^`digits` on, `1` for 1.0 (Rust's own form printed `1.0` and `1e20`).
+fn float_text(v: f64, digits: i32) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let shortest = if digits <= 6 {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    };
+    let (mantissa, exponent) = shortest.split_once('e').expect("{:e} has an exponent");
+    let exponent: i32 = exponent.parse().expect("a number");
+    if exponent < -4 || exponent >= digits {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exponent.abs());
+    }
+    let negative = mantissa.starts_with('-');
+    let significant: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exponent + 1; // digits before the decimal point
+    let body = if point <= 0 {
+        format!("0.{}{significant}", "0".repeat((-point) as usize))
+    } else if point as usize >= significant.len() {
+        format!(
+            "{significant}{}",
+            "0".repeat(point as usize - significant.len())
+        )
+    } else {
+        let (whole, fraction) = significant.split_at(point as usize);
+        format!("{whole}.{fraction}")
+    };
+    if negative { format!("-{body}") } else { body }
+}
+
+/// A Decimal128 value's exact text, as PostgreSQL prints a numeric.
+fn decimal_text(value: i128, scale: i8) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let sign = if value < 0 { "-" } else { "" };
+    if scale <= 0 {
+        let zeros = if value == 0 {
+            String::new()
+        } else {
+            "0".repeat(scale.unsigned_abs() as usize)
+        };
+        return format!("{sign}{digits}{zeros}");
+    }
+    let scale = scale as usize;
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
+/// The value rounded (half away from zero) to the largest scale at which rust_decimal holds it.
+fn fitting(mut value: i128, mut scale: i8) -> (i128, i8) {
+    if scale < 0 {
+        let factor = 10i128.saturating_pow(scale.unsigned_abs() as u32);
+        return (value.saturating_mul(factor), 0);
+    }
+    while scale > 0 && (scale > MAX_SCALE || value.unsigned_abs() > MAX_MANTISSA as u128) {
+        let remainder = value % 10;
+        value /= 10;
+        if remainder.abs() >= 5 {
+            value += remainder.signum();
+        }
+        scale -= 1;
+    }
+    (value, scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_print_as_postgresql_prints_numeric() {
+        assert_eq!(decimal_text(1500, 3), "1.500");
+        assert_eq!(decimal_text(-5, 3), "-0.005");
+        assert_eq!(decimal_text(12, 0), "12");
+        assert_eq!(decimal_text(1, -3), "1000");
+        assert_eq!(decimal_text(0, 2), "0.00");
+    }
+
+    #[test]
+    fn floats_print_as_postgresql_prints_them() {
+        let cases = [
+            (1.0, "1"),
+            (2.5, "2.5"),
+            (1e20, "1e+20"),
+            (1e15, "1e+15"),
+            (123456789012345.0, "123456789012345"),
+            (1234567890123456.0, "1.234567890123456e+15"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (-0.0, "-0"),
+            (1.5e300, "1.5e+300"),
+            (100.0, "100"),
+            (-0.1, "-0.1"),
+            (0.30000000000000004, "0.30000000000000004"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(float_text(v, 15), text, "{v}");
+        }
+        assert_eq!(float_text(0.1f32 as f64, 6), "0.1");
+        assert_eq!(float_text(1e20f32 as f64, 6), "1e+20");
+        assert_eq!(float_text(3.4028235e38f32 as f64, 6), "3.4028235e+38");
+    }
+
+    #[test]
+    fn binary_values_round_to_a_scale_that_fits() {
+        assert_eq!(fitting(15, 1), (15, 1));
+        let huge = 10i128.pow(35) + 6; // 35 digits at scale 1
+        let (v, s) = fitting(huge, 1);
+        assert!(s == 0 || v.unsigned_abs() <= MAX_MANTISSA as u128);
+        assert_eq!(fitting(-25, 30).1, 28);
+    }
+}
