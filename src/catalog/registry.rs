@@ -455,6 +455,96 @@ impl DeltaCatalog {
         Ok(())
     }
 
+    /// Renames a view to `to`, storing `followers` (the views that read it, their queries already
+    /// reading `to`). Hold [`Self::lock_ddl`] around it.
+    pub fn rename_view(
+        &self,
+        from: &TableRef,
+        to: &TableRef,
+        followers: Vec<ViewDef>,
+    ) -> Result<()> {
+        check_name(&to.table)?;
+        let Some(old) = self.view(from) else {
+            return Err(Error::undefined_table(&from.table));
+        };
+        let mut renamed = old.as_ref().clone();
+        renamed.schema = to.schema.clone();
+        renamed.name = to.table.clone();
+        let mut changed = followers;
+        // A view cannot read itself, so the renamed view is never among its followers.
+        changed.push(renamed);
+        self.store_views(std::slice::from_ref(from), changed)
+    }
+
+    /// Renames a table to `to`: a managed table's folder moves (one rename), an external
+    /// table's entry changes; `followers` are stored as for [`Self::rename_view`].
+    pub fn rename_table(
+        &self,
+        from: &TableRef,
+        to: &TableRef,
+        followers: Vec<ViewDef>,
+    ) -> Result<()> {
+        check_name(&to.table)?;
+        let entry = self
+            .entry(from)
+            .ok_or_else(|| Error::undefined_table(&from.table))?;
+        let location = if entry.external {
+            let mut file = catalog_file::read(&self.data_dir)?;
+            for t in file.tables.iter_mut() {
+                if t.schema == from.schema && t.name == from.table {
+                    t.schema = to.schema.clone();
+                    t.name = to.table.clone();
+                }
+            }
+            catalog_file::write(&self.data_dir, &file)?;
+            entry.location.clone()
+        } else {
+            let (old_dir, new_dir) = (self.managed_path(from), self.managed_path(to));
+            std::fs::rename(&old_dir, &new_dir).map_err(|e| {
+                Error::new(
+                    ErrorKind::IoError,
+                    format!("cannot move table folder to {}: {e}", new_dir.display()),
+                )
+            })?;
+            dir_url(&new_dir)?
+        };
+        {
+            let mut schemas = self.schemas.write();
+            if let Some(tables) = schemas.get_mut(&from.schema) {
+                tables.remove(&from.table);
+            }
+            schemas.entry(to.schema.clone()).or_default().insert(
+                to.table.clone(),
+                Arc::new(TableEntry::new(location, entry.external)),
+            );
+        }
+        self.store_views(&[], followers)
+    }
+
+    /// Replaces views in the catalog file and the registry: `removed` go, `changed` are stored
+    /// under their (possibly new) names.
+    fn store_views(&self, removed: &[TableRef], changed: Vec<ViewDef>) -> Result<()> {
+        if removed.is_empty() && changed.is_empty() {
+            return Ok(());
+        }
+        let replaced: Vec<TableRef> = changed.iter().map(ViewDef::table_ref).collect();
+        let mut file = catalog_file::read(&self.data_dir)?;
+        file.views.retain(|v| {
+            let name = v.table_ref();
+            !removed.contains(&name) && !replaced.contains(&name)
+        });
+        file.views.extend(changed.iter().cloned());
+        catalog_file::write(&self.data_dir, &file)?;
+        let mut views = self.views.write();
+        for name in removed {
+            views.remove(name);
+        }
+        for view in changed {
+            views.insert(view.table_ref(), Arc::new(view));
+        }
+        Ok(())
+    }
+
     /// Removes views (DROP VIEW, or the views a CASCADE takes along).
     pub fn drop_views(&self, names: &[TableRef]) -> Result<()> {
         if names.is_empty() {

@@ -118,6 +118,24 @@ fn try_parse_lakehouse(parser: &mut Parser) -> Result<Option<Statement>, ParserE
         let table = parser.parse_object_name(false)?;
         return Ok(Some(Statement::DescribeDetail { table }));
     }
+    if word_at(parser, 0, "alter") && word_at(parser, 1, "view") {
+        parser.next_token();
+        parser.next_token();
+        let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+        let name = parser.parse_object_name(false)?;
+        if !parser.parse_keywords(&[Keyword::RENAME, Keyword::TO]) {
+            return Err(ParserError::ParserError(
+                "ALTER VIEW supports RENAME TO here; to change a view's query use CREATE OR REPLACE VIEW"
+                    .into(),
+            ));
+        }
+        let to = parser.parse_object_name(false)?;
+        return Ok(Some(Statement::AlterViewRename {
+            name,
+            if_exists,
+            to,
+        }));
+    }
     if word_at(parser, 0, "convert") && word_at(parser, 1, "to") && word_at(parser, 2, "delta") {
         for _ in 0..3 {
             parser.next_token();

@@ -61,6 +61,15 @@ pub enum Statement {
         /// Hive-style partition columns of the folder layout, with their types.
         partitioned_by: Vec<ColumnDef>,
     },
+    /// `ALTER VIEW [IF EXISTS] v RENAME TO w` (sqlparser's ALTER VIEW knows only `AS query`).
+    AlterViewRename {
+        /// The view.
+        name: ObjectName,
+        /// `IF EXISTS`: a missing view is a notice, not an error.
+        if_exists: bool,
+        /// The new name (a schema may be given; the view moves there).
+        to: ObjectName,
+    },
     /// `MERGE [WITH SCHEMA EVOLUTION] INTO ...`; the wrapped statement is sqlparser's MERGE with
     /// `UPDATE SET *` / `INSERT *` marked as described in [`STAR_COLUMN`].
     Merge {
@@ -124,7 +133,15 @@ impl Statement {
                 S::Merge(m) => factor(&m.table),
                 S::Truncate(t) => t.table_names.iter().map(|t| t.name.clone()).collect(),
                 S::OptimizeTable { name, .. } => vec![name.clone()],
-                S::AlterTable(alter) => vec![alter.name.clone()],
+                // A rename commits nothing to the table (and ALTER TABLE renames views too).
+                S::AlterTable(alter)
+                    if !matches!(
+                        alter.operations.as_slice(),
+                        [sqlparser::ast::AlterTableOperation::RenameTable { .. }]
+                    ) =>
+                {
+                    vec![alter.name.clone()]
+                }
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -143,6 +160,7 @@ impl Statement {
             | Statement::Restore { .. }
             | Statement::InsertReplaceWhere { .. }
             | Statement::ConvertToDelta { .. }
+            | Statement::AlterViewRename { .. }
             | Statement::Merge { .. } => true,
             Statement::Sql(sql) => matches!(
                 sql.as_ref(),
@@ -227,6 +245,14 @@ impl fmt::Display for Statement {
                 Ok(())
             }
             Statement::DescribeDetail { table } => write!(f, "DESCRIBE DETAIL {table}"),
+            Statement::AlterViewRename {
+                name,
+                if_exists,
+                to,
+            } => {
+                let if_exists = if *if_exists { "IF EXISTS " } else { "" };
+                write!(f, "ALTER VIEW {if_exists}{name} RENAME TO {to}")
+            }
             Statement::ConvertToDelta {
                 location,
                 partitioned_by,

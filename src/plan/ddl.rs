@@ -255,8 +255,13 @@ fn with_declared_columns(plan: LogicalPlan, columns: &Schema) -> Result<LogicalP
         .build()?)
 }
 
-/// `ALTER TABLE t ADD COLUMN [IF NOT EXISTS] c type`.
+/// `ALTER TABLE t ADD COLUMN [IF NOT EXISTS] c type`, and `RENAME TO` (see `rename`).
 pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Result<QueryOutput> {
+    if let [ast::AlterTableOperation::RenameTable { table_name }] = alter.operations.as_slice() {
+        let (ast::RenameTableNameKind::To(to) | ast::RenameTableNameKind::As(to)) = table_name;
+        let kind = super::rename::Kind::Table;
+        return super::rename::rename(cx, kind, &alter.name, alter.if_exists, to).await;
+    }
     let table_ref = resolve_table(&alter.name, cx.default_schema)?;
     if !cx.catalog.table_exists(&table_ref) {
         if alter.if_exists {

@@ -19,6 +19,7 @@ mod params;
 mod paths;
 mod planned;
 mod query;
+mod rename;
 mod returning;
 mod set_functions;
 mod timetravel;
@@ -167,6 +168,11 @@ async fn execute_statement(cx: &mut PlanContext<'_>, statement: Statement) -> Re
             maintenance::describe_history(cx, &table, limit).await
         }
         Statement::DescribeDetail { table } => maintenance::describe_detail(cx, &table).await,
+        Statement::AlterViewRename {
+            name,
+            if_exists,
+            to,
+        } => rename::rename(cx, rename::Kind::View, &name, if_exists, &to).await,
         Statement::ConvertToDelta {
             location,
             partitioned_by,

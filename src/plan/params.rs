@@ -40,6 +40,7 @@ pub fn count_parameters(statement: &Statement) -> usize {
         Statement::DescribeHistory { .. }
         | Statement::DescribeDetail { .. }
         | Statement::Vacuum { .. }
+        | Statement::AlterViewRename { .. }
         | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     max
@@ -89,6 +90,7 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         Statement::DescribeHistory { .. }
         | Statement::DescribeDetail { .. }
         | Statement::Vacuum { .. }
+        | Statement::AlterViewRename { .. }
         | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     Ok(())

@@ -10,6 +10,7 @@
 //! Because it is an analyzer rule, every plan gets it: SELECT, INSERT ... SELECT, CTAS, views,
 //! COPY's queries and the catalog's own.
 
+mod case;
 mod checked;
 mod datetime;
 mod numeric;
@@ -26,8 +27,10 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
 /// Registers the PostgreSQL functions this module adds by name (`age`, and the function the
-/// dialect plans `AT TIME ZONE` as).
+/// dialect plans `AT TIME ZONE` as) and those it answers in PostgreSQL's way (`upper`, `lower`).
 pub fn install_functions(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(true)));
+    ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(false)));
     ctx.register_udf(ScalarUDF::from(Age::new()));
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
 }

@@ -27,6 +27,7 @@ mod optimize;
 mod pg_semantics;
 mod pipeline;
 mod psql;
+mod rename;
 mod returning;
 mod session;
 mod slt;

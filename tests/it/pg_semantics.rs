@@ -434,3 +434,53 @@ async fn writes_that_would_store_an_overflowed_value_fail_and_write_nothing() {
     );
     server.stop().await;
 }
+
+/// `upper`/`lower` as PostgreSQL answers them in a C.UTF-8 database (the issue names C.UTF-8):
+/// one character's case at a time, multi-character cases (`ß`) left as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upper_and_lower_answer_as_postgresql_in_c_utf8() {
+    let postgres = Postgres::start();
+    let admin = postgres.client().await;
+    admin
+        .batch_execute(
+            "CREATE DATABASE utf8 TEMPLATE template0 ENCODING 'UTF8' \
+             LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'",
+        )
+        .await
+        .unwrap();
+    let (pg, connection) = tokio_postgres::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=tester dbname=utf8",
+            postgres.port
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let server = TestServer::start().await;
+    let ours = server.client().await;
+    let mut differences = Vec::new();
+    for text in [
+        "straße",
+        "ÀÉÎ àéî",
+        "İstanbul",
+        "ǅemal",
+        "ΣΊΣΥΦΟΣ",
+        "ﬁne",
+        "Ωmega µ",
+        "abc XYZ",
+    ] {
+        for f in ["upper", "lower"] {
+            let sql = format!("SELECT {f}('{text}')");
+            let (expected, got) = (answer(&pg, &sql).await, answer(&ours, &sql).await);
+            if !agrees(&expected, &got) {
+                differences.push(format!(
+                    "{sql}\n  postgres:  {expected:?}\n  deltagres: {got:?}"
+                ));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    server.stop().await;
+}
