@@ -31,6 +31,13 @@ pub fn name_result_columns(statement: &mut ast::Statement) {
             }
         }
         ast::Statement::CreateView(view) => name_query(&mut view.query),
+        // INSERT matches columns by position; the names only need to be distinct, which
+        // DataFusion requires (`INSERT INTO t SELECT a, a FROM s` was refused).
+        ast::Statement::Insert(insert) => {
+            if let Some(source) = insert.source.as_mut() {
+                name_query(source);
+            }
+        }
         ast::Statement::Explain { statement, .. } => name_result_columns(statement),
         _ => {}
     }
