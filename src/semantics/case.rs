@@ -8,7 +8,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -78,20 +77,15 @@ impl ScalarUDFImpl for SimpleCase {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let upper = self.upper;
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        let target = self.return_type(&[input.data_type().clone()])?;
-        let text = cast(&input, &DataType::Utf8)?;
-        let mapped: StringArray = text
-            .as_string::<i32>()
-            .iter()
-            .map(|s| s.map(|s| simple_case(s, upper)))
-            .collect();
-        let out: ArrayRef = cast(&(Arc::new(mapped) as ArrayRef), &target)?;
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+        let target = self.return_type(&[args.args[0].data_type()])?;
+        super::over_arrays(&args, |arrays| {
+            let text = cast(&arrays[0], &DataType::Utf8)?;
+            let mapped: StringArray = text
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.map(|s| simple_case(s, upper)))
+                .collect();
+            Ok(cast(&(Arc::new(mapped) as ArrayRef), &target)?)
         })
     }
 }

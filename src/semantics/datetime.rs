@@ -12,7 +12,6 @@ use datafusion::arrow::datatypes::{
     TimestampNanosecondType,
 };
 use datafusion::arrow::error::ArrowError;
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -22,30 +21,6 @@ const INTERVAL: DataType = DataType::Interval(IntervalUnit::MonthDayNano);
 const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Nanosecond, None);
 const DAYS_PER_MONTH: f64 = 30.0;
 const SECONDS_PER_DAY: f64 = 86_400.0;
-
-/// Evaluates a function over its arguments as arrays and gives back a scalar when all of them
-/// were scalars (constant folding asks for one).
-fn over_arrays(
-    args: &ScalarFunctionArgs,
-    f: impl FnOnce(&[ArrayRef]) -> Result<ArrayRef>,
-) -> Result<ColumnarValue> {
-    let scalar = args
-        .args
-        .iter()
-        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    let rows = if scalar { 1 } else { args.number_rows };
-    let arrays = args
-        .args
-        .iter()
-        .map(|a| a.to_array(rows))
-        .collect::<Result<Vec<_>>>()?;
-    let out = f(&arrays)?;
-    Ok(if scalar {
-        ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-    } else {
-        ColumnarValue::Array(out)
-    })
-}
 
 /// `interval * factor` (and `/ divisor`, as the factor's inverse) as PostgreSQL's `interval_mul`:
 /// fractional months cascade into days of 30, fractional days into seconds.
@@ -90,7 +65,7 @@ impl ScalarUDFImpl for IntervalMultiply {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let divide = self.divide;
-        over_arrays(&args, |arrays| {
+        super::over_arrays(&args, |arrays| {
             let out: IntervalMonthDayNanoArray = try_binary(
                 arrays[0].as_primitive::<IntervalMonthDayNanoType>(),
                 arrays[1].as_primitive::<Float64Type>(),
@@ -185,7 +160,7 @@ impl ScalarUDFImpl for Age {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        over_arrays(&args, |arrays| {
+        super::over_arrays(&args, |arrays| {
             let out: IntervalMonthDayNanoArray = try_binary(
                 arrays[0].as_primitive::<TimestampNanosecondType>(),
                 arrays[1].as_primitive::<TimestampNanosecondType>(),
@@ -337,7 +312,7 @@ impl ScalarUDFImpl for TimestampDifference {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        over_arrays(&args, |arrays| {
+        super::over_arrays(&args, |arrays| {
             let nanos = datafusion::arrow::compute::cast(
                 &arrays[0],
                 &DataType::Duration(TimeUnit::Nanosecond),

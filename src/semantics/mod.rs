@@ -23,7 +23,10 @@ pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
 pub use time_zone::AtTimeZone;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::arrow::array::ArrayRef;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 /// Registers the PostgreSQL functions this module adds by name (`age`, and the function the
@@ -42,4 +45,28 @@ fn pg_error(
     message: impl Into<String>,
 ) -> datafusion::error::DataFusionError {
     datafusion::error::DataFusionError::External(Box::new(crate::error::Error::new(kind, message)))
+}
+
+/// Evaluates a function over its arguments as arrays and gives back a scalar when all of them
+/// were scalars (constant folding asks for one).
+pub(crate) fn over_arrays(
+    args: &ScalarFunctionArgs,
+    f: impl FnOnce(&[ArrayRef]) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let scalar = args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let rows = if scalar { 1 } else { args.number_rows };
+    let arrays = args
+        .args
+        .iter()
+        .map(|a| a.to_array(rows))
+        .collect::<Result<Vec<_>>>()?;
+    let out = f(&arrays)?;
+    Ok(if scalar {
+        ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+    } else {
+        ColumnarValue::Array(out)
+    })
 }

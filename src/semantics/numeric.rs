@@ -86,25 +86,13 @@ impl ScalarUDFImpl for NumericDivide {
         // a/10^ls / (b/10^rs) = q/10^scale  =>  q = a * 10^(scale - ls + rs) / b
         let shift = (scale as i32 - ls as i32 + rs as i32).max(0) as u32;
         let factor = i256::from_i128(10).wrapping_pow(shift);
-        let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let left = args.args[0].to_array(if scalar { 1 } else { rows })?;
-        let right = args.args[1].to_array(if scalar { 1 } else { rows })?;
-        let quotient: PrimitiveArray<Decimal128Type> = try_binary(
-            left.as_primitive::<Decimal128Type>(),
-            right.as_primitive::<Decimal128Type>(),
-            |a, b| divide_rounded(a, b, factor),
-        )?;
-        let quotient: ArrayRef = Arc::new(quotient.with_precision_and_scale(MAX_PRECISION, scale)?);
-        Ok(if scalar {
-            ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
-                &quotient, 0,
-            )?)
-        } else {
-            ColumnarValue::Array(quotient)
+        super::over_arrays(&args, |arrays| {
+            let quotient: PrimitiveArray<Decimal128Type> = try_binary(
+                arrays[0].as_primitive::<Decimal128Type>(),
+                arrays[1].as_primitive::<Decimal128Type>(),
+                |a, b| divide_rounded(a, b, factor),
+            )?;
+            Ok(Arc::new(quotient.with_precision_and_scale(MAX_PRECISION, scale)?) as ArrayRef)
         })
     }
 }
@@ -205,36 +193,30 @@ impl ScalarUDFImpl for RoundForIntegerCast {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        let rounded: ArrayRef = match input.data_type() {
-            DataType::Float64 => Arc::new(
-                input
-                    .as_primitive::<Float64Type>()
-                    .unary::<_, Float64Type>(f64::round_ties_even),
-            ),
-            DataType::Float32 => Arc::new(
-                input
-                    .as_primitive::<Float32Type>()
-                    .unary::<_, Float32Type>(f32::round_ties_even),
-            ),
-            DataType::Decimal128(p, s) => {
-                let unit = 10i128.pow(*s as u32);
-                Arc::new(
+        super::over_arrays(&args, |arrays| {
+            let input = arrays[0].clone();
+            Ok(match input.data_type() {
+                DataType::Float64 => Arc::new(
                     input
-                        .as_primitive::<Decimal128Type>()
-                        .unary::<_, Decimal128Type>(|v| round_half_away(v, unit))
-                        .with_precision_and_scale(*p, *s)?,
-                )
-            }
-            _ => input,
-        };
-        Ok(if scalar {
-            ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
-                &rounded, 0,
-            )?)
-        } else {
-            ColumnarValue::Array(rounded)
+                        .as_primitive::<Float64Type>()
+                        .unary::<_, Float64Type>(f64::round_ties_even),
+                ) as ArrayRef,
+                DataType::Float32 => Arc::new(
+                    input
+                        .as_primitive::<Float32Type>()
+                        .unary::<_, Float32Type>(f32::round_ties_even),
+                ),
+                DataType::Decimal128(p, s) => {
+                    let unit = 10i128.pow(*s as u32);
+                    Arc::new(
+                        input
+                            .as_primitive::<Decimal128Type>()
+                            .unary::<_, Decimal128Type>(|v| round_half_away(v, unit))
+                            .with_precision_and_scale(*p, *s)?,
+                    )
+                }
+                _ => input,
+            })
         })
     }
 }
@@ -354,27 +336,22 @@ impl ScalarUDFImpl for IntegralNumeric {
         };
         let unit = 10i128.pow(scale.max(0) as u32);
         let mode = self.mode;
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        let out: ArrayRef = Arc::new(
-            input
-                .as_primitive::<Decimal128Type>()
-                .unary::<_, Decimal128Type>(|v| {
-                    let (q, r) = (v / unit, v % unit);
-                    match mode {
-                        Integral::Trunc => q,
-                        Integral::Floor if r < 0 => q - 1,
-                        Integral::Ceil if r > 0 => q + 1,
-                        Integral::Round if r.abs() * 2 >= unit => q + v.signum(),
-                        _ => q,
-                    }
-                })
-                .with_precision_and_scale(precision, 0)?,
-        );
-        Ok(if scalar {
-            ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+        super::over_arrays(&args, |arrays| {
+            Ok(Arc::new(
+                arrays[0]
+                    .as_primitive::<Decimal128Type>()
+                    .unary::<_, Decimal128Type>(|v| {
+                        let (q, r) = (v / unit, v % unit);
+                        match mode {
+                            Integral::Trunc => q,
+                            Integral::Floor if r < 0 => q - 1,
+                            Integral::Ceil if r > 0 => q + 1,
+                            Integral::Round if r.abs() * 2 >= unit => q + v.signum(),
+                            _ => q,
+                        }
+                    })
+                    .with_precision_and_scale(precision, 0)?,
+            ) as ArrayRef)
         })
     }
 }

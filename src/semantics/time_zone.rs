@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use chrono::{LocalResult, TimeZone};
 use datafusion::arrow::array::timezone::Tz;
-use datafusion::arrow::array::{ArrayRef, AsArray, PrimitiveArray};
+use datafusion::arrow::array::{AsArray, PrimitiveArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampNanosecondType};
 use datafusion::common::ScalarValue;
@@ -95,38 +95,33 @@ impl ScalarUDFImpl for AtTimeZone {
             )
         })?;
         let input_zoned = zoned(&args.args[0].data_type());
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        let nanos = input.as_primitive::<TimestampNanosecondType>();
-        let shifted: PrimitiveArray<TimestampNanosecondType> = nanos.try_unary(|ns| {
-            let utc = chrono::DateTime::from_timestamp_nanos(ns);
-            let out = if input_zoned {
-                tz.from_utc_datetime(&utc.naive_utc())
-                    .naive_local()
-                    .and_utc()
-            } else {
-                match tz.from_local_datetime(&utc.naive_utc()) {
-                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.to_utc(),
-                    // A wall-clock time skipped by a DST change: PostgreSQL moves it forward.
-                    LocalResult::None => tz
-                        .from_local_datetime(&(utc.naive_utc() + chrono::Duration::hours(1)))
-                        .earliest()
-                        .map(|t| t.to_utc())
-                        .unwrap_or(utc),
-                }
-            };
-            out.timestamp_nanos_opt().ok_or_else(|| {
-                datafusion::arrow::error::ArrowError::ArithmeticOverflow(
-                    "timestamp out of range".into(),
-                )
-            })
-        })?;
-        let target = self.return_type(&[input.data_type().clone()])?;
-        let out: ArrayRef = cast(&shifted, &target)?;
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+        let target = self.return_type(&[args.args[0].data_type()])?;
+        super::over_arrays(&args, |arrays| {
+            let nanos = arrays[0].as_primitive::<TimestampNanosecondType>();
+            let shifted: PrimitiveArray<TimestampNanosecondType> = nanos.try_unary(|ns| {
+                let utc = chrono::DateTime::from_timestamp_nanos(ns);
+                let out = if input_zoned {
+                    tz.from_utc_datetime(&utc.naive_utc())
+                        .naive_local()
+                        .and_utc()
+                } else {
+                    match tz.from_local_datetime(&utc.naive_utc()) {
+                        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.to_utc(),
+                        // A wall-clock time skipped by a DST change: PostgreSQL moves it forward.
+                        LocalResult::None => tz
+                            .from_local_datetime(&(utc.naive_utc() + chrono::Duration::hours(1)))
+                            .earliest()
+                            .map(|t| t.to_utc())
+                            .unwrap_or(utc),
+                    }
+                };
+                out.timestamp_nanos_opt().ok_or_else(|| {
+                    datafusion::arrow::error::ArrowError::ArithmeticOverflow(
+                        "timestamp out of range".into(),
+                    )
+                })
+            })?;
+            Ok(cast(&shifted, &target)?)
         })
     }
 }
