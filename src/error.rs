@@ -45,6 +45,12 @@ pub enum ErrorKind {
     CardinalityViolation,
     /// 23502: a NULL was written into a NOT NULL column.
     NotNullViolation,
+    /// 23514: a row violates a CHECK constraint.
+    CheckViolation,
+    /// 428C9: a value given for a generated column.
+    GeneratedAlways,
+    /// 42710: an object (a constraint) of that name already exists.
+    DuplicateObject,
     /// 22012: division by zero.
     DivisionByZero,
     /// 22007: text that is not a date or time.
@@ -96,7 +102,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 41] = [
+    const ALL: [ErrorKind; 44] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -114,6 +120,9 @@ impl ErrorKind {
         ErrorKind::DependentObjectsStillExist,
         ErrorKind::CardinalityViolation,
         ErrorKind::NotNullViolation,
+        ErrorKind::CheckViolation,
+        ErrorKind::GeneratedAlways,
+        ErrorKind::DuplicateObject,
         ErrorKind::DivisionByZero,
         ErrorKind::InvalidDatetimeFormat,
         ErrorKind::DatetimeFieldOverflow,
@@ -177,6 +186,9 @@ impl ErrorKind {
             ErrorKind::DependentObjectsStillExist => "2BP01",
             ErrorKind::CardinalityViolation => "21000",
             ErrorKind::NotNullViolation => "23502",
+            ErrorKind::CheckViolation => "23514",
+            ErrorKind::GeneratedAlways => "428C9",
+            ErrorKind::DuplicateObject => "42710",
             ErrorKind::DivisionByZero => "22012",
             ErrorKind::InvalidDatetimeFormat => "22007",
             ErrorKind::DatetimeFieldOverflow => "22008",
@@ -410,6 +422,30 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         )
         .with_detail(message.to_string())
         .with_hint("deduplicate the source (e.g. keep the latest row per key) so each target row matches at most once");
+    }
+    // delta-rs's check of rows against the table's CHECK constraints (`delta.constraints.*`).
+    if let Some(at) = lower.find("invalid data found:") {
+        let text = &message[at..];
+        let (summary, preview) = text.split_once('\n').unwrap_or((text, ""));
+        let count = summary
+            .trim_start_matches("Invalid data found:")
+            .split(" rows failed")
+            .next()
+            .unwrap_or("")
+            .trim();
+        let rows = if count.is_empty() {
+            String::new()
+        } else {
+            format!(" ({count} rows)")
+        };
+        return Error::new(
+            ErrorKind::CheckViolation,
+            format!("new row violates a check constraint of the table{rows}"),
+        )
+        .with_detail(preview.trim().to_string())
+        .with_hint(
+            "DESCRIBE DETAIL lists the table's constraints under properties (delta.constraints.*)",
+        );
     }
     if lower.starts_with("no files found at ") {
         return Error::new(

@@ -18,18 +18,20 @@ mod pg_tables;
 mod provider;
 mod registry;
 mod skew;
+mod temp;
 mod views;
 
 pub use files::{AllowedPaths, ReadParquet};
 pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
-pub use pg::{install_pg_catalog, type_modifier, type_name as pg_type_name};
+pub use pg::{format_type, install_pg_catalog, type_modifier, type_name as pg_type_name};
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef, WriteTurn};
 pub(crate) use registry::{dir_url, validate_table_name};
 pub use skew::SkewReport;
+pub use temp::{TEMP_SCHEMA, TempTables, attach_session_catalog};
 pub use views::{ViewColumn, ViewDef};
 
 /// The DataFusion catalog name every table lives in; it is also what `current_database()` returns.

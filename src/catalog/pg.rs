@@ -58,6 +58,14 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             ScalarValue::Boolean(Some(true)),
         );
     }
+    // dbt's catalog query (`dbt docs generate`) and psql skip other sessions' temporary
+    // schemas; a session's temporary tables are not listed in pg_namespace at all.
+    register_constant(
+        ctx,
+        "pg_is_other_temp_schema",
+        Signature::any(1, Volatility::Stable),
+        ScalarValue::Boolean(Some(false)),
+    );
     // psql `\dt+`: per-table sizes are not tracked by OID here (DESCRIBE DETAIL has them): NULL.
     register_constant(
         ctx,
@@ -187,6 +195,38 @@ pub fn type_name(data_type: &DataType) -> String {
     arrow_pg::datatypes::into_pg_type(data_type)
         .map(|t| t.name().to_string())
         .unwrap_or_else(|_| "text".to_string())
+}
+
+/// A column type as PostgreSQL's `format_type` writes it (`bigint`, `numeric(12,2)`,
+/// `timestamp without time zone`, `text[]`): what DESCRIBE and SHOW CREATE TABLE print.
+pub fn format_type(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => format!("numeric({p},{s})"),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            format!("{}[]", format_type(f.data_type()))
+        }
+        other => {
+            let name = type_name(other);
+            match name.as_str() {
+                "bool" => "boolean",
+                "int2" => "smallint",
+                "int4" => "integer",
+                "int8" => "bigint",
+                "float4" => "real",
+                "float8" => "double precision",
+                "varchar" => "character varying",
+                "bpchar" => "character",
+                "time" => "time without time zone",
+                "timestamp" => "timestamp without time zone",
+                "timestamptz" => "timestamp with time zone",
+                other => other,
+            }
+            .to_string()
+        }
+    }
 }
 
 /// Registers a function that returns `value` whatever its arguments.

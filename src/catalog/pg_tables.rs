@@ -100,6 +100,12 @@ impl SchemaProvider for PgCatalogSchema {
                 }))
             }
             "pg_roles" => self.pg_roles().await,
+            // The library lists views as tables too; dbt reads a view's kind from whether it
+            // is in pg_tables or pg_views, and then drops it with the wrong statement.
+            "pg_tables" => Ok(self.inner.table(name).await?.map(|inner| {
+                let correction = Correction::ExcludeViews(self.catalogs.clone());
+                Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+            })),
             "pg_views" => {
                 let rows = super::views::listed_views(self.catalogs.as_ref())
                     .await?
@@ -144,6 +150,8 @@ enum Correction {
     Roles(Vec<String>),
     /// The scanning session's parameters instead of the library's fixed row.
     Settings,
+    /// `pg_tables` without the views of `catalogs` (those are `pg_views`' rows).
+    ExcludeViews(Arc<dyn CatalogProviderList>),
     /// Text-rendered array columns as arrays, and columns the library lacks, each with its one
     /// value.
     Columns {
@@ -163,9 +171,10 @@ struct CorrectedTable {
 impl CorrectedTable {
     fn new(inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
         let schema = match &correction {
-            Correction::TypeModifiers(_) | Correction::Roles(_) | Correction::Settings => {
-                inner.schema()
-            }
+            Correction::TypeModifiers(_)
+            | Correction::Roles(_)
+            | Correction::Settings
+            | Correction::ExcludeViews(_) => inner.schema(),
             Correction::Columns { arrays, added } => {
                 let mut fields: Vec<Field> = inner
                     .schema()
@@ -249,6 +258,18 @@ impl TableProvider for CorrectedTable {
                 batches.push(role_rows(&self.schema, users, state)?);
                 batches
             }
+            Correction::ExcludeViews(catalogs) => {
+                let views: std::collections::HashSet<(String, String)> =
+                    super::views::listed_views(catalogs.as_ref())
+                        .await?
+                        .into_iter()
+                        .map(|(schema, name, _)| (schema, name))
+                        .collect();
+                batches
+                    .iter()
+                    .map(|b| without_views(b, &views))
+                    .collect::<Result<Vec<_>>>()?
+            }
             Correction::Columns { arrays, added } => batches
                 .iter()
                 .map(|b| self.correct_columns(b, arrays, added))
@@ -260,6 +281,29 @@ impl TableProvider for CorrectedTable {
             projection.cloned(),
         )?)
     }
+}
+
+/// The rows of a `pg_tables` batch whose (schemaname, tablename) is not one of `views`.
+fn without_views(
+    batch: &RecordBatch,
+    views: &std::collections::HashSet<(String, String)>,
+) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let (Ok(schema_index), Ok(name_index)) =
+        (schema.index_of("schemaname"), schema.index_of("tablename"))
+    else {
+        return Ok(batch.clone());
+    };
+    let schemas = batch.column(schema_index).as_string::<i32>();
+    let names = batch.column(name_index).as_string::<i32>();
+    let keep: datafusion::arrow::array::BooleanArray = (0..batch.num_rows())
+        .map(|row| {
+            Some(!views.contains(&(schemas.value(row).to_string(), names.value(row).to_string())))
+        })
+        .collect();
+    Ok(datafusion::arrow::compute::filter_record_batch(
+        batch, &keep,
+    )?)
 }
 
 /// Every table of `catalogs` as (catalog, schema, table name, provider), in the order the

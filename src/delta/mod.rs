@@ -8,6 +8,7 @@ mod log_upkeep;
 mod metadata;
 mod rewrite;
 mod schema;
+mod schema_change;
 mod write;
 mod zorder;
 
@@ -20,6 +21,9 @@ pub use metadata::{
     last_commit_metric, row_count, single_value_counts,
 };
 pub use rewrite::rewrite_files;
-pub use schema::{table_arrow_schema, to_delta_arrow_schema};
+pub use schema::{
+    GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
+};
+pub use schema_change::{set_not_null, unset_properties};
 pub use write::{CreateOptions, append_plan, create_empty, quiet_commit, write_plan};
 pub use zorder::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};

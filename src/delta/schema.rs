@@ -90,3 +90,22 @@ fn delta_type(column: &str, t: &DataType) -> Result<DataType> {
         other => other.clone(),
     })
 }
+
+/// The field metadata key of a generated column's expression (Delta protocol).
+pub const GENERATION_EXPRESSION: &str = "delta.generationExpression";
+
+/// The table's generated columns as (name, expression), in table order.
+pub fn generated_columns(table: &deltalake::DeltaTable) -> Result<Vec<(String, String)>> {
+    let snapshot = table.snapshot()?;
+    Ok(snapshot
+        .schema()
+        .fields()
+        .filter_map(|f| match f.metadata().get(GENERATION_EXPRESSION) {
+            Some(deltalake::kernel::MetadataValue::String(expr)) => {
+                Some((f.name().to_string(), expr.clone()))
+            }
+            Some(other) => Some((f.name().to_string(), other.to_string())),
+            None => None,
+        })
+        .collect())
+}

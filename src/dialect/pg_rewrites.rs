@@ -61,6 +61,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
         field_access_to_get_field(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
+        super::viewdef::viewdef_to_subquery(expr);
         if catalog_query {
             information_schema_function_unqualified(expr);
             zero_based_vector_subscript(expr);

@@ -70,6 +70,40 @@ pub enum Statement {
         /// The new name (a schema may be given; the view moves there).
         to: ObjectName,
     },
+    /// `SHOW TABLES [IN | FROM s] [LIKE 'pattern']` (Spark's columns).
+    ShowTables {
+        /// The schema; the default schema when absent.
+        schema: Option<Ident>,
+        /// Spark's pattern (`*` wildcards, `|` alternatives).
+        pattern: Option<String>,
+    },
+    /// `SHOW COLUMNS (IN | FROM) t [(IN | FROM) s]`.
+    ShowColumns {
+        /// The table or view.
+        table: ObjectName,
+    },
+    /// `DESCRIBE [TABLE] [EXTENDED | FORMATTED] t`.
+    DescribeTable {
+        /// The table or view.
+        table: ObjectName,
+        /// `EXTENDED`: the table's facts after the columns.
+        extended: bool,
+    },
+    /// `SHOW CREATE TABLE t`: the DDL that recreates it.
+    ShowCreateTable {
+        /// The table or view.
+        table: ObjectName,
+    },
+    /// `ALTER TABLE t UNSET TBLPROPERTIES [IF EXISTS] ('k', ...)` (Spark's; sqlparser knows only
+    /// SET TBLPROPERTIES).
+    UnsetTblProperties {
+        /// The table.
+        table: ObjectName,
+        /// The property keys to remove.
+        keys: Vec<String>,
+        /// `IF EXISTS`: a key the table does not have is skipped with a notice.
+        if_exists: bool,
+    },
     /// `MERGE [WITH SCHEMA EVOLUTION] INTO ...`; the wrapped statement is sqlparser's MERGE with
     /// `UPDATE SET *` / `INSERT *` marked as described in [`STAR_COLUMN`].
     Merge {
@@ -111,7 +145,9 @@ impl Statement {
         };
         match self {
             Statement::CreateTable(create) => vec![create.name.clone()],
-            Statement::Restore { table, .. } | Statement::InsertReplaceWhere { table, .. } => {
+            Statement::Restore { table, .. }
+            | Statement::InsertReplaceWhere { table, .. }
+            | Statement::UnsetTblProperties { table, .. } => {
                 vec![table.clone()]
             }
             Statement::Vacuum { table, dry_run, .. } if !dry_run => vec![table.clone()],
@@ -154,13 +190,19 @@ impl Statement {
     pub fn is_write(&self) -> bool {
         use sqlparser::ast::Statement as S;
         match self {
-            Statement::DescribeHistory { .. } | Statement::DescribeDetail { .. } => false,
+            Statement::DescribeHistory { .. }
+            | Statement::DescribeDetail { .. }
+            | Statement::ShowTables { .. }
+            | Statement::ShowColumns { .. }
+            | Statement::DescribeTable { .. }
+            | Statement::ShowCreateTable { .. } => false,
             Statement::Vacuum { dry_run, .. } => !dry_run,
             Statement::CreateTable(_)
             | Statement::Restore { .. }
             | Statement::InsertReplaceWhere { .. }
             | Statement::ConvertToDelta { .. }
             | Statement::AlterViewRename { .. }
+            | Statement::UnsetTblProperties { .. }
             | Statement::Merge { .. } => true,
             Statement::Sql(sql) => matches!(
                 sql.as_ref(),
@@ -252,6 +294,38 @@ impl fmt::Display for Statement {
             } => {
                 let if_exists = if *if_exists { "IF EXISTS " } else { "" };
                 write!(f, "ALTER VIEW {if_exists}{name} RENAME TO {to}")
+            }
+            Statement::ShowTables { schema, pattern } => {
+                write!(f, "SHOW TABLES")?;
+                if let Some(schema) = schema {
+                    write!(f, " IN {schema}")?;
+                }
+                if let Some(pattern) = pattern {
+                    write!(f, " LIKE '{}'", pattern.replace('\'', "''"))?;
+                }
+                Ok(())
+            }
+            Statement::ShowColumns { table } => write!(f, "SHOW COLUMNS IN {table}"),
+            Statement::DescribeTable { table, extended } => {
+                let extended = if *extended { "EXTENDED " } else { "" };
+                write!(f, "DESCRIBE TABLE {extended}{table}")
+            }
+            Statement::ShowCreateTable { table } => write!(f, "SHOW CREATE TABLE {table}"),
+            Statement::UnsetTblProperties {
+                table,
+                keys,
+                if_exists,
+            } => {
+                let if_exists = if *if_exists { "IF EXISTS " } else { "" };
+                let keys: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("'{}'", k.replace('\'', "''")))
+                    .collect();
+                write!(
+                    f,
+                    "ALTER TABLE {table} UNSET TBLPROPERTIES {if_exists}({})",
+                    keys.join(", ")
+                )
             }
             Statement::ConvertToDelta {
                 location,

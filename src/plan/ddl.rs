@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::sql::parser::Statement as DfStatement;
 use deltalake::kernel::StructField;
@@ -50,6 +50,15 @@ pub fn drop(
         ObjectType::View => super::views::drop_views(cx, names, if_exists, cascade),
         ObjectType::Table => {
             for name in names {
+                if super::temp_tables::is_temp_name(name) {
+                    if !super::temp_tables::drop(cx.temp, name)? && !if_exists {
+                        return Err(Error::new(
+                            ErrorKind::UndefinedTable,
+                            format!("table \"{}\" does not exist", name),
+                        ));
+                    }
+                    continue;
+                }
                 let table = resolve_table(name, cx.default_schema)?;
                 if cx.catalog.view(&table).is_some() {
                     return Err(super::views::wrong_kind(
@@ -91,7 +100,47 @@ pub fn drop(
 
 /// `CREATE [OR REPLACE] TABLE ...` in all its forms: column list, AS SELECT, or LOCATION of an
 /// existing Delta table (attach).
-pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Result<QueryOutput> {
+pub async fn create_table(
+    cx: &mut PlanContext<'_>,
+    mut create: CreateTable,
+) -> Result<QueryOutput> {
+    // A column's CHECK is a table constraint on that column (PostgreSQL names it t_c_check).
+    let table_name = create
+        .name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(normalize_ident)
+        .unwrap_or_default();
+    // `GENERATED ALWAYS AS (expr) [STORED]`: Delta's generated columns (delta-rs computes them).
+    let mut generated: Vec<(String, String)> = Vec::new();
+    for column in &mut create.columns {
+        let column_name = normalize_ident(&column.name);
+        let mut kept = Vec::new();
+        for option in std::mem::take(&mut column.options) {
+            match option.option {
+                ast::ColumnOption::Generated {
+                    generated_as: ast::GeneratedAs::Always | ast::GeneratedAs::ExpStored,
+                    generation_expr: Some(mut expr),
+                    sequence_options: None,
+                    ..
+                } => {
+                    super::names::quote_identifiers(&mut expr);
+                    generated.push((column_name.clone(), expr.to_string()));
+                }
+                ast::ColumnOption::Check(mut check) => {
+                    if check.name.is_none() {
+                        check.name = option.name.clone().or_else(|| {
+                            Some(ast::Ident::new(format!("{table_name}_{column_name}_check")))
+                        });
+                    }
+                    create.constraints.push(ast::TableConstraint::Check(check));
+                }
+                _ => kept.push(option),
+            }
+        }
+        column.options = kept;
+    }
     if let Some(using) = &create.using
         && !using.value.eq_ignore_ascii_case("delta")
     {
@@ -101,14 +150,26 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
     }
     let table_ref = resolve_table(&create.name, cx.default_schema)?;
     crate::catalog::validate_table_name(&table_ref)?;
-    if let Some(constraint) = create.constraints.first() {
-        return Err(match constraint {
-            ast::TableConstraint::Check(_) => Error::unsupported(format!(
-                "{constraint}: CHECK constraints are not supported here"
-            ))
-            .with_hint("check the rows in the query that loads the table"),
-            _ => key_not_enforced(&constraint.to_string()),
-        });
+    if !generated.is_empty() && create.query.is_some() {
+        return Err(Error::unsupported(
+            "generated columns in CREATE TABLE ... AS are not supported",
+        )
+        .with_hint("create the table with its columns, then INSERT ... SELECT"));
+    }
+    let mut checks = Vec::new();
+    for constraint in &create.constraints {
+        match constraint {
+            ast::TableConstraint::Check(check) if create.query.is_none() => {
+                checks.push(check.clone())
+            }
+            ast::TableConstraint::Check(_) => {
+                return Err(Error::unsupported(format!(
+                    "{constraint}: CHECK constraints in CREATE TABLE ... AS are not supported"
+                ))
+                .with_hint("create the table, then ALTER TABLE ... ADD CONSTRAINT"));
+            }
+            _ => return Err(key_not_enforced(&constraint.to_string())),
+        }
     }
     if !cx.catalog.schema_exists(&table_ref.schema) {
         return Err(Error::new(
@@ -161,7 +222,15 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
             (url, false, created)
         }
     };
-    let result = create_delta_table(cx, &create, &table_ref, location.clone(), &options).await;
+    let result = create_delta_table(
+        cx,
+        &create,
+        &generated,
+        &table_ref,
+        location.clone(),
+        &options,
+    )
+    .await;
     let table = match result {
         Ok(table) => table,
         Err(e) => {
@@ -170,6 +239,26 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
             }
             return Err(e);
         }
+    };
+    let table = if checks.is_empty() {
+        table
+    } else {
+        // The table is empty (a column list): adding them cannot fail on its rows.
+        let mut builder = table.add_constraint();
+        for (i, check) in checks.iter().enumerate() {
+            let name = match &check.name {
+                Some(name) => normalize_ident(name),
+                None if i == 0 => format!("{}_check", table_ref.table),
+                None => format!("{}_check{i}", table_ref.table),
+            };
+            let mut expr = (*check.expr).clone();
+            super::names::quote_identifiers(&mut expr);
+            builder = builder.with_constraint(name, expr.to_string());
+        }
+        builder
+            .with_session_state(std::sync::Arc::new(cx.df.state()))
+            .with_commit_properties(delta::quiet_commit())
+            .await?
     };
     if existing.is_none() {
         cx.catalog.register_table(&table_ref, location, external)?;
@@ -184,6 +273,7 @@ pub async fn create_table(cx: &mut PlanContext<'_>, create: CreateTable) -> Resu
 async fn create_delta_table(
     cx: &mut PlanContext<'_>,
     create: &CreateTable,
+    generated: &[(String, String)],
     table_ref: &TableRef,
     location: Url,
     options: &CreateOptions,
@@ -208,7 +298,18 @@ async fn create_delta_table(
         }
         (None, false) => {
             let schema = columns_schema(cx, &create.columns).await?;
-            delta::create_empty(location, &schema, options).await
+            let fields: Vec<Field> = schema
+                .fields()
+                .iter()
+                .map(|f| match generated.iter().find(|(c, _)| c == f.name()) {
+                    Some((_, expr)) => f.as_ref().clone().with_metadata(HashMap::from([(
+                        delta::GENERATION_EXPRESSION.to_string(),
+                        expr.clone(),
+                    )])),
+                    None => f.as_ref().clone(),
+                })
+                .collect();
+            delta::create_empty(location, &Schema::new(fields), options).await
         }
         (None, true) if create.location.is_some() => {
             deltalake::open_table(location.clone()).await.map_err(|e| {
@@ -255,94 +356,9 @@ fn with_declared_columns(plan: LogicalPlan, columns: &Schema) -> Result<LogicalP
         .build()?)
 }
 
-/// `ALTER TABLE t ADD COLUMN [IF NOT EXISTS] c type`, and `RENAME TO` (see `rename`).
-pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Result<QueryOutput> {
-    if let [ast::AlterTableOperation::RenameTable { table_name }] = alter.operations.as_slice() {
-        let (ast::RenameTableNameKind::To(to) | ast::RenameTableNameKind::As(to)) = table_name;
-        let kind = super::rename::Kind::Table;
-        return super::rename::rename(cx, kind, &alter.name, alter.if_exists, to).await;
-    }
-    let table_ref = resolve_table(&alter.name, cx.default_schema)?;
-    if !cx.catalog.table_exists(&table_ref) {
-        if alter.if_exists {
-            cx.notices.push(Notice::note(
-                "00000",
-                format!("relation \"{}\" does not exist, skipping", table_ref.table),
-            ));
-            return Ok(command("ALTER TABLE"));
-        }
-        return Err(Error::undefined_table(&table_ref.table));
-    }
-    let mut new_fields = Vec::new();
-    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
-    let existing: Vec<String> = table
-        .snapshot()?
-        .schema()
-        .fields()
-        .map(|f| f.name().to_string())
-        .collect();
-    for op in &alter.operations {
-        match op {
-            ast::AlterTableOperation::AddColumn {
-                if_not_exists,
-                column_def,
-                ..
-            } => {
-                let schema = columns_schema(cx, std::slice::from_ref(column_def)).await?;
-                let field = schema.field(0);
-                if existing.contains(field.name()) {
-                    if *if_not_exists {
-                        cx.notices.push(Notice::note(
-                            "42701",
-                            format!(
-                                "column \"{}\" of relation \"{}\" already exists, skipping",
-                                field.name(),
-                                table_ref.table
-                            ),
-                        ));
-                        continue;
-                    }
-                    return Err(Error::new(
-                        ErrorKind::DuplicateColumn,
-                        format!(
-                            "column \"{}\" of relation \"{}\" already exists",
-                            field.name(),
-                            table_ref.table
-                        ),
-                    ));
-                }
-                if !field.is_nullable() {
-                    return Err(Error::unsupported(format!(
-                        "cannot add NOT NULL column \"{}\": rows already in a Delta table would violate it",
-                        field.name()
-                    )));
-                }
-                let delta_schema = delta::to_delta_arrow_schema(&Schema::new(vec![field.clone()]))?;
-                let struct_field: StructField =
-                    delta_schema.field(0).try_into_kernel().map_err(|e| {
-                        Error::new(
-                            ErrorKind::DatatypeMismatch,
-                            format!("unsupported column type: {e}"),
-                        )
-                    })?;
-                new_fields.push(struct_field);
-            }
-            other => {
-                return Err(Error::unsupported(format!(
-                    "ALTER TABLE {other} is not supported yet (only ADD COLUMN)"
-                )));
-            }
-        }
-    }
-    if !new_fields.is_empty() {
-        table.add_columns().with_fields(new_fields).await?;
-    }
-    Ok(command("ALTER TABLE"))
-}
-
 /// Arrow types for column definitions, using DataFusion's own SQL type mapping (so `VARCHAR(20)`,
 /// `NUMERIC(12,2)`, `TIMESTAMPTZ`, arrays and NOT NULL mean what they mean in queries).
-async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<Schema> {
+pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) -> Result<Schema> {
     for column in columns {
         check_column_options(column)?;
     }
@@ -403,10 +419,10 @@ fn check_column_options(column: &ColumnDef) -> Result<()> {
             ))
             .with_hint("check the rows in the query that loads the table"),
             O::Generated { .. } | O::Identity(_) => Error::unsupported(format!(
-                "column \"{}\": generated and identity columns are not supported yet",
+                "column \"{}\": identity columns are not supported: delta-rs cannot write tables with Delta's identityColumns feature",
                 column.name
             ))
-            .with_hint("compute the value in the INSERT (e.g. row_number() OVER () + max id)"),
+            .with_hint("compute the value in the INSERT (e.g. row_number() OVER () + max id); GENERATED ALWAYS AS (expr) columns are supported"),
             other => Error::unsupported(format!(
                 "column \"{}\": option {other} is not supported",
                 column.name

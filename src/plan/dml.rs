@@ -25,6 +25,11 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         return super::dml_join::update_from(cx, update).await;
     }
+    if update.selection.as_ref().is_some_and(has_subquery)
+        || update.assignments.iter().any(|a| has_subquery(&a.value))
+    {
+        return Err(subquery_unsupported("UPDATE"));
+    }
     let (table_ref, alias) = single_table(&update.table, cx.default_schema)?;
     let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let columns: Vec<String> = table
@@ -48,6 +53,8 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         builder = builder.with_predicate(predicate.to_string());
     }
+    let generated = crate::delta::generated_columns(&table)?;
+    let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
             return Err(Error::unsupported(
@@ -69,6 +76,9 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
                 ),
             ));
         }
+        if generated.iter().any(|(g, _)| *g == column) {
+            return Err(generated_assigned(&column));
+        }
         if let Some(i) = columns.iter().position(|c| *c == column) {
             new_values[i] = format!(
                 "({}) AS {}",
@@ -78,7 +88,18 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         let mut value = assignment.value;
         unqualify(&mut value, &table_ref, alias.as_deref());
-        builder = builder.with_update(column, value.to_string());
+        builder = builder.with_update(column.as_str(), value.to_string());
+        assigned.insert(column, value);
+    }
+    // Generated columns follow the columns they are computed from (delta-rs's UPDATE does not
+    // recompute them): each is set to its expression over the updated row.
+    // delta-rs evaluates every SET against the old row, so the assigned values are put in.
+    for (column, expr) in &generated {
+        let value = generated_value(expr, &assigned, None)?;
+        if let Some(i) = columns.iter().position(|c| c == column) {
+            new_values[i] = format!("({value}) AS {}", Ident::with_quote('"', column));
+        }
+        builder = builder.with_update(column.as_str(), value.to_string());
     }
     if let Some(items) = returning {
         // The new rows at the snapshot the commit builds on; a concurrent change to the same
@@ -114,7 +135,19 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
             "DELETE from several tables is not supported",
         ));
     };
-    if let Some(using) = delete.using {
+    let mut using = delete.using.take();
+    if using.is_none()
+        && returning.is_none()
+        && let Some(selection) = &delete.selection
+        && let Some((source, on)) = super::dml_join::in_subquery_as_source(selection)
+    {
+        using = Some(source);
+        delete.selection = Some(on);
+    }
+    if delete.selection.as_ref().is_some_and(has_subquery) && using.is_none() {
+        return Err(subquery_unsupported("DELETE"));
+    }
+    if let Some(using) = using {
         if returning.is_some() {
             return Err(Error::unsupported(
                 "DELETE ... USING ... RETURNING is not supported; SELECT the rows, then DELETE",
@@ -312,4 +345,66 @@ pub async fn insert_replace_where(
         .await
         .unwrap_or(0) as u64;
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
+}
+
+/// Whether `expr` holds a subquery (IN, EXISTS or scalar), which delta-rs's UPDATE and DELETE
+/// predicates cannot evaluate.
+pub(super) fn has_subquery(expr: &Expr) -> bool {
+    let found = sqlparser::ast::visit_expressions(expr, |e| match e {
+        Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => {
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
+    found.is_break()
+}
+
+fn subquery_unsupported(statement: &str) -> Error {
+    Error::unsupported(format!(
+        "subqueries in {statement} are supported only as `col IN (SELECT ...)` in DELETE's WHERE"
+    ))
+    .with_hint(format!(
+        "join the other table with {}, or use MERGE",
+        if statement == "UPDATE" {
+            "UPDATE ... FROM"
+        } else {
+            "DELETE ... USING"
+        }
+    ))
+}
+
+/// A generated column's expression over the updated row: the columns an UPDATE assigns are
+/// replaced by their new values.
+/// The other columns are qualified with `alias` when given (a MERGE's target).
+pub(super) fn generated_value(
+    expression: &str,
+    assigned: &std::collections::HashMap<String, Expr>,
+    alias: Option<&str>,
+) -> Result<Expr> {
+    let mut expr = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(expression)?
+        .parse_expr()?;
+    let _ = sqlparser::ast::visit_expressions_mut(&mut expr, |e| {
+        if let Expr::Identifier(ident) = e {
+            if let Some(value) = assigned.get(&normalize_ident(ident)) {
+                *e = Expr::Nested(Box::new(value.clone()));
+            } else if let Some(alias) = alias {
+                *e = Expr::CompoundIdentifier(vec![
+                    Ident::with_quote('"', alias),
+                    Ident::with_quote('"', normalize_ident(ident)),
+                ]);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(expr)
+}
+
+/// 428C9 for a SET of a generated column.
+pub(super) fn generated_assigned(column: &str) -> Error {
+    Error::new(
+        crate::error::ErrorKind::GeneratedAlways,
+        format!("column \"{column}\" can only be updated to DEFAULT"),
+    )
+    .with_detail(format!("Column \"{column}\" is a generated column."))
 }

@@ -59,6 +59,87 @@ pub async fn delete_using(
     Ok(retag(merged, CommandTag::Delete))
 }
 
+/// The name the source of a rewritten `IN (subquery)` gets, and the prefix of its columns.
+const IN_SOURCE: &str = "__deltagres_in";
+
+/// `DELETE FROM t WHERE ... AND (a, b) IN (SELECT x, y ...)` (dbt's `delete+insert` strategy):
+/// the subquery becomes a USING source and the IN an equality join with it, which runs as the
+/// MERGE of [`delete_using`] (delta-rs predicates cannot hold subqueries). Returns the source and
+/// the new WHERE; None when no top-level condition is such an IN.
+pub fn in_subquery_as_source(selection: &Expr) -> Option<(Vec<TableWithJoins>, Expr)> {
+    let mut conjuncts = Vec::new();
+    split_conjuncts(selection.clone(), &mut conjuncts);
+    let at = conjuncts.iter().position(|c| {
+        matches!(c, Expr::InSubquery { negated: false, expr, .. } if !super::dml::has_subquery(expr))
+    })?;
+    let Expr::InSubquery { expr, subquery, .. } = conjuncts.remove(at) else {
+        return None;
+    };
+    let keys = match *expr {
+        Expr::Tuple(items) => items,
+        Expr::Nested(inner) => vec![*inner],
+        other => vec![other],
+    };
+    let column = |i: usize| Ident::new(format!("{IN_SOURCE}_{i}"));
+    let alias = ast::TableAlias {
+        explicit: true,
+        name: Ident::new(IN_SOURCE),
+        columns: (1..=keys.len())
+            .map(|i| ast::TableAliasColumnDef::from_name(column(i).value))
+            .collect(),
+        at: None,
+    };
+    let source = TableWithJoins {
+        relation: TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(alias),
+            sample: None,
+        },
+        joins: Vec::new(),
+    };
+    let equalities = keys.into_iter().enumerate().map(|(i, key)| Expr::BinaryOp {
+        left: Box::new(key),
+        op: ast::BinaryOperator::Eq,
+        right: Box::new(Expr::CompoundIdentifier(vec![
+            Ident::new(IN_SOURCE),
+            column(i + 1),
+        ])),
+    });
+    let on = equalities.chain(conjuncts).reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: ast::BinaryOperator::And,
+        right: Box::new(b),
+    })?;
+    Some((vec![source], on))
+}
+
+/// The top-level AND-ed conditions of `expr`.
+fn split_conjuncts(expr: Expr, out: &mut Vec<Expr>) {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: ast::BinaryOperator::And,
+            right,
+        } => {
+            split_conjuncts(*left, out);
+            split_conjuncts(*right, out);
+        }
+        Expr::Nested(inner)
+            if matches!(
+                *inner,
+                Expr::BinaryOp {
+                    op: ast::BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
+            split_conjuncts(*inner, out)
+        }
+        other => out.push(other),
+    }
+}
+
 /// The MERGE's row count under the tag of the statement the client sent (`UPDATE n`), which
 /// drivers read as the affected row count.
 fn retag(output: QueryOutput, tag: fn(u64) -> CommandTag) -> QueryOutput {

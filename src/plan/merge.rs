@@ -99,6 +99,7 @@ pub async fn merge(
         .map(|f| f.name().to_string())
         .collect();
 
+    let generated = crate::delta::generated_columns(&target)?;
     let mut on = (*merge.on).clone();
     quote_identifiers(&mut on);
     // delta-rs checks inside the merge's own plan, on the snapshot it writes, that no target row
@@ -122,8 +123,24 @@ pub async fn merge(
         .with_merge_schema(schema_evolution);
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
+        // A NOT MATCHED clause sees only the source row, a NOT MATCHED BY SOURCE clause only
+        // the target row: a bare column there is that side's (dbt's `VALUES ("id", ...)`),
+        // where delta-rs would call a name both sides have ambiguous.
+        let only_side = match clause.clause_kind {
+            MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget => {
+                Some(source_alias.as_str())
+            }
+            MergeClauseKind::NotMatchedBySource => Some(target_alias.as_str()),
+            MergeClauseKind::Matched => None,
+        };
+        let resolve = |expr: &mut ast::Expr| {
+            if let Some(side) = only_side {
+                qualify_bare_columns(expr, side);
+            }
+            quote_identifiers(expr);
+        };
         let predicate = clause.predicate.map(|mut p| {
-            quote_identifiers(&mut p);
+            resolve(&mut p);
             p.to_string()
         });
         match (clause.clause_kind, clause.action) {
@@ -131,6 +148,9 @@ pub async fn merge(
                 MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
                 MergeAction::Update(update),
             ) => {
+                let star = update.assignments.iter().any(|a| {
+                    matches!(&a.target, AssignmentTarget::ColumnName(c) if last_ident(c).is_ok_and(|n| n == STAR_COLUMN))
+                });
                 let mut sets = Vec::new();
                 for a in update.assignments {
                     let AssignmentTarget::ColumnName(col) = &a.target else {
@@ -145,8 +165,34 @@ pub async fn merge(
                         }
                     } else {
                         let mut value = a.value;
-                        quote_identifiers(&mut value);
+                        resolve(&mut value);
                         sets.push((name, value.to_string()));
+                    }
+                }
+                // Generated columns are recomputed from the updated row (delta-rs only checks
+                // them); a SET of one is 428C9, a `SET *` leaves them to the recomputation.
+                if !generated.is_empty() {
+                    if let Some((column, _)) = sets
+                        .iter()
+                        .find(|(c, _)| generated.iter().any(|(g, _)| g == c))
+                        && !star
+                    {
+                        return Err(super::dml::generated_assigned(column));
+                    }
+                    sets.retain(|(c, _)| !generated.iter().any(|(g, _)| g == c));
+                    let mut assigned = std::collections::HashMap::new();
+                    for (c, v) in &sets {
+                        let value = sqlparser::parser::Parser::new(
+                            &sqlparser::dialect::PostgreSqlDialect {},
+                        )
+                        .try_with_sql(v)?
+                        .parse_expr()?;
+                        assigned.insert(c.clone(), value);
+                    }
+                    for (column, expr) in &generated {
+                        let value =
+                            super::dml::generated_value(expr, &assigned, Some(&target_alias))?;
+                        sets.push((column.clone(), value.to_string()));
                     }
                 }
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
@@ -233,7 +279,7 @@ pub async fn merge(
                             .into_iter()
                             .zip(row.iter().cloned())
                             .map(|(c, mut v)| {
-                                quote_identifiers(&mut v);
+                                resolve(&mut v);
                                 (c, v.to_string())
                             })
                             .collect()
@@ -294,6 +340,19 @@ pub async fn merge(
         ),
     ));
     Ok(QueryOutput::Command(CommandTag::Merge(affected as u64)))
+}
+
+/// Qualifies every bare column name of `expr` with `alias`.
+fn qualify_bare_columns(expr: &mut ast::Expr, alias: &str) {
+    let _ = ast::visit_expressions_mut(expr, |e| {
+        if let ast::Expr::Identifier(ident) = e {
+            *e = ast::Expr::CompoundIdentifier(vec![
+                ast::Ident::with_quote('"', alias),
+                ident.clone(),
+            ]);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// `UPDATE SET *` / `INSERT *`: every target column the source has (plus, with schema evolution,

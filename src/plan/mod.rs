@@ -4,9 +4,11 @@
 //! DELETE run as delta-rs operations; CREATE / DROP / ALTER change the catalog. Session statements
 //! (SET, BEGIN, ...) never get here: the session handles them.
 
+mod alter;
 mod checks;
 mod copy;
 mod ddl;
+mod describe;
 mod dml;
 mod dml_join;
 mod explain;
@@ -22,6 +24,7 @@ mod query;
 mod rename;
 mod returning;
 mod set_functions;
+mod temp_tables;
 mod timetravel;
 mod untyped_literals;
 mod views;
@@ -38,7 +41,7 @@ pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
 
-use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef};
+use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef, TempTables};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
 use crate::session::{Notices, QueryOutput, Settings};
@@ -98,6 +101,8 @@ pub struct PlanContext<'a> {
     pub settings: &'a Settings,
     /// Where user-given paths (LOCATION) may point.
     pub allowed_paths: &'a AllowedPaths,
+    /// The session's temporary tables (`pg_temp`).
+    pub temp: &'a TempTables,
 }
 
 impl PlanContext<'_> {
@@ -126,6 +131,7 @@ impl PlanContext<'_> {
             notices: &mut *self.notices,
             settings: self.settings,
             allowed_paths: self.allowed_paths,
+            temp: self.temp,
         }
     }
 }
@@ -141,12 +147,16 @@ pub struct Description {
 
 /// Executes one statement; after a commit, keeps the written tables' logs short (checkpoints).
 pub async fn execute(cx: &mut PlanContext<'_>, mut statement: Statement) -> Result<QueryOutput> {
+    temp_tables::qualify(&mut statement, cx.temp);
+    temp_tables::refuse_delta_writes(&statement)?;
+    temp_tables::refuse_views_of_temp_tables(&statement)?;
     if !is_create_view(&statement) {
         views::expand(&mut statement, cx.catalog, cx.default_schema)?;
     }
     let written: Vec<TableRef> = statement
         .written_tables()
         .iter()
+        .filter(|name| !temp_tables::is_temp_name(name))
         .filter_map(|name| resolve_table(name, cx.default_schema).ok())
         .collect();
     let output = execute_statement(cx, statement).await?;
@@ -173,6 +183,19 @@ async fn execute_statement(cx: &mut PlanContext<'_>, statement: Statement) -> Re
             if_exists,
             to,
         } => rename::rename(cx, rename::Kind::View, &name, if_exists, &to).await,
+        Statement::ShowTables { schema, pattern } => {
+            describe::show_tables(cx, schema.as_ref(), pattern.as_deref())
+        }
+        Statement::ShowColumns { table } => describe::show_columns(cx, &table).await,
+        Statement::DescribeTable { table, extended } => {
+            describe::describe_table(cx, &table, extended).await
+        }
+        Statement::ShowCreateTable { table } => describe::show_create_table(cx, &table).await,
+        Statement::UnsetTblProperties {
+            table,
+            keys,
+            if_exists,
+        } => alter::unset_properties(cx, &table, &keys, if_exists).await,
         Statement::ConvertToDelta {
             location,
             partitioned_by,
@@ -217,7 +240,7 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             cascade,
             ..
         } => ddl::drop(cx, object_type, if_exists, &names, cascade),
-        S::AlterTable(alter) => ddl::alter_table(cx, alter).await,
+        S::AlterTable(alter) => alter::alter_table(cx, alter).await,
         S::Update(update) => dml::update(cx, update).await,
         S::Delete(delete) => dml::delete(cx, delete).await,
         S::Insert(_) | S::Query(_) | S::Explain { .. } => {
@@ -230,10 +253,10 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
                 None => run_with_datafusion(cx, statement).await,
             }
         }
-        S::CreateTable(create) => Err(Error::unsupported(format!(
-            "CREATE {}TABLE is not supported: tables are Delta tables and cannot be temporary",
-            if create.temporary { "TEMPORARY " } else { "" }
-        ))),
+        S::CreateTable(create) if create.temporary => temp_tables::create(cx, create).await,
+        S::CreateTable(_) => Err(Error::unsupported(
+            "this form of CREATE TABLE is not supported: tables are Delta tables (CREATE TABLE) or temporary (CREATE TEMP TABLE)",
+        )),
         S::CreateView(create) => views::create_view(cx, create).await,
         S::Copy { .. } => copy::copy(cx, statement).await,
         S::Truncate(truncate) => dml::truncate(cx, truncate).await,

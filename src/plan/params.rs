@@ -41,6 +41,11 @@ pub fn count_parameters(statement: &Statement) -> usize {
         | Statement::DescribeDetail { .. }
         | Statement::Vacuum { .. }
         | Statement::AlterViewRename { .. }
+        | Statement::UnsetTblProperties { .. }
+        | Statement::ShowTables { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::DescribeTable { .. }
+        | Statement::ShowCreateTable { .. }
         | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     max
@@ -91,6 +96,11 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         | Statement::DescribeDetail { .. }
         | Statement::Vacuum { .. }
         | Statement::AlterViewRename { .. }
+        | Statement::UnsetTblProperties { .. }
+        | Statement::ShowTables { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::DescribeTable { .. }
+        | Statement::ShowCreateTable { .. }
         | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
     Ok(())

@@ -9,7 +9,6 @@ use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
     MemorySchemaProvider,
 };
-use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -218,8 +217,9 @@ pub(super) fn private_context(
     let private = Arc::new(MemoryCatalogProvider::new());
     private.register_schema(schema_name, schema)?;
     catalogs.register_catalog(catalog.to_string(), private);
-    let state = SessionStateBuilder::new_from_existing(state)
-        .with_catalog_list(catalogs)
-        .build();
-    Ok(SessionContext::new_with_state(state))
+    // Not rebuilt through SessionStateBuilder, which registers every function again under its
+    // aliases (DataFusion's `to_char`, alias `date_format`, could replace ours).
+    let ctx = SessionContext::new_with_state(state);
+    ctx.register_catalog_list(catalogs);
+    Ok(ctx)
 }

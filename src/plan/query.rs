@@ -51,6 +51,7 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
 pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
     let mut statement = statement;
     let returning = super::returning::take(&mut statement);
+    let generated = generated_columns_written(cx, &mut statement).await?;
     // A failed commit leaves nothing behind, so an INSERT that lost a commit race to another
     // writer can simply run again against the new version (delta-rs already retries plain
     // version clashes; this covers its retry budget running out under heavy contention).
@@ -58,7 +59,7 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
     loop {
         let attempt_result = match &returning {
             Some(r) => insert_returning(cx, statement.clone(), &r.items, &r.alias).await,
-            None => insert_once(cx, statement.clone()).await,
+            None => insert_once(cx, statement.clone(), &generated).await,
         };
         match attempt_result {
             Err(e) if e.kind == ErrorKind::WriteConflict && attempt < INSERT_ATTEMPTS => {
@@ -71,10 +72,83 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
     }
 }
 
+/// The generated columns of an INSERT's Delta target; an INSERT that gives one a value is
+/// 428C9, as in PostgreSQL (the column list names it, or the values reach its position). An
+/// INSERT without a column list whose rows are narrower than the table gets the list of the
+/// columns its values fill (PostgreSQL fills the rest with their defaults; DataFusion wants
+/// every column).
+async fn generated_columns_written(
+    cx: &PlanContext<'_>,
+    statement: &mut ast::Statement,
+) -> Result<Vec<String>> {
+    let ast::Statement::Insert(insert) = statement else {
+        return Ok(Vec::new());
+    };
+    let ast::TableObject::TableName(name) = &insert.table else {
+        return Ok(Vec::new());
+    };
+    let Ok(table_ref) = super::resolve_table(name, cx.default_schema) else {
+        return Ok(Vec::new());
+    };
+    if !cx.catalog.table_exists(&table_ref) {
+        return Ok(Vec::new());
+    }
+    let table = cx.catalog.load(&table_ref).await?;
+    let generated: Vec<String> = crate::delta::generated_columns(&table)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    if generated.is_empty() {
+        return Ok(generated);
+    }
+    if insert.columns.is_empty() {
+        let width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
+            Some(ast::SetExpr::Values(values)) => {
+                values.rows.first().map_or(0, |row| row.content.len())
+            }
+            Some(_) => {
+                let Some(source) = insert.source.clone() else {
+                    return Ok(generated);
+                };
+                super::planned::logical_plan(&cx.df.state(), ast::Statement::Query(source))
+                    .await?
+                    .schema()
+                    .fields()
+                    .len()
+            }
+            None => 0,
+        };
+        insert.columns = crate::delta::table_arrow_schema(&table)?
+            .fields()
+            .iter()
+            .take(width)
+            .map(|f| ast::ObjectName::from(vec![ast::Ident::with_quote('"', f.name())]))
+            .collect();
+    }
+    let given: Vec<String> = insert
+        .columns
+        .iter()
+        .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
+        .map(super::normalize_ident)
+        .collect();
+    if let Some(column) = given.iter().find(|c| generated.contains(c)) {
+        return Err(Error::new(
+            ErrorKind::GeneratedAlways,
+            format!("cannot insert a non-DEFAULT value into column \"{column}\""),
+        )
+        .with_detail(format!("Column \"{column}\" is a generated column.")));
+    }
+    Ok(generated)
+}
+
 /// How often an INSERT is tried when concurrent writers keep winning the commit.
 const INSERT_ATTEMPTS: u32 = 5;
 
-async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
+async fn insert_once(
+    cx: &mut PlanContext<'_>,
+    statement: ast::Statement,
+    generated: &[String],
+) -> Result<QueryOutput> {
     let started = std::time::Instant::now();
     let planned = plan_statement(cx.df, cx.settings, statement).await?;
     let planned_at = started.elapsed();
@@ -92,12 +166,24 @@ async fn insert_once(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
         && let Some(table) = catalog_table(cx, &dml.table_name)
     {
         let target = cx.catalog.load(&table).await?;
-        let rows = crate::delta::append_plan(
-            target,
-            dml.input.as_ref().clone(),
-            std::sync::Arc::new(cx.df.state()),
-        )
-        .await?;
+        // Generated columns are left out for delta-rs to compute from the row.
+        let input = if generated.is_empty() {
+            dml.input.as_ref().clone()
+        } else {
+            let kept: Vec<datafusion::logical_expr::Expr> = dml
+                .input
+                .schema()
+                .columns()
+                .into_iter()
+                .filter(|c| !generated.contains(&c.name))
+                .map(datafusion::logical_expr::Expr::Column)
+                .collect();
+            datafusion::logical_expr::LogicalPlanBuilder::from(dml.input.as_ref().clone())
+                .project(kept)?
+                .build()?
+        };
+        let rows =
+            crate::delta::append_plan(target, input, std::sync::Arc::new(cx.df.state())).await?;
         planned.report(cx.notices);
         tracing::debug!(
             plan_us = planned_at.as_micros() as u64,

@@ -16,6 +16,7 @@ mod datetime;
 mod numeric;
 mod operators;
 mod rule;
+mod sleep;
 mod time_zone;
 
 pub use datetime::Age;
@@ -36,6 +37,12 @@ pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(false)));
     ctx.register_udf(ScalarUDF::from(Age::new()));
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
+    ctx.register_udf(
+        datafusion::logical_expr::async_udf::AsyncScalarUDF::new(std::sync::Arc::new(
+            sleep::PgSleep::new(),
+        ))
+        .into_scalar_udf(),
+    );
 }
 
 /// The error a function of this module returns to DataFusion: ours, with its SQLSTATE, carried

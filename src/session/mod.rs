@@ -41,9 +41,9 @@ pub struct Prepared {
 /// The user of sessions without a connection (the pipeline runner's embedded mode).
 const EMBEDDED_USER: &str = "deltagres";
 
-/// A new DataFusion context for a session of `user`.
-fn fresh_context(engine: &Engine, user: &str) -> SessionContext {
-    let df = engine.new_context();
+/// A new DataFusion context for a session of `user`, with `temp` as its `pg_temp` schema.
+fn fresh_context(engine: &Engine, user: &str, temp: &catalog::TempTables) -> SessionContext {
+    let df = catalog::attach_session_catalog(engine.new_context(), temp);
     catalog::identify_session(&df, user);
     df
 }
@@ -54,6 +54,8 @@ pub struct Session {
     /// The name the client logged in as.
     user: String,
     df: SessionContext,
+    /// `CREATE TEMP TABLE`s: this session's only, gone when it ends.
+    temp: catalog::TempTables,
     settings: Settings,
     transaction: Transaction,
     notices: Notices,
@@ -68,13 +70,15 @@ impl Session {
             .find(|(name, _)| name == "user")
             .map(|(_, value)| value.clone())
             .unwrap_or_else(|| EMBEDDED_USER.to_string());
-        let df = fresh_context(&engine, &user);
+        let temp = catalog::TempTables::default();
+        let df = fresh_context(&engine, &user, &temp);
         let mut settings = Settings::new();
         settings.apply_startup(startup);
         Self {
             engine,
             user,
             df,
+            temp,
             settings,
             transaction: Transaction::default(),
             notices: Notices::default(),
@@ -244,6 +248,8 @@ impl Session {
                 S::ShowVariable { variable } => return self.show(variable),
                 S::Reset(reset) => return self.reset(&reset.reset),
                 S::Discard { .. } => {
+                    // DISCARD ALL also drops the session's temporary tables.
+                    self.temp = catalog::TempTables::default();
                     self.reset_all();
                     return Ok(QueryOutput::Command(CommandTag::Other(
                         "DISCARD ALL".into(),
@@ -271,6 +277,7 @@ impl Session {
             notices: &mut self.notices,
             settings: &self.settings,
             allowed_paths: self.engine.allowed_paths(),
+            temp: &self.temp,
         }
     }
 
@@ -437,7 +444,7 @@ impl Session {
     /// RESET ALL and DISCARD ALL: every parameter at its default, DataFusion's options too.
     fn reset_all(&mut self) {
         self.reported.extend(self.settings.reset_all());
-        self.df = fresh_context(&self.engine, &self.user);
+        self.df = fresh_context(&self.engine, &self.user, &self.temp);
     }
 
     fn reset(&mut self, reset: &ast::Reset) -> Result<QueryOutput> {

@@ -211,3 +211,43 @@ async fn messages_over_max_message_size_close_only_their_connection() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_sleep_waits_and_a_timeout_or_cancel_ends_it() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let started = Instant::now();
+    let rows = simple_rows(&client, "SELECT pg_sleep(0.3)").await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(rows, vec![vec![Some(String::new())]]);
+
+    client
+        .batch_execute("SET statement_timeout = '200ms'")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    expect_sqlstate(&client, "SELECT pg_sleep(30)", "57014").await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    client
+        .batch_execute("RESET statement_timeout")
+        .await
+        .unwrap();
+
+    let cancel = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cancel.cancel_query(NoTls).await.unwrap();
+    });
+    let started = Instant::now();
+    let err = client
+        .simple_query("SELECT pg_sleep(30)")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "57014");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    canceller.await.unwrap();
+    assert_eq!(
+        simple_rows(&client, "SELECT 1").await,
+        vec![vec![Some("1".into())]]
+    );
+}

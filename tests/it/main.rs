@@ -5,6 +5,7 @@
 
 mod support;
 
+mod alter;
 mod auth;
 mod bi;
 mod catalog;
@@ -14,9 +15,12 @@ mod concurrency;
 mod copy;
 mod crash;
 mod data_safety;
+mod dbt;
+mod describe;
 mod errors;
 mod formatting;
 mod fuzz;
+mod generated;
 mod hints;
 mod interop;
 mod lakehouse;
@@ -31,6 +35,7 @@ mod rename;
 mod returning;
 mod session;
 mod slt;
+mod temp_tables;
 mod tpch;
 mod types;
 mod views;

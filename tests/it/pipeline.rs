@@ -9,16 +9,16 @@ use tokio_postgres::Client;
 
 use crate::support::{TestServer, run_python, simple_rows};
 
-const DAYS: [&str; 3] = ["2024-01-01", "2024-01-02", "2024-01-03"];
+pub(crate) const DAYS: [&str; 3] = ["2024-01-01", "2024-01-02", "2024-01-03"];
 
-fn deltagres(args: &[&str]) -> Output {
+pub(crate) fn deltagres(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deltagres"))
         .args(args)
         .output()
         .expect("deltagres runs")
 }
 
-fn describe(out: &Output) -> String {
+pub(crate) fn describe(out: &Output) -> String {
     format!(
         "exit {:?}\n{}{}",
         out.status.code(),
@@ -27,12 +27,12 @@ fn describe(out: &Output) -> String {
     )
 }
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs the retail pipeline for one day through the server; returns the process output.
-fn run_day(url: &str, input: &Path, day: &str) -> Output {
+pub(crate) fn run_day(url: &str, input: &Path, day: &str) -> Output {
     let pipeline = repo().join("sql/retail/pipeline.toml");
     deltagres(&[
         "pipeline",

@@ -263,3 +263,37 @@ async fn long_operations_report_progress_notices() {
     assert!(stderr.contains("num_deleted_rows=1"), "{stderr}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_plus_shows_a_views_definition() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (a INT, b TEXT); CREATE VIEW big_a AS SELECT a, b FROM t WHERE a > 10",
+        )
+        .await
+        .unwrap();
+    let out = psql(&server, &["-c", "\\d+ big_a"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("View \"public.big_a\""), "{text}");
+    assert!(text.contains("View definition:"), "{text}");
+    assert!(text.contains("> 10"), "{text}");
+    // By OID (what psql sends), by name, and NULL for a table.
+    for sql in [
+        "SELECT pg_get_viewdef(c.oid, true) FROM pg_class c WHERE c.relname = 'big_a'",
+        "SELECT pg_get_viewdef('big_a')",
+        "SELECT pg_get_viewdef('public.big_a')",
+    ] {
+        let rows = crate::support::simple_rows(&client, sql).await;
+        let definition = rows[0][0].clone().unwrap_or_default();
+        assert!(definition.contains("> 10"), "{sql}: {rows:?}");
+    }
+    let rows = crate::support::simple_rows(&client, "SELECT pg_get_viewdef('t')").await;
+    assert_eq!(rows, vec![vec![None]]);
+}

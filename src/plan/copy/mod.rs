@@ -116,12 +116,32 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
             };
             let table = resolve_table(&table_name, cx.default_schema)?;
             let target = cx.catalog.load(&table).await?;
-            let schema = crate::delta::table_arrow_schema(&target)?;
+            // Generated columns take no data (PostgreSQL leaves them out of a COPY without a
+            // column list); delta-rs computes them from each row.
+            let generated: Vec<String> = crate::delta::generated_columns(&target)?
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            let full = crate::delta::table_arrow_schema(&target)?;
+            let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
+                full.fields()
+                    .iter()
+                    .filter(|f| !generated.contains(f.name()))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ));
             let all: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
             let columns: Vec<String> = if columns.is_empty() {
                 all
             } else {
                 let named: Vec<String> = columns.iter().map(normalize_ident).collect();
+                if let Some(column) = named.iter().find(|c| generated.contains(c)) {
+                    return Err(Error::new(
+                        ErrorKind::GeneratedAlways,
+                        format!("column \"{column}\" is a generated column"),
+                    )
+                    .with_detail("Generated columns cannot be used in COPY."));
+                }
                 if let Some(missing) = named.iter().find(|c| !all.contains(c)) {
                     return Err(Error::new(
                         ErrorKind::UndefinedColumn,

@@ -1,0 +1,106 @@
+//! Table metadata changes that delta-rs has no operation for, as one metadata commit each:
+//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows) and `UNSET
+//! TBLPROPERTIES`. The new metadata keeps the table's id, partitioning and other properties;
+//! only the schema or the named keys change.
+
+use std::collections::HashMap;
+
+use deltalake::DeltaTable;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, MetadataExt, StructType};
+use deltalake::protocol::DeltaOperation;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Marks `column` NOT NULL. The caller has made sure no row holds a NULL in it.
+pub async fn set_not_null(table: DeltaTable, column: &str) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
+    let schema = snapshot.schema();
+    let Some(field) = schema.field(column) else {
+        return Err(Error::new(
+            ErrorKind::UndefinedColumn,
+            format!("column \"{column}\" does not exist"),
+        ));
+    };
+    if !field.is_nullable() {
+        return Ok(table);
+    }
+    let mut changed = field.clone();
+    changed.nullable = false;
+    let fields = schema.fields().map(|f| {
+        if f.name() == column {
+            changed.clone()
+        } else {
+            f.clone()
+        }
+    });
+    let new_schema = StructType::try_new(fields)
+        .map_err(|e| Error::internal(format!("schema with {column} NOT NULL: {e}")))?;
+    let metadata = snapshot
+        .metadata()
+        .clone()
+        .with_schema(&new_schema)
+        .map_err(deltalake::DeltaTableError::from)?;
+    let operation = DeltaOperation::UpdateFieldMetadata {
+        fields: vec![changed],
+    };
+    commit_metadata(table, metadata, operation).await
+}
+
+/// Removes the property keys from the table's configuration; a missing key is an error unless
+/// `if_exists`. Returns the table and the keys that were not there.
+pub async fn unset_properties(
+    table: DeltaTable,
+    keys: &[String],
+    if_exists: bool,
+) -> Result<(DeltaTable, Vec<String>)> {
+    let snapshot = table.snapshot()?;
+    let mut metadata = snapshot.metadata().clone();
+    let mut missing = Vec::new();
+    for key in keys {
+        if metadata.configuration().contains_key(key) {
+            metadata = metadata
+                .remove_config_key(key)
+                .map_err(deltalake::DeltaTableError::from)?;
+        } else {
+            missing.push(key.clone());
+        }
+    }
+    if !missing.is_empty() && !if_exists {
+        return Err(Error::new(
+            ErrorKind::UndefinedObject,
+            format!(
+                "table has no property {}",
+                missing
+                    .iter()
+                    .map(|k| format!("'{k}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_hint("UNSET TBLPROPERTIES IF EXISTS (...) skips missing properties"));
+    }
+    if missing.len() == keys.len() {
+        return Ok((table, missing));
+    }
+    let remaining: HashMap<String, String> = metadata.configuration().clone();
+    let operation = DeltaOperation::SetTableProperties {
+        properties: remaining,
+    };
+    Ok((commit_metadata(table, metadata, operation).await?, missing))
+}
+
+async fn commit_metadata(
+    table: DeltaTable,
+    metadata: deltalake::kernel::Metadata,
+    operation: DeltaOperation,
+) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
+    CommitBuilder::from(super::quiet_commit())
+        .with_actions(vec![Action::Metadata(metadata)])
+        .build(Some(snapshot), table.log_store(), operation)
+        .await?;
+    let mut table = table;
+    table.update_state().await?;
+    Ok(table)
+}

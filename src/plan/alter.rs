@@ -1,0 +1,358 @@
+//! `ALTER TABLE`: add columns, CHECK constraints, table properties and column nullability, each
+//! a Delta metadata commit in the protocol's own form (`delta.constraints.<name>`, the table
+//! configuration, the schema's `nullable`), so Spark and the deltalake package enforce and read
+//! them too. `RENAME TO` is in `rename`.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::datatypes::Schema;
+use deltalake::kernel::StructField;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use sqlparser::ast::{self, AlterColumnOperation, AlterTableOperation, SqlOption};
+
+use super::names::{normalize_ident, quote_identifiers};
+use super::{PlanContext, resolve_table};
+use crate::catalog::TableRef;
+use crate::delta;
+use crate::error::{Error, ErrorKind, Result};
+use crate::session::{CommandTag, Notice, QueryOutput};
+
+/// `ALTER TABLE [IF EXISTS] t <action>`.
+pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Result<QueryOutput> {
+    if let [AlterTableOperation::RenameTable { table_name }] = alter.operations.as_slice() {
+        let (ast::RenameTableNameKind::To(to) | ast::RenameTableNameKind::As(to)) = table_name;
+        let kind = super::rename::Kind::Table;
+        return super::rename::rename(cx, kind, &alter.name, alter.if_exists, to).await;
+    }
+    let table_ref = resolve_table(&alter.name, cx.default_schema)?;
+    if !cx.catalog.table_exists(&table_ref) {
+        if cx.catalog.view(&table_ref).is_some() {
+            return Err(super::views::wrong_kind(
+                &table_ref.table,
+                "a table",
+                "ALTER VIEW",
+            ));
+        }
+        if alter.if_exists {
+            cx.notices.push(Notice::note(
+                "00000",
+                format!("relation \"{}\" does not exist, skipping", table_ref.table),
+            ));
+            return Ok(done());
+        }
+        return Err(Error::undefined_table(&table_ref.table));
+    }
+    let all_add_columns = alter
+        .operations
+        .iter()
+        .all(|op| matches!(op, AlterTableOperation::AddColumn { .. }));
+    if alter.operations.len() > 1 && !all_add_columns {
+        // Each action is its own Delta commit: several would not be one atomic statement.
+        return Err(Error::unsupported(
+            "ALTER TABLE with several actions is supported only for ADD COLUMN; run one statement per action",
+        ));
+    }
+    if all_add_columns {
+        return add_columns(cx, &table_ref, &alter.operations).await;
+    }
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
+    match &alter.operations[0] {
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            let ast::TableConstraint::Check(check) = constraint else {
+                return Err(Error::unsupported(format!(
+                    "{constraint}: Delta tables cannot enforce keys; only CHECK constraints can be added"
+                )));
+            };
+            let name = match &check.name {
+                Some(name) => normalize_ident(name),
+                None => default_check_name(&table, &table_ref)?,
+            };
+            if constraints(&table)?.contains_key(&name) {
+                return Err(Error::new(
+                    ErrorKind::DuplicateObject,
+                    format!(
+                        "constraint \"{name}\" for relation \"{}\" already exists",
+                        table_ref.table
+                    ),
+                ));
+            }
+            let mut expr = (*check.expr).clone();
+            quote_identifiers(&mut expr);
+            table
+                .add_constraint()
+                .with_constraint(name, expr.to_string())
+                .with_session_state(std::sync::Arc::new(cx.df.state()))
+                .with_commit_properties(delta::quiet_commit())
+                .await
+                .map_err(existing_rows_violate)?;
+        }
+        AlterTableOperation::DropConstraint {
+            if_exists, name, ..
+        } => {
+            let name = normalize_ident(name);
+            if !constraints(&table)?.contains_key(&name) {
+                let message = format!(
+                    "constraint \"{name}\" of relation \"{}\" does not exist",
+                    table_ref.table
+                );
+                if *if_exists {
+                    cx.notices
+                        .push(Notice::note("00000", format!("{message}, skipping")));
+                    return Ok(done());
+                }
+                return Err(Error::new(ErrorKind::UndefinedObject, message));
+            }
+            table
+                .drop_constraints()
+                .with_constraint(name)
+                .with_commit_properties(delta::quiet_commit())
+                .await?;
+        }
+        AlterTableOperation::SetTblProperties { table_properties }
+        | AlterTableOperation::SetOptionsParens {
+            options: table_properties,
+        } => {
+            let properties = property_map(table_properties)?;
+            // Delta's own keys must be ones it knows (Spark refuses a misspelt one too); other
+            // keys are the user's (`'team' = 'retail'`).
+            for key in properties.keys() {
+                if key.starts_with("delta.") && key.parse::<deltalake::TableProperty>().is_err() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidParameterValue,
+                        format!("unknown Delta table property '{key}'"),
+                    )
+                    .with_hint("Delta's properties are listed at https://docs.delta.io/latest/table-properties.html"));
+                }
+            }
+            table
+                .set_tbl_properties()
+                .with_properties(properties)
+                .with_raise_if_not_exists(false)
+                .with_commit_properties(delta::quiet_commit())
+                .await?;
+        }
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            let column = normalize_ident(column_name);
+            let schema = table.snapshot()?.schema();
+            if schema.field(&column).is_none() {
+                return Err(Error::new(
+                    ErrorKind::UndefinedColumn,
+                    format!(
+                        "column \"{column}\" of relation \"{}\" does not exist",
+                        table_ref.table
+                    ),
+                ));
+            }
+            match op {
+                AlterColumnOperation::DropNotNull => {
+                    if !schema.field(&column).is_some_and(|f| f.is_nullable()) {
+                        table
+                            .drop_column_not_null()
+                            .with_column(column)
+                            .with_commit_properties(delta::quiet_commit())
+                            .await?;
+                    }
+                }
+                AlterColumnOperation::SetNotNull => {
+                    let nulls = count_nulls(cx, &table_ref, &column).await?;
+                    if nulls > 0 {
+                        return Err(Error::new(
+                            ErrorKind::NotNullViolation,
+                            format!(
+                                "column \"{column}\" of relation \"{}\" contains null values",
+                                table_ref.table
+                            ),
+                        ));
+                    }
+                    delta::set_not_null(table, &column).await?;
+                }
+                other => {
+                    return Err(Error::unsupported(format!(
+                        "ALTER COLUMN {other} is not supported (SET NOT NULL and DROP NOT NULL are)"
+                    )));
+                }
+            }
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "ALTER TABLE ... {other} is not supported yet"
+            )));
+        }
+    }
+    Ok(done())
+}
+
+/// `ALTER TABLE t UNSET TBLPROPERTIES [IF EXISTS] ('k', ...)`.
+pub async fn unset_properties(
+    cx: &mut PlanContext<'_>,
+    name: &ast::ObjectName,
+    keys: &[String],
+    if_exists: bool,
+) -> Result<QueryOutput> {
+    let table_ref = resolve_table(name, cx.default_schema)?;
+    if !cx.catalog.table_exists(&table_ref) {
+        return Err(Error::undefined_table(&table_ref.table));
+    }
+    let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
+    let (_, missing) = delta::unset_properties(table, keys, if_exists).await?;
+    for key in missing {
+        cx.notices.push(Notice::note(
+            "00000",
+            format!("table has no property '{key}', skipping"),
+        ));
+    }
+    Ok(done())
+}
+
+/// `ADD COLUMN [IF NOT EXISTS] c type, ...`: one commit for all of them.
+async fn add_columns(
+    cx: &mut PlanContext<'_>,
+    table_ref: &TableRef,
+    operations: &[AlterTableOperation],
+) -> Result<QueryOutput> {
+    let (_turn, table) = cx.load_for_rewrite(table_ref).await?;
+    let mut existing: Vec<String> = table
+        .snapshot()?
+        .schema()
+        .fields()
+        .map(|f| f.name().to_string())
+        .collect();
+    let mut new_fields = Vec::new();
+    for op in operations {
+        let AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            ..
+        } = op
+        else {
+            continue;
+        };
+        let schema = super::ddl::columns_schema(cx, std::slice::from_ref(column_def)).await?;
+        let field = schema.field(0);
+        if existing.contains(field.name()) {
+            if *if_not_exists {
+                cx.notices.push(Notice::note(
+                    "42701",
+                    format!(
+                        "column \"{}\" of relation \"{}\" already exists, skipping",
+                        field.name(),
+                        table_ref.table
+                    ),
+                ));
+                continue;
+            }
+            return Err(Error::new(
+                ErrorKind::DuplicateColumn,
+                format!(
+                    "column \"{}\" of relation \"{}\" already exists",
+                    field.name(),
+                    table_ref.table
+                ),
+            ));
+        }
+        if !field.is_nullable() {
+            return Err(Error::unsupported(format!(
+                "cannot add NOT NULL column \"{}\": rows already in a Delta table would violate it",
+                field.name()
+            ))
+            .with_hint("add the column, fill it with UPDATE, then ALTER COLUMN ... SET NOT NULL"));
+        }
+        let delta_schema = delta::to_delta_arrow_schema(&Schema::new(vec![field.clone()]))?;
+        let struct_field: StructField = delta_schema.field(0).try_into_kernel().map_err(|e| {
+            Error::new(
+                ErrorKind::DatatypeMismatch,
+                format!("unsupported column type: {e}"),
+            )
+        })?;
+        existing.push(field.name().clone());
+        new_fields.push(struct_field);
+    }
+    if !new_fields.is_empty() {
+        table.add_columns().with_fields(new_fields).await?;
+    }
+    Ok(done())
+}
+
+/// The table's CHECK constraints by name (`delta.constraints.<name>` = expression).
+pub fn constraints(table: &deltalake::DeltaTable) -> Result<HashMap<String, String>> {
+    Ok(table
+        .snapshot()?
+        .metadata()
+        .configuration()
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("delta.constraints.")
+                .map(|name| (name.to_string(), v.clone()))
+        })
+        .collect())
+}
+
+/// PostgreSQL's name for an unnamed table CHECK constraint: `<table>_check`, numbered when taken.
+fn default_check_name(table: &deltalake::DeltaTable, table_ref: &TableRef) -> Result<String> {
+    let taken = constraints(table)?;
+    let base = format!("{}_check", table_ref.table);
+    let mut name = base.clone();
+    let mut n = 1;
+    while taken.contains_key(&name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    Ok(name)
+}
+
+/// `('k' = 'v', ...)` as a map; keys and values are strings (quoted or not).
+fn property_map(options: &[SqlOption]) -> Result<HashMap<String, String>> {
+    let unquote = |e: &ast::Expr| match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    };
+    options
+        .iter()
+        .map(|option| match option {
+            SqlOption::KeyValue { key, value } => Ok((key.value.clone(), unquote(value))),
+            other => Err(Error::syntax(format!(
+                "table property {other} needs the form 'key' = 'value'"
+            ))),
+        })
+        .collect()
+}
+
+/// How many rows hold NULL in `column` (SET NOT NULL checks the rows first, as PostgreSQL).
+async fn count_nulls(cx: &PlanContext<'_>, table: &TableRef, column: &str) -> Result<u64> {
+    let sql = format!(
+        "SELECT count(*) FROM {}.{} WHERE {} IS NULL",
+        ast::Ident::with_quote('"', &table.schema),
+        ast::Ident::with_quote('"', &table.table),
+        ast::Ident::with_quote('"', column)
+    );
+    let batches = cx.df.sql(&sql).await?.collect().await?;
+    Ok(batches
+        .first()
+        .and_then(|b| {
+            datafusion::arrow::array::AsArray::as_primitive_opt::<
+                datafusion::arrow::datatypes::Int64Type,
+            >(b.column(0))
+            .map(|a| a.value(0))
+        })
+        .unwrap_or(0) as u64)
+}
+
+/// delta-rs checks the rows already in the table before adding a constraint.
+fn existing_rows_violate(e: deltalake::DeltaTableError) -> Error {
+    let error = Error::from(e);
+    if error.kind == ErrorKind::CheckViolation {
+        return Error::new(
+            ErrorKind::CheckViolation,
+            "check constraint is violated by some row",
+        )
+        .with_detail(error.detail.clone().unwrap_or_default());
+    }
+    error
+}
+
+fn done() -> QueryOutput {
+    QueryOutput::Command(CommandTag::Other("ALTER TABLE".into()))
+}

@@ -1,0 +1,164 @@
+//! `CREATE TEMP TABLE` (what dbt's incremental models and snapshots stage their rows in):
+//! private to the session, resolved before `search_path`, read anywhere a table can be, gone at
+//! disconnect; and the dbt statements that read them (MERGE with bare VALUES columns, DELETE
+//! ... WHERE (key) IN (SELECT ...)). Expected rows are PostgreSQL 15's own answers.
+
+use crate::support::{Postgres, TestServer, expect_sqlstate, simple_rows};
+
+/// The statements both servers run, in order; each one's rows (or command) are compared.
+const SCRIPT: &[&str] = &[
+    "CREATE TABLE target (id BIGINT, day DATE, v TEXT)",
+    "INSERT INTO target VALUES (1, DATE '2024-01-01', 'a'), (2, DATE '2024-01-01', 'b'), \
+     (3, DATE '2024-01-02', 'c'), (4, DATE '2024-01-03', 'd')",
+    "CREATE TEMP TABLE stage AS (SELECT * FROM target WHERE id >= 3)",
+    "INSERT INTO stage VALUES (5, DATE '2024-01-03', 'e')",
+    "UPDATE target SET v = 'old' WHERE id = 4",
+    "SELECT * FROM stage ORDER BY id",
+    "SELECT t.id, s.v FROM target t JOIN stage s ON s.id = t.id ORDER BY 1",
+    "SELECT column_name, data_type FROM information_schema.columns \
+     WHERE table_name = 'stage' ORDER BY ordinal_position",
+    // dbt's merge strategy: the INSERT values name the source's columns bare.
+    "MERGE INTO target AS dest USING stage AS src ON (src.id = dest.id) \
+     WHEN MATCHED THEN UPDATE SET \"v\" = src.\"v\" \
+     WHEN NOT MATCHED THEN INSERT (\"id\", \"day\", \"v\") VALUES (\"id\", \"day\", \"v\")",
+    "SELECT * FROM target ORDER BY id",
+    // dbt's delete+insert strategy.
+    "CREATE TEMP TABLE days (day DATE, extra INT)",
+    "INSERT INTO days VALUES (DATE '2024-01-03', 1), (DATE '2024-01-03', 2)",
+    "DELETE FROM target AS dest WHERE (day) IN (SELECT DISTINCT day FROM days AS src)",
+    "DELETE FROM target WHERE (id, day) IN (SELECT id, day FROM stage) AND v <> 'zzz'",
+    "SELECT * FROM target ORDER BY id",
+    // A temporary table hides a table of its name until dropped; a CTE hides both.
+    "CREATE TABLE shadow (x INT)",
+    "INSERT INTO shadow VALUES (1)",
+    "CREATE TEMP TABLE shadow (x INT)",
+    "INSERT INTO shadow VALUES (2)",
+    "SELECT x FROM shadow",
+    "SELECT x FROM public.shadow",
+    "WITH shadow AS (SELECT 3 AS x) SELECT x FROM shadow",
+    "DROP TABLE shadow",
+    "SELECT x FROM shadow",
+];
+
+async fn answers(client: &tokio_postgres::Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in SCRIPT {
+        let messages = client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut lines = Vec::new();
+        for m in messages {
+            match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => lines.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("NULL").to_string())
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                ),
+                tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
+                    lines.push(format!("({n})"))
+                }
+                _ => {}
+            }
+        }
+        out.push(format!("{sql}\n  {}", lines.join("\n  ")));
+    }
+    out
+}
+
+#[tokio::test]
+async fn temp_tables_answer_as_in_postgres() {
+    let pg = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = answers(&pg.client().await).await;
+    let got = answers(&server.client().await).await;
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(g, e);
+    }
+}
+
+#[tokio::test]
+async fn temp_tables_are_private_to_their_session_and_end_with_it() {
+    let server = TestServer::start().await;
+    let a = server.client().await;
+    let b = server.client().await;
+    a.batch_execute(
+        "CREATE TEMP TABLE scratch (id INT, v TEXT); INSERT INTO scratch VALUES (1, 'a')",
+    )
+    .await
+    .unwrap();
+    // Invisible to another session, which may have its own of the same name.
+    expect_sqlstate(&b, "SELECT * FROM scratch", "42P01").await;
+    let listed = simple_rows(
+        &b,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'scratch'",
+    )
+    .await;
+    assert_eq!(listed, vec![vec![Some("0".into())]]);
+    b.batch_execute("CREATE TEMP TABLE scratch (other BIGINT); INSERT INTO scratch VALUES (7)")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&a, "SELECT * FROM scratch").await,
+        vec![vec![Some("1".into()), Some("a".into())]]
+    );
+    assert_eq!(
+        simple_rows(&b, "SELECT * FROM pg_temp.scratch").await,
+        vec![vec![Some("7".into())]]
+    );
+    // Nothing reaches the data directory.
+    let public = server.data_dir.join("public");
+    let entries: Vec<_> = std::fs::read_dir(&public)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(entries.is_empty(), "temporary tables wrote {entries:?}");
+
+    // Delta operations on a temporary table are refused, not half done.
+    for sql in [
+        "UPDATE scratch SET v = 'b'",
+        "DELETE FROM scratch",
+        "TRUNCATE scratch",
+        "MERGE INTO scratch USING scratch AS s ON false WHEN NOT MATCHED THEN INSERT VALUES (2, 'x')",
+        "ALTER TABLE scratch ADD COLUMN w INT",
+    ] {
+        expect_sqlstate(&a, sql, "0A000").await;
+    }
+    expect_sqlstate(&a, "CREATE TEMP TABLE public.x (a INT)", "42P16").await;
+    expect_sqlstate(&a, "CREATE VIEW v AS SELECT * FROM scratch", "0A000").await;
+    expect_sqlstate(&a, "CREATE TEMP TABLE scratch (a INT)", "42P07").await;
+    // DISCARD ALL drops them, as in PostgreSQL.
+    b.batch_execute("DISCARD ALL").await.unwrap();
+    expect_sqlstate(&b, "SELECT * FROM scratch", "42P01").await;
+
+    // Gone at disconnect.
+    drop(a);
+    let again = server.client().await;
+    expect_sqlstate(&again, "SELECT * FROM scratch", "42P01").await;
+}
+
+#[tokio::test]
+async fn pg_tables_lists_tables_and_pg_views_lists_views() {
+    // dbt decides how to drop a relation by which of the two lists it.
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (a INT); CREATE VIEW v AS SELECT a FROM t; \
+             CREATE TEMP TABLE tmp (a INT)",
+        )
+        .await
+        .unwrap();
+    let tables = simple_rows(
+        &client,
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(tables, vec![vec![Some("t".into())]]);
+    let views = simple_rows(
+        &client,
+        "SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(views, vec![vec![Some("v".into())]]);
+}
