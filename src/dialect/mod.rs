@@ -13,6 +13,7 @@ mod parser;
 mod pg_rewrites;
 mod pg_values;
 mod statement;
+mod table_statements;
 mod viewdef;
 
 pub use lakehouse::LakehouseDialect;
