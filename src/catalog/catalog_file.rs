@@ -42,11 +42,21 @@ pub(super) fn read(data_dir: &Path) -> Result<CatalogFile> {
     }
 }
 
-/// Writes the file atomically: temp file, fsync, rename.
+/// Serializes the read-modify-write of the file: take it before [`read`] and hold it past
+/// [`write`], so two statements changing views or external tables at once (dbt runs models on
+/// several connections) neither lose the other's change nor race on the temp file.
+pub(super) fn lock() -> parking_lot::MutexGuard<'static, ()> {
+    static LOCK: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    LOCK.lock()
+}
+
+/// Writes the file atomically: temp file (named for this write), fsync, rename.
 pub(super) fn write(data_dir: &Path, file: &CatalogFile) -> Result<()> {
     use std::io::Write;
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = data_dir.join(FILE_NAME);
-    let tmp = data_dir.join(format!("{FILE_NAME}.tmp"));
+    let tmp = data_dir.join(format!("{FILE_NAME}.{}.{n}.tmp", std::process::id()));
     let text = serde_json::to_string_pretty(file)
         .map_err(|e| Error::internal(format!("cannot encode catalog file: {e}")))?;
     let mut out = std::fs::File::create(&tmp)?;

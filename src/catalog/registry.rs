@@ -341,6 +341,7 @@ impl DeltaCatalog {
     /// Registers a table whose Delta log now exists at `location`.
     pub fn register_table(&self, table: &TableRef, location: Url, external: bool) -> Result<()> {
         if external {
+            let _file_lock = catalog_file::lock();
             let mut file = catalog_file::read(&self.data_dir)?;
             file.tables
                 .retain(|t| !(t.schema == table.schema && t.name == table.table));
@@ -372,6 +373,7 @@ impl DeltaCatalog {
             };
         };
         if entry.external {
+            let _file_lock = catalog_file::lock();
             let mut file = catalog_file::read(&self.data_dir)?;
             file.tables
                 .retain(|t| !(t.schema == table.schema && t.name == table.table));
@@ -447,6 +449,7 @@ impl DeltaCatalog {
             def.check_replaces(&old)?;
         }
         check_name(&name.table)?;
+        let _file_lock = catalog_file::lock();
         let mut file = catalog_file::read(&self.data_dir)?;
         file.views.retain(|v| v.table_ref() != name);
         file.views.push(def.clone());
@@ -489,6 +492,7 @@ impl DeltaCatalog {
             .entry(from)
             .ok_or_else(|| Error::undefined_table(&from.table))?;
         let location = if entry.external {
+            let _file_lock = catalog_file::lock();
             let mut file = catalog_file::read(&self.data_dir)?;
             for t in file.tables.iter_mut() {
                 if t.schema == from.schema && t.name == from.table {
@@ -528,6 +532,7 @@ impl DeltaCatalog {
             return Ok(());
         }
         let replaced: Vec<TableRef> = changed.iter().map(ViewDef::table_ref).collect();
+        let _file_lock = catalog_file::lock();
         let mut file = catalog_file::read(&self.data_dir)?;
         file.views.retain(|v| {
             let name = v.table_ref();
@@ -551,6 +556,7 @@ impl DeltaCatalog {
             // DROP TABLE and DROP SCHEMA call this for their dependent views, usually none.
             return Ok(());
         }
+        let _file_lock = catalog_file::lock();
         let mut file = catalog_file::read(&self.data_dir)?;
         file.views.retain(|v| !names.contains(&v.table_ref()));
         catalog_file::write(&self.data_dir, &file)?;

@@ -74,9 +74,9 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
 
 /// The generated columns of an INSERT's Delta target; an INSERT that gives one a value is
 /// 428C9, as in PostgreSQL (the column list names it, or the values reach its position). An
-/// INSERT without a column list whose rows are narrower than the table gets the list of the
-/// columns its values fill (PostgreSQL fills the rest with their defaults; DataFusion wants
-/// every column).
+/// INSERT without a column list whose rows are narrower than the table (`VALUES (1)` into three
+/// columns) gets the list of the columns its values fill: PostgreSQL fills the rest with their
+/// defaults (NULL here), DataFusion would refuse the statement.
 async fn generated_columns_written(
     cx: &PlanContext<'_>,
     statement: &mut ast::Statement,
@@ -98,15 +98,17 @@ async fn generated_columns_written(
         .into_iter()
         .map(|(name, _)| name)
         .collect();
-    if generated.is_empty() {
+    let values_width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
+        Some(ast::SetExpr::Values(values)) => values.rows.first().map(|row| row.content.len()),
+        _ => None,
+    };
+    if generated.is_empty() && values_width.is_none() {
         return Ok(generated);
     }
     if insert.columns.is_empty() {
-        let width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
-            Some(ast::SetExpr::Values(values)) => {
-                values.rows.first().map_or(0, |row| row.content.len())
-            }
-            Some(_) => {
+        let width = match values_width {
+            Some(width) => width,
+            None => {
                 let Some(source) = insert.source.clone() else {
                     return Ok(generated);
                 };
@@ -116,9 +118,12 @@ async fn generated_columns_written(
                     .fields()
                     .len()
             }
-            None => 0,
         };
-        insert.columns = crate::delta::table_arrow_schema(&table)?
+        let table_columns = crate::delta::table_arrow_schema(&table)?;
+        if generated.is_empty() && width >= table_columns.fields().len() {
+            return Ok(generated);
+        }
+        insert.columns = table_columns
             .fields()
             .iter()
             .take(width)

@@ -21,6 +21,12 @@ const SCRIPT: &[&str] = &[
     "MERGE INTO g USING (SELECT 2 AS id) s ON g.id = s.id \
      WHEN MATCHED THEN UPDATE SET qty = 30",
     "SELECT * FROM g ORDER BY id",
+    // Without generated columns too, fewer values than columns fill the rest with NULL.
+    "CREATE TABLE plain2 (a INT, b TEXT, c INT)",
+    "INSERT INTO plain2 VALUES (1)",
+    "INSERT INTO plain2 VALUES (2, 'x'), (3, 'y')",
+    "INSERT INTO plain2 VALUES (4, 'z', 5)",
+    "SELECT * FROM plain2 ORDER BY a",
 ];
 
 async fn answers(client: &tokio_postgres::Client) -> Vec<String> {
