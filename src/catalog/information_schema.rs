@@ -372,21 +372,9 @@ fn column_row(
 /// The SQL-standard name `information_schema` reports for a PostgreSQL type name.
 fn sql_type_name(udt: &str) -> String {
     let name = match udt {
-        "bool" => "boolean",
-        "int2" => "smallint",
-        "int4" => "integer",
-        "int8" => "bigint",
-        "float4" => "real",
-        "float8" => "double precision",
-        "varchar" => "character varying",
-        "bpchar" => "character",
-        "time" => "time without time zone",
-        "timetz" => "time with time zone",
-        "timestamp" => "timestamp without time zone",
-        "timestamptz" => "timestamp with time zone",
         array if array.starts_with('_') => "ARRAY",
         "record" => "USER-DEFINED",
-        other => other,
+        other => super::pg::sql_name(other),
     };
     name.to_string()
 }

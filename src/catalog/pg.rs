@@ -208,24 +208,27 @@ pub fn format_type(data_type: &DataType) -> String {
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             format!("{}[]", format_type(f.data_type()))
         }
-        other => {
-            let name = type_name(other);
-            match name.as_str() {
-                "bool" => "boolean",
-                "int2" => "smallint",
-                "int4" => "integer",
-                "int8" => "bigint",
-                "float4" => "real",
-                "float8" => "double precision",
-                "varchar" => "character varying",
-                "bpchar" => "character",
-                "time" => "time without time zone",
-                "timestamp" => "timestamp without time zone",
-                "timestamptz" => "timestamp with time zone",
-                other => other,
-            }
-            .to_string()
-        }
+        other => sql_name(&type_name(other)).to_string(),
+    }
+}
+
+/// The SQL name of a PostgreSQL internal type name (`int8` -> `bigint`), as `format_type` and
+/// `information_schema` write it; names without a long form stay as they are.
+pub(super) fn sql_name(udt: &str) -> &str {
+    match udt {
+        "bool" => "boolean",
+        "int2" => "smallint",
+        "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "float8" => "double precision",
+        "varchar" => "character varying",
+        "bpchar" => "character",
+        "time" => "time without time zone",
+        "timetz" => "time with time zone",
+        "timestamp" => "timestamp without time zone",
+        "timestamptz" => "timestamp with time zone",
+        other => other,
     }
 }
 

@@ -649,7 +649,8 @@ fn references_only_outer(expr: &Expr, inner_names: &[String]) -> bool {
     outer > 0 && other == 0
 }
 
-fn conjuncts(expr: Expr) -> Vec<Expr> {
+/// The top-level AND-ed conditions of `expr` (through parentheses).
+pub(crate) fn conjuncts(expr: Expr) -> Vec<Expr> {
     match expr {
         Expr::BinaryOp {
             left,
@@ -675,7 +676,8 @@ fn conjuncts(expr: Expr) -> Vec<Expr> {
     }
 }
 
-fn and_all(exprs: Vec<Expr>) -> Option<Expr> {
+/// The conditions AND-ed together; None for none.
+pub(crate) fn and_all(exprs: Vec<Expr>) -> Option<Expr> {
     exprs.into_iter().reduce(|left, right| Expr::BinaryOp {
         left: Box::new(left),
         op: ast::BinaryOperator::And,

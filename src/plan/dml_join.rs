@@ -67,8 +67,7 @@ const IN_SOURCE: &str = "__deltagres_in";
 /// MERGE of [`delete_using`] (delta-rs predicates cannot hold subqueries). Returns the source and
 /// the new WHERE; None when no top-level condition is such an IN.
 pub fn in_subquery_as_source(selection: &Expr) -> Option<(Vec<TableWithJoins>, Expr)> {
-    let mut conjuncts = Vec::new();
-    split_conjuncts(selection.clone(), &mut conjuncts);
+    let mut conjuncts = crate::dialect::conjuncts(selection.clone());
     let at = conjuncts.iter().position(|c| {
         matches!(c, Expr::InSubquery { negated: false, expr, .. } if !super::dml::has_subquery(expr))
     })?;
@@ -106,38 +105,8 @@ pub fn in_subquery_as_source(selection: &Expr) -> Option<(Vec<TableWithJoins>, E
             column(i + 1),
         ])),
     });
-    let on = equalities.chain(conjuncts).reduce(|a, b| Expr::BinaryOp {
-        left: Box::new(a),
-        op: ast::BinaryOperator::And,
-        right: Box::new(b),
-    })?;
+    let on = crate::dialect::and_all(equalities.chain(conjuncts).collect())?;
     Some((vec![source], on))
-}
-
-/// The top-level AND-ed conditions of `expr`.
-fn split_conjuncts(expr: Expr, out: &mut Vec<Expr>) {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: ast::BinaryOperator::And,
-            right,
-        } => {
-            split_conjuncts(*left, out);
-            split_conjuncts(*right, out);
-        }
-        Expr::Nested(inner)
-            if matches!(
-                *inner,
-                Expr::BinaryOp {
-                    op: ast::BinaryOperator::And,
-                    ..
-                }
-            ) =>
-        {
-            split_conjuncts(*inner, out)
-        }
-        other => out.push(other),
-    }
 }
 
 /// The MERGE's row count under the tag of the statement the client sent (`UPDATE n`), which

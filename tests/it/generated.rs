@@ -2,7 +2,7 @@
 //! (`delta.generationExpression`): computed on INSERT and MERGE by delta-rs, recomputed on UPDATE,
 //! never given a value (428C9). Rows and errors are PostgreSQL 15's own answers.
 
-use crate::support::{Postgres, TestServer, run_python};
+use crate::support::{Postgres, TestServer, run_python, script_answers};
 
 const SCRIPT: &[&str] = &[
     "CREATE TABLE g (id BIGINT, price NUMERIC(10,2), qty INT, \
@@ -29,42 +29,12 @@ const SCRIPT: &[&str] = &[
     "SELECT * FROM plain2 ORDER BY a",
 ];
 
-async fn answers(client: &tokio_postgres::Client) -> Vec<String> {
-    let mut out = Vec::new();
-    for sql in SCRIPT {
-        let line = match client.simple_query(sql).await {
-            Ok(messages) => messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                        (0..row.len())
-                            .map(|i| row.get(i).unwrap_or("NULL").to_string())
-                            .collect::<Vec<_>>()
-                            .join("|"),
-                    ),
-                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
-                        Some(format!("({n})"))
-                    }
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            Err(e) => format!(
-                "ERROR {}",
-                e.code().map(|c| c.code().to_string()).unwrap_or_default()
-            ),
-        };
-        out.push(format!("{sql}\n  {line}"));
-    }
-    out
-}
-
 #[tokio::test]
 async fn generated_columns_answer_as_in_postgres_and_are_delta_generated_columns() {
     let pg = Postgres::start();
     let server = TestServer::start().await;
-    let expected = answers(&pg.client().await).await;
-    let got = answers(&server.client().await).await;
+    let expected = script_answers(&pg.client().await, SCRIPT).await;
+    let got = script_answers(&server.client().await, SCRIPT).await;
     for (e, g) in expected.iter().zip(&got) {
         assert_eq!(g, e);
     }

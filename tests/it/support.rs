@@ -342,3 +342,33 @@ impl Drop for Postgres {
         );
     }
 }
+
+/// Runs each statement of `script` (simple protocol) and describes what came back, one string
+/// per statement: its rows (`|`-separated values, NULL as `NULL`) and command tags, or
+/// `ERROR <sqlstate>`. Two servers given the same script answer alike when these are equal.
+pub async fn script_answers(client: &Client, script: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in script {
+        let line = match client.simple_query(sql).await {
+            Ok(messages) => messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).unwrap_or("NULL").to_string())
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                    ),
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
+                        Some(format!("({n})"))
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            Err(e) => format!("ERROR {}", sqlstate(&e)),
+        };
+        out.push(format!("{sql}\n  {line}"));
+    }
+    out
+}
