@@ -474,6 +474,13 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
             ErrorKind::NumericValueOutOfRange,
             out_of_range_message(message),
         );
+    } else if let Some(err) = text_cast_error(message) {
+        return err;
+    } else if lower.contains("overflow on abs") || lower.contains("overflow happened on: -") {
+        return Error::new(
+            ErrorKind::NumericValueOutOfRange,
+            integer_out_of_range(message),
+        );
     } else if lower.contains("cannot cast") || lower.contains("cast error") {
         ErrorKind::InvalidTextRepresentation
     } else if lower.contains("date/time field value out of range") {
@@ -528,6 +535,50 @@ fn out_of_range_message(message: &str) -> String {
         return message.to_string();
     };
     format!("{t} out of range")
+}
+
+/// Arrow's `Cannot cast string 'x' to value of Int64 type` as PostgreSQL says it: 22003 when the
+/// text is an integer too large for the type, 22P02 when it is not a number of that type.
+fn text_cast_error(message: &str) -> Option<Error> {
+    let rest = &message[message.find("Cannot cast string '")? + "Cannot cast string '".len()..];
+    let (text, rest) = rest.rsplit_once("' to value of ")?;
+    let arrow_type = rest.trim_end_matches(" type").trim();
+    let pg_type = match arrow_type {
+        "Int8" | "Int16" => "smallint",
+        "Int32" => "integer",
+        "Int64" => "bigint",
+        "Float32" => "real",
+        "Float64" => "double precision",
+        "Boolean" => "boolean",
+        t if t.starts_with("Decimal") => "numeric",
+        _ => return None,
+    };
+    let digits = text.trim().trim_start_matches(['-', '+']);
+    let integral = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    Some(
+        if integral && matches!(pg_type, "smallint" | "integer" | "bigint") {
+            Error::new(
+                ErrorKind::NumericValueOutOfRange,
+                format!("value \"{text}\" is out of range for type {pg_type}"),
+            )
+        } else {
+            Error::new(
+                ErrorKind::InvalidTextRepresentation,
+                format!("invalid input syntax for type {pg_type}: \"{text}\""),
+            )
+        },
+    )
+}
+
+/// The integer type an overflow message's value belongs to, in PostgreSQL's words.
+fn integer_out_of_range(message: &str) -> String {
+    if message.contains("Int16") || message.contains("32768") {
+        "smallint out of range".into()
+    } else if message.contains("Int32") || message.contains("2147483648") {
+        "integer out of range".into()
+    } else {
+        "bigint out of range".into()
+    }
 }
 
 /// A text that did not convert to a date or timestamp: 22008 when it has a date's shape with a
@@ -600,6 +651,9 @@ fn from_arrow(e: arrow::error::ArrowError) -> Error {
         ArrowError::DivideByZero => Error::new(ErrorKind::DivisionByZero, "division by zero"),
         ArrowError::CastError(m) | ArrowError::ParseError(m) => {
             classify_message(&m, ErrorKind::InvalidTextRepresentation)
+        }
+        ArrowError::ArithmeticOverflow(m) if m.starts_with("Overflow happened on: -") => {
+            Error::new(ErrorKind::NumericValueOutOfRange, integer_out_of_range(&m))
         }
         ArrowError::ArithmeticOverflow(m) => Error::new(ErrorKind::NumericValueOutOfRange, m),
         ArrowError::ExternalError(inner) => from_boxed(inner),

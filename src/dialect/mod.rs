@@ -10,6 +10,8 @@ mod lakehouse;
 mod order_subqueries;
 mod output_names;
 mod parser;
+mod pg_functions;
+mod pg_input;
 mod pg_rewrites;
 mod pg_values;
 mod statement;

@@ -1,21 +1,20 @@
 //! PostgreSQL's spellings of values and functions that DataFusion reads differently, rewritten
 //! on the syntax tree: timestamps written without seconds (`TIMESTAMP '2024-03-07 10:00'`, which
 //! Arrow's parser refuses), a zone written on a `timestamp without time zone` (which PostgreSQL
-//! ignores and Arrow applied), `mod(a, b)`, `ceiling(x)` and `x AT TIME ZONE z` (planned as
-//! `pg_at_time_zone`, PostgreSQL's meaning for both timestamp kinds).
+//! ignores and Arrow applied) and `x AT TIME ZONE z` (planned as `pg_at_time_zone`, PostgreSQL's
+//! meaning for both timestamp kinds); with [`super::pg_input`]'s date, interval and numeric
+//! texts and [`super::pg_functions`]' functions, for every expression.
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{
-    self, BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, TimezoneInfo, Value, visit_expressions_mut,
-};
+use sqlparser::ast::{self, DataType, Expr, TimezoneInfo, Value, visit_expressions_mut};
 
 /// Applies the rewrites to every expression of a statement.
 pub fn rewrite(statement: &mut ast::Statement) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         timestamp_literal(expr);
-        function_alias(expr);
+        super::pg_input::rewrite(expr);
+        super::pg_functions::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())
@@ -26,7 +25,8 @@ pub fn rewrite(statement: &mut ast::Statement) {
 pub fn rewrite_query(query: &mut ast::Query) {
     let _ = visit_expressions_mut(query, |expr: &mut Expr| {
         timestamp_literal(expr);
-        function_alias(expr);
+        super::pg_input::rewrite(expr);
+        super::pg_functions::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())
@@ -149,46 +149,6 @@ fn at_time_zone(expr: &mut Expr) {
     {
         let args = vec![(**timestamp).clone(), (**time_zone).clone()];
         *expr = super::pg_rewrites::call("pg_at_time_zone", args);
-    }
-}
-
-/// `mod(a, b)` -> `(a % b)` and `ceiling(x)` -> `ceil(x)`: PostgreSQL's names for operations
-/// DataFusion has under others.
-fn function_alias(expr: &mut Expr) {
-    let Expr::Function(function) = expr else {
-        return;
-    };
-    if function.name.0.len() != 1 || function.over.is_some() {
-        return;
-    }
-    let name = function.name.to_string().to_ascii_lowercase();
-    match name.as_str() {
-        "ceiling" => {
-            function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("ceil"))]);
-        }
-        "mod" => {
-            let FunctionArguments::List(list) = &function.args else {
-                return;
-            };
-            let args: Vec<Expr> = list
-                .args
-                .iter()
-                .filter_map(|a| match a {
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect();
-            if let [a, b] = &args[..]
-                && list.args.len() == 2
-            {
-                *expr = Expr::Nested(Box::new(Expr::BinaryOp {
-                    left: Box::new(Expr::Nested(Box::new(a.clone()))),
-                    op: BinaryOperator::Modulo,
-                    right: Box::new(Expr::Nested(Box::new(b.clone()))),
-                }));
-            }
-        }
-        _ => {}
     }
 }
 

@@ -13,13 +13,17 @@
 mod case;
 mod checked;
 mod datetime;
+mod extract;
+mod justify;
 mod numeric;
+mod numeric_cast;
 mod operators;
 mod rule;
 mod sleep;
 mod time_zone;
 
 pub use datetime::Age;
+pub use extract::DatePart;
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
 pub use time_zone::AtTimeZone;
@@ -30,12 +34,23 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
-/// Registers the PostgreSQL functions this module adds by name (`age`, and the function the
-/// dialect plans `AT TIME ZONE` as) and those it answers in PostgreSQL's way (`upper`, `lower`).
+/// Registers the PostgreSQL functions this module adds by name (`age`, and the functions the
+/// dialect plans `AT TIME ZONE` and `EXTRACT` as) and those it answers in PostgreSQL's way
+/// (`date_part`), `justify_*`, and the function the dialect plans `CAST(x AS numeric)` as.
 pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(true)));
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(false)));
     ctx.register_udf(ScalarUDF::from(Age::new()));
+    ctx.register_udf(ScalarUDF::from(DatePart::new(false)));
+    ctx.register_udf(ScalarUDF::from(DatePart::new(true)));
+    ctx.register_udf(ScalarUDF::from(numeric_cast::CastToNumeric::new()));
+    for kind in [
+        justify::Justify::Hours,
+        justify::Justify::Days,
+        justify::Justify::Interval,
+    ] {
+        ctx.register_udf(ScalarUDF::from(justify::JustifyInterval::new(kind)));
+    }
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
     ctx.register_udf(
         datafusion::logical_expr::async_udf::AsyncScalarUDF::new(std::sync::Arc::new(

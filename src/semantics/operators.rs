@@ -3,7 +3,9 @@
 //! `interval * number`, `number * interval` and `interval / number` (DataFusion has no such
 //! operator), and `date ± interval`, a timestamp in PostgreSQL (DataFusion keeps a date, so a
 //! month after January 31st lost its time of day), and `timestamp - timestamp` in days and time.
-//! `date ± integer` stays a date, as there.
+//! `date ± integer` stays a date, as there. `EXTRACT` is planned as PostgreSQL's `extract`.
+
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, IntervalUnit, TimeUnit};
 use datafusion::common::DFSchema;
@@ -44,6 +46,12 @@ fn month_day_nano(e: Expr, t: &DataType) -> Expr {
 }
 
 impl ExprPlanner for PostgresOperators {
+    /// `EXTRACT(field FROM x)` is PostgreSQL's numeric-valued `extract`, not `date_part`.
+    fn plan_extract(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        let udf = datafusion::logical_expr::ScalarUDF::from(super::DatePart::new(true));
+        Ok(PlannerResult::Planned(Arc::new(udf).call(args)))
+    }
+
     fn plan_binary_op(
         &self,
         expr: RawBinaryExpr,

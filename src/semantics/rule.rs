@@ -118,11 +118,23 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             let name = agg.func.name().to_ascii_lowercase();
             let target = exact_aggregate_of_integers(&name, &agg.params.args[0], schema)
                 .expect("checked above");
-            let arg = agg.params.args.remove(0);
+            let arg = without_float_coercion(agg.params.args.remove(0), schema);
             agg.params
                 .args
                 .push(Expr::Cast(Cast::new(Box::new(arg), target)));
             Ok(Transformed::yes(Expr::AggregateFunction(agg)))
+        }
+        // round(numeric, k) has k fractional digits in PostgreSQL (round(3::numeric, 2) is
+        // 3.00); DataFusion never adds digits, so the argument gets them first.
+        Expr::ScalarFunction(mut f)
+            if f.args.len() == 2
+                && f.name().eq_ignore_ascii_case("round")
+                && round_widening(&f.args, schema).is_some() =>
+        {
+            let to = round_widening(&f.args, schema).expect("checked above");
+            let arg = f.args.remove(0);
+            f.args.insert(0, Expr::Cast(Cast::new(Box::new(arg), to)));
+            Ok(Transformed::yes(Expr::ScalarFunction(f)))
         }
         // floor/ceil/trunc/round(x): of a numeric, an integral numeric; of an integer, the
         // double precision PostgreSQL resolves them to; round of a float is rint (to even).
@@ -158,14 +170,70 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 /// PostgreSQL's: `avg(integer)` (a numeric of sixteen fractional digits once DataFusion adds its
 /// four) and `sum(bigint)` (a numeric that cannot overflow where a bigint wrapped around).
 fn exact_aggregate_of_integers(name: &str, arg: &Expr, schema: &DFSchema) -> Option<DataType> {
-    let t = arg.get_type(schema).ok()?;
+    let t = without_float_coercion(arg.clone(), schema)
+        .get_type(schema)
+        .ok()?;
     match name {
         "avg" | "mean" if t.is_integer() => Some(DataType::Decimal128(38, 12)),
-        "sum" if matches!(t, DataType::Int64 | DataType::UInt64) => {
+        // avg of a numeric keeps at least sixteen fractional digits, as PostgreSQL's does.
+        "avg" | "mean" if matches!(t, DataType::Decimal128(_, s) if s < 12) => {
+            Some(DataType::Decimal128(38, 12))
+        }
+        "sum"
+            if matches!(t, DataType::Int64 | DataType::UInt64) && !widened_integer(arg, schema) =>
+        {
             Some(DataType::Decimal128(38, 0))
         }
         _ => None,
     }
+}
+
+/// The decimal type `round(x, k)`'s numeric argument needs to carry `k` fractional digits, when
+/// it has fewer.
+fn round_widening(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
+    let DataType::Decimal128(p, s) = args[0].get_type(schema).ok()? else {
+        return None;
+    };
+    let digits = match &args[1] {
+        Expr::Literal(v, _) => v.cast_to(&DataType::Int64).ok()?,
+        Expr::Cast(Cast { expr, .. }) => match expr.as_ref() {
+            Expr::Literal(v, _) => v.cast_to(&DataType::Int64).ok()?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let ScalarValue::Int64(Some(k)) = digits else {
+        return None;
+    };
+    (k > s as i64 && k <= 38).then(|| {
+        let k = k as i8;
+        DataType::Decimal128((p as i16 + (k - s) as i16).min(38) as u8, k)
+    })
+}
+
+/// An aggregate's argument without the cast to double precision DataFusion's coercion gives
+/// `avg(integer)`: PostgreSQL's avg of integers is exact.
+fn without_float_coercion(arg: Expr, schema: &DFSchema) -> Expr {
+    match arg {
+        Expr::Cast(Cast { expr, field })
+            if field.data_type() == &DataType::Float64
+                && expr.get_type(schema).is_ok_and(|t| t.is_integer()) =>
+        {
+            *expr
+        }
+        other => other,
+    }
+}
+
+/// Whether `arg` is a smaller integer that DataFusion's coercion widened to bigint for `sum`
+/// (PostgreSQL's sum of smallint or integer is a bigint: it stays one).
+fn widened_integer(arg: &Expr, schema: &DFSchema) -> bool {
+    matches!(arg, Expr::Cast(Cast { expr, .. })
+    if expr.get_type(schema).is_ok_and(|t| matches!(
+        t,
+        DataType::Int8 | DataType::Int16 | DataType::Int32
+            | DataType::UInt8 | DataType::UInt16 | DataType::UInt32
+    )))
 }
 
 fn rewrite_binary(

@@ -11,6 +11,7 @@ mod idle;
 mod refuse;
 mod row_values;
 mod startup;
+mod temporal_text;
 mod tls;
 
 pub use tls::development_certificates;

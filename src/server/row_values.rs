@@ -4,7 +4,8 @@
 //! beyond `rust_decimal`'s 28 fractional digits and 96-bit mantissa (PostgreSQL's numeric has
 //! no such bound) failed the whole result: in text format it is sent as its exact text, in
 //! binary format rounded to the largest scale that fits. Floats in text format are printed as
-//! PostgreSQL prints them (`1`, `1e+20`; the encoder's own form was `1.0`, `1e20`).
+//! PostgreSQL prints them (`1`, `1e+20`; the encoder's own form was `1.0`, `1e20`), and
+//! timestamps, times and intervals by [`super::temporal_text`].
 
 use std::sync::Arc;
 
@@ -62,6 +63,11 @@ fn encode(
                 return Encoder::encode_field(encoder, &float_text(v as f64, 6), pg_field);
             }
             _ => {}
+        }
+        if let Some(text) =
+            super::temporal_text::text(column.as_ref(), row, pg_field.format_options())
+        {
+            return Encoder::encode_field(encoder, &text, pg_field);
         }
     }
     if let DataType::Decimal128(_, scale) = column.data_type() {

@@ -1,0 +1,214 @@
+//! PostgreSQL functions and operators that DataFusion has under other names or not at all,
+//! rewritten on the syntax tree into what it plans: `mod(a, b)`, `ceiling(x)`, `sign(x)`,
+//! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
+//! `@ x` (absolute value), `make_interval(...)` (by position or by `name => value`), and
+//! `date_trunc` of a decade, century or millennium (DataFusion stops at the year).
+
+use sqlparser::ast::{
+    self, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator, Value,
+};
+
+use super::pg_rewrites::call;
+
+/// Rewrites `expr` if it is one of those functions or operators.
+pub fn rewrite(expr: &mut Expr) {
+    if let Expr::UnaryOp { op, expr: operand } = expr {
+        let name = match op {
+            UnaryOperator::PGSquareRoot => "sqrt",
+            UnaryOperator::PGCubeRoot => "cbrt",
+            UnaryOperator::PGAbs => "abs",
+            _ => return,
+        };
+        *expr = call(name, vec![(**operand).clone()]);
+        return;
+    }
+    let Expr::Function(function) = expr else {
+        return;
+    };
+    if function.name.0.len() != 1 || function.over.is_some() {
+        return;
+    }
+    let name = function.name.to_string().to_ascii_lowercase();
+    if name == "ceiling" || name == "sign" {
+        let to = if name == "ceiling" { "ceil" } else { "signum" };
+        function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
+        return;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return;
+    };
+    if name == "make_interval" {
+        if let Some(interval) = make_interval(&list.args) {
+            *expr = interval;
+        }
+        return;
+    }
+    let args: Vec<Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    if args.len() != list.args.len() {
+        return;
+    }
+    match (name.as_str(), &args[..]) {
+        ("mod", [a, b]) => *expr = binary(a.clone(), BinaryOperator::Modulo, b.clone()),
+        ("div", [a, b]) => {
+            let quotient = binary(
+                numeric(a.clone()),
+                BinaryOperator::Divide,
+                numeric(b.clone()),
+            );
+            *expr = call("trunc", vec![quotient]);
+        }
+        ("date_trunc", [field, value]) => {
+            if let Some(truncated) = date_trunc_beyond_year(field, value) {
+                *expr = truncated;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn nested(e: Expr) -> Expr {
+    Expr::Nested(Box::new(e))
+}
+
+fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
+    nested(Expr::BinaryOp {
+        left: Box::new(nested(left)),
+        op,
+        right: Box::new(nested(right)),
+    })
+}
+
+fn cast(e: Expr, data_type: ast::DataType) -> Expr {
+    Expr::Cast {
+        kind: ast::CastKind::Cast,
+        expr: Box::new(e),
+        data_type,
+        array: false,
+        format: None,
+    }
+}
+
+fn numeric(e: Expr) -> Expr {
+    cast(e, ast::DataType::Numeric(ast::ExactNumberInfo::None))
+}
+
+fn interval(text: &str) -> Expr {
+    Expr::Interval(ast::Interval {
+        value: Box::new(Expr::Value(Value::SingleQuotedString(text.into()).into())),
+        leading_field: None,
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    })
+}
+
+fn number(n: i64) -> Expr {
+    Expr::Value(Value::Number(n.to_string(), false).into())
+}
+
+/// `make_interval(years, months, weeks, days, hours, mins, secs)`, any of them by name, as the
+/// sum of each unit times its count (interval times number is PostgreSQL's exact product here).
+fn make_interval(args: &[FunctionArg]) -> Option<Expr> {
+    const UNITS: [(&str, &str); 7] = [
+        ("years", "1 year"),
+        ("months", "1 month"),
+        ("weeks", "7 days"),
+        ("days", "1 day"),
+        ("hours", "1 hour"),
+        ("mins", "1 minute"),
+        ("secs", "1 second"),
+    ];
+    let mut counts: Vec<Option<Expr>> = vec![None; UNITS.len()];
+    for (position, arg) in args.iter().enumerate() {
+        let (index, value) = match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (position, e),
+            FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(e),
+                operator: FunctionArgOperator::RightArrow | FunctionArgOperator::Assignment,
+            } => (
+                UNITS
+                    .iter()
+                    .position(|(n, _)| name.value.eq_ignore_ascii_case(n))?,
+                e,
+            ),
+            FunctionArg::ExprNamed {
+                name: Expr::Identifier(name),
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            } => (
+                UNITS
+                    .iter()
+                    .position(|(n, _)| name.value.eq_ignore_ascii_case(n))?,
+                e,
+            ),
+            _ => return None,
+        };
+        *counts.get_mut(index)? = Some(value.clone());
+    }
+    let terms: Vec<Expr> = UNITS
+        .iter()
+        .zip(counts)
+        .filter_map(|((_, unit), count)| {
+            count.map(|c| binary(interval(unit), BinaryOperator::Multiply, c))
+        })
+        .collect();
+    Some(
+        terms
+            .into_iter()
+            .reduce(|a, b| binary(a, BinaryOperator::Plus, b))
+            .unwrap_or_else(|| interval("0 seconds")),
+    )
+}
+
+/// `date_trunc('decade' | 'century' | 'millennium', x)` as the year's start moved back to the
+/// period's first year (2020, 2001, 2001 for 2024), as PostgreSQL counts them.
+fn date_trunc_beyond_year(field: &Expr, value: &Expr) -> Option<Expr> {
+    let Expr::Value(v) = field else {
+        return None;
+    };
+    let Value::SingleQuotedString(text) = &v.value else {
+        return None;
+    };
+    let (offset, period) = match text.to_ascii_lowercase().as_str() {
+        "decade" => (0, 10),
+        "century" => (1, 100),
+        "millennium" => (1, 1000),
+        _ => return None,
+    };
+    let year_start = call(
+        "date_trunc",
+        vec![
+            Expr::Value(Value::SingleQuotedString("year".into()).into()),
+            value.clone(),
+        ],
+    );
+    let year = cast(
+        call(
+            "date_part",
+            vec![
+                Expr::Value(Value::SingleQuotedString("year".into()).into()),
+                value.clone(),
+            ],
+        ),
+        ast::DataType::BigInt(None),
+    );
+    let years_back = binary(
+        binary(year, BinaryOperator::Minus, number(offset)),
+        BinaryOperator::Modulo,
+        number(period),
+    );
+    Some(binary(
+        year_start,
+        BinaryOperator::Minus,
+        binary(interval("1 year"), BinaryOperator::Multiply, years_back),
+    ))
+}
