@@ -97,12 +97,14 @@ pub enum ErrorKind {
     RaiseException,
     /// 54001: a statement nests too deeply to plan safely.
     StatementTooComplex,
+    /// XX001: a table's files are not what Delta says they must be (a corrupt log).
+    DataCorrupted,
     /// XX000: a bug; the message says what failed.
     Internal,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 44] = [
+    const ALL: [ErrorKind; 45] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -146,6 +148,7 @@ impl ErrorKind {
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
         ErrorKind::StatementTooComplex,
+        ErrorKind::DataCorrupted,
         ErrorKind::Internal,
     ];
 
@@ -212,6 +215,7 @@ impl ErrorKind {
             ErrorKind::ConnectionFailure => "08006",
             ErrorKind::RaiseException => "P0001",
             ErrorKind::StatementTooComplex => "54001",
+            ErrorKind::DataCorrupted => "XX001",
             ErrorKind::Internal => "XX000",
         }
     }
@@ -239,7 +243,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
-            message: message.into(),
+            message: without_backtrace(message.into()),
             detail: None,
             hint: None,
         }
@@ -537,6 +541,22 @@ fn out_of_range_message(message: &str) -> String {
     format!("{t} out of range")
 }
 
+/// A message without the backtrace some libraries append to their errors (delta-kernel's are
+/// 80 lines of frames and source paths): a client gets the message, the server log the rest.
+fn without_backtrace(message: String) -> String {
+    let cut = message
+        .find("\n   0: ")
+        .or_else(|| message.find("\nStack backtrace:"))
+        .or_else(|| message.find("\nstack backtrace:"));
+    match cut {
+        Some(at) => {
+            tracing::debug!(full = %message, "error backtrace dropped from the client's message");
+            message[..at].trim_end().to_string()
+        }
+        None => message,
+    }
+}
+
 /// Arrow's `Cannot cast string 'x' to value of Int64 type` as PostgreSQL says it: 22003 when the
 /// text is an integer too large for the type, 22P02 when it is not a number of that type.
 fn text_cast_error(message: &str) -> Option<Error> {
@@ -705,6 +725,17 @@ fn from_transaction(e: TransactionError) -> Error {
             format!("could not commit after {n} attempts: concurrent writers kept winning"),
         )
         .with_hint("retry the statement"),
+        TransactionError::UnsupportedTableFeatures(features) => Error::new(
+            ErrorKind::FeatureNotSupported,
+            format!(
+                "the table needs Delta features this server cannot read or write: {}",
+                features
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
         other => Error::new(ErrorKind::IoError, format!("commit failed: {other}")),
     }
 }

@@ -59,8 +59,10 @@ impl InformationSchema {
         table_functions: HashMap<String, Arc<TableFunction>>,
     ) -> Self {
         Self {
-            inner: InformationSchemaProvider::new(catalogs.clone())
-                .with_table_functions(table_functions),
+            inner: InformationSchemaProvider::new(super::unreadable::TolerantCatalogList::wrap(
+                catalogs.clone(),
+            ))
+            .with_table_functions(table_functions),
             catalogs,
         }
     }

@@ -19,6 +19,7 @@ mod provider;
 mod registry;
 mod skew;
 mod temp;
+mod unreadable;
 mod views;
 
 pub use files::{AllowedPaths, ReadParquet};

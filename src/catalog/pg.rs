@@ -30,9 +30,19 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
     let catalog = ctx
         .catalog(CATALOG_NAME)
         .ok_or_else(|| Error::internal("the deltagres catalog is not registered"))?;
-    let library_schema = catalog
-        .schema("pg_catalog")
-        .ok_or_else(|| Error::internal("pg_catalog was not registered"))?;
+    // The library's tables walk every table; through the tolerant list an unreadable one is
+    // listed without columns instead of failing the walk (see `unreadable`).
+    let library_schema: Arc<dyn datafusion::catalog::SchemaProvider> = Arc::new(
+        datafusion_pg_catalog::pg_catalog::PgCatalogSchemaProvider::try_new(
+            super::unreadable::TolerantCatalogList::wrap(ctx.state().catalog_list().clone()),
+            Arc::new(
+                datafusion_pg_catalog::pg_catalog::PgCatalogStaticTables::try_new()
+                    .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?,
+            ),
+            EmptyContextProvider,
+        )
+        .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?,
+    );
     catalog
         .register_schema(
             "pg_catalog",

@@ -321,7 +321,9 @@ pub(super) async fn catalog_tables(
                 continue;
             };
             for table_name in schema.table_names() {
-                if let Some(table) = schema.table(&table_name).await? {
+                if let Some(table) =
+                    super::unreadable::table_or_unreadable(schema.as_ref(), &table_name).await?
+                {
                     out.push((catalog_name.clone(), schema_name.clone(), table_name, table));
                 }
             }

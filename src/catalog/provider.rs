@@ -140,6 +140,23 @@ impl SchemaProvider for DeltaSchemaProvider {
         Ok(Some(table.table_provider().await?))
     }
 
+    /// Answered from the registry, without opening the table (psql's `\\dt` asks it of every
+    /// table, and an unreadable one is still a table).
+    async fn table_type(&self, name: &str) -> Result<Option<datafusion::datasource::TableType>> {
+        use datafusion::datasource::TableType;
+        let table_ref = TableRef {
+            schema: self.schema.clone(),
+            table: name.to_string(),
+        };
+        if self.catalog.view(&table_ref).is_some() {
+            return Ok(Some(TableType::View));
+        }
+        if self.catalog.table_exists(&table_ref) {
+            return Ok(Some(TableType::Base));
+        }
+        Ok(self.table(name).await?.map(|t| t.table_type()))
+    }
+
     fn table_exist(&self, name: &str) -> bool {
         let name = TableRef {
             schema: self.schema.clone(),

@@ -189,7 +189,8 @@ pub(super) async fn listed_views(
                 continue;
             };
             for name in schema.table_names() {
-                if let Some(table) = schema.table(&name).await?
+                if let Some(table) =
+                    super::unreadable::table_or_unreadable(schema.as_ref(), &name).await?
                     && table.table_type() == TableType::View
                 {
                     let definition = table.get_table_definition().unwrap_or_default().to_string();

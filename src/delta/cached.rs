@@ -67,17 +67,42 @@ impl Loaded {
 }
 
 async fn open(location: &Url, name: &str) -> Result<Loaded> {
-    let table = deltalake::open_table(location.clone()).await.map_err(|e| {
-        Error::new(
-            ErrorKind::IoError,
-            format!("cannot open Delta table {name} at {location}: {e}"),
-        )
-    })?;
+    let table = deltalake::open_table(location.clone())
+        .await
+        .map_err(|e| open_error(name, location, &e.to_string()))?;
     let base_version = last_checkpoint_version(&table).await.unwrap_or(-1);
     Ok(Loaded {
         table,
         base_version,
     })
+}
+
+/// Why a table cannot be opened, with the SQLSTATE of the kind of fault: a feature this server
+/// cannot read (0A000), a log that does not parse (XX001), or storage that failed or is gone
+/// (58030). One line, naming the table; the library's backtrace stays in the server log.
+fn open_error(name: &str, location: &Url, cause: &str) -> Error {
+    let first_line = cause.lines().next().unwrap_or(cause).trim();
+    tracing::warn!(table = name, %location, cause, "cannot open a Delta table");
+    let lower = first_line.to_ascii_lowercase();
+    let (kind, what) = if lower.contains("unsupported") && lower.contains("feature") {
+        (
+            ErrorKind::FeatureNotSupported,
+            "needs a Delta feature this server cannot read",
+        )
+    } else if lower.contains("json error")
+        || lower.contains("parse")
+        || lower.contains("parquet error")
+        || lower.contains("invalid")
+        || lower.contains("missing")
+    {
+        (ErrorKind::DataCorrupted, "has a corrupt Delta log")
+    } else {
+        (ErrorKind::IoError, "cannot be read")
+    };
+    Error::new(
+        kind,
+        format!("table {name} {what} ({location}): {first_line}"),
+    )
 }
 
 /// Whether the commit after the loaded version has been written (by anyone). A failed probe

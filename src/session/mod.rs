@@ -247,6 +247,15 @@ impl Session {
                 S::Set(set) => return self.set(set),
                 S::ShowVariable { variable } => return self.show(variable),
                 S::Reset(reset) => return self.reset(&reset.reset),
+                // psycopg sends DEALLOCATE ALL after every DDL once it has prepared statements;
+                // DataFusion took `ALL` for a statement's name (22000). Statements prepared over
+                // the protocol live in the connection and are replaced by name when prepared
+                // again, as psycopg does after this.
+                S::Deallocate { name, .. } if name.value.eq_ignore_ascii_case("all") => {
+                    return Ok(QueryOutput::Command(CommandTag::Other(
+                        "DEALLOCATE ALL".into(),
+                    )));
+                }
                 S::Discard { .. } => {
                     // DISCARD ALL also drops the session's temporary tables.
                     self.temp = catalog::TempTables::default();
@@ -593,7 +602,7 @@ fn is_session_statement(s: &ast::Statement) -> bool {
             | S::ShowVariable { .. }
             | S::Reset(_)
             | S::Discard { .. }
-    )
+    ) || matches!(s, S::Deallocate { name, .. } if name.value.eq_ignore_ascii_case("all"))
 }
 
 /// Runs `work`, turning a panic into an XX000 error: one bad statement must not take down its

@@ -18,6 +18,7 @@ mod data_safety;
 mod dbt;
 mod describe;
 mod errors;
+mod fault_isolation;
 mod formatting;
 mod fuzz;
 mod generated;

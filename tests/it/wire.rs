@@ -163,3 +163,26 @@ async fn unlimited_execute_streams_large_results() {
     assert_eq!(stream.rows_affected(), Some(200_000));
     server.stop().await;
 }
+
+/// psycopg sends `DEALLOCATE ALL` after a DDL statement once it has prepared statements: it
+/// succeeds, and a statement prepared before it still runs when prepared again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deallocate_all_succeeds_as_psycopg_sends_it() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE d (id int); INSERT INTO d VALUES (1)")
+        .await
+        .unwrap();
+    let before = c.prepare("SELECT id FROM d").await.unwrap();
+    assert_eq!(c.query(&before, &[]).await.unwrap().len(), 1);
+    let messages = c.simple_query("DEALLOCATE ALL").await.unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(_))),
+        "{messages:?}"
+    );
+    let again = c.prepare("SELECT id FROM d").await.unwrap();
+    assert_eq!(c.query(&again, &[]).await.unwrap().len(), 1);
+    server.stop().await;
+}
