@@ -77,9 +77,17 @@ pub fn fields(
         schema
             .fields()
             .iter()
-            .map(|f| match display_name(f.name()) {
-                name if name.len() < f.name().len() => Arc::new(f.as_ref().clone().with_name(name)),
-                _ => f.clone(),
+            .map(|f| {
+                let f = match display_name(f.name()) {
+                    name if name.len() < f.name().len() => f.as_ref().clone().with_name(name),
+                    _ => f.as_ref().clone(),
+                };
+                // Sent as jsonb (see json_values): described as text first, retyped below.
+                if super::json_values::sent_as_json(f.data_type()) {
+                    Arc::new(f.with_data_type(datafusion::arrow::datatypes::DataType::Utf8))
+                } else {
+                    Arc::new(f)
+                }
             })
             .collect::<Vec<_>>(),
     );
@@ -88,6 +96,18 @@ pub fn fields(
         .into_iter()
         .zip(schema.fields())
         .map(|(info, field)| {
+            let info = if super::json_values::sent_as_json(field.data_type()) {
+                FieldInfo::new(
+                    info.name().to_string(),
+                    info.table_id(),
+                    info.column_id(),
+                    Type::JSONB,
+                    info.format(),
+                )
+                .with_format_options(info.format_options().clone())
+            } else {
+                info
+            };
             let size = type_size(info.datatype());
             info.with_type_size(size)
                 .with_type_modifier(crate::catalog::type_modifier(field.data_type()))

@@ -8,6 +8,7 @@ mod encode;
 mod frames;
 mod handler;
 mod idle;
+mod json_values;
 mod refuse;
 mod row_values;
 mod startup;

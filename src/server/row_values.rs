@@ -27,9 +27,25 @@ pub fn encode_batch(
     batch: RecordBatch,
 ) -> impl Iterator<Item = PgWireResult<DataRow>> + Send + Sync {
     let mut encoder = DataRowEncoder::new(fields.clone());
+    // Columns sent as jsonb, converted once per batch.
+    let json: Vec<Option<PgWireResult<Vec<Option<serde_json::Value>>>>> = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            super::json_values::sent_as_json(c.data_type())
+                .then(|| super::json_values::json_rows(c))
+        })
+        .collect();
     (0..batch.num_rows()).map(move |row| {
         let schema = batch.schema_ref();
         for (index, pg_field) in fields.iter().enumerate() {
+            if let Some(values) = &json[index] {
+                let values = values
+                    .as_ref()
+                    .map_err(|e| pgwire::error::PgWireError::ApiError(e.to_string().into()))?;
+                Encoder::encode_field(&mut encoder, &values[row], pg_field)?;
+                continue;
+            }
             encode(
                 &mut encoder,
                 batch.column(index),

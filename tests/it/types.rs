@@ -226,3 +226,44 @@ async fn result_columns_have_postgres_names() {
     assert!(text.iter().all(|line| !line.contains('\u{1}')), "{text:?}");
     server.stop().await;
 }
+
+/// Maps, lists of lists and structs holding them (what Spark writes as MAP and ARRAY<ARRAY>)
+/// reach the client as `jsonb`, in text and in binary format; plain lists stay arrays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maps_and_nested_lists_are_sent_as_jsonb() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let sql = "SELECT map(['a', 'b'], [1, 2]) AS m, [[1, 2], [3]] AS l, \
+               named_struct('x', 1, 'm', map([1], ['one'])) AS s, [1, 2] AS plain, \
+               CAST(NULL AS int) AS n";
+    // Text format (simple protocol), as psql and psycopg read it.
+    assert_eq!(
+        simple_rows(&c, sql).await,
+        vec![vec![
+            Some(r#"{"a":1,"b":2}"#.to_string()),
+            Some("[[1,2],[3]]".to_string()),
+            Some(r#"{"m":{"1":"one"},"x":1}"#.to_string()),
+            Some("{1,2}".to_string()),
+            None,
+        ]]
+    );
+    // Binary format (tokio-postgres's typed rows): jsonb values.
+    let statement = c.prepare(sql).await.unwrap();
+    let types: Vec<Type> = statement
+        .columns()
+        .iter()
+        .map(|col| col.type_().clone())
+        .collect();
+    assert_eq!(
+        &types[..4],
+        &[Type::JSONB, Type::JSONB, Type::JSONB, Type::INT8_ARRAY]
+    );
+    let row = c.query_one(&statement, &[]).await.unwrap();
+    let m: serde_json::Value = row.get(0);
+    let l: serde_json::Value = row.get(1);
+    let s: serde_json::Value = row.get(2);
+    assert_eq!(m, serde_json::json!({"a": 1, "b": 2}));
+    assert_eq!(l, serde_json::json!([[1, 2], [3]]));
+    assert_eq!(s, serde_json::json!({"x": 1, "m": {"1": "one"}}));
+    server.stop().await;
+}

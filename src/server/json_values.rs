@@ -1,0 +1,99 @@
+//! Columns the wire encoder has no PostgreSQL type for (maps, lists of lists, structs holding
+//! them: what Spark writes for `MAP<...>` and `ARRAY<ARRAY<...>>`) sent as `jsonb`, in text and
+//! binary format, instead of failing the whole result: a map is a JSON object, a list a JSON
+//! array, a struct an object of its fields. Every client reads `jsonb` (psycopg as Python lists
+//! and dicts). Types the encoder does send (scalars, lists of scalars or structs, structs) keep
+//! their PostgreSQL arrays and composites.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
+use pgwire::error::{PgWireError, PgWireResult};
+
+/// Whether a column of `data_type` goes to the client as `jsonb`.
+pub fn sent_as_json(data_type: &DataType) -> bool {
+    nested(data_type) && arrow_pg::datatypes::into_pg_type(data_type).is_err()
+}
+
+fn nested(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Map(..)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(..)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::Struct(_)
+    )
+}
+
+/// `data_type` with every map's keys as text (JSON object keys are strings; Spark's maps often
+/// have integer keys), recursively.
+fn with_text_map_keys(data_type: &DataType) -> DataType {
+    let field = |f: &FieldRef| {
+        Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(with_text_map_keys(f.data_type())),
+        )
+    };
+    match data_type {
+        DataType::Map(entries, sorted) => {
+            let DataType::Struct(kv) = entries.data_type() else {
+                return data_type.clone();
+            };
+            let mut kv: Vec<FieldRef> = kv.iter().map(field).collect();
+            if let Some(key) = kv.first_mut() {
+                *key = Arc::new(key.as_ref().clone().with_data_type(DataType::Utf8));
+            }
+            DataType::Map(
+                Arc::new(
+                    entries
+                        .as_ref()
+                        .clone()
+                        .with_data_type(DataType::Struct(Fields::from(kv))),
+                ),
+                *sorted,
+            )
+        }
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
+        DataType::Struct(fs) => DataType::Struct(fs.iter().map(field).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The JSON value of every row of `column` (`None` for NULL).
+pub fn json_rows(column: &ArrayRef) -> PgWireResult<Vec<Option<serde_json::Value>>> {
+    let api = |e: datafusion::arrow::error::ArrowError| PgWireError::ApiError(Box::new(e));
+    let ready = with_text_map_keys(column.data_type());
+    let column = if &ready == column.data_type() {
+        column.clone()
+    } else {
+        datafusion::arrow::compute::cast(column, &ready).map_err(api)?
+    };
+    let column = &column;
+    let field = Field::new("v", column.data_type().clone(), true);
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![column.clone()])
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+    writer
+        .write(&batch)
+        .and_then(|_| writer.finish())
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let text = writer.into_inner();
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = if text.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(&text).map_err(|e| PgWireError::ApiError(Box::new(e)))?
+    };
+    let mut values: Vec<Option<serde_json::Value>> = rows
+        .into_iter()
+        .map(|mut row| row.remove("v").filter(|v| !v.is_null()))
+        .collect();
+    values.resize(column.len(), None);
+    Ok(values)
+}
