@@ -2,8 +2,8 @@
 //! them: what Spark writes for `MAP<...>` and `ARRAY<ARRAY<...>>`) sent as `jsonb`, in text and
 //! binary format, instead of failing the whole result: a map is a JSON object, a list a JSON
 //! array, a struct an object of its fields. Every client reads `jsonb` (psycopg as Python lists
-//! and dicts). Types the encoder does send (scalars, lists of scalars or structs, structs) keep
-//! their PostgreSQL arrays and composites.
+//! and dicts). Structs of scalars stay PostgreSQL composites and lists of scalars or of such
+//! structs PostgreSQL arrays; a struct holding a struct, list or map is sent as jsonb too.
 
 use std::sync::Arc;
 
@@ -11,9 +11,23 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 use pgwire::error::{PgWireError, PgWireResult};
 
-/// Whether a column of `data_type` goes to the client as `jsonb`.
+/// Whether a column of `data_type` goes to the client as `jsonb`: what the encoder has no type
+/// for, and structs holding nested values (the encoder's composite text leaves a nested
+/// composite unquoted, `(1,(1))`, which no client parses back), alone or in a list.
 pub fn sent_as_json(data_type: &DataType) -> bool {
-    nested(data_type) && arrow_pg::datatypes::into_pg_type(data_type).is_err()
+    nested(data_type)
+        && (arrow_pg::datatypes::into_pg_type(data_type).is_err() || deep_struct(data_type))
+}
+
+/// A struct with a nested field, or a list of such structs.
+fn deep_struct(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().any(|f| nested(f.data_type())),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            deep_struct(f.data_type())
+        }
+        _ => false,
+    }
 }
 
 fn nested(data_type: &DataType) -> bool {
@@ -79,7 +93,10 @@ pub fn json_rows(column: &ArrayRef) -> PgWireResult<Vec<Option<serde_json::Value
     let field = Field::new("v", column.data_type().clone(), true);
     let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![column.clone()])
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-    let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+    // Explicit nulls: a struct's NULL field is `"f": null`, as the struct has it.
+    let mut writer = datafusion::arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, datafusion::arrow::json::writer::JsonArray>(Vec::new());
     writer
         .write(&batch)
         .and_then(|_| writer.finish())

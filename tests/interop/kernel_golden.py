@@ -34,27 +34,52 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "delta-kernel-golden"))
 
 # Not yet readable here, with the reason (issue 16 tracks each).
-# Read now (maps and lists of lists as jsonb, structs as composites), but not yet equal to the
+# Read now (maps, lists of lists and structs holding them as jsonb), but not yet equal to the
 # expected rows value by value. What is left, per table (issue 16 item 1):
-COMPOSITE = (
-    "structs arrive as PostgreSQL composites (psycopg: a tuple of texts) where the snapshot has "
-    "named fields; a struct nested in a struct is sent unquoted by arrow-pg 0.16 (`(1,(1))`, "
-    "PostgreSQL: `(1,\"(1)\")`), so its text cannot be parsed back"
+RECORDS = (
+    "a list of structs of scalars arrives as a PostgreSQL record[] (psycopg: tuples of texts), "
+    "compared here against the snapshot's named fields"
 )
-MAP_KEYS = "maps arrive as jsonb objects with text keys; the snapshot's maps are lists of pairs"
 KNOWN = {
     "basic-with-vacuum-protocol-check-feature": "delta-rs 1.1.3's reader refuses the "
     "vacuumProtocolCheck feature (readers need nothing for it per PROTOCOL.md); clear 0A000 here",
-    "data-reader-array-complex-objects": MAP_KEYS + "; lists of structs compared as composites",
-    "data-reader-map": MAP_KEYS,
-    "data-reader-nested-struct": COMPOSITE,
-    "data-reader-partition-values": COMPOSITE + "; a timestamp partition value Spark wrote "
+    "data-reader-array-complex-objects": RECORDS,
+    "data-reader-partition-values": RECORDS + "; a timestamp partition value Spark wrote "
     "without a zone is read as UTC (the snapshot, written in America/Los_Angeles, has it 7 h later)",
-    "parquet-all-types": COMPOSITE + "; float4 values compared at double precision",
-    "parquet-all-types-legacy-format": COMPOSITE + "; float4 values compared at double precision",
-    "table-with-columnmapping-mode-id": COMPOSITE + "; " + MAP_KEYS,
-    "table-with-columnmapping-mode-name": COMPOSITE + "; " + MAP_KEYS,
+    "table-with-columnmapping-mode-id": RECORDS + "; to be looked at value by value",
+    "table-with-columnmapping-mode-name": RECORDS + "; to be looked at value by value",
 }
+
+
+def as_sent(value, arrow_type):
+    """An expected value in the form the server sends it (representation only): a map as an
+    object with text keys (jsonb), a float4 as its shortest text (PostgreSQL's float4out)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if value is None:
+        return None
+    if pt.is_map(arrow_type):
+        return {
+            key_text(k, arrow_type.key_type): as_sent(v, arrow_type.item_type) for k, v in value
+        }
+    if pt.is_struct(arrow_type):
+        return {f.name: as_sent(value.get(f.name), f.type) for f in arrow_type}
+    if pt.is_list(arrow_type) or pt.is_large_list(arrow_type) or pt.is_fixed_size_list(arrow_type):
+        return [as_sent(v, arrow_type.value_type) for v in value]
+    if pt.is_float32(arrow_type):
+        return float(pa.array([value], pa.float32()).cast(pa.string())[0].as_py())
+    return value
+
+
+def key_text(key, arrow_type):
+    """A map key as Arrow casts it to text (the JSON object key the server sends)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_floating(arrow_type):
+        return repr(float(key))  # Rust's float text keeps the `.0`
+    return pa.array([key], type=arrow_type).cast(pa.string())[0].as_py()
 
 
 def sql_name(table):
@@ -111,7 +136,8 @@ def run_table(con, table, root):
         return "FAIL", f"columns {names} != expected {exp_names}"
     # Expected files may order the columns differently: compare by name.
     order = [exp_names.index(n) for n in names]
-    exp = [tuple(r[i] for i in order) for r in exp]
+    types = [expected.schema.field(i).type for i in order]
+    exp = [tuple(as_sent(r[i], t) for i, t in zip(order, types)) for r in exp]
     nested = nested_columns(expected.schema)
     diff = compare(norm_rows(exp, nested), norm_rows(rows, nested))
     if diff:
