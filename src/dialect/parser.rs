@@ -413,7 +413,10 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
     }
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = parser.parse_object_name(false)?;
-    let (columns, constraints) = if parser.peek_token().token == Token::LParen {
+    let like = parse_like(parser)?;
+    let (columns, constraints) = if like.is_some() {
+        (Vec::new(), Vec::new())
+    } else if parser.peek_token().token == Token::LParen {
         parser.parse_columns()?
     } else {
         (Vec::new(), Vec::new())
@@ -457,7 +460,49 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
     if parser.parse_keyword(Keyword::AS) || starts_query {
         create.query = Some(parser.parse_query()?);
     }
+    if let Some(source) = like {
+        // The source's columns, types and NOT NULL, as PostgreSQL's LIKE copies them by default:
+        // the same as creating the table from an empty query of it.
+        let sql = format!("SELECT * FROM {source} WHERE false");
+        let mut inner =
+            Parser::new(&sqlparser::dialect::PostgreSqlDialect {}).try_with_sql(&sql)?;
+        create.query = Some(inner.parse_query()?);
+    }
     Ok(Some(create))
+}
+
+/// `(LIKE source)` (PostgreSQL) or `LIKE source` (Spark) after the new table's name: the source
+/// table. PostgreSQL's `INCLUDING` options (defaults, constraints, generated columns, ...) are
+/// refused: nothing of them would be copied.
+fn parse_like(parser: &mut Parser) -> Result<Option<sqlparser::ast::ObjectName>, ParserError> {
+    let keyword_at = |parser: &Parser, n: usize, keyword: Keyword| matches!(parser.peek_nth_token(n).token, Token::Word(ref w) if w.keyword == keyword);
+    let parenthesized =
+        parser.peek_token().token == Token::LParen && keyword_at(parser, 1, Keyword::LIKE);
+    if !parenthesized && !keyword_at(parser, 0, Keyword::LIKE) {
+        return Ok(None);
+    }
+    if parenthesized {
+        parser.next_token();
+    }
+    parser.expect_keyword(Keyword::LIKE)?;
+    let source = parser.parse_object_name(false)?;
+    loop {
+        if parser.parse_keyword(Keyword::EXCLUDING) {
+            parser.parse_identifier()?;
+        } else if parser.parse_keyword(Keyword::INCLUDING) {
+            let option = parser.parse_identifier()?;
+            return Err(ParserError::ParserError(format!(
+                "CREATE TABLE ... (LIKE {source} INCLUDING {option}) is not supported: LIKE copies \
+                 the columns, their types and NOT NULL only"
+            )));
+        } else {
+            break;
+        }
+    }
+    if parenthesized {
+        parser.expect_token(&Token::RParen)?;
+    }
+    Ok(Some(source))
 }
 
 /// One `key = value` of TBLPROPERTIES; keys may be quoted strings or dotted names.

@@ -173,3 +173,45 @@ async fn attach_existing_delta_table_by_location() {
     .await;
     server.stop().await;
 }
+
+/// `CREATE TABLE t (LIKE s)` (PostgreSQL) and `CREATE TABLE t LIKE s` (Spark): an empty table
+/// with the source's columns, types and NOT NULL; INCLUDING options are refused, not ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_table_like_copies_columns_types_and_not_null() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE src (id bigint NOT NULL, v text, d date); INSERT INTO src VALUES (1, 'a', DATE '2024-01-01'); \
+         CREATE TABLE copy1 (LIKE src); CREATE TABLE copy2 LIKE src",
+    )
+    .await
+    .unwrap();
+    for table in ["copy1", "copy2"] {
+        assert_eq!(
+            simple_rows(
+                &c,
+                &format!(
+                    "SELECT column_name, data_type, is_nullable FROM information_schema.columns \
+                     WHERE table_name = '{table}' ORDER BY ordinal_position"
+                )
+            )
+            .await,
+            vec![
+                vec![Some("id".into()), Some("bigint".into()), Some("NO".into())],
+                vec![Some("v".into()), Some("text".into()), Some("YES".into())],
+                vec![Some("d".into()), Some("date".into()), Some("YES".into())],
+            ]
+        );
+        assert_eq!(
+            simple_rows(&c, &format!("SELECT count(*) FROM {table}")).await,
+            vec![vec![Some("0".into())]]
+        );
+    }
+    assert!(
+        c.batch_execute("CREATE TABLE copy3 (LIKE src INCLUDING DEFAULTS)")
+            .await
+            .is_err()
+    );
+    expect_sqlstate(&c, "CREATE TABLE copy4 (LIKE nosuch)", "42P01").await;
+    server.stop().await;
+}
