@@ -292,6 +292,10 @@ impl Error {
     }
 }
 
+/// The start of a parser error our dialect raises for valid SQL it does not implement: such an
+/// error is 0A000 (feature not supported), not a syntax error.
+pub const UNSUPPORTED_SYNTAX: &str = "unsupported: ";
+
 impl From<sqlparser::parser::ParserError> for Error {
     fn from(e: sqlparser::parser::ParserError) -> Self {
         let message = match e {
@@ -304,7 +308,10 @@ impl From<sqlparser::parser::ParserError> for Error {
                 );
             }
         };
-        Error::syntax(format!("syntax error: {message}"))
+        match message.strip_prefix(UNSUPPORTED_SYNTAX) {
+            Some(rest) => Error::new(ErrorKind::FeatureNotSupported, rest),
+            None => Error::syntax(format!("syntax error: {message}")),
+        }
     }
 }
 

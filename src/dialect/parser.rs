@@ -491,9 +491,10 @@ fn parse_like(parser: &mut Parser) -> Result<Option<sqlparser::ast::ObjectName>,
             parser.parse_identifier()?;
         } else if parser.parse_keyword(Keyword::INCLUDING) {
             let option = parser.parse_identifier()?;
+            // `unsupported: ` makes it 0A000 (crate::error::UNSUPPORTED_SYNTAX).
             return Err(ParserError::ParserError(format!(
-                "CREATE TABLE ... (LIKE {source} INCLUDING {option}) is not supported: LIKE copies \
-                 the columns, their types and NOT NULL only"
+                "unsupported: CREATE TABLE ... (LIKE {source} INCLUDING {option}) is not supported: \
+                 LIKE copies the columns, their types and NOT NULL only"
             )));
         } else {
             break;
