@@ -14,26 +14,18 @@ pub fn rewrite(expr: &mut Expr) {
     if numeric_cast(expr) {
         return;
     }
-    let (data_type, value) = match expr {
-        Expr::Interval(interval) if interval.leading_field.is_none() => {
-            if let Expr::Value(v) = interval.value.as_mut()
-                && let Value::SingleQuotedString(text) = &mut v.value
-                && let Some(normal) = normalize_interval(text)
-            {
-                *text = normal;
-            }
-            return;
+    if let Expr::Interval(interval) = expr
+        && interval.leading_field.is_none()
+    {
+        if let Expr::Value(v) = interval.value.as_mut()
+            && let Value::SingleQuotedString(text) = &mut v.value
+            && let Some(normal) = normalize_interval(text)
+        {
+            *text = normal;
         }
-        Expr::TypedString(typed) => (&typed.data_type, &mut typed.value.value),
-        Expr::Cast {
-            data_type, expr, ..
-        } => match expr.as_mut() {
-            Expr::Value(v) => (&*data_type, &mut v.value),
-            _ => return,
-        },
-        _ => return,
-    };
-    let Value::SingleQuotedString(text) = value else {
+        return;
+    }
+    let Some((data_type, text)) = typed_constant(expr) else {
         return;
     };
     let normal = match data_type {
@@ -43,6 +35,24 @@ pub fn rewrite(expr: &mut Expr) {
     };
     if let Some(normal) = normal {
         *text = normal;
+    }
+}
+
+/// The type and text of a typed constant: `TYPE 'text'` or `CAST('text' AS type)` (`'text'::type`).
+pub(super) fn typed_constant(expr: &mut Expr) -> Option<(&DataType, &mut String)> {
+    let (data_type, value) = match expr {
+        Expr::TypedString(typed) => (&typed.data_type, &mut typed.value.value),
+        Expr::Cast {
+            data_type, expr, ..
+        } => match expr.as_mut() {
+            Expr::Value(v) => (&*data_type, &mut v.value),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match value {
+        Value::SingleQuotedString(text) => Some((data_type, text)),
+        _ => None,
     }
 }
 

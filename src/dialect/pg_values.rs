@@ -44,22 +44,13 @@ fn timestamp_kind(data_type: &DataType) -> Option<bool> {
 
 /// `TIMESTAMP '...'` and `'...'::timestamp[tz]` with a constant text: the text as Arrow reads it.
 fn timestamp_literal(expr: &mut Expr) {
-    let (data_type, value) = match expr {
-        Expr::TypedString(typed) => (&typed.data_type, &mut typed.value.value),
-        Expr::Cast {
-            data_type, expr, ..
-        } => match expr.as_mut() {
-            Expr::Value(v) => (&*data_type, &mut v.value),
-            _ => return,
-        },
-        _ => return,
+    let Some((data_type, text)) = super::pg_input::typed_constant(expr) else {
+        return;
     };
     let Some(with_zone) = timestamp_kind(data_type) else {
         return;
     };
-    if let Value::SingleQuotedString(text) = value
-        && let Some(normal) = normalize_timestamp(text, with_zone)
-    {
+    if let Some(normal) = normalize_timestamp(text, with_zone) {
         *text = normal;
     }
 }
