@@ -14,6 +14,8 @@ Cases (each starts its own servers, so one case's memory does not carry into the
             retail.orders to psycopg in binary format: deltagres vs PostgreSQL 15
   pipeline  `deltagres pipeline run` of sql/retail for every day vs bench/spark_pipeline.py (PySpark)
   skew      the skewed join with and without the SKEW hint at 2, 8 and 16 target partitions
+  objectstore  loading the raw tables and 07_report's queries with data_dir on an S3 stand-in
+            (moto, tests/s3_standin.py) vs on local disk: the price of object storage here
 
 Every case checks that the systems agree (row counts, and full results where they are small)
 before its timings are reported; a disagreement marks the row "MISMATCH" and fails the run.
@@ -43,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SQL_DIR = ROOT / "sql" / "retail"
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
-CASES = ["report", "merge", "zorder", "wire", "commits", "pipeline", "skew"]
+CASES = ["report", "merge", "zorder", "wire", "commits", "pipeline", "skew", "objectstore"]
 POINT_CUSTOMER = "customer_42"
 POINT_DAY = "2024-01-02"
 T0 = time.time()
@@ -162,8 +164,9 @@ def stage_sql(stage, day, input_dir):
 
 
 class Deltagres:
-    def __init__(self, binary, work, name, allowed):
+    def __init__(self, binary, work, name, allowed, data_dir=None, env=None):
         self.binary, self.dir, self.allowed = binary, Path(work) / name, allowed
+        self.data_dir, self.extra_env = data_dir, env or {}
         self.proc = None
 
     def start(self):
@@ -173,11 +176,11 @@ class Deltagres:
         # DELTAGRES_BIN names the binary for the harness; the server would read it as a config key.
         inherited = {k: v for k, v in os.environ.items() if k != "DELTAGRES_BIN"}
         env = dict(inherited, DELTAGRES_STORAGE_ALLOWED_PATHS=str(self.allowed), DELTAGRES_LOG_LEVEL="warn",
-                   DELTAGRES_SERVER_SHUTDOWN_GRACE_SECS="1")
+                   DELTAGRES_SERVER_SHUTDOWN_GRACE_SECS="1", **self.extra_env)
         self.log = open(self.dir / "server.log", "w")
         # cwd without a config.toml: built-in defaults plus the overrides above.
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                                      "--data-dir", str(self.dir / "data")],
+                                      "--data-dir", self.data_dir or str(self.dir / "data")],
                                      cwd=self.dir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.dsn = f"host=127.0.0.1 port={self.port} user=bench dbname=deltagres"
         wait_ready(self.dsn, self.proc)
@@ -1000,6 +1003,68 @@ def case_skew(b):
 
 
 # ---------------------------------------------------------------- main
+
+
+# ---------------------------------------------------------------- case: object storage
+
+
+def start_s3_standin():
+    """moto's S3 server as the tests run it (one request at a time); returns (process, env)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "s3_standin.py"), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            break
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("the S3 stand-in did not start (pip install 'moto[server]')")
+            time.sleep(0.1)
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    import boto3
+    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id="bench",
+                 aws_secret_access_key="bench", region_name="us-east-1").create_bucket(Bucket="lake")
+    return proc, env
+
+
+def case_objectstore(b):
+    runs = b.runs("fast")
+    s3, env = start_s3_standin()
+    try:
+        answers = {}
+        for label, kw in (("deltagres, local disk", {}),
+                          ("deltagres, S3 stand-in (moto)", {"data_dir": "s3://lake/wh", "env": env})):
+            baseline = not kw
+            with Deltagres(b.bin, b.work, "objectstore-" + ("local" if baseline else "s3"), b.work, **kw) as dg:
+                start = time.time()
+                dg.load_raw(b.input)
+                b.record("object store: load raw (3 days)", label, [time.time() - start],
+                         status_kb(dg.pid, "VmHWM"), baseline=baseline)
+                conn = dg.connect()
+                for name, sql in REPORT_QUERIES.items():
+                    times = []
+                    for _ in range(runs):
+                        start = time.time()
+                        with conn.cursor() as cur:
+                            cur.execute(sql)
+                            rows = cur.fetchall()
+                        times.append(time.time() - start)
+                    n, h = digest(rows)
+                    if baseline:
+                        answers[name] = (n, h)
+                        ok = True
+                    else:
+                        ok = b.check(f"object store: {name}", "rows (count, digest)", answers[name], (n, h))
+                    b.record(f"object store: {name}", label, times, status_kb(dg.pid, "VmHWM"),
+                             f"{n} rows" + ("" if ok else " MISMATCH"), baseline=baseline)
+                conn.close()
+    finally:
+        s3.kill()
+        s3.wait()
 
 
 def find_binary():

@@ -11,8 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-python3 -c 'import duckdb, deltalake, psycopg, matplotlib, pyarrow' 2>/dev/null \
-  || python3 -m pip install -q duckdb deltalake 'psycopg[binary]' matplotlib pyarrow
+python3 -c 'import duckdb, deltalake, psycopg, matplotlib, pyarrow, moto, boto3' 2>/dev/null \
+  || python3 -m pip install -q duckdb deltalake 'psycopg[binary]' matplotlib pyarrow 'moto[server]'
 # PySpark (the pipeline case's comparison; needs Java 17). Without it that comparison is skipped.
 python3 -c 'import pyspark' 2>/dev/null || python3 -m pip install -q pyspark \
   || echo "pyspark did not install: the pipeline case runs deltagres alone" >&2

@@ -32,8 +32,8 @@ pub enum SqlRunner {
 
 impl SqlRunner {
     /// Opens the engine on `config`'s data directory.
-    pub fn embedded(config: Config) -> Result<Self> {
-        Ok(Self::embedded_on(Engine::open(config)?))
+    pub async fn embedded(config: Config) -> Result<Self> {
+        Ok(Self::embedded_on(Engine::open(config).await?))
     }
 
     /// A new session of an engine already open.

@@ -117,14 +117,28 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[storage]`: the data directory holding one Delta table per `<schema>/<table>` folder.
+/// `[storage]`: the data directory holding one Delta table per `<schema>/<table>` folder: a local
+/// path or an object-store URL (`s3://bucket/prefix`, `gs://`, `az://`, `abfss://`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Root of the managed tables; created when missing.
+    /// Root of the managed tables: a local folder (created when missing) or an object-store URL.
     pub data_dir: PathBuf,
-    /// Directories that LOCATION and file-reading functions may point into (besides `data_dir`).
+    /// Directories or URL prefixes that LOCATION and file-reading functions may point into
+    /// (besides `data_dir`).
     pub allowed_paths: Vec<PathBuf>,
+    /// How to reach S3 and S3-compatible stores (`[storage.s3]`); the standard `AWS_*`
+    /// variables are read too.
+    pub s3: S3Config,
+    /// Further object-store options passed to delta-rs as given (`google_service_account`,
+    /// `azure_storage_account_name`, ...: the keys object_store documents).
+    pub options: ObjectStoreOptions,
+    /// Start (and write) on an object store that does not refuse a second put-if-absent. Safe
+    /// only when a single writer ever uses the data directory.
+    pub allow_unsafe_commits: bool,
+    /// Seconds between re-reads of the catalog from the data directory, so tables and views
+    /// another server created or dropped are seen (0: only when a name is not found).
+    pub catalog_refresh_secs: u64,
 }
 
 impl Default for StorageConfig {
@@ -132,7 +146,91 @@ impl Default for StorageConfig {
         Self {
             data_dir: PathBuf::from("./data"),
             allowed_paths: Vec::new(),
+            s3: S3Config::default(),
+            options: Default::default(),
+            allow_unsafe_commits: false,
+            catalog_refresh_secs: 5,
         }
+    }
+}
+
+impl StorageConfig {
+    /// The object-store options this config sets, in delta-rs's key names.
+    pub fn object_store_options(&self) -> std::collections::HashMap<String, String> {
+        let mut options: std::collections::HashMap<String, String> = self
+            .options
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let s3 = &self.s3;
+        let typed = [
+            ("aws_endpoint", s3.endpoint.clone()),
+            ("aws_region", s3.region.clone()),
+            ("aws_access_key_id", s3.access_key_id.clone()),
+            ("aws_secret_access_key", s3.secret_access_key.clone()),
+            ("aws_session_token", s3.session_token.clone()),
+            ("aws_allow_http", s3.allow_http.then(|| "true".to_string())),
+            (
+                "aws_virtual_hosted_style_request",
+                s3.virtual_hosted_style.map(|v| v.to_string()),
+            ),
+        ];
+        for (key, value) in typed {
+            if let Some(value) = value {
+                options.insert(key.to_string(), value);
+            }
+        }
+        options
+    }
+}
+
+/// `[storage.options]`: object-store options by key; `Debug` prints the keys, never the values
+/// (they may be keys or tokens).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ObjectStoreOptions(pub std::collections::BTreeMap<String, String>);
+
+impl std::fmt::Debug for ObjectStoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// `[storage.s3]`: endpoint, region and credentials of an S3 or S3-compatible store (MinIO, R2,
+/// ...). Unset keys fall back to the `AWS_*` environment variables and AWS's usual credential
+/// chain. `Debug` never prints the secrets.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// The endpoint URL of an S3-compatible store (`http://127.0.0.1:9000`); AWS when unset.
+    pub endpoint: Option<String>,
+    /// The region (`us-east-1`).
+    pub region: Option<String>,
+    /// Allow a plain `http://` endpoint.
+    pub allow_http: bool,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// Secret access key (prefer the environment or a credential file over the config file).
+    pub secret_access_key: Option<String>,
+    /// Session token of temporary credentials.
+    pub session_token: Option<String>,
+    /// `bucket.host` addressing instead of `host/bucket` (AWS's default; off for most stand-ins).
+    pub virtual_hosted_style: Option<bool>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &hidden(&self.secret_access_key))
+            .field("session_token", &hidden(&self.session_token))
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
+            .finish()
     }
 }
 
@@ -330,15 +428,42 @@ fn parse_env_value(raw: &str, like: &toml::Value) -> Result<toml::Value, String>
             _ => Err("expected a boolean".into()),
         },
         toml::Value::Array(_) => Ok(toml::Value::Array(
-            raw.split([',', ':'])
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| toml::Value::String(s.trim().to_string()))
+            split_list(raw)
+                .into_iter()
+                .map(toml::Value::String)
                 .collect(),
         )),
         _ => raw
             .parse::<toml::Value>()
             .map_err(|e| format!("invalid value: {e}")),
     }
+}
+
+/// A list from an environment variable: items separated by `,` or, PATH-style, by `:`, except the
+/// `:` of a URL's `scheme://` (`/in:s3://lake/landing` is two items).
+fn split_list(raw: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    for part in raw.split(',') {
+        let mut current = String::new();
+        let mut rest = part;
+        while let Some(i) = rest.find(':') {
+            if rest[i..].starts_with("://") {
+                current.push_str(&rest[..i + 3]);
+                rest = &rest[i + 3..];
+            } else {
+                current.push_str(&rest[..i]);
+                items.push(std::mem::take(&mut current));
+                rest = &rest[i + 1..];
+            }
+        }
+        current.push_str(rest);
+        items.push(current);
+    }
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Parses `"512MiB"`, `"2GB"`, `"1048576"`; empty, `0` or `unlimited` mean no limit.
@@ -368,6 +493,15 @@ pub fn parse_byte_size(text: &str) -> Result<Option<usize>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_lists_split_on_commas_and_colons_but_not_inside_urls() {
+        assert_eq!(
+            split_list("/in:s3://lake/landing, gs://b/p,/x"),
+            vec!["/in", "s3://lake/landing", "gs://b/p", "/x"]
+        );
+        assert_eq!(split_list("./input"), vec!["./input"]);
+    }
 
     #[test]
     fn env_overrides_file_values_with_typed_values() {

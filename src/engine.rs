@@ -16,6 +16,7 @@ use crate::catalog::{
     ReadParquet, SkewReport,
 };
 use crate::config::Config;
+use crate::delta::StorageOptions;
 use crate::error::{Error, Result};
 
 /// The shared query engine of one server process.
@@ -35,10 +36,20 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the data directory and prepares the engine.
-    pub fn open(config: Config) -> Result<Arc<Self>> {
+    /// Opens the data directory (a local folder or an object-store URL) and prepares the
+    /// engine; a task re-reads the catalog every `storage.catalog_refresh_secs` while it lives.
+    pub async fn open(config: Config) -> Result<Arc<Self>> {
         crate::delta::install_local_store();
-        let catalog = Arc::new(DeltaCatalog::open(&config.storage.data_dir)?);
+        let storage = StorageOptions::new(config.storage.object_store_options());
+        let catalog = Arc::new(
+            DeltaCatalog::open(
+                &config.storage.data_dir,
+                storage.clone(),
+                config.storage.allow_unsafe_commits,
+            )
+            .await?,
+        );
+        spawn_catalog_refresh(&catalog, config.storage.catalog_refresh_secs);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = config
             .memory_limit_bytes()
@@ -81,8 +92,11 @@ impl Engine {
         catalog::install_pg_catalog(&base, users)?;
         catalog::install_formatting_functions(&base);
         crate::semantics::install_functions(&base);
-        let allowed = AllowedPaths::new(catalog.data_dir(), &config.storage.allowed_paths);
-        base.register_udtf("read_parquet", Arc::new(ReadParquet::new(allowed.clone())));
+        let allowed = AllowedPaths::new(catalog.warehouse(), &config.storage.allowed_paths);
+        base.register_udtf(
+            "read_parquet",
+            Arc::new(ReadParquet::new(allowed.clone(), storage)),
+        );
         base.register_udtf("deltagres_skew", Arc::new(SkewReport::new(catalog.clone())));
         catalog::install_information_schema(&base)?;
         Ok(Arc::new(Self {
@@ -112,4 +126,28 @@ impl Engine {
     pub fn new_context(&self) -> SessionContext {
         SessionContext::new_with_state(self.base.state())
     }
+}
+
+/// Re-reads the catalog from the data directory every `secs` seconds (0: never), so tables,
+/// schemas and views other servers sharing it created or dropped appear and go. Ends with the
+/// catalog.
+fn spawn_catalog_refresh(catalog: &Arc<DeltaCatalog>, secs: u64) {
+    if secs == 0 {
+        return;
+    }
+    let catalog = Arc::downgrade(catalog);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(catalog) = catalog.upgrade() else {
+                return;
+            };
+            if let Err(e) = catalog.refresh().await {
+                tracing::warn!(error = %e.message, "catalog refresh failed; retrying at the next interval");
+            }
+        }
+    });
 }

@@ -271,7 +271,7 @@ fn pipeline(action: PipelineAction) -> ExitCode {
             let result = runtime.block_on(async {
                 let connector = match url {
                     Some(url) => Connector::Remote(url),
-                    None => Connector::Embedded(deltagres::engine::Engine::open(config)?),
+                    None => Connector::Embedded(deltagres::engine::Engine::open(config).await?),
                 };
                 let options = RunOptions {
                     params: params.into_iter().collect(),
@@ -390,7 +390,7 @@ fn plan_check(
     let result = runtime.block_on(async {
         let mut runner = match &url {
             Some(url) => deltagres::client::SqlRunner::connect(url).await?,
-            None => deltagres::client::SqlRunner::embedded(config)?,
+            None => deltagres::client::SqlRunner::embedded(config).await?,
         };
         deltagres::plancheck::run(&mut runner, &options).await
     });

@@ -21,8 +21,9 @@ mod skew;
 mod temp;
 mod unreadable;
 mod views;
+mod warehouse;
 
-pub use files::{AllowedPaths, ReadParquet};
+pub use files::{AllowedPaths, CheckedLocation, ReadParquet};
 pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
@@ -34,6 +35,7 @@ pub(crate) use registry::{dir_url, validate_table_name};
 pub use skew::SkewReport;
 pub use temp::{TEMP_SCHEMA, TempTables, attach_session_catalog};
 pub use views::{ViewColumn, ViewDef};
+pub use warehouse::Warehouse;
 
 /// The DataFusion catalog name every table lives in; it is also what `current_database()` returns.
 pub const CATALOG_NAME: &str = "deltagres";

@@ -118,6 +118,13 @@ impl SchemaProvider for DeltaSchemaProvider {
             schema: self.schema.clone(),
             table: name.to_string(),
         };
+        if !name.contains('$')
+            && self.catalog.view(&table_ref).is_none()
+            && !self.catalog.table_exists(&table_ref)
+        {
+            // Another server sharing the data directory may have created it since.
+            self.catalog.refresh_after_miss().await;
+        }
         if let Some(view) = self.catalog.view(&table_ref) {
             let provider = super::views::ViewProvider::new(view)
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;

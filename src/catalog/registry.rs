@@ -1,7 +1,7 @@
 //! [`DeltaCatalog`]: the registry of schemas and Delta tables, rebuilt from the data directory.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 // parking_lot's locks do not poison: a panic while one is held cannot lock every later
@@ -13,9 +13,14 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::DEFAULT_SCHEMA;
-use super::catalog_file::{self, ExternalTable};
+use super::catalog_file::{CatalogFile, ExternalTable};
 use super::views::ViewDef;
+use super::warehouse::{Warehouse, is_hidden};
+use crate::delta::StorageOptions;
 use crate::error::{Error, ErrorKind, Result};
+
+/// Tables, by schema, then name.
+type Schemas = BTreeMap<String, BTreeMap<String, Arc<TableEntry>>>;
 
 /// A schema-qualified table name, already normalised (unquoted identifiers lower-cased).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -56,70 +61,129 @@ pub struct WriteTurn {
 /// Schemas and tables of one data directory.
 #[derive(Debug)]
 pub struct DeltaCatalog {
-    data_dir: PathBuf,
-    schemas: RwLock<BTreeMap<String, BTreeMap<String, Arc<TableEntry>>>>,
+    warehouse: Warehouse,
+    options: StorageOptions,
+    schemas: RwLock<Schemas>,
     /// Every view, by name.
     views: RwLock<BTreeMap<TableRef, Arc<ViewDef>>>,
     /// Serialises catalog changes (CREATE/DROP) so the directory and the registry move together.
     ddl_lock: tokio::sync::Mutex<()>,
+    /// When a name that was not found last made the catalog re-read the data directory.
+    last_miss_refresh: parking_lot::Mutex<Option<std::time::Instant>>,
 }
 
+/// How often a name that is not found may make the catalog re-read the data directory.
+const MISS_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl DeltaCatalog {
-    /// Opens (creating when missing) the data directory and registers every table found in it.
-    pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir.join(DEFAULT_SCHEMA)).map_err(|e| {
-            Error::new(
-                ErrorKind::IoError,
-                format!("cannot create data directory {}: {e}", data_dir.display()),
-            )
-        })?;
-        let data_dir = std::fs::canonicalize(data_dir)?;
-        let mut schemas: BTreeMap<String, BTreeMap<String, Arc<TableEntry>>> = BTreeMap::new();
-        for schema_dir in std::fs::read_dir(&data_dir)? {
-            let schema_dir = schema_dir?;
-            let schema_name = schema_dir.file_name().to_string_lossy().to_string();
-            if !schema_dir.file_type()?.is_dir() || is_hidden(&schema_name) {
-                continue;
+    /// Opens (creating when missing) the data directory, a local path or an object-store URL,
+    /// and registers every table and view found in it.
+    pub async fn open(
+        data_dir: &Path,
+        options: StorageOptions,
+        allow_unsafe_commits: bool,
+    ) -> Result<Self> {
+        let warehouse = Warehouse::open(data_dir, &options, allow_unsafe_commits).await?;
+        let catalog = Self {
+            warehouse,
+            options,
+            schemas: RwLock::new(BTreeMap::new()),
+            views: RwLock::new(BTreeMap::new()),
+            ddl_lock: tokio::sync::Mutex::new(()),
+            last_miss_refresh: parking_lot::Mutex::new(None),
+        };
+        catalog.reload().await?;
+        Ok(catalog)
+    }
+
+    /// The data directory.
+    pub fn warehouse(&self) -> &Warehouse {
+        &self.warehouse
+    }
+
+    /// The object-store options every table of this catalog is opened with.
+    pub fn storage_options(&self) -> &StorageOptions {
+        &self.options
+    }
+
+    /// Re-reads the data directory and the catalog file, so tables, schemas and views another
+    /// server created or dropped are seen (and this server's own never raced: it waits for DDL
+    /// in progress). Tables already known keep their loaded state.
+    pub async fn refresh(&self) -> Result<()> {
+        let _ddl = self.ddl_lock.lock().await;
+        self.reload().await
+    }
+
+    /// [`Self::refresh`] after a name was not found, at most once a second, and only when no
+    /// DDL of this server is in progress (a CREATE ... AS SELECT holds the DDL lock while it
+    /// plans the query that missed).
+    pub async fn refresh_after_miss(&self) {
+        {
+            let mut last = self.last_miss_refresh.lock();
+            if last.is_some_and(|t| t.elapsed() < MISS_REFRESH_INTERVAL) {
+                return;
             }
-            let tables = schemas.entry(schema_name).or_default();
-            for table_dir in std::fs::read_dir(schema_dir.path())? {
-                let table_dir = table_dir?;
-                let name = table_dir.file_name().to_string_lossy().to_string();
-                if is_hidden(&name) || !table_dir.path().join("_delta_log").is_dir() {
-                    continue;
-                }
-                tables.insert(
-                    name,
-                    Arc::new(TableEntry::new(dir_url(&table_dir.path())?, false)),
-                );
+            *last = Some(std::time::Instant::now());
+        }
+        let Ok(_ddl) = self.ddl_lock.try_lock() else {
+            return;
+        };
+        if let Err(e) = self.reload().await {
+            tracing::warn!(error = %e.message, "catalog refresh failed");
+        }
+    }
+
+    async fn reload(&self) -> Result<()> {
+        let scanned = self.warehouse.scan().await?;
+        let file = self.warehouse.read_catalog().await?;
+        let mut locations = Vec::new();
+        for (schema, tables) in &scanned {
+            for table in tables {
+                let name = TableRef {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                };
+                let url = match self.warehouse.table_url(&name) {
+                    Ok(url) => url,
+                    // Dropped between the listing and now.
+                    Err(_) => continue,
+                };
+                locations.push((name, url, false));
             }
         }
-        let file = catalog_file::read(&data_dir)?;
-        let views = file
+        for t in &file.tables {
+            let url = Url::parse(&t.location)
+                .map_err(|e| Error::internal(format!("bad location in catalog file: {e}")))?;
+            let name = TableRef {
+                schema: t.schema.clone(),
+                table: t.name.clone(),
+            };
+            locations.push((name, url, true));
+        }
+        let mut schemas = self.schemas.write();
+        let mut next: Schemas = scanned
+            .keys()
+            .map(|s| (s.clone(), BTreeMap::new()))
+            .collect();
+        for (name, url, external) in locations {
+            let kept = schemas
+                .get(&name.schema)
+                .and_then(|tables| tables.get(&name.table))
+                .filter(|e| e.location == url && e.external == external)
+                .cloned();
+            next.entry(name.schema).or_default().insert(
+                name.table,
+                kept.unwrap_or_else(|| Arc::new(TableEntry::new(url, external))),
+            );
+        }
+        *schemas = next;
+        *self.views.write() = file
             .views
             .into_iter()
             .filter(|v| schemas.contains_key(&v.schema))
             .map(|v| (v.table_ref(), Arc::new(v)))
             .collect();
-        for t in file.tables {
-            let url = Url::parse(&t.location)
-                .map_err(|e| Error::internal(format!("bad location in catalog file: {e}")))?;
-            schemas
-                .entry(t.schema)
-                .or_default()
-                .insert(t.name, Arc::new(TableEntry::new(url, true)));
-        }
-        Ok(Self {
-            data_dir,
-            schemas: RwLock::new(schemas),
-            views: RwLock::new(views),
-            ddl_lock: tokio::sync::Mutex::new(()),
-        })
-    }
-
-    /// The (canonical) data directory.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+        Ok(())
     }
 
     /// Takes the catalog-change lock; hold it across a CREATE or DROP so concurrent DDL on the same
@@ -157,11 +221,6 @@ impl DeltaCatalog {
         self.entry(table).map(|e| (e.location.clone(), e.external))
     }
 
-    /// The directory a new managed table gets.
-    pub fn managed_path(&self, table: &TableRef) -> PathBuf {
-        self.data_dir.join(&table.schema).join(&table.table)
-    }
-
     fn entry(&self, table: &TableRef) -> Option<Arc<TableEntry>> {
         self.schemas
             .read()
@@ -181,7 +240,7 @@ impl DeltaCatalog {
             .cached
             .lock()
             .await
-            .current(&entry.location, &table.to_string())
+            .current(&entry.location, &table.to_string(), &self.options)
             .await?;
         tracing::debug!(%table, version = loaded.version(), elapsed_us = started.elapsed().as_micros() as u64, "table state loaded");
         Ok(loaded)
@@ -266,7 +325,7 @@ impl DeltaCatalog {
     }
 
     /// Creates a schema directory. Returns false when it existed and `if_not_exists` is set.
-    pub fn create_schema(&self, schema: &str, if_not_exists: bool) -> Result<bool> {
+    pub async fn create_schema(&self, schema: &str, if_not_exists: bool) -> Result<bool> {
         if self.schema_exists(schema) {
             return if if_not_exists {
                 Ok(false)
@@ -278,13 +337,13 @@ impl DeltaCatalog {
             };
         }
         check_name(schema)?;
-        std::fs::create_dir_all(self.data_dir.join(schema))?;
+        self.warehouse.create_schema(schema).await?;
         self.schemas.write().entry(schema.to_string()).or_default();
         Ok(true)
     }
 
     /// Drops a schema; with `cascade` its tables go too, else it must be empty.
-    pub fn drop_schema(&self, schema: &str, if_exists: bool, cascade: bool) -> Result<bool> {
+    pub async fn drop_schema(&self, schema: &str, if_exists: bool, cascade: bool) -> Result<bool> {
         let tables = match self.schemas.read().get(schema) {
             Some(t) => t.keys().cloned().collect::<Vec<_>>(),
             None if if_exists => return Ok(false),
@@ -320,7 +379,7 @@ impl DeltaCatalog {
             )
             .with_hint("use DROP SCHEMA ... CASCADE to drop them too"));
         }
-        self.drop_views(&views)?;
+        self.drop_views(&views).await?;
         for table in tables {
             self.drop_table(
                 &TableRef {
@@ -328,29 +387,34 @@ impl DeltaCatalog {
                     table,
                 },
                 true,
-            )?;
+            )
+            .await?;
         }
-        let dir = self.data_dir.join(schema);
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-        }
+        self.warehouse.remove_schema(schema).await?;
         self.schemas.write().remove(schema);
         Ok(true)
     }
 
     /// Registers a table whose Delta log now exists at `location`.
-    pub fn register_table(&self, table: &TableRef, location: Url, external: bool) -> Result<()> {
+    pub async fn register_table(
+        &self,
+        table: &TableRef,
+        location: Url,
+        external: bool,
+    ) -> Result<()> {
         if external {
-            let _file_lock = catalog_file::lock();
-            let mut file = catalog_file::read(&self.data_dir)?;
-            file.tables
-                .retain(|t| !(t.schema == table.schema && t.name == table.table));
-            file.tables.push(ExternalTable {
-                schema: table.schema.clone(),
-                name: table.table.clone(),
-                location: location.to_string(),
-            });
-            catalog_file::write(&self.data_dir, &file)?;
+            self.warehouse
+                .update_catalog(|file| {
+                    file.tables
+                        .retain(|t| !(t.schema == table.schema && t.name == table.table));
+                    file.tables.push(ExternalTable {
+                        schema: table.schema.clone(),
+                        name: table.table.clone(),
+                        location: location.to_string(),
+                    });
+                    Ok(())
+                })
+                .await?;
         }
         self.schemas
             .write()
@@ -364,7 +428,7 @@ impl DeltaCatalog {
     }
 
     /// Drops a table: a managed table's files are deleted, an external table is only forgotten.
-    pub fn drop_table(&self, table: &TableRef, if_exists: bool) -> Result<bool> {
+    pub async fn drop_table(&self, table: &TableRef, if_exists: bool) -> Result<bool> {
         let Some(entry) = self.entry(table) else {
             return if if_exists {
                 Ok(false)
@@ -373,21 +437,15 @@ impl DeltaCatalog {
             };
         };
         if entry.external {
-            let _file_lock = catalog_file::lock();
-            let mut file = catalog_file::read(&self.data_dir)?;
-            file.tables
-                .retain(|t| !(t.schema == table.schema && t.name == table.table));
-            catalog_file::write(&self.data_dir, &file)?;
+            self.warehouse
+                .update_catalog(|file| {
+                    file.tables
+                        .retain(|t| !(t.schema == table.schema && t.name == table.table));
+                    Ok(())
+                })
+                .await?;
         } else {
-            // Remove the log first so a crash half-way leaves a folder that is no longer a table.
-            let dir = self.managed_path(table);
-            let log = dir.join("_delta_log");
-            if log.exists() {
-                std::fs::remove_dir_all(&log)?;
-            }
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)?;
-            }
+            self.warehouse.remove_table(table).await?;
         }
         if let Some(tables) = self.schemas.write().get_mut(&table.schema) {
             tables.remove(&table.table);
@@ -425,7 +483,7 @@ impl DeltaCatalog {
 
     /// Stores a view; with `replace` an existing view of the name is replaced (its columns must
     /// stay, see [`ViewDef::check_replaces`]). Hold [`Self::lock_ddl`] around it.
-    pub fn create_view(&self, def: ViewDef, replace: bool) -> Result<()> {
+    pub async fn create_view(&self, def: ViewDef, replace: bool) -> Result<()> {
         let name = def.table_ref();
         if !self.schema_exists(&name.schema) {
             return Err(Error::new(
@@ -449,18 +507,20 @@ impl DeltaCatalog {
             def.check_replaces(&old)?;
         }
         check_name(&name.table)?;
-        let _file_lock = catalog_file::lock();
-        let mut file = catalog_file::read(&self.data_dir)?;
-        file.views.retain(|v| v.table_ref() != name);
-        file.views.push(def.clone());
-        catalog_file::write(&self.data_dir, &file)?;
+        self.warehouse
+            .update_catalog(|file| {
+                file.views.retain(|v| v.table_ref() != name);
+                file.views.push(def.clone());
+                Ok(())
+            })
+            .await?;
         self.views.write().insert(name, Arc::new(def));
         Ok(())
     }
 
     /// Renames a view to `to`, storing `followers` (the views that read it, their queries already
     /// reading `to`). Hold [`Self::lock_ddl`] around it.
-    pub fn rename_view(
+    pub async fn rename_view(
         &self,
         from: &TableRef,
         to: &TableRef,
@@ -476,12 +536,12 @@ impl DeltaCatalog {
         let mut changed = followers;
         // A view cannot read itself, so the renamed view is never among its followers.
         changed.push(renamed);
-        self.store_views(std::slice::from_ref(from), changed)
+        self.store_views(std::slice::from_ref(from), changed).await
     }
 
     /// Renames a table to `to`: a managed table's folder moves (one rename), an external
     /// table's entry changes; `followers` are stored as for [`Self::rename_view`].
-    pub fn rename_table(
+    pub async fn rename_table(
         &self,
         from: &TableRef,
         to: &TableRef,
@@ -492,25 +552,20 @@ impl DeltaCatalog {
             .entry(from)
             .ok_or_else(|| Error::undefined_table(&from.table))?;
         let location = if entry.external {
-            let _file_lock = catalog_file::lock();
-            let mut file = catalog_file::read(&self.data_dir)?;
-            for t in file.tables.iter_mut() {
-                if t.schema == from.schema && t.name == from.table {
-                    t.schema = to.schema.clone();
-                    t.name = to.table.clone();
-                }
-            }
-            catalog_file::write(&self.data_dir, &file)?;
+            self.warehouse
+                .update_catalog(|file| {
+                    for t in file.tables.iter_mut() {
+                        if t.schema == from.schema && t.name == from.table {
+                            t.schema = to.schema.clone();
+                            t.name = to.table.clone();
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
             entry.location.clone()
         } else {
-            let (old_dir, new_dir) = (self.managed_path(from), self.managed_path(to));
-            std::fs::rename(&old_dir, &new_dir).map_err(|e| {
-                Error::new(
-                    ErrorKind::IoError,
-                    format!("cannot move table folder to {}: {e}", new_dir.display()),
-                )
-            })?;
-            dir_url(&new_dir)?
+            self.warehouse.move_table(from, to).await?
         };
         {
             let mut schemas = self.schemas.write();
@@ -522,24 +577,26 @@ impl DeltaCatalog {
                 Arc::new(TableEntry::new(location, entry.external)),
             );
         }
-        self.store_views(&[], followers)
+        self.store_views(&[], followers).await
     }
 
     /// Replaces views in the catalog file and the registry: `removed` go, `changed` are stored
     /// under their (possibly new) names.
-    fn store_views(&self, removed: &[TableRef], changed: Vec<ViewDef>) -> Result<()> {
+    async fn store_views(&self, removed: &[TableRef], changed: Vec<ViewDef>) -> Result<()> {
         if removed.is_empty() && changed.is_empty() {
             return Ok(());
         }
         let replaced: Vec<TableRef> = changed.iter().map(ViewDef::table_ref).collect();
-        let _file_lock = catalog_file::lock();
-        let mut file = catalog_file::read(&self.data_dir)?;
-        file.views.retain(|v| {
-            let name = v.table_ref();
-            !removed.contains(&name) && !replaced.contains(&name)
-        });
-        file.views.extend(changed.iter().cloned());
-        catalog_file::write(&self.data_dir, &file)?;
+        self.warehouse
+            .update_catalog(|file: &mut CatalogFile| {
+                file.views.retain(|v| {
+                    let name = v.table_ref();
+                    !removed.contains(&name) && !replaced.contains(&name)
+                });
+                file.views.extend(changed.iter().cloned());
+                Ok(())
+            })
+            .await?;
         let mut views = self.views.write();
         for name in removed {
             views.remove(name);
@@ -551,15 +608,17 @@ impl DeltaCatalog {
     }
 
     /// Removes views (DROP VIEW, or the views a CASCADE takes along).
-    pub fn drop_views(&self, names: &[TableRef]) -> Result<()> {
+    pub async fn drop_views(&self, names: &[TableRef]) -> Result<()> {
         if names.is_empty() {
             // DROP TABLE and DROP SCHEMA call this for their dependent views, usually none.
             return Ok(());
         }
-        let _file_lock = catalog_file::lock();
-        let mut file = catalog_file::read(&self.data_dir)?;
-        file.views.retain(|v| !names.contains(&v.table_ref()));
-        catalog_file::write(&self.data_dir, &file)?;
+        self.warehouse
+            .update_catalog(|file| {
+                file.views.retain(|v| !names.contains(&v.table_ref()));
+                Ok(())
+            })
+            .await?;
         let mut views = self.views.write();
         for name in names {
             views.remove(name);
@@ -577,10 +636,6 @@ impl TableEntry {
             writers: Default::default(),
         }
     }
-}
-
-fn is_hidden(name: &str) -> bool {
-    name.starts_with('.') || name.starts_with('_')
 }
 
 /// Names become directory names: refuse what a file system would misread.
@@ -618,10 +673,14 @@ pub(crate) fn dir_url(path: &Path) -> Result<Url> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_panic_while_the_catalog_is_locked_does_not_lock_everyone_out() {
+    #[tokio::test]
+    async fn a_panic_while_the_catalog_is_locked_does_not_lock_everyone_out() {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = Arc::new(DeltaCatalog::open(&dir.path().join("data")).unwrap());
+        let catalog = Arc::new(
+            DeltaCatalog::open(&dir.path().join("data"), StorageOptions::default(), false)
+                .await
+                .unwrap(),
+        );
         let held = catalog.clone();
         let panicked = std::thread::spawn(move || {
             let _guard = held.schemas.write();
@@ -631,7 +690,12 @@ mod tests {
         assert!(panicked.is_err());
         // Every later session still reads and writes the catalog.
         assert!(catalog.schema_exists("public"));
-        assert!(catalog.create_schema("after_the_panic", false).unwrap());
+        assert!(
+            catalog
+                .create_schema("after_the_panic", false)
+                .await
+                .unwrap()
+        );
         assert!(
             catalog
                 .schema_names()

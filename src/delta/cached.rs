@@ -14,6 +14,7 @@ use deltalake::table::config::TablePropertiesExt as _;
 use object_store::ObjectStoreExt as _;
 use url::Url;
 
+use super::StorageOptions;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The loaded state of one table, or nothing before its first use.
@@ -32,16 +33,21 @@ struct Loaded {
 
 impl CachedTable {
     /// The table's latest committed state; `name` only words errors.
-    pub async fn current(&mut self, location: &Url, name: &str) -> Result<DeltaTable> {
+    pub async fn current(
+        &mut self,
+        location: &Url,
+        name: &str,
+        options: &StorageOptions,
+    ) -> Result<DeltaTable> {
         match self.loaded.as_mut() {
-            None => self.loaded = Some(open(location, name).await?),
+            None => self.loaded = Some(open(location, name, options).await?),
             Some(loaded) => {
                 if next_commit_exists(&loaded.table).await {
                     loaded.table.update_state().await?;
                 }
                 if loaded.grown_past_checkpoint().await {
                     tracing::debug!(table = name, "reopening from the latest checkpoint");
-                    self.loaded = Some(open(location, name).await?);
+                    self.loaded = Some(open(location, name, options).await?);
                 }
             }
         }
@@ -66,8 +72,30 @@ impl Loaded {
     }
 }
 
-async fn open(location: &Url, name: &str) -> Result<Loaded> {
-    let table = deltalake::open_table(location.clone())
+async fn open(location: &Url, name: &str, options: &StorageOptions) -> Result<Loaded> {
+    if !super::is_object_store(location) {
+        // A local folder that is gone fails here, as storage (58030), not as a corrupt log.
+        deltalake::table::builder::parse_table_uri(location.as_str()).map_err(|e| {
+            tracing::warn!(table = name, %location, cause = %e, "cannot open a Delta table");
+            Error::new(
+                ErrorKind::IoError,
+                format!(
+                    "table {name} cannot be read ({location}): its folder does not exist or cannot be read"
+                ),
+            )
+        })?;
+    }
+    let table = options
+        .table_builder(location)
+        // The location itself is unusable (a folder that is gone, a bad URL): storage, 58030.
+        .map_err(|e| {
+            tracing::warn!(table = name, %location, cause = %e.message, "cannot open a Delta table");
+            Error::new(
+                ErrorKind::IoError,
+                format!("table {name} cannot be read ({location}): {}", e.message),
+            )
+        })?
+        .load()
         .await
         .map_err(|e| open_error(name, location, &e.to_string()))?;
     let base_version = last_checkpoint_version(&table).await.unwrap_or(-1);

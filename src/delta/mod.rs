@@ -9,6 +9,7 @@ mod metadata;
 mod rewrite;
 mod schema;
 mod schema_change;
+mod storage;
 mod write;
 mod zorder;
 
@@ -25,5 +26,8 @@ pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };
 pub use schema_change::{set_not_null, unset_properties};
+pub use storage::{
+    StorageOptions, check_atomic_commits, dir_form, is_object_store, object_store_url,
+};
 pub use write::{CreateOptions, append_plan, create_empty, quiet_commit, write_plan};
 pub use zorder::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};

@@ -27,6 +27,8 @@ pub struct CreateOptions {
     pub comment: Option<String>,
     /// Replace an existing table (new version with the new schema) instead of failing.
     pub replace: bool,
+    /// How to reach the table's storage.
+    pub storage: super::StorageOptions,
 }
 
 impl CreateOptions {
@@ -52,7 +54,9 @@ pub async fn create_empty(
             format!("unsupported column type: {e}"),
         )
     })?;
-    let mut builder = DeltaTable::try_from_url(location)
+    let mut builder = options
+        .storage
+        .open_or_new(&location)
         .await?
         .create()
         .with_columns(struct_type.fields().cloned())
@@ -82,7 +86,7 @@ pub async fn write_plan(
 ) -> Result<DeltaTable> {
     let schema = to_delta_arrow_schema(plan.schema().as_arrow())?;
     check_partition_columns(&schema, &options.partition_columns)?;
-    let table = DeltaTable::try_from_url(location).await?;
+    let table = options.storage.open_or_new(&location).await?;
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(plan)

@@ -13,14 +13,14 @@ use sqlparser::dialect::PostgreSqlDialect;
 use url::Url;
 
 use super::{PlanContext, normalize_ident, resolve_table};
-use crate::catalog::TableRef;
+use crate::catalog::{CheckedLocation, TableRef};
 use crate::delta::{self, CreateOptions};
 use crate::dialect::CreateTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::{CommandTag, Notice, QueryOutput};
 
 /// `CREATE SCHEMA [IF NOT EXISTS] s`.
-pub fn create_schema(
+pub async fn create_schema(
     cx: &mut PlanContext<'_>,
     name: &SchemaName,
     if_not_exists: bool,
@@ -29,7 +29,9 @@ pub fn create_schema(
         SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => single_name(n)?,
         SchemaName::UnnamedAuthorization(ident) => normalize_ident(ident),
     };
-    if !cx.catalog.create_schema(&name, if_not_exists)? {
+    let catalog = cx.catalog.clone();
+    let _ddl = catalog.lock_ddl().await;
+    if !cx.catalog.create_schema(&name, if_not_exists).await? {
         cx.notices.push(Notice::note(
             "42P06",
             format!("schema \"{name}\" already exists, skipping"),
@@ -39,15 +41,17 @@ pub fn create_schema(
 }
 
 /// `DROP TABLE | SCHEMA [IF EXISTS] name, ... [CASCADE]`.
-pub fn drop(
+pub async fn drop(
     cx: &mut PlanContext<'_>,
     object_type: ObjectType,
     if_exists: bool,
     names: &[ObjectName],
     cascade: bool,
 ) -> Result<QueryOutput> {
+    let catalog = cx.catalog.clone();
+    let _ddl = catalog.lock_ddl().await;
     match object_type {
-        ObjectType::View => super::views::drop_views(cx, names, if_exists, cascade),
+        ObjectType::View => super::views::drop_views(cx, names, if_exists, cascade).await,
         ObjectType::Table => {
             for name in names {
                 if super::temp_tables::is_temp_name(name) {
@@ -72,8 +76,8 @@ pub fn drop(
                 } else {
                     Vec::new()
                 };
-                cx.catalog.drop_views(&views)?;
-                if !cx.catalog.drop_table(&table, if_exists)? {
+                cx.catalog.drop_views(&views).await?;
+                if !cx.catalog.drop_table(&table, if_exists).await? {
                     cx.notices.push(Notice::note(
                         "00000",
                         format!("table \"{}\" does not exist, skipping", table.table),
@@ -85,7 +89,7 @@ pub fn drop(
         ObjectType::Schema => {
             for name in names {
                 let schema = single_name(name)?;
-                if !cx.catalog.drop_schema(&schema, if_exists, cascade)? {
+                if !cx.catalog.drop_schema(&schema, if_exists, cascade).await? {
                     cx.notices.push(Notice::note(
                         "00000",
                         format!("schema \"{schema}\" does not exist, skipping"),
@@ -208,17 +212,16 @@ pub async fn create_table(
         properties: create.properties.iter().cloned().collect::<HashMap<_, _>>(),
         comment: create.comment.clone(),
         replace: existing.is_some(),
+        storage: cx.catalog.storage_options().clone(),
     };
     let (location, external, created_dir) = match (&existing, &create.location) {
         (Some((url, external)), _) => (url.clone(), *external, None),
         (None, Some(path)) => {
-            let path = external_path(path, cx.catalog.data_dir())?;
-            let path = cx.allowed_paths.check(&path.to_string_lossy())?;
-            let (url, created) = prepare_dir(&path)?;
+            let (url, created) = external_location(cx, path)?;
             (url, true, created)
         }
         (None, None) => {
-            let (url, created) = prepare_dir(&cx.catalog.managed_path(&table_ref))?;
+            let (url, created) = cx.catalog.warehouse().prepare_table(&table_ref).await?;
             (url, false, created)
         }
     };
@@ -234,8 +237,15 @@ pub async fn create_table(
     let table = match result {
         Ok(table) => table,
         Err(e) => {
-            if let Some(dir) = created_dir {
-                let _ = std::fs::remove_dir_all(dir);
+            if external {
+                if let Some(dir) = created_dir {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            } else if existing.is_none() {
+                cx.catalog
+                    .warehouse()
+                    .discard_failed_create(&table_ref, created_dir)
+                    .await;
             }
             return Err(e);
         }
@@ -261,7 +271,9 @@ pub async fn create_table(
             .await?
     };
     if existing.is_none() {
-        cx.catalog.register_table(&table_ref, location, external)?;
+        cx.catalog
+            .register_table(&table_ref, location, external)
+            .await?;
     }
     if create.query.is_some() {
         let rows = delta::row_count(&table).unwrap_or(0);
@@ -312,7 +324,15 @@ async fn create_delta_table(
             delta::create_empty(location, &Schema::new(fields), options).await
         }
         (None, true) if create.location.is_some() => {
-            deltalake::open_table(location.clone()).await.map_err(|e| {
+            let opened = async {
+                cx.catalog
+                    .storage_options()
+                    .table_builder(&location)?
+                    .load()
+                    .await
+                    .map_err(Error::from)
+            };
+            opened.await.map_err(|e| {
                 Error::new(
                     ErrorKind::UndefinedTable,
                     format!("no Delta table at LOCATION {location}: {e}"),
@@ -442,23 +462,28 @@ fn key_not_enforced(what: &str) -> Error {
     .with_hint("declare the key columns NOT NULL and deduplicate with MERGE INTO (which refuses a target row matched twice)")
 }
 
-/// A LOCATION as a path: absolute paths and `file://` URLs as given, relative paths under the data
-/// directory.
-fn external_path(location: &str, data_dir: &Path) -> Result<PathBuf> {
-    if let Some(rest) = location.strip_prefix("file://") {
-        return Ok(PathBuf::from(rest));
+/// A LOCATION as a URL, checked against `storage.allowed_paths`: object-store URLs as given,
+/// absolute paths and `file://` URLs as given, relative paths under the data directory (a local
+/// folder is created when missing; its path is returned to remove should the CREATE fail).
+fn external_location(cx: &PlanContext<'_>, location: &str) -> Result<(Url, Option<PathBuf>)> {
+    let warehouse = cx.catalog.warehouse();
+    let written = match location.strip_prefix("file://") {
+        Some(rest) => rest.to_string(),
+        None if location.contains("://") => location.to_string(),
+        None if Path::new(location).is_absolute() => location.to_string(),
+        None => match warehouse.local_dir() {
+            Some(dir) => dir.join(location).to_string_lossy().to_string(),
+            None => warehouse
+                .url()?
+                .join(location)
+                .map_err(|e| Error::syntax(format!("invalid LOCATION {location}: {e}")))?
+                .to_string(),
+        },
+    };
+    match cx.allowed_paths.check_location(&written)? {
+        CheckedLocation::Local(path) => prepare_dir(&path),
+        CheckedLocation::Store(url) => Ok((crate::delta::dir_form(url), None)),
     }
-    if location.contains("://") {
-        return Err(Error::unsupported(format!(
-            "LOCATION {location}: only local paths are supported so far"
-        )));
-    }
-    let path = PathBuf::from(location);
-    Ok(if path.is_absolute() {
-        path
-    } else {
-        data_dir.join(path)
-    })
 }
 
 /// Creates the directory when missing; returns its URL and, if we created it, the path to remove
@@ -493,9 +518,13 @@ pub async fn convert_to_delta(
     location: &str,
     partitioned_by: &[ColumnDef],
 ) -> Result<QueryOutput> {
-    let path = cx.allowed_paths.check(location)?;
-    let mut builder = deltalake::operations::convert_to_delta::ConvertToDeltaBuilder::new()
-        .with_location(path.to_string_lossy().to_string());
+    let builder = deltalake::operations::convert_to_delta::ConvertToDeltaBuilder::new();
+    let mut builder = match cx.allowed_paths.check_location(location)? {
+        CheckedLocation::Local(path) => builder.with_location(path.to_string_lossy().to_string()),
+        CheckedLocation::Store(url) => builder
+            .with_location(crate::delta::dir_form(url).to_string())
+            .with_storage_options(cx.catalog.storage_options().to_map()),
+    };
     if !partitioned_by.is_empty() {
         let schema = delta::to_delta_arrow_schema(&columns_schema(cx, partitioned_by).await?)?;
         let fields = schema

@@ -232,14 +232,14 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             schema_name,
             if_not_exists,
             ..
-        } => ddl::create_schema(cx, &schema_name, if_not_exists),
+        } => ddl::create_schema(cx, &schema_name, if_not_exists).await,
         S::Drop {
             object_type,
             if_exists,
             names,
             cascade,
             ..
-        } => ddl::drop(cx, object_type, if_exists, &names, cascade),
+        } => ddl::drop(cx, object_type, if_exists, &names, cascade).await,
         S::AlterTable(alter) => alter::alter_table(cx, alter).await,
         S::Update(update) => dml::update(cx, update).await,
         S::Delete(delete) => dml::delete(cx, delete).await,

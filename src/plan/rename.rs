@@ -80,11 +80,11 @@ pub async fn rename(
         .map(|view| follow(view, &from, &target))
         .collect::<Result<Vec<_>>>()?;
     if is_view {
-        cx.catalog.rename_view(&from, &target, followers)?;
+        cx.catalog.rename_view(&from, &target, followers).await?;
     } else {
         // Wait for the table's writers; none starts while the folder moves.
         let (_turn, _table) = cx.load_for_rewrite(&from).await?;
-        cx.catalog.rename_table(&from, &target, followers)?;
+        cx.catalog.rename_table(&from, &target, followers).await?;
     }
     Ok(QueryOutput::Command(CommandTag::Other(tag.into())))
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use datafusion::arrow::array::{Array, Int64Array, TimestampMicrosecondArray};
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::prelude::SessionContext;
-use deltalake::{DeltaTable, DeltaTableBuilder};
+use deltalake::DeltaTable;
 use sqlparser::ast::{
     Expr, Ident, ObjectName, TableAlias, TableFactor, TableVersion, Visit, VisitMut, Visitor,
     VisitorMut,
@@ -82,7 +82,10 @@ pub async fn load_at(
 ) -> Result<DeltaTable> {
     let latest = cx.catalog.load(table_ref).await?;
     let latest_version = latest.version().unwrap_or_default();
-    let builder = DeltaTableBuilder::from_url(latest.table_url().clone())?;
+    let builder = cx
+        .catalog
+        .storage_options()
+        .table_builder(latest.table_url())?;
     match travel {
         TimeTravel::Version(expr) => {
             let version = evaluate_version(cx, expr).await?;

@@ -261,7 +261,7 @@ pub async fn create_view(cx: &mut PlanContext<'_>, create: ast::CreateView) -> R
             "CREATE VIEW".into(),
         )));
     }
-    cx.catalog.create_view(def, create.or_replace)?;
+    cx.catalog.create_view(def, create.or_replace).await?;
     Ok(QueryOutput::Command(CommandTag::Other(
         "CREATE VIEW".into(),
     )))
@@ -333,7 +333,7 @@ fn qualify_relations(
 }
 
 /// `DROP VIEW [IF EXISTS] v, ... [CASCADE]`.
-pub fn drop_views(
+pub async fn drop_views(
     cx: &mut PlanContext<'_>,
     names: &[ObjectName],
     if_exists: bool,
@@ -361,7 +361,7 @@ pub fn drop_views(
         dropped.extend(dependents_to_drop(cx, &view, "view", cascade)?);
         dropped.push(view);
     }
-    cx.catalog.drop_views(&dropped)?;
+    cx.catalog.drop_views(&dropped).await?;
     Ok(QueryOutput::Command(CommandTag::Other("DROP VIEW".into())))
 }
 

@@ -75,7 +75,7 @@ impl Server {
         let idle_timeout = (config.server.idle_session_timeout_secs > 0)
             .then(|| Duration::from_secs(config.server.idle_session_timeout_secs));
         let listen = config.server.listen.clone();
-        let engine = Engine::open(config)?;
+        let engine = Engine::open(config).await?;
         let listener = TcpListener::bind(&listen).await.map_err(|e| {
             Error::new(
                 ErrorKind::IoError,
@@ -110,7 +110,7 @@ impl Server {
     /// (up to the grace period) and closes the remaining connections. Delta commits are atomic, so
     /// a statement cut off after the grace period leaves no half-written version behind.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        tracing::info!(listen = %self.local_addr(), data_dir = %self.shared.engine.catalog().data_dir().display(), "deltagres is ready");
+        tracing::info!(listen = %self.local_addr(), data_dir = %self.shared.engine.catalog().warehouse(), "deltagres is ready");
         let mut connections = JoinSet::new();
         tokio::pin!(shutdown);
         loop {

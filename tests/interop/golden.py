@@ -12,6 +12,8 @@ tables listed in DUCKDB_ORACLE (which to_pyarrow_table cannot read). Also checks
 and DESCRIBE DETAIL's version, numFiles and protocol against deltalake's view of the log.
 
 The server must allow SCRATCH_DIR: DELTAGRES_STORAGE_ALLOWED_PATHS=/tmp (or storage.allowed_paths).
+With GOLDEN_S3_ENDPOINT=http://127.0.0.1:PORT (the S3 stand-in of tests/s3_standin.py, bucket
+`lake`), each copy is also uploaded to s3://lake/external/golden/<table> and attached from there.
 Prints PASS/FAIL/SKIP per table; exits 1 on any FAIL.
 """
 
@@ -108,13 +110,39 @@ def check_detail(con, name, dt):
     return "DESCRIBE DETAIL " + "; ".join(bad) if bad else ""
 
 
+def s3_client():
+    """With GOLDEN_S3_ENDPOINT set, the tables are attached from the S3 stand-in's bucket `lake`
+    (issue 15); the oracles read the local copy, the same bytes."""
+    endpoint = os.environ.get("GOLDEN_S3_ENDPOINT")
+    if not endpoint:
+        return None
+    import boto3
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
+                        aws_secret_access_key="test", region_name="us-east-1")
+
+
+S3 = s3_client()
+
+
+def upload(path, prefix):
+    for root, _, files in os.walk(path):
+        for f in files:
+            local = os.path.join(root, f)
+            key = prefix + "/" + os.path.relpath(local, path).replace(os.sep, "/")
+            S3.upload_file(local, "lake", key)
+
+
 def run_table(con, duck, table, src, scratch):
     """(status, detail) for one golden table."""
     path = os.path.join(scratch, table)
     shutil.copytree(src, path)
     name = sql_name(table)
+    location = path
+    if S3 is not None:
+        upload(path, f"external/golden/{table}")
+        location = f"s3://lake/external/golden/{table}"
     con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(f"CREATE TABLE {name} LOCATION '{path}'")
+    con.execute(f"CREATE TABLE {name} LOCATION '{location}'")
     problems, notes = [], []
 
     dt = DeltaTable(path)

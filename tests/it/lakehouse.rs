@@ -1,6 +1,8 @@
 //! The lakehouse dialect over the wire: time travel, history, detail, restore, vacuum,
-//! INSERT ... REPLACE WHERE and MERGE.
+//! INSERT ... REPLACE WHERE and MERGE. The tests that touch no local file run twice: on a local
+//! data directory and on the S3 stand-in (`*_on_s3`, issue 15).
 
+use crate::s3::S3;
 use crate::support::{TestServer, expect_sqlstate, run_python, simple_rows, sqlstate};
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -23,7 +25,17 @@ fn rows(spec: &[&[&str]]) -> Rows {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_travel_reads_each_version_exactly() {
-    let server = TestServer::start().await;
+    time_travel_reads_each_version_exactly_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_travel_reads_each_version_exactly_on_s3() {
+    let s3 = S3::start(&[]);
+    time_travel_reads_each_version_exactly_on(s3.server("wh").await).await;
+}
+
+async fn time_travel_reads_each_version_exactly_on(server: TestServer) {
     let c = server.client().await;
     c.batch_execute(
         "CREATE TABLE t (id INT, v TEXT); \
@@ -204,7 +216,17 @@ async fn history_detail_restore_and_vacuum() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_replace_where_is_an_idempotent_partition_reload() {
-    let server = TestServer::start().await;
+    insert_replace_where_is_an_idempotent_partition_reload_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_replace_where_is_an_idempotent_partition_reload_on_s3() {
+    let s3 = S3::start(&[]);
+    insert_replace_where_is_an_idempotent_partition_reload_on(s3.server("wh").await).await;
+}
+
+async fn insert_replace_where_is_an_idempotent_partition_reload_on(server: TestServer) {
     let c = server.client().await;
     c.batch_execute(
         "CREATE TABLE orders (id INT, amount INT, d DATE) PARTITIONED BY (d); \
@@ -246,7 +268,17 @@ async fn merge_fixture(c: &tokio_postgres::Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_clauses_match_the_same_change_done_by_hand() {
-    let server = TestServer::start().await;
+    merge_clauses_match_the_same_change_done_by_hand_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_clauses_match_the_same_change_done_by_hand_on_s3() {
+    let s3 = S3::start(&[]);
+    merge_clauses_match_the_same_change_done_by_hand_on(s3.server("wh").await).await;
+}
+
+async fn merge_clauses_match_the_same_change_done_by_hand_on(server: TestServer) {
     let c = server.client().await;
     merge_fixture(&c).await;
     let messages = c
@@ -290,7 +322,17 @@ async fn merge_clauses_match_the_same_change_done_by_hand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_star_by_source_values_and_time_travelled_sources() {
-    let server = TestServer::start().await;
+    merge_star_by_source_values_and_time_travelled_sources_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_star_by_source_values_and_time_travelled_sources_on_s3() {
+    let s3 = S3::start(&[]);
+    merge_star_by_source_values_and_time_travelled_sources_on(s3.server("wh").await).await;
+}
+
+async fn merge_star_by_source_values_and_time_travelled_sources_on(server: TestServer) {
     let c = server.client().await;
     merge_fixture(&c).await;
     // UPDATE SET * / INSERT * with a subquery source; NOT MATCHED BY SOURCE deletes the rest.
@@ -334,7 +376,17 @@ async fn merge_star_by_source_values_and_time_travelled_sources() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_errors_on_multiple_matches_and_evolves_schema() {
-    let server = TestServer::start().await;
+    merge_errors_on_multiple_matches_and_evolves_schema_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_errors_on_multiple_matches_and_evolves_schema_on_s3() {
+    let s3 = S3::start(&[]);
+    merge_errors_on_multiple_matches_and_evolves_schema_on(s3.server("wh").await).await;
+}
+
+async fn merge_errors_on_multiple_matches_and_evolves_schema_on(server: TestServer) {
     let c = server.client().await;
     merge_fixture(&c).await;
     let err = expect_sqlstate(
@@ -451,7 +503,17 @@ async fn path_tables_and_convert_to_delta() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_to_the_current_version_and_optimize_file_counts() {
-    let server = TestServer::start().await;
+    restore_to_the_current_version_and_optimize_file_counts_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_to_the_current_version_and_optimize_file_counts_on_s3() {
+    let s3 = S3::start(&[]);
+    restore_to_the_current_version_and_optimize_file_counts_on(s3.server("wh").await).await;
+}
+
+async fn restore_to_the_current_version_and_optimize_file_counts_on(server: TestServer) {
     let client = server.client().await;
     client
         .batch_execute(
@@ -476,7 +538,17 @@ async fn restore_to_the_current_version_and_optimize_file_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replace_where_takes_the_query_columns_by_position() {
-    let server = TestServer::start().await;
+    replace_where_takes_the_query_columns_by_position_on(TestServer::start().await).await;
+}
+
+/// The same with `data_dir` on the S3 stand-in (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_where_takes_the_query_columns_by_position_on_s3() {
+    let s3 = S3::start(&[]);
+    replace_where_takes_the_query_columns_by_position_on(s3.server("wh").await).await;
+}
+
+async fn replace_where_takes_the_query_columns_by_position_on(server: TestServer) {
     let c = server.client().await;
     c.batch_execute(
         "CREATE TABLE r (id BIGINT, v TEXT); INSERT INTO r VALUES (1, 'a'), (3, 'c'), (4, 'd')",
