@@ -11,7 +11,7 @@ use sqlparser::ast::{CastKind, DataType, ExactNumberInfo, Expr, Value};
 
 /// Rewrites the constant date or interval text of `expr`, if it is one.
 pub fn rewrite(expr: &mut Expr) {
-    if numeric_cast(expr) {
+    if numeric_cast(expr) || json_cast(expr) {
         return;
     }
     if let Expr::Interval(interval) = expr
@@ -70,14 +70,7 @@ fn unconstrained_numeric(data_type: &DataType) -> bool {
 /// has (`'1e3'` is `1000`, numeric(4, 0)); any other value is planned as `pg_numeric(x)`, which
 /// keeps a value's scale (see `semantics::numeric_cast`). Returns whether `expr` was one.
 fn numeric_cast(expr: &mut Expr) -> bool {
-    let Expr::Cast {
-        kind: CastKind::Cast | CastKind::DoubleColon,
-        data_type,
-        expr: value,
-        format: None,
-        ..
-    } = expr
-    else {
+    let Some((data_type, value)) = plain_cast(expr) else {
         return false;
     };
     if !unconstrained_numeric(data_type) {
@@ -102,6 +95,35 @@ fn numeric_cast(expr: &mut Expr) -> bool {
         return true;
     }
     *expr = super::pg_rewrites::call("pg_numeric", vec![(**value).clone()]);
+    true
+}
+
+/// The target type and operand of `CAST(x AS t)` or `x::t` (without FORMAT).
+fn plain_cast(expr: &mut Expr) -> Option<(&mut DataType, &mut Box<Expr>)> {
+    match expr {
+        Expr::Cast {
+            kind: CastKind::Cast | CastKind::DoubleColon,
+            data_type,
+            expr: value,
+            format: None,
+            ..
+        } => Some((data_type, value)),
+        _ => None,
+    }
+}
+
+/// `CAST(x AS json)` / `x::jsonb`: planned as `pg_json(x)` / `pg_jsonb(x)` (the document checked,
+/// and for jsonb written in its form; see `semantics::json`), since DataFusion has no JSON type.
+fn json_cast(expr: &mut Expr) -> bool {
+    let Some((data_type, value)) = plain_cast(expr) else {
+        return false;
+    };
+    let function = match data_type {
+        DataType::JSON => "pg_json",
+        DataType::JSONB => "pg_jsonb",
+        _ => return false,
+    };
+    *expr = super::pg_rewrites::call(function, vec![(**value).clone()]);
     true
 }
 

@@ -14,6 +14,7 @@ mod case;
 mod checked;
 mod datetime;
 mod extract;
+mod json;
 mod justify;
 mod numeric;
 mod numeric_cast;
@@ -24,6 +25,7 @@ mod time_zone;
 
 pub use datetime::Age;
 pub use extract::DatePart;
+pub use json::{ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB};
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
 pub use time_zone::AtTimeZone;
@@ -52,6 +54,9 @@ pub fn install_functions(ctx: &SessionContext) {
         ctx.register_udf(ScalarUDF::from(justify::JustifyInterval::new(kind)));
     }
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
+    for function in json::functions() {
+        ctx.register_udf(function);
+    }
     ctx.register_udf(
         datafusion::logical_expr::async_udf::AsyncScalarUDF::new(std::sync::Arc::new(
             sleep::PgSleep::new(),

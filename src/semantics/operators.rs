@@ -32,6 +32,10 @@ fn is_date(t: &DataType) -> bool {
     matches!(t, DataType::Date32 | DataType::Date64)
 }
 
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+}
+
 fn is_timestamp(t: &DataType) -> bool {
     matches!(t, DataType::Timestamp(..))
 }
@@ -61,6 +65,16 @@ impl ExprPlanner for PostgresOperators {
             return Ok(PlannerResult::Original(expr));
         };
         let RawBinaryExpr { op, left, right } = expr;
+        if matches!(
+            op,
+            BinaryOperator::Arrow
+                | BinaryOperator::LongArrow
+                | BinaryOperator::HashArrow
+                | BinaryOperator::HashLongArrow
+        ) && is_text(&lt)
+        {
+            return super::json::plan_operator(&op, left, right, &rt).map(PlannerResult::Planned);
+        }
         let planned = match op {
             BinaryOperator::Multiply if is_interval(&lt) && rt.is_numeric() => {
                 IntervalMultiply::call(

@@ -24,6 +24,7 @@ mod fuzz;
 mod generated;
 mod hints;
 mod interop;
+mod json;
 mod lakehouse;
 mod limits;
 mod log_upkeep;

@@ -1,0 +1,77 @@
+//! `json` / `jsonb` held to PostgreSQL 15's own answers (issue 14): casts that check and (for
+//! jsonb) rewrite documents, `->`, `->>`, `#>`, `#>>`, `json[b]_extract_path[_text]`,
+//! `json[b]_typeof`, `json[b]_array_length`, on literals and on a table's text column, errors
+//! by SQLSTATE. Documents are stored as text; a column declared json or jsonb reads as
+//! PostgreSQL's `json` (text kept as written).
+
+use crate::support::{Postgres, TestServer, script_answers};
+
+const SCRIPT: &[&str] = &[
+    // Casts: json keeps the text, jsonb writes its own form; bad documents are 22P02.
+    r#"SELECT '{"b":1,  "a":[1, 2.50, 1e2, -0, true, null]}'::json"#,
+    r#"SELECT '{"b":1,  "a":[1, 2.50, 1e2, -0, -0.0, true, null], "b":"x"}'::jsonb"#,
+    r#"SELECT '{"aa":1,"b":2,"a":3}'::jsonb"#,
+    r#"SELECT '"tab\tquote\" é \u00e9 \ud83d\ude00"'::jsonb"#,
+    r#"SELECT '[1.5E-3, 12e2, 0.000, 123456789012345678901234567890]'::jsonb"#,
+    r#"SELECT CAST('[]' AS jsonb), CAST(' {} ' AS json)"#,
+    r#"SELECT '{"a":}'::json"#,
+    r#"SELECT '[1,]'::jsonb"#,
+    r#"SELECT 'nope'::json"#,
+    r#"SELECT '01'::json"#,
+    // -> and ->> by key and index.
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a'"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::jsonb -> 'a'"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' -> 1"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' ->> 1"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' -> -1"#,
+    r#"SELECT ('{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' ->> 2) IS NULL"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' -> 5"#,
+    r#"SELECT '{"a": {"b":  [10, "x", null]}}'::json -> 'a' -> 'b' -> -4"#,
+    r#"SELECT '{"a": 1}'::json -> 'missing'"#,
+    r#"SELECT '{"a": 1, "a": 2}'::json ->> 'a'"#,
+    r#"SELECT '{"0": "zero"}'::json -> 0"#,
+    r#"SELECT '[1, 2]'::json -> 'a'"#,
+    r#"SELECT '"str"'::json -> 'a'"#,
+    r#"SELECT '{"s": "line\nnext \"q\""}'::json ->> 's'"#,
+    r#"SELECT '{"o": {"k": [1, 2]}}'::json ->> 'o'"#,
+    r#"SELECT '{"n": 1.50}'::json ->> 'n', '{"n": 1.50}'::jsonb ->> 'n'"#,
+    r#"SELECT '{"t": true}'::json ->> 't'"#,
+    // Paths.
+    r#"SELECT '{"a": {"b": [10, {"c": "deep"}]}}'::json #> '{a,b,1}'"#,
+    r#"SELECT '{"a": {"b": [10, {"c": "deep"}]}}'::json #>> '{a,b,1,c}'"#,
+    r#"SELECT '{"a": {"b": [10, {"c": "deep"}]}}'::json #>> '{a,b,-1,c}'"#,
+    r#"SELECT '{"a": {"b": [10, {"c": "deep"}]}}'::json #> '{a,x}'"#,
+    r#"SELECT '{"a": {"b": [10, {"c": "deep"}]}}'::json #> '{}'"#,
+    r#"SELECT '{"a b": {"1": "one"}}'::json #>> '{"a b",1}'"#,
+    r#"SELECT json_extract_path('{"a": {"b": [10, 20]}}', 'a', 'b', '1')"#,
+    r#"SELECT json_extract_path_text('{"a": {"b": "x"}}', 'a', 'b')"#,
+    r#"SELECT jsonb_extract_path_text('{"a": {"b": "x"}}', 'a', 'b')"#,
+    // typeof, array_length.
+    r#"SELECT json_typeof('{}'), json_typeof('[]'), json_typeof('1'), json_typeof('"s"'), json_typeof('true'), json_typeof('null')"#,
+    r#"SELECT jsonb_typeof('{"a":1}'::jsonb -> 'a')"#,
+    r#"SELECT json_array_length('[1, [2, 3], {}]'), jsonb_array_length('[]')"#,
+    r#"SELECT json_array_length('{"a": 1}')"#,
+    // A table's column.
+    r#"CREATE TABLE docs (id INT, doc json)"#,
+    r#"INSERT INTO docs VALUES (1, '{"name": "ada", "tags": ["x", "y"], "n": 3}'), (2, '{"name": "bob", "tags": []}'), (3, NULL)"#,
+    r#"SELECT id, doc ->> 'name', doc -> 'tags' -> 0, doc #>> '{tags,1}', (doc ->> 'n')::int + 1 FROM docs ORDER BY id"#,
+    r#"SELECT count(*) FROM docs WHERE doc ->> 'name' = 'ada'"#,
+    r#"SELECT id FROM docs WHERE json_array_length(doc -> 'tags') = 0"#,
+    r#"DROP TABLE docs"#,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_answers_as_postgres_does() {
+    let pg = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = script_answers(&pg.client().await, SCRIPT).await;
+    let got = script_answers(&server.client().await, SCRIPT).await;
+    let diffs: Vec<String> = expected
+        .iter()
+        .zip(&got)
+        .filter(|(e, g)| e != g)
+        .map(|(e, g)| format!("PostgreSQL: {e}\ndeltagres:  {g}"))
+        .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));
+    server.stop().await;
+}
