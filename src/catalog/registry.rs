@@ -70,6 +70,9 @@ pub struct DeltaCatalog {
     ddl_lock: tokio::sync::Mutex<()>,
     /// When a name that was not found last made the catalog re-read the data directory.
     last_miss_refresh: parking_lot::Mutex<Option<std::time::Instant>>,
+    /// Held while the catalog is re-read, so a miss waits for a re-read in progress instead of
+    /// answering "does not exist" while it runs.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 /// How often a name that is not found may make the catalog re-read the data directory.
@@ -91,6 +94,7 @@ impl DeltaCatalog {
             views: RwLock::new(BTreeMap::new()),
             ddl_lock: tokio::sync::Mutex::new(()),
             last_miss_refresh: parking_lot::Mutex::new(None),
+            reloading: tokio::sync::Mutex::new(()),
         };
         catalog.reload().await?;
         Ok(catalog)
@@ -110,6 +114,7 @@ impl DeltaCatalog {
     /// server created or dropped are seen (and this server's own never raced: it waits for DDL
     /// in progress). Tables already known keep their loaded state.
     pub async fn refresh(&self) -> Result<()> {
+        let _reloading = self.reloading.lock().await;
         let _ddl = self.ddl_lock.lock().await;
         self.reload().await
     }
@@ -118,16 +123,19 @@ impl DeltaCatalog {
     /// DDL of this server is in progress (a CREATE ... AS SELECT holds the DDL lock while it
     /// plans the query that missed).
     pub async fn refresh_after_miss(&self) {
+        // A re-read in progress (the periodic one) is waited for; its result may be the answer.
+        let _reloading = self.reloading.lock().await;
+        if self
+            .last_miss_refresh
+            .lock()
+            .is_some_and(|t| t.elapsed() < MISS_REFRESH_INTERVAL)
         {
-            let mut last = self.last_miss_refresh.lock();
-            if last.is_some_and(|t| t.elapsed() < MISS_REFRESH_INTERVAL) {
-                return;
-            }
-            *last = Some(std::time::Instant::now());
+            return;
         }
         let Ok(_ddl) = self.ddl_lock.try_lock() else {
             return;
         };
+        *self.last_miss_refresh.lock() = Some(std::time::Instant::now());
         if let Err(e) = self.reload().await {
             tracing::warn!(error = %e.message, "catalog refresh failed");
         }

@@ -189,6 +189,7 @@ impl Warehouse {
         match self {
             Self::Local(dir) => Ok(std::fs::create_dir_all(dir.join(schema))?),
             Self::Store { store, .. } => {
+                check_store_name(schema)?;
                 let marker = StorePath::from(schema).join(SCHEMA_MARKER);
                 store
                     .put(&marker, bytes::Bytes::new().into())
@@ -210,6 +211,17 @@ impl Warehouse {
                 Ok(())
             }
             Self::Store { store, .. } => {
+                // Another server may have made a table here since this one last looked.
+                let left = self.list_tables(schema).await?;
+                if !left.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::DependentObjectsStillExist,
+                        format!(
+                            "cannot drop schema \"{schema}\": it holds tables another server created: {}",
+                            left.join(", ")
+                        ),
+                    ));
+                }
                 delete_prefix(store.as_ref(), &StorePath::from(schema)).await
             }
         }
@@ -229,7 +241,11 @@ impl Warehouse {
                 };
                 Ok((super::dir_url(&path)?, created))
             }
-            Self::Store { url, .. } => Ok((table_url(url, table)?, None)),
+            Self::Store { url, .. } => {
+                check_store_name(&table.schema)?;
+                check_store_name(&table.table)?;
+                Ok((table_url(url, table)?, None))
+            }
         }
     }
 
@@ -242,13 +258,10 @@ impl Warehouse {
                     let _ = std::fs::remove_dir_all(dir);
                 }
             }
-            Self::Store { store, .. } => {
-                let prefix = table_path(table);
-                let log = prefix.clone().join("_delta_log");
-                let has_log = store.list(Some(&log)).next().await.is_some();
-                if !has_log {
-                    let _ = delete_prefix(store.as_ref(), &prefix).await;
-                }
+            // Nothing is removed on a store: another server may be creating the same table right
+            // now, and files no log names are never read.
+            Self::Store { .. } => {
+                tracing::debug!(%table, "a failed CREATE may have left unreferenced files");
             }
         }
     }
@@ -293,7 +306,16 @@ impl Warehouse {
                 super::dir_url(&new_dir)
             }
             Self::Store { url, store } => {
+                check_store_name(&to.schema)?;
+                check_store_name(&to.table)?;
                 let (old, new) = (table_path(from), table_path(to));
+                if store.list(Some(&new)).next().await.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::DuplicateTable,
+                        format!("relation \"{}\" already exists in the data directory", to.table),
+                    )
+                    .with_hint("another server may have created it; it is seen at the next catalog refresh"));
+                }
                 let mut objects: Vec<StorePath> = store
                     .list(Some(&old))
                     .map_ok(|meta| meta.location)
@@ -307,13 +329,23 @@ impl Warehouse {
                     let hint = p.filename() == Some("_last_checkpoint");
                     (in_log, hint, p.to_string())
                 });
-                for object in &objects {
-                    let relative: Vec<_> =
-                        object.prefix_match(&old).into_iter().flatten().collect();
-                    let target = relative
-                        .iter()
-                        .fold(new.clone(), |path, part| path.join(part.as_ref()));
-                    store.copy(object, &target).await.map_err(store_error)?;
+                let copied = async {
+                    for object in &objects {
+                        // Parts as they are: joining their text would encode a `%` twice.
+                        let target = object
+                            .prefix_match(&old)
+                            .into_iter()
+                            .flatten()
+                            .fold(new.clone(), |path, part| path.join(part));
+                        store.copy(object, &target).await.map_err(store_error)?;
+                    }
+                    Ok::<_, Error>(())
+                };
+                if let Err(e) = copied.await {
+                    // The old table is whole; the half copy goes, log first.
+                    let _ = delete_prefix(store.as_ref(), &new.clone().join("_delta_log")).await;
+                    let _ = delete_prefix(store.as_ref(), &new).await;
+                    return Err(e);
                 }
                 delete_prefix(store.as_ref(), &log).await?;
                 delete_prefix(store.as_ref(), &old).await?;
@@ -456,6 +488,41 @@ pub(crate) fn store_error(e: object_store::Error) -> Error {
             text.lines().next().unwrap_or(&text).trim()
         ),
     )
+}
+
+/// Schema and table names become object keys and URL segments: on a store, refuse the
+/// characters either would encode or read as syntax (`%`, `?`, `#`, `~`, brackets, ...).
+fn check_store_name(name: &str) -> Result<()> {
+    let plain = name.chars().all(|c| {
+        c.is_alphanumeric()
+            || matches!(
+                c,
+                '_' | '-'
+                    | '.'
+                    | '$'
+                    | '+'
+                    | '='
+                    | '@'
+                    | ','
+                    | ';'
+                    | '!'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '&'
+                    | ' '
+            )
+    });
+    if plain && name != "." && name != ".." {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Syntax,
+            format!(
+                "invalid name \"{name}\" for a data directory on an object store: use letters, digits, space and _ - . $ + = @ , ; ! ' ( ) &"
+            ),
+        ))
+    }
 }
 
 /// Names the catalog never treats as schemas or tables (`_catalog.json`, markers, dot files).

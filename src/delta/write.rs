@@ -135,6 +135,9 @@ pub fn quiet_commit() -> deltalake::kernel::transaction::CommitProperties {
     deltalake::kernel::transaction::CommitProperties::default()
         .with_create_checkpoint(false)
         .with_cleanup_expired_logs(Some(false))
+        // A retry happens only when the winning commit does not conflict (a blind append, a
+        // disjoint rewrite); many writers of one table (several servers) need more than 15.
+        .with_max_retries(100)
 }
 
 fn check_partition_columns(schema: &Schema, partition_columns: &[String]) -> Result<()> {

@@ -241,6 +241,9 @@ impl<'a> Parser<'a> {
 
     fn hex4(&mut self) -> Option<u32> {
         let hex = self.s.get(self.i..self.i + 4)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         let v = u32::from_str_radix(hex, 16).ok()?;
         self.i += 4;
         Some(v)
@@ -567,7 +570,7 @@ fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
     match &member.node {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Node::Number(n) => out.push_str(&numeric_text(n)),
+        Node::Number(n) => out.push_str(&numeric_text(n)?),
         Node::Str(s) => write_string(s, out)?,
         Node::Array(items) => {
             out.push('[');
@@ -630,15 +633,26 @@ fn write_string(s: &str, out: &mut String) -> Result<()> {
 
 /// A JSON number as PostgreSQL's `numeric` prints it (jsonb stores numbers as numeric): the
 /// exponent expanded, the scale kept, no negative zero.
-fn numeric_text(text: &str) -> String {
+fn numeric_text(text: &str) -> Result<String> {
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
+    // numeric's own bounds: 131072 digits before the point, 16383 after.
+    let overflow = || {
+        super::pg_error(
+            ErrorKind::NumericValueOutOfRange,
+            "value overflows numeric format",
+        )
+    };
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(i) => (
             &unsigned[..i],
-            unsigned[i + 1..].parse::<i64>().unwrap_or(0),
+            unsigned[i + 1..]
+                .parse::<i64>()
+                .ok()
+                .filter(|e| e.abs() <= 200_000)
+                .ok_or_else(overflow)?,
         ),
         None => (unsigned, 0),
     };
@@ -647,6 +661,9 @@ fn numeric_text(text: &str) -> String {
     // Where the decimal point falls in `digits`, and the digits after it (numeric's scale).
     let point = int_part.len() as i64 + exponent;
     let scale = (frac_part.len() as i64 - exponent).max(0) as usize;
+    if point > 131_072 || scale > 16_383 {
+        return Err(overflow());
+    }
     let (int_digits, frac_digits) = if point <= 0 {
         (
             String::new(),
@@ -675,11 +692,11 @@ fn numeric_text(text: &str) -> String {
     }
     let zero = int_digits == "0" && frac.bytes().all(|b| b == b'0');
     let sign = if negative && !zero { "-" } else { "" };
-    if scale == 0 {
+    Ok(if scale == 0 {
         format!("{sign}{int_digits}")
     } else {
         format!("{sign}{int_digits}.{frac}")
-    }
+    })
 }
 
 /// Every function of this module, for registration.
@@ -834,10 +851,14 @@ mod tests {
         let mut out = String::new();
         write_jsonb(&doc, &mut out).unwrap();
         assert_eq!(out, r#"{"a": [100, 0, 1.50], "bb": "xé"}"#);
-        assert_eq!(numeric_text("1.50e1"), "15.0");
-        assert_eq!(numeric_text("-1.5E-3"), "-0.0015");
-        assert_eq!(numeric_text("-0.0"), "0.0");
-        assert_eq!(numeric_text("12e2"), "1200");
+        assert_eq!(numeric_text("1.50e1").unwrap(), "15.0");
+        assert_eq!(numeric_text("-1.5E-3").unwrap(), "-0.0015");
+        assert_eq!(numeric_text("-0.0").unwrap(), "0.0");
+        assert_eq!(numeric_text("12e2").unwrap(), "1200");
+        assert!(numeric_text("1e999999999").is_err());
+        assert!(numeric_text("1e99999999999999999999").is_err());
+        assert!(numeric_text("1e-20000").is_err());
+        assert!(parse(r#""\u+041""#).is_none());
     }
 
     #[test]

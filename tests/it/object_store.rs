@@ -143,6 +143,25 @@ for part, xs in (("a", [1, 2, 3]), ("b", [10, 20])):
         "42501",
     )
     .await;
+    // A rename keeps partition folders whose names delta-rs percent-encodes.
+    client
+        .batch_execute(
+            "CREATE TABLE sales.parts (x INT, k TEXT) PARTITIONED BY (k);
+             INSERT INTO sales.parts VALUES (1, 'a b:c/d%'), (2, 'plain');
+             ALTER TABLE sales.parts RENAME TO parts2",
+        )
+        .await
+        .expect("rename of a partitioned table on a store");
+    assert_eq!(
+        simple_rows(&client, "SELECT x, k FROM sales.parts2 ORDER BY x").await,
+        vec![
+            vec![Some("1".into()), Some("a b:c/d%".into())],
+            vec![Some("2".into()), Some("plain".into())],
+        ]
+    );
+    // Names an object key or URL would misread are refused on a store.
+    expect_sqlstate(&client, "CREATE TABLE \"a~b\" (x INT)", "42601").await;
+    expect_sqlstate(&client, "CREATE SCHEMA \"%2e%2e\"", "42601").await;
     // LOCATION outside allowed_paths is refused like a local path would be.
     expect_sqlstate(
         &client,
