@@ -433,6 +433,7 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
         properties: Vec::new(),
         comment: None,
         query: None,
+        from_like: like.is_some(),
     };
     loop {
         if parser.parse_keyword(Keyword::USING) {

@@ -272,6 +272,9 @@ pub struct CreateTable {
     pub comment: Option<String>,
     /// `AS query` for CREATE TABLE AS SELECT.
     pub query: Option<Box<Query>>,
+    /// Made from `(LIKE source)`: `query` is the source's empty query, and the command tag is
+    /// `CREATE TABLE` (not CTAS's `SELECT n`), as PostgreSQL's.
+    pub from_like: bool,
 }
 
 impl fmt::Display for Statement {

@@ -275,7 +275,7 @@ pub async fn create_table(
             .register_table(&table_ref, location, external)
             .await?;
     }
-    if create.query.is_some() {
+    if create.query.is_some() && !create.from_like {
         let rows = delta::row_count(&table).unwrap_or(0);
         return Ok(QueryOutput::Command(CommandTag::Select(rows)));
     }

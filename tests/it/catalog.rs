@@ -186,6 +186,24 @@ async fn create_table_like_copies_columns_types_and_not_null() {
     )
     .await
     .unwrap();
+    // The command tag is PostgreSQL's (psql prints it; tokio-postgres keeps only the count).
+    let out = std::process::Command::new(crate::support::require_tool("psql"))
+        .args([
+            "-X",
+            "-h",
+            &server.addr.ip().to_string(),
+            "-p",
+            &server.addr.port().to_string(),
+            "-U",
+            "tester",
+            "-d",
+            "deltagres",
+            "-c",
+            "CREATE TABLE copy3 (LIKE src)",
+        ])
+        .output()
+        .expect("psql runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "CREATE TABLE");
     for table in ["copy1", "copy2"] {
         assert_eq!(
             simple_rows(
