@@ -4,38 +4,20 @@
 //! too; after every restart each table is at a committed version with no partial writes, and
 //! VACUUM removes what an interrupted write left behind.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
-use crate::support::{free_port, simple_rows};
+use crate::support::simple_rows;
 
 const KILLS: u64 = 20;
 const BATCH: i64 = 100;
 
-// The caller kills and waits for the child; if the server never comes up the test fails anyway.
-#[allow(clippy::zombie_processes)]
 async fn start(data: &std::path::Path) -> (Child, Client) {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_deltagres"))
-        .args(["serve", "--data-dir"])
-        .arg(data)
-        .env("DELTAGRES_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let conn = format!("host=127.0.0.1 port={port} user=crash dbname=deltagres");
-    for _ in 0..200 {
-        if let Ok((client, connection)) = tokio_postgres::connect(&conn, NoTls).await {
-            tokio::spawn(connection);
-            return (child, client);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
+    crate::support::spawn_server_process(data.as_os_str(), &[], "crash", Duration::from_secs(10))
+        .await
 }
 
 /// A tiny seeded generator for the kill times.

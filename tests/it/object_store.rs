@@ -323,32 +323,21 @@ print(t.version(), len(t.history()), broken)
 
 /// The server binary on `s3://lake/<prefix>`, configured the way an operator would: the AWS_*
 /// variables.
-#[allow(clippy::zombie_processes)] // the caller kills and waits for it
 async fn spawn_server(s3: &S3, prefix: &str) -> (std::process::Child, tokio_postgres::Client) {
-    let port = crate::support::free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
-        .args(["serve", "--data-dir", &format!("s3://lake/{prefix}")])
-        .env("DELTAGRES_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("AWS_ENDPOINT_URL", s3.endpoint())
-        .env("AWS_ALLOW_HTTP", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let conn = format!("host=127.0.0.1 port={port} user=victim dbname=deltagres");
-    for _ in 0..400 {
-        if let Ok((client, connection)) =
-            tokio_postgres::connect(&conn, tokio_postgres::NoTls).await
-        {
-            tokio::spawn(connection);
-            return (child, client);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server on s3://lake/{prefix} did not come up");
+    let envs = [
+        ("AWS_ENDPOINT_URL", s3.endpoint()),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+    ];
+    crate::support::spawn_server_process(
+        std::ffi::OsStr::new(&format!("s3://lake/{prefix}")),
+        &envs,
+        "victim",
+        std::time::Duration::from_secs(20),
+    )
+    .await
 }
 
 /// kill -9 of one of two servers on one bucket while both write the same table: the other keeps

@@ -372,3 +372,38 @@ pub async fn script_answers(client: &Client, script: &[&str]) -> Vec<String> {
     }
     out
 }
+
+/// The server binary as its own process (`deltagres serve --data-dir DATA_DIR`, listening on a
+/// free port, with `envs` added), and a client of it as `user` once it answers within `wait`.
+/// The caller kills and waits for the child; if the server never comes up the test fails.
+#[allow(clippy::zombie_processes)]
+pub async fn spawn_server_process(
+    data_dir: &std::ffi::OsStr,
+    envs: &[(&str, String)],
+    user: &str,
+    wait: std::time::Duration,
+) -> (std::process::Child, Client) {
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
+        .args(["serve", "--data-dir"])
+        .arg(data_dir)
+        .env("DELTAGRES_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let conn = format!("host=127.0.0.1 port={port} user={user} dbname=deltagres");
+    let started = std::time::Instant::now();
+    while started.elapsed() < wait {
+        if let Ok((client, connection)) = tokio_postgres::connect(&conn, NoTls).await {
+            tokio::spawn(connection);
+            return (child, client);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the server on {} did not come up",
+        data_dir.to_string_lossy()
+    );
+}
