@@ -173,12 +173,6 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
         Arc::new(|args: &[ColumnarValue]| Ok(args[1].clone())),
     )));
     ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
-        "json_build_object",
-        Signature::variadic_any(Volatility::Immutable),
-        DataType::Utf8,
-        Arc::new(|args: &[ColumnarValue]| row_wise(args, json_build_object)),
-    )));
-    ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
         "format",
         Signature::variadic_any(Volatility::Immutable),
         DataType::Utf8,
@@ -300,26 +294,6 @@ fn row_wise(
     )
 }
 
-/// `json_build_object(k1, v1, ...)` as JSON text (values as JSON strings, NULL as null).
-fn json_build_object(values: &[Option<String>]) -> datafusion::error::Result<Option<String>> {
-    if !values.len().is_multiple_of(2) {
-        return Err(datafusion::error::DataFusionError::Plan(
-            "argument list must have even number of elements".into(),
-        ));
-    }
-    let mut object = serde_json::Map::new();
-    for pair in values.chunks(2) {
-        let key = pair[0].clone().ok_or_else(|| {
-            datafusion::error::DataFusionError::Plan("null value not allowed for object key".into())
-        })?;
-        let value = pair[1]
-            .clone()
-            .map_or(serde_json::Value::Null, serde_json::Value::String);
-        object.insert(key, value);
-    }
-    Ok(Some(serde_json::Value::Object(object).to_string()))
-}
-
 /// PostgreSQL's `format(fmt, args...)` with `%s`, `%I`, `%L` and `%%`.
 fn format_text(values: &[Option<String>]) -> datafusion::error::Result<Option<String>> {
     let Some(Some(template)) = values.first() else {
@@ -396,7 +370,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn format_and_json_build_object_match_postgres() {
+    fn format_matches_postgres() {
         let v = |s: &[Option<&str>]| s.iter().map(|x| x.map(String::from)).collect::<Vec<_>>();
         assert_eq!(
             format_text(&v(&[
@@ -409,12 +383,6 @@ mod tests {
             .unwrap()
             .as_deref(),
             Some("public.\"My T\" = 'it''s', %")
-        );
-        assert_eq!(
-            json_build_object(&v(&[Some("name"), Some("C"), Some("schema"), None]))
-                .unwrap()
-                .as_deref(),
-            Some(r#"{"name":"C","schema":null}"#)
         );
     }
 

@@ -2,7 +2,8 @@
 //! rewritten on the syntax tree into what it plans: `mod(a, b)`, `ceiling(x)`, `sign(x)`,
 //! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
 //! `@ x` (absolute value), `make_interval(...)` (by position or by `name => value`), and
-//! `date_trunc` of a decade, century or millennium (DataFusion stops at the year).
+//! `date_trunc` of a decade, century or millennium (DataFusion stops at the year), and
+//! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`).
 
 use sqlparser::ast::{
     self, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator,
@@ -30,6 +31,12 @@ pub fn rewrite(expr: &mut Expr) {
         return;
     }
     let name = function.name.to_string().to_ascii_lowercase();
+    if name == "json_agg" || name == "jsonb_agg" {
+        if let Some(planned) = json_agg(function, name == "jsonb_agg") {
+            *expr = planned;
+        }
+        return;
+    }
     if name == "ceiling" || name == "sign" {
         let to = if name == "ceiling" { "ceil" } else { "signum" };
         function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
@@ -71,6 +78,60 @@ pub fn rewrite(expr: &mut Expr) {
             }
         }
         _ => {}
+    }
+}
+
+/// `json_agg(x ...)` as `pg_json_list(array_agg(pg_json_element(x) ...))` (jsonb alike), so the
+/// ORDER BY, DISTINCT and FILTER of the call are array_agg's (see `semantics::json_build`). None
+/// for a call of another shape, which then fails as an unknown function.
+fn json_agg(function: &ast::Function, jsonb: bool) -> Option<Expr> {
+    let (element, list) = if jsonb {
+        ("pg_jsonb_element", "pg_jsonb_list")
+    } else {
+        ("pg_json_element", "pg_json_list")
+    };
+    let FunctionArguments::List(args) = &function.args else {
+        return None;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(value))] = args.args.as_slice() else {
+        return None;
+    };
+    let mut inner = function.clone();
+    inner.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("array_agg"))]);
+    if args.duplicate_treatment == Some(ast::DuplicateTreatment::Distinct) {
+        // The list keeps the values themselves (DISTINCT orders only by its argument), and
+        // with them no mark of a JSON document: such arguments stay unplanned (42883).
+        if is_document(value) {
+            return None;
+        }
+        let list = format!("{list}_values");
+        return Some(call(&list, vec![Expr::Function(inner)]));
+    }
+    if let FunctionArguments::List(inner_args) = &mut inner.args {
+        inner_args.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(call(
+            element,
+            vec![value.clone()],
+        )))];
+    }
+    Some(call(list, vec![Expr::Function(inner)]))
+}
+
+/// Whether an expression is visibly a JSON document: a cast to json or jsonb, `->` / `#>`, or a
+/// JSON builder.
+fn is_document(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(e) => is_document(e),
+        Expr::Cast { data_type, .. } => {
+            matches!(data_type, ast::DataType::JSON | ast::DataType::JSONB)
+        }
+        Expr::BinaryOp { op, .. } => {
+            matches!(op, BinaryOperator::Arrow | BinaryOperator::HashArrow)
+        }
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            name.starts_with("json") || name.starts_with("to_json")
+        }
+        _ => false,
     }
 }
 

@@ -15,17 +15,20 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
+
+use super::json_build::{Flavor, document_field, flavor_of};
 
 use crate::error::ErrorKind;
 
 /// A parsed JSON value; containers keep each member's text as it appears in the document.
 #[derive(Debug)]
-enum Node<'a> {
+pub(super) enum Node<'a> {
     Null,
     Bool(bool),
     /// The number's text.
@@ -38,9 +41,9 @@ enum Node<'a> {
 }
 
 #[derive(Debug)]
-struct Member<'a> {
-    node: Node<'a>,
-    text: &'a str,
+pub(super) struct Member<'a> {
+    pub(super) node: Node<'a>,
+    pub(super) text: &'a str,
 }
 
 /// Parses a JSON document as PostgreSQL's `json` input does; `None` when it is not JSON.
@@ -259,7 +262,7 @@ fn not_json(text: &str) -> datafusion::error::DataFusionError {
     )
 }
 
-fn parse_or_error(text: &str) -> Result<Member<'_>> {
+pub(super) fn parse_or_error(text: &str) -> Result<Member<'_>> {
     parse(text).ok_or_else(|| not_json(text))
 }
 
@@ -394,6 +397,19 @@ impl ScalarUDFImpl for JsonGet {
         Ok(DataType::Utf8)
     }
 
+    /// `->` and `#>` give a document of the input's flavor (json for unmarked text).
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if self.as_text() {
+            return Ok(Arc::new(Field::new(self.name, DataType::Utf8, true)));
+        }
+        let flavor = args
+            .arg_fields
+            .first()
+            .and_then(|f| flavor_of(f))
+            .unwrap_or(Flavor::Json);
+        Ok(document_field(self.name, flavor))
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrow = matches!(self.kind, JsonGetKind::Arrow | JsonGetKind::ArrowText);
         let as_text = self.as_text();
@@ -503,6 +519,17 @@ impl ScalarUDFImpl for JsonText {
         })
     }
 
+    /// The casts mark their result as a document (see `json_build`).
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let nullable = args.arg_fields.first().is_none_or(|f| f.is_nullable());
+        Ok(match self.kind {
+            JsonTextKind::CastJson => document_field(self.name, Flavor::Json),
+            JsonTextKind::CastJsonb => document_field(self.name, Flavor::Jsonb),
+            JsonTextKind::ArrayLength => Arc::new(Field::new(self.name, DataType::Int32, nullable)),
+            JsonTextKind::TypeOf => Arc::new(Field::new(self.name, DataType::Utf8, nullable)),
+        })
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let kind = self.kind;
         let name = self.name;
@@ -566,7 +593,7 @@ impl ScalarUDFImpl for JsonText {
 }
 
 /// Writes `member` as PostgreSQL prints a jsonb value.
-fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
+pub(super) fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
     match &member.node {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -606,7 +633,7 @@ fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut String) -> Result<()> {
+pub(super) fn write_string(s: &str, out: &mut String) -> Result<()> {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -633,7 +660,7 @@ fn write_string(s: &str, out: &mut String) -> Result<()> {
 
 /// A JSON number as PostgreSQL's `numeric` prints it (jsonb stores numbers as numeric): the
 /// exponent expanded, the scale kept, no negative zero.
-fn numeric_text(text: &str) -> Result<String> {
+pub(super) fn numeric_text(text: &str) -> Result<String> {
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),

@@ -15,6 +15,8 @@ mod checked;
 mod datetime;
 mod extract;
 mod json;
+mod json_build;
+mod json_contains;
 mod justify;
 mod numeric;
 mod numeric_cast;
@@ -54,7 +56,11 @@ pub fn install_functions(ctx: &SessionContext) {
         ctx.register_udf(ScalarUDF::from(justify::JustifyInterval::new(kind)));
     }
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
-    for function in json::functions() {
+    for function in json::functions()
+        .into_iter()
+        .chain(json_build::functions())
+        .chain(json_contains::functions())
+    {
         ctx.register_udf(function);
     }
     ctx.register_udf(

@@ -75,6 +75,13 @@ impl ExprPlanner for PostgresOperators {
         {
             return super::json::plan_operator(&op, left, right, &rt).map(PlannerResult::Planned);
         }
+        if is_text(&lt)
+            && is_text(&rt)
+            && let Some(planned) =
+                super::json_contains::plan_operator(&op, left.clone(), right.clone())
+        {
+            return Ok(PlannerResult::Planned(planned));
+        }
         let planned = match op {
             BinaryOperator::Multiply if is_interval(&lt) && rt.is_numeric() => {
                 IntervalMultiply::call(

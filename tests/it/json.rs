@@ -1,6 +1,7 @@
 //! `json` / `jsonb` held to PostgreSQL 15's own answers (issue 14): casts that check and (for
 //! jsonb) rewrite documents, `->`, `->>`, `#>`, `#>>`, `json[b]_extract_path[_text]`,
-//! `json[b]_typeof`, `json[b]_array_length`, on literals and on a table's text column, errors
+//! `json[b]_typeof`, `json[b]_array_length`, `to_json[b]`, `json[b]_build_object/array`,
+//! `json[b]_agg`, `@>`, `<@`, `?`, on literals and on a table's text column, errors
 //! by SQLSTATE. Documents are stored as text; a column declared json or jsonb reads as
 //! PostgreSQL's `json` (text kept as written).
 
@@ -57,7 +58,38 @@ const SCRIPT: &[&str] = &[
     r#"SELECT id, doc ->> 'name', doc -> 'tags' -> 0, doc #>> '{tags,1}', (doc ->> 'n')::int + 1 FROM docs ORDER BY id"#,
     r#"SELECT count(*) FROM docs WHERE doc ->> 'name' = 'ada'"#,
     r#"SELECT id FROM docs WHERE json_array_length(doc -> 'tags') = 0"#,
+    r#"SELECT count(*) FROM docs WHERE doc::jsonb @> '{"name": "ada"}'"#,
+    r#"SELECT id FROM docs WHERE doc::jsonb ? 'n' ORDER BY id"#,
+    r#"SELECT json_build_object('id', id, 'doc', doc::json) FROM docs WHERE id = 1"#,
     r#"DROP TABLE docs"#,
+    // Building JSON from values.
+    r#"SELECT json_build_object('a', 1, 'b', 'x', 'c', NULL, 'd', true, 'e', 2.50)"#,
+    r#"SELECT jsonb_build_object('b', 1, 'a', 'x', 'aa', 1.50, 'a', 2)"#,
+    r#"SELECT json_build_object('doc', '{"k": [1, 2]}'::json, 'txt', '{"k": 1}'::text)"#,
+    r#"SELECT jsonb_build_object('doc', '{"k":  [1, 2]}'::json -> 'k')"#,
+    r#"SELECT json_build_array(1, 'two'::text, NULL, 3.5::float8, '{"x":1}'::jsonb)"#,
+    r#"SELECT jsonb_build_array(1, 'two'::text, NULL, 1e20::float8)"#,
+    r#"SELECT to_json('say "hi"'::text), to_json(42), to_json(1.5::float8), to_json('NaN'::float8), to_jsonb(2.50)"#,
+    r#"SELECT to_json(DATE '2024-02-29'), to_json(TIMESTAMP '2024-02-29 10:11:12.5')"#,
+    r#"SELECT json_build_object('a', 1, 'b')"#,
+    r#"SELECT json_build_object(NULL::text, 1)"#,
+    r#"CREATE TABLE pets (id INT, name TEXT, kind TEXT, weight DOUBLE PRECISION)"#,
+    r#"INSERT INTO pets VALUES (1, 'rex', 'dog', 12.5), (2, 'tom', 'cat', 4), (3, 'kit', 'cat', NULL)"#,
+    r#"SELECT kind, json_agg(name ORDER BY name) FROM pets GROUP BY kind ORDER BY kind"#,
+    r#"SELECT jsonb_agg(weight ORDER BY id) FROM pets"#,
+    r#"SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id) FROM pets"#,
+    r#"SELECT json_agg(name ORDER BY id) FILTER (WHERE kind = 'cat') FROM pets"#,
+    r#"SELECT json_agg(name) IS NULL FROM pets WHERE id > 10"#,
+    r#"SELECT json_agg(DISTINCT kind ORDER BY kind) FROM pets"#,
+    r#"SELECT jsonb_agg(DISTINCT weight ORDER BY weight) FROM pets"#,
+    r#"SELECT json_agg(x ORDER BY x) FROM (SELECT ARRAY[id, id * 2] AS x FROM pets) s"#,
+    r#"SELECT jsonb_agg(jsonb_build_object('k', kind, 'w', weight)) FROM pets WHERE id = 1"#,
+    r#"DROP TABLE pets"#,
+    // Containment and existence.
+    r#"SELECT '{"a":1,"b":{"c":[1,2,3]}}'::jsonb @> '{"b":{"c":[3]}}'::jsonb"#,
+    r#"SELECT '{"a":1}'::jsonb @> '{"a":1.0}'::jsonb, '[1,2,[3]]'::jsonb @> '[[3]]'::jsonb, '["x","y"]'::jsonb @> '"x"'::jsonb, '"x"'::jsonb @> '["x"]'::jsonb"#,
+    r#"SELECT '{"b":2}'::jsonb <@ '{"a":1,"b":2}'::jsonb, '{"a":{"b":1}}'::jsonb @> '{"a":{}}'::jsonb, '{"a":1}'::jsonb @> '{"a":"1"}'::jsonb"#,
+    r#"SELECT '{"a":1}'::jsonb ? 'a', '["a","b"]'::jsonb ? 'b', '[1]'::jsonb ? '1', '"s"'::jsonb ? 's', '{"a":{"b":1}}'::jsonb ? 'b'"#,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
