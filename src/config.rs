@@ -24,6 +24,35 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Encryption on the wire (`[tls]`).
     pub tls: TlsConfig,
+    /// The web console and `/metrics` (`[http]`).
+    pub http: HttpConfig,
+}
+
+/// The default console address; when it is taken (a second server on the machine), the server
+/// starts without a console and says so, while an address set by the user must be free.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:5480";
+
+/// `[http]`: the web console of queries and `/metrics`, in the same process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `HOST:PORT` of the console; `""` turns it off. Loopback by default: the console shows
+    /// statements' SQL.
+    pub listen: String,
+    /// Finished statements the console keeps (running ones are always shown).
+    pub recent_statements: usize,
+    /// Users who see every user's SQL text (others see only their own) when `[auth]` is on.
+    pub admins: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_HTTP_LISTEN.into(),
+            recent_statements: 200,
+            admins: Vec::new(),
+        }
+    }
 }
 
 /// Whether connections are encrypted.

@@ -107,6 +107,11 @@ impl Engine {
         }))
     }
 
+    /// Bytes the engine's memory pool has handed out now (for `/metrics`).
+    pub fn memory_reserved(&self) -> usize {
+        self.base.runtime_env().memory_pool.reserved()
+    }
+
     /// The configuration the server started with.
     pub fn config(&self) -> &Config {
         &self.config

@@ -14,10 +14,12 @@
 //! `error` holds the one error type and its SQLSTATE mapping; `config` the layered configuration;
 //! `engine` what all sessions share.
 
+pub mod activity;
 pub mod auth;
 pub mod catalog;
 pub mod client;
 pub mod config;
+pub mod console;
 pub mod datagen;
 pub mod delta;
 pub mod dialect;

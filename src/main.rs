@@ -26,6 +26,9 @@ enum Command {
         /// Config file (default: ./config.toml if it exists, else built-in defaults).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// HOST:PORT of the web console and /metrics (overrides http.listen; "" turns it off).
+        #[arg(long)]
+        http: Option<String>,
         /// HOST:PORT to listen on (overrides server.listen).
         #[arg(long)]
         listen: Option<String>,
@@ -431,6 +434,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve {
             config,
+            http,
             listen,
             data_dir,
         } => {
@@ -440,6 +444,9 @@ fn main() -> ExitCode {
             };
             if let Some(listen) = listen {
                 config.server.listen = listen;
+            }
+            if let Some(http) = http {
+                config.http.listen = http;
             }
             if let Some(dir) = data_dir {
                 config.storage.data_dir = dir;

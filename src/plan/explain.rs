@@ -403,6 +403,13 @@ fn node_facts(plan: &Arc<dyn ExecutionPlan>, analyze: bool, tables: &TableFiles)
     facts
 }
 
+/// An executed plan's operators with their actual rows, compute time, spill and rows per
+/// partition, as EXPLAIN (ANALYZE, FORMAT JSON) gives them (without the files-pruned figures,
+/// which need the catalog): what the console's plan page draws.
+pub fn executed_plan_json(plan: &Arc<dyn ExecutionPlan>) -> Value {
+    node_facts(plan, true, &TableFiles::default()).to_json()
+}
+
 fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;

@@ -39,11 +39,12 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         _ => {}
     }
     let (physical, task) = planned.physical(cx.df, cx.notices).await?;
-    let stream = datafusion::physical_plan::execute_stream(physical, task)?;
+    let stream = datafusion::physical_plan::execute_stream(physical.clone(), task)?;
     Ok(QueryOutput::Rows(RowSet {
         schema: stream.schema(),
         stream,
         tag: "SELECT".into(),
+        plan: Some(physical),
     }))
 }
 

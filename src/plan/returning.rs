@@ -158,6 +158,7 @@ pub async fn project(
         schema: stream.schema(),
         stream,
         tag,
+        plan: None,
     }))
 }
 

@@ -88,5 +88,6 @@ fn wrap(
         schema: schema.clone(),
         stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)),
         tag: rows.tag,
+        plan: rows.plan,
     })
 }

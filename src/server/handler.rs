@@ -52,6 +52,8 @@ pub struct Shared {
     pub active_statements: Arc<AtomicUsize>,
     /// Who may log in.
     pub auth: Arc<super::startup::Authenticator>,
+    /// The statement registry the console reads.
+    pub statements: Arc<crate::activity::Activity>,
 }
 
 /// The handler set pgwire asks for once per connection.
@@ -75,6 +77,9 @@ impl ConnectionHandlers {
             active: shared.active_statements.clone(),
             copy: Mutex::new(None),
             activity: super::idle::Activity::new(),
+            statements: shared.statements.clone(),
+            connection: std::sync::OnceLock::new(),
+            _open: shared.statements.connection_opened(),
         });
         Self {
             query: Arc::new(QueryHandler {
@@ -120,9 +125,42 @@ struct SessionSlot {
     copy: Mutex<Option<CopyLoad>>,
     /// For the idle-session timeout.
     activity: Arc<super::idle::Activity>,
+    /// The statement registry.
+    statements: Arc<crate::activity::Activity>,
+    /// Who this connection is, for the registry (known once the startup finished).
+    connection: std::sync::OnceLock<Arc<crate::activity::ConnectionInfo>>,
+    /// Counts the connection as open while it lives.
+    _open: crate::activity::ConnectionGuard,
 }
 
 impl SessionSlot {
+    /// Registers a statement of this connection with the statement registry.
+    fn track<C: ClientInfo>(&self, client: &C, sql: &str) -> crate::activity::Tracker {
+        let connection = self.connection.get_or_init(|| {
+            let metadata = client.metadata();
+            let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
+            let cancel: Option<crate::activity::CancelFn> = handle.map(|h| {
+                let h = h.as_ref().clone();
+                Arc::new(move || {
+                    let h = h.clone();
+                    Box::pin(async move { h.cancel().await })
+                        as futures::future::BoxFuture<'static, bool>
+                }) as crate::activity::CancelFn
+            });
+            Arc::new(crate::activity::ConnectionInfo {
+                pid: client.pid_and_secret_key().0,
+                user: metadata.get("user").cloned().unwrap_or_default(),
+                application_name: metadata
+                    .get("application_name")
+                    .cloned()
+                    .unwrap_or_default(),
+                client_addr: client.socket_addr().to_string(),
+                cancel,
+            })
+        });
+        self.statements.start(connection.clone(), sql)
+    }
+
     async fn lock<C: ClientInfo>(&self, client: &C) -> tokio::sync::MappedMutexGuard<'_, Session> {
         let mut guard = self.session.lock().await;
         if guard.is_none() {
@@ -243,7 +281,14 @@ impl SimpleQueryHandler for QueryHandler {
             return Ok(vec![Response::EmptyQuery]);
         }
         let mut responses = Vec::with_capacity(statements.len());
+        let single = statements.len() == 1;
         for statement in statements {
+            // One statement: the client's own text; several: each as parsed.
+            let tracker = if single {
+                self.slot.track(client, query.trim())
+            } else {
+                self.slot.track(client, &statement.to_string())
+            };
             let result = execute_live(client, &mut session, statement).await?;
             flush_session_messages(client, &mut session).await?;
             match result {
@@ -254,13 +299,14 @@ impl SimpleQueryHandler for QueryHandler {
                     let options = encode::format_options(session.settings());
                     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
                     let output = super::cancel::cancellable(
-                        output,
+                        super::tracked::tracked(output, tracker),
                         handle.map(|h| h.as_ref().clone()),
                         self.slot.activity.busy(),
                     );
                     responses.push(encode::response(output, &Format::UnifiedText, options)?);
                 }
                 Err(e) => {
+                    tracker.failed(e.sqlstate(), &e.message);
                     log_error(&e);
                     responses.push(Response::Error(Box::new(encode::error_info(&e))));
                     break;
@@ -289,6 +335,8 @@ pub struct StatementParser {
 pub struct PreparedStatement {
     prepared: Arc<Prepared>,
     param_types: Vec<Type>,
+    /// The text the client prepared, for the statement registry.
+    sql: Arc<str>,
 }
 
 #[async_trait]
@@ -329,6 +377,7 @@ impl QueryParser for StatementParser {
         Ok(Some(PreparedStatement {
             prepared: Arc::new(prepared),
             param_types,
+            sql: Arc::from(sql),
         }))
     }
 
@@ -464,6 +513,7 @@ impl ExtendedQueryHandler for QueryHandler {
         let statement = &portal.statement.statement;
         let params = decode_parameters(portal, statement)?;
         let mut session = self.slot.lock(client).await;
+        let tracker = self.slot.track(client, &statement.sql);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         session.set_live_notices(Some(tx));
         let result = relay_notices(
@@ -483,13 +533,14 @@ impl ExtendedQueryHandler for QueryHandler {
                 let options = encode::format_options(session.settings());
                 let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
                 let output = super::cancel::cancellable(
-                    output,
+                    super::tracked::tracked(output, tracker),
                     handle.map(|h| h.as_ref().clone()),
                     self.slot.activity.busy(),
                 );
                 encode::response(output, &portal.result_column_format, options)
             }
             Err(e) => {
+                tracker.failed(e.sqlstate(), &e.message);
                 log_error(&e);
                 Err(pg_error(&e))
             }

@@ -14,6 +14,7 @@ mod row_values;
 mod startup;
 mod temporal_text;
 mod tls;
+mod tracked;
 
 pub use tls::development_certificates;
 
@@ -56,6 +57,8 @@ pub struct Server {
     idle_timeout: Option<Duration>,
     /// `server.max_message_size` in bytes.
     max_message_bytes: usize,
+    /// The web console, when `http.listen` is set and free.
+    console: Option<crate::console::Listener>,
 }
 
 impl Server {
@@ -75,6 +78,11 @@ impl Server {
         let idle_timeout = (config.server.idle_session_timeout_secs > 0)
             .then(|| Duration::from_secs(config.server.idle_session_timeout_secs));
         let listen = config.server.listen.clone();
+        let statements = crate::activity::Activity::new(
+            config.http.recent_statements,
+            !config.http.listen.trim().is_empty(),
+        );
+        let console_config = config.clone();
         let engine = Engine::open(config).await?;
         let listener = TcpListener::bind(&listen).await.map_err(|e| {
             Error::new(
@@ -82,9 +90,14 @@ impl Server {
                 format!("cannot listen on {listen}: {e}"),
             )
         })?;
+        let console =
+            crate::console::Listener::bind(&console_config, statements.clone(), engine.clone())
+                .await?;
         Ok(Self {
             listener,
+            console,
             shared: Shared {
+                statements,
                 engine,
                 connections: Arc::new(ConnectionManager::new()),
                 pids: Arc::new(RandomPidSecretKeyGenerator::default()),
@@ -106,11 +119,22 @@ impl Server {
             .expect("bound listener has an address")
     }
 
+    /// The web console's address, when it runs.
+    pub fn console_addr(&self) -> Option<SocketAddr> {
+        self.console.as_ref().map(|c| c.local_addr())
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, lets running statements finish
     /// (up to the grace period) and closes the remaining connections. Delta commits are atomic, so
     /// a statement cut off after the grace period leaves no half-written version behind.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
         tracing::info!(listen = %self.local_addr(), data_dir = %self.shared.engine.catalog().warehouse(), "deltagres is ready");
+        let (console_stop, console_stopped) = tokio::sync::oneshot::channel::<()>();
+        let console = self.console.take().map(|console| {
+            tokio::spawn(console.serve(async move {
+                let _ = console_stopped.await;
+            }))
+        });
         let mut connections = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -167,6 +191,10 @@ impl Server {
             );
         }
         connections.shutdown().await;
+        let _ = console_stop.send(());
+        if let Some(console) = console {
+            let _ = console.await;
+        }
         tracing::info!("deltagres stopped");
         Ok(())
     }

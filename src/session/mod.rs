@@ -20,6 +20,14 @@ use sqlparser::ast::{self, Expr, Value};
 
 pub use crate::dialect::display_name;
 pub use output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSet};
+
+/// The report of an executed query plan the statement registry keeps (see
+/// `plan::executed_plan_json`): the wire layer reads it after a query's last row.
+pub fn executed_plan_report(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> String {
+    crate::plan::executed_plan_json(plan).to_string()
+}
 pub use settings::{ReportedChange, Settings, server_version};
 use transaction::Transaction;
 

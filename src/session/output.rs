@@ -46,6 +46,7 @@ impl QueryOutput {
             schema,
             stream: Box::pin(stream),
             tag: tag.to_string(),
+            plan: None,
         })
     }
 }
@@ -58,6 +59,9 @@ pub struct RowSet {
     pub stream: SendableRecordBatchStream,
     /// The command tag; the wire layer appends the row count.
     pub tag: String,
+    /// The physical plan producing the rows, when the engine runs one: its metrics are read
+    /// after the last row for the console's plan page.
+    pub plan: Option<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
 }
 
 impl RowSet {
@@ -89,6 +93,7 @@ impl RowSet {
                 datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, rows),
             ),
             tag: self.tag,
+            plan: self.plan,
         }
     }
 }

@@ -15,6 +15,7 @@ async fn serve_uses_flags_and_env_and_stops_on_sigterm() {
         .args(["serve", "--data-dir"])
         .arg(dir.path().join("data"))
         .env("DELTAGRES_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DELTAGRES_HTTP_LISTEN", "")
         .env("DELTAGRES_LOG_LEVEL", "debug")
         .current_dir(dir.path())
         .stdout(Stdio::null())

@@ -10,7 +10,7 @@ use crate::support::{TestServer, expect_sqlstate, simple_rows};
 const ORDERS: i64 = 40_000;
 
 /// orders (skewed on customer_1, some orphan customer ids) and customers, deterministic.
-async fn setup_retail_join(client: &Client) {
+pub(crate) async fn setup_retail_join(client: &Client) {
     client
         .batch_execute(&format!(
             "CREATE TABLE customers AS SELECT 'customer_' || i AS customer_id, \
@@ -26,7 +26,7 @@ async fn setup_retail_join(client: &Client) {
 }
 
 /// Session settings that make joins partitioned (no automatic broadcast) over 8 partitions.
-async fn partitioned_joins(client: &Client) {
+pub(crate) async fn partitioned_joins(client: &Client) {
     client
         .batch_execute(
             "SET datafusion.optimizer.hash_join_single_partition_threshold = 0; \
@@ -45,7 +45,7 @@ async fn explain(client: &Client, sql: &str) -> Vec<String> {
         .collect()
 }
 
-const JOIN: &str = "FROM orders o JOIN customers c ON o.customer_id = c.customer_id";
+pub(crate) const JOIN: &str = "FROM orders o JOIN customers c ON o.customer_id = c.customer_id";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hints_change_plans_but_never_rows() {

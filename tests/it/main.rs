@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod clients;
 mod concurrency;
+mod console;
 mod copy;
 mod crash;
 mod data_safety;

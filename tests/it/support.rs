@@ -12,6 +12,8 @@ use tokio_postgres::{Client, NoTls};
 /// with the server's stack size), as `deltagres serve` does, not on the test's runtime.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The web console's address, when the test turned it on (`http.listen`).
+    pub console: Option<SocketAddr>,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -42,14 +44,16 @@ impl TestServer {
         config.engine.memory_limit = "1GiB".into();
         config.engine.target_partitions = 2;
         config.storage.allowed_paths = vec![std::env::temp_dir()];
+        // Tests run in parallel: no shared console port (a test that wants it sets one).
+        config.http.listen = String::new();
         adjust(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = oneshot::channel::<SocketAddr>();
+        let (ready_tx, ready_rx) = oneshot::channel::<(SocketAddr, Option<SocketAddr>)>();
         let thread = std::thread::spawn(move || {
             let runtime = deltagres::server::build_runtime().expect("server runtime");
             runtime.block_on(async move {
                 let server = Server::bind(config).await.expect("server binds");
-                let _ = ready_tx.send(server.local_addr());
+                let _ = ready_tx.send((server.local_addr(), server.console_addr()));
                 server
                     .run(async {
                         let _ = rx.await;
@@ -58,9 +62,10 @@ impl TestServer {
                     .expect("server runs");
             });
         });
-        let addr = ready_rx.await.expect("server started");
+        let (addr, console) = ready_rx.await.expect("server started");
         Self {
             addr,
+            console,
             data_dir: data_dir.to_path_buf(),
             _temp: None,
             stop: Some(tx),
@@ -388,6 +393,7 @@ pub async fn spawn_server_process(
         .args(["serve", "--data-dir"])
         .arg(data_dir)
         .env("DELTAGRES_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DELTAGRES_HTTP_LISTEN", "")
         .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

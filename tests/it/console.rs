@@ -1,0 +1,372 @@
+//! The web console and `/metrics` over HTTP (issue 17): pages list what ran with its SQL,
+//! SQLSTATE and client, a running statement is canceled from its page (the client gets 57014),
+//! `/metrics` parses with the OpenMetrics parser of the `prometheus-client` Python package and
+//! its counters move as statements run, and with `[auth]` on the console asks for the wire's
+//! users and hides other users' SQL.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use deltagres::auth::ScramVerifier;
+use deltagres::config::{AuthMethod, UserConfig};
+
+use crate::support::{TestServer, sqlstate};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
+}
+
+async fn get(console: SocketAddr, path: &str, login: Option<(&str, &str)>) -> (u16, String) {
+    let mut request = http().get(format!("http://{console}{path}"));
+    if let Some((user, password)) = login {
+        request = request.basic_auth(user, Some(password));
+    }
+    let response = request.send().await.expect("console answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// The metric families of an OpenMetrics text, parsed by the Python package; each sample as
+/// `name{labels} value` lines.
+fn parse_metrics(text: &str) -> Vec<String> {
+    let script = r#"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+        print(f"{s.name}{{{labels}}} {s.value}")
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("metrics written");
+    let out = child.wait_with_output().expect("parser ends");
+    assert!(
+        out.status.success(),
+        "the OpenMetrics parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn sample(samples: &[String], prefix: &str) -> f64 {
+    samples
+        .iter()
+        .find(|s| s.starts_with(prefix))
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_lists_statements_cancels_one_and_exports_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let console = server.console.expect("console on");
+    assert_eq!(get(console, "/healthz", None).await, (200, "ok\n".into()));
+
+    let before = parse_metrics(&get(console, "/metrics", None).await.1);
+    let client = server.client().await;
+    for _ in 0..5 {
+        client.simple_query("SELECT 1").await.unwrap();
+    }
+    client
+        .simple_query("CREATE TABLE pets AS SELECT 1 AS id, 'rex <b>' AS name")
+        .await
+        .unwrap();
+    let missing = client.simple_query("SELECT * FROM no_such_table").await;
+    assert_eq!(sqlstate(&missing.unwrap_err()), "42P01");
+    let rows = client
+        .query("SELECT id, name FROM pets", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+
+    let (status, page) = get(console, "/queries", None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("SELECT * FROM no_such_table"), "{page}");
+    assert!(page.contains("42P01"), "{page}");
+    // User text is escaped, never markup.
+    assert!(page.contains("&#39;rex &lt;b&gt;&#39;"), "{page}");
+    assert!(!page.contains("'rex <b>'"), "{page}");
+    assert!(page.contains(">tester<") && page.contains(">it<"), "{page}");
+    // The extended-protocol query is listed with its text and row count.
+    assert!(page.contains("SELECT id, name FROM pets"), "{page}");
+
+    let after = parse_metrics(&get(console, "/metrics", None).await.1);
+    let ok_selects = "deltagres_statements_total{kind=SELECT,outcome=ok}";
+    assert!(
+        sample(&after, ok_selects) >= sample(&before, ok_selects) + 6.0,
+        "{after:?}"
+    );
+    assert_eq!(
+        sample(&after, "deltagres_statements_total{kind=SELECT,outcome=42}"),
+        1.0
+    );
+    assert!(
+        sample(&after, "deltagres_rows_sent_total") >= 6.0,
+        "{after:?}"
+    );
+    assert!(
+        sample(&after, "deltagres_statement_duration_seconds_count") >= 8.0,
+        "{after:?}"
+    );
+    assert_eq!(sample(&after, "deltagres_connections{"), 1.0, "{after:?}");
+
+    // A statement that runs until canceled from its page.
+    let sleeper = server.client().await;
+    let running = tokio::spawn(async move { sleeper.simple_query("SELECT pg_sleep(60)").await });
+    let id = loop {
+        let (_, page) = get(console, "/queries", None).await;
+        if let Some(at) = page.find("<tr class=\"running\" data-id=\"") {
+            let rest = &page[at + "<tr class=\"running\" data-id=\"".len()..];
+            let id: u64 = rest[..rest.find('"').unwrap()].parse().unwrap();
+            break id;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (status, detail) = get(console, &format!("/queries/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        detail.contains("pg_sleep(60)") && detail.contains(">Cancel<"),
+        "{detail}"
+    );
+    let response = http()
+        .post(format!("http://{console}/queries/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let canceled = tokio::time::timeout(Duration::from_secs(20), running)
+        .await
+        .expect("the cancel stops the statement")
+        .unwrap();
+    assert_eq!(sqlstate(&canceled.unwrap_err()), "57014");
+    let (_, detail) = get(console, &format!("/queries/{id}"), None).await;
+    assert!(detail.contains("57014"), "{detail}");
+    assert_eq!(get(console, "/queries/999999", None).await.0, 404);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auth_on_the_console_asks_for_a_user_and_hides_other_users_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = |name: &str, password: &str| UserConfig {
+        name: name.into(),
+        verifier: ScramVerifier::generate(password, 4096).to_string(),
+    };
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+        c.http.admins = vec!["carol".into()];
+        c.auth.method = AuthMethod::ScramSha256;
+        c.auth.users = vec![
+            user("alice", "a-pw"),
+            user("bob", "b-pw"),
+            user("carol", "c-pw"),
+        ];
+    })
+    .await;
+    let console = server.console.expect("console on");
+    let (alice, connection) = tokio_postgres::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=alice password=a-pw dbname=deltagres",
+            server.addr.port()
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("alice logs in");
+    tokio::spawn(connection);
+    alice
+        .simple_query("SELECT 'alice-secret' AS s")
+        .await
+        .unwrap();
+
+    assert_eq!(get(console, "/healthz", None).await.0, 200);
+    assert_eq!(get(console, "/queries", None).await.0, 401);
+    assert_eq!(get(console, "/metrics", None).await.0, 401);
+    assert_eq!(
+        get(console, "/queries", Some(("alice", "wrong"))).await.0,
+        401
+    );
+    assert_eq!(
+        get(console, "/queries", Some(("mallory", "x"))).await.0,
+        401
+    );
+
+    let (status, own) = get(console, "/queries", Some(("alice", "a-pw"))).await;
+    assert_eq!(status, 200);
+    assert!(own.contains("alice-secret"), "{own}");
+    let (status, other) = get(console, "/queries", Some(("bob", "b-pw"))).await;
+    assert_eq!(status, 200);
+    assert!(!other.contains("alice-secret"), "{other}");
+    assert!(
+        other.contains("another user&#39;s statement")
+            || other.contains("another user's statement")
+    );
+    let (_, admin) = get(console, "/queries", Some(("carol", "c-pw"))).await;
+    assert!(admin.contains("alice-secret"), "{admin}");
+    server.stop().await;
+}
+
+/// The id of the newest listed statement whose SQL contains `needle`.
+async fn statement_id(console: SocketAddr, needle: &str) -> u64 {
+    let (_, page) = get(console, "/queries", None).await;
+    let at = page
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} listed: {page}"));
+    let row = page[..at].rfind("data-id=\"").expect("a row") + "data-id=\"".len();
+    page[row..row + page[row..].find('"').unwrap()]
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_page_marks_the_hot_partition_of_a_skewed_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let console = server.console.expect("console on");
+    let client = server.client().await;
+    crate::hints::setup_retail_join(&client).await;
+    crate::hints::partitioned_joins(&client).await;
+    let skewed = format!("SELECT o.order_id, c.segment {}", crate::hints::JOIN);
+    client.simple_query(&skewed).await.unwrap();
+    let id = statement_id(console, "c.segment FROM orders o JOIN").await;
+    let (status, page) = get(console, &format!("/queries/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<b>HashJoinExec</b>"), "{page}");
+    // The join's busiest partition is marked hot, with the max/mean EXPLAIN ANALYZE prints.
+    assert!(page.contains("class=\"bar max hot\""), "{page}");
+    assert!(page.contains("SKEW"), "{page}");
+    let explain = crate::support::simple_rows(&client, &format!("EXPLAIN ANALYZE {skewed}")).await;
+    let flagged = explain
+        .iter()
+        .filter_map(|r| r[0].clone())
+        .any(|l| l.contains("SKEW:"));
+    assert!(flagged, "EXPLAIN ANALYZE flags the same join");
+
+    // A balanced query has bars but nothing hot.
+    client
+        .simple_query("SELECT c.segment, count(*) FROM customers c GROUP BY c.segment")
+        .await
+        .unwrap();
+    let id = statement_id(console, "FROM customers c GROUP BY c.segment").await;
+    let (_, page) = get(console, &format!("/queries/{id}"), None).await;
+    assert!(page.contains("AggregateExec"), "{page}");
+    assert!(!page.contains("bar max hot"), "{page}");
+    server.stop().await;
+}
+
+/// Headless Chromium (tests/browser/console.py, selenium) loads each page: the running statement
+/// is listed, the skewed join's hot partition is marked and drawn tallest, and the Cancel button
+/// stops the running statement (the client gets 57014). Screenshots go to a temp dir, or to
+/// `CONSOLE_SCREENSHOTS` when set (how docs/console/*.png were made).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_sees_the_hot_partition_and_cancels_a_running_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let console = server.console.expect("console on");
+    let client = server.client().await;
+    crate::hints::setup_retail_join(&client).await;
+    crate::hints::partitioned_joins(&client).await;
+    client
+        .simple_query(&format!(
+            "SELECT o.order_id, c.segment {}",
+            crate::hints::JOIN
+        ))
+        .await
+        .unwrap();
+    let skewed = statement_id(console, "c.segment FROM orders o JOIN").await;
+
+    let sleeper = server.client().await;
+    let running = tokio::spawn(async move {
+        sleeper
+            .simple_query("SELECT pg_sleep(120) /* nightly report */")
+            .await
+    });
+    let running_id = loop {
+        let (_, page) = get(console, "/queries", None).await;
+        if page.contains("<tr class=\"running\"") {
+            break statement_id(console, "pg_sleep(120)").await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    let shots = match std::env::var_os("CONSOLE_SCREENSHOTS") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => dir.path().join("screenshots"),
+    };
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.py");
+    let url = format!("http://{console}");
+    let (skewed_arg, running_arg) = (skewed.to_string(), running_id.to_string());
+    let shots_arg = shots.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(script)
+            .args([&url, &skewed_arg, &running_arg])
+            .arg(&shots_arg)
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser script failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let seen: serde_json::Value =
+        serde_json::from_slice(out.stdout.trim_ascii()).expect("the script's JSON");
+    assert_eq!(seen["running_listed"], true, "{seen}");
+    assert!(seen["cancel_buttons"].as_u64() >= Some(1), "{seen}");
+    // The join and the repartition feeding it each mark their hot partition.
+    assert!(seen["hot_partitions"].as_u64() >= Some(1), "{seen}");
+    assert_eq!(seen["skew_label"], true, "{seen}");
+    assert_eq!(seen["hot_bar_height"], seen["tallest_bar_height"], "{seen}");
+    assert!(
+        seen["state_after_cancel"]
+            .as_str()
+            .is_some_and(|s| s.contains("57014")),
+        "{seen}"
+    );
+    let canceled = tokio::time::timeout(Duration::from_secs(20), running)
+        .await
+        .expect("the click stops the statement")
+        .unwrap();
+    assert_eq!(sqlstate(&canceled.unwrap_err()), "57014");
+    for page in ["queries", "plan", "statement", "canceled"] {
+        let png = std::fs::read(shots.join(format!("{page}.png"))).expect("screenshot written");
+        assert!(png.starts_with(b"\x89PNG"), "{page}.png is a PNG");
+    }
+    server.stop().await;
+}
