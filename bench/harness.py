@@ -16,6 +16,8 @@ Cases (each starts its own servers, so one case's memory does not carry into the
   skew      the skewed join with and without the SKEW hint at 2, 8 and 16 target partitions
   objectstore  loading the raw tables and 07_report's queries with data_dir on an S3 stand-in
             (moto, tests/s3_standin.py) vs on local disk: the price of object storage here
+  console   SELECT 1 (pgbench, 1 and 16 clients) on a server with the web console on vs one with
+            it off (`http.listen = ""`), runs interleaved: the console's per-statement cost
 
 Every case checks that the systems agree (row counts, and full results where they are small)
 before its timings are reported; a disagreement marks the row "MISMATCH" and fails the run.
@@ -45,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SQL_DIR = ROOT / "sql" / "retail"
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
-CASES = ["report", "merge", "zorder", "wire", "commits", "pipeline", "skew", "objectstore"]
+CASES = ["report", "merge", "zorder", "wire", "commits", "pipeline", "skew", "objectstore", "console"]
 POINT_CUSTOMER = "customer_42"
 POINT_DAY = "2024-01-02"
 T0 = time.time()
@@ -825,6 +827,34 @@ def case_wire(b):
         b.check(name, "rows loaded into PostgreSQL", pg_rows, int(b.args.scale_n))
         dgc.close()
         pgc.close()
+
+
+# ---------------------------------------------------------------- case: console overhead
+def case_console(b):
+    runs = max(b.runs("medium"), 3)
+    secs = 3
+    on_env = {"DELTAGRES_HTTP_LISTEN": f"127.0.0.1:{free_port()}"}
+    with Deltagres(b.bin, b.work, "console-off", b.work, env={"DELTAGRES_HTTP_LISTEN": ""}) as off, \
+            Deltagres(b.bin, b.work, "console-on", b.work, env=on_env) as on:
+        for clients in (1, 16):
+            name = f"console: SELECT 1, {clients} client{'s' if clients > 1 else ''}"
+            results = {"console off": ([], []), "console on": ([], [])}
+            # Interleaved, so drift on the machine falls on both sides alike.
+            for _ in range(runs):
+                for system, dg in (("console off", off), ("console on", on)):
+                    p50, _, tps, _ = pgbench(dg.port, "deltagres", clients, "simple", secs, b.work / "pgbench")
+                    results[system][0].append(p50)
+                    results[system][1].append(tps)
+            for system, (lat, tps) in results.items():
+                b.record(name, system, lat, status_kb(on.pid if system == "console on" else off.pid, "VmHWM"),
+                         f"{statistics.median(tps):,.0f} tps ({'p50' if clients == 1 else 'mean'} latency)",
+                         unit="ms", baseline=system == "console off")
+        import urllib.request
+        with urllib.request.urlopen(f"http://{on_env['DELTAGRES_HTTP_LISTEN']}/metrics") as r:
+            text = r.read().decode()
+        counted = sum(float(line.split()[-1]) for line in text.splitlines()
+                      if line.startswith('deltagres_statements_total{kind="SELECT",outcome="ok"}'))
+        log(f"console on: /metrics counted {counted:,.0f} SELECTs")
 
 
 # ---------------------------------------------------------------- case: commits as tables age

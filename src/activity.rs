@@ -103,6 +103,8 @@ pub struct StatementRecord {
 struct Running {
     record: StatementRecord,
     since: Instant,
+    /// Tables the statement writes, for the per-table write counters.
+    writes: Vec<String>,
 }
 
 /// Labels of `deltagres_statements_total`.
@@ -111,6 +113,15 @@ pub struct OutcomeLabels {
     /// The statement's leading keyword.
     pub kind: String,
     /// `ok`, or the SQLSTATE class of the failure (`23`, `40`, `57`, ...).
+    pub outcome: String,
+}
+
+/// Labels of `deltagres_table_writes_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableWriteLabels {
+    /// The table as the statement named it.
+    pub table: String,
+    /// `committed`, `conflict` (40001: another writer won) or `failed`.
     pub outcome: String,
 }
 
@@ -127,6 +138,10 @@ pub struct Metrics {
     pub connections: Gauge,
     /// Statements running now.
     pub running: Gauge,
+    /// Statements that wrote a table, by table and outcome (commits and 40001 conflicts).
+    pub table_writes: Family<TableWriteLabels, Counter>,
+    /// Bytes queries spilled to disk past the memory pool.
+    pub spilled_bytes: Counter,
 }
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
@@ -142,6 +157,8 @@ impl Metrics {
             rows: Counter::default(),
             connections: Gauge::default(),
             running: Gauge::default(),
+            table_writes: Family::default(),
+            spilled_bytes: Counter::default(),
         }
     }
 
@@ -172,6 +189,16 @@ impl Metrics {
             "Statements running now",
             self.running.clone(),
         );
+        registry.register(
+            "deltagres_table_writes",
+            "Statements that wrote a table, by table and outcome (committed, conflict = 40001, failed)",
+            self.table_writes.clone(),
+        );
+        registry.register(
+            "deltagres_spilled_bytes",
+            "Bytes queries spilled to disk past the engine's memory pool",
+            self.spilled_bytes.clone(),
+        );
     }
 }
 
@@ -199,8 +226,13 @@ impl Activity {
         })
     }
 
-    /// Registers a statement that starts now on `connection`.
-    pub fn start(self: &Arc<Self>, connection: Arc<ConnectionInfo>, sql: &str) -> Tracker {
+    /// Registers a statement that starts now on `connection` and writes the tables `writes`.
+    pub fn start(
+        self: &Arc<Self>,
+        connection: Arc<ConnectionInfo>,
+        sql: &str,
+        writes: Vec<String>,
+    ) -> Tracker {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let kind = sql
             .split(|c: char| !c.is_ascii_alphabetic())
@@ -224,6 +256,7 @@ impl Activity {
             Running {
                 record,
                 since: Instant::now(),
+                writes,
             },
         );
         Tracker {
@@ -307,6 +340,20 @@ impl Activity {
         let mut record = running.record;
         record.duration = running.since.elapsed();
         record.state = state;
+        let write_outcome = match &record.state {
+            State::Failed { sqlstate, .. } if sqlstate == "40001" => "conflict",
+            State::Failed { .. } => "failed",
+            _ => "committed",
+        };
+        for table in running.writes {
+            self.metrics
+                .table_writes
+                .get_or_create(&TableWriteLabels {
+                    table,
+                    outcome: write_outcome.to_string(),
+                })
+                .inc();
+        }
         self.metrics.running.dec();
         let outcome = match &record.state {
             State::Failed { sqlstate, .. } => sqlstate.get(..2).unwrap_or("XX").to_string(),
@@ -358,6 +405,11 @@ impl Tracker {
     /// `n` more rows went to the client.
     pub fn rows(&self, n: u64) {
         self.activity.add_rows(self.id, n);
+    }
+
+    /// Bytes the statement's query spilled to disk.
+    pub fn spilled(&self, bytes: u64) {
+        self.activity.metrics.spilled_bytes.inc_by(bytes);
     }
 
     /// Whether the registry keeps executed plans (else reading them is wasted work).
@@ -420,13 +472,13 @@ mod tests {
     #[test]
     fn statements_move_from_running_to_recent_and_are_counted() {
         let activity = Activity::new(2, false);
-        let a = activity.start(connection(), "select 1");
-        let b = activity.start(connection(), "INSERT INTO t VALUES (1)");
+        let a = activity.start(connection(), "select 1", Vec::new());
+        let b = activity.start(connection(), "INSERT INTO t VALUES (1)", vec!["t".into()]);
         assert_eq!(activity.running_count(), 2);
         a.rows(3);
         a.done();
         b.failed("23502", "null value");
-        let c = activity.start(connection(), "  (SELECT 2)");
+        let c = activity.start(connection(), "  (SELECT 2)", Vec::new());
         drop(c);
         let all = activity.snapshot();
         // Only the last two finished are kept, newest first.
@@ -449,5 +501,14 @@ mod tests {
         assert_eq!(count("SELECT", "57"), 1);
         assert_eq!(activity.metrics().rows.get(), 3);
         assert_eq!(activity.metrics().running.get(), 0);
+        let writes = activity
+            .metrics()
+            .table_writes
+            .get_or_create(&TableWriteLabels {
+                table: "t".into(),
+                outcome: "failed".into(),
+            })
+            .get();
+        assert_eq!(writes, 1);
     }
 }

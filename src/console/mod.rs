@@ -1,6 +1,7 @@
 //! The web console and `/metrics`: an HTTP listener in the server process (axum on our tokio
-//! runtime) that shows the statements running now and those that ran recently, cancels a
-//! running one, and exports Prometheus metrics. Pages are rendered here as plain HTML with an
+//! runtime) that shows the statements running now and those that ran recently (with their
+//! executed plans), cancels a running one, shows tables (files, sizes, history) and pipeline
+//! runs, and exports Prometheus metrics. Pages are rendered here as plain HTML with an
 //! embedded stylesheet and script: no CDN, works offline.
 //!
 //! Reads the statement registry (`activity`) and the engine's figures; no route changes data
@@ -13,7 +14,9 @@
 mod auth;
 mod metrics;
 mod pages;
+mod pipelines;
 mod plan_view;
+mod tables;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,6 +110,10 @@ fn router(console: Console) -> Router {
         .route("/queries", get(queries_page))
         .route("/queries/{id}", get(query_page))
         .route("/queries/{id}/cancel", post(cancel_query))
+        .route("/tables", get(tables_page))
+        .route("/tables/{schema}/{table}", get(table_page))
+        .route("/pipelines", get(pipelines_page))
+        .route("/pipelines/{run}", get(run_page))
         .route("/static/console.css", get(stylesheet))
         .route("/static/console.js", get(script))
         .layer(axum::middleware::from_fn_with_state(
@@ -147,6 +154,39 @@ async fn query_page(
         None => (
             StatusCode::NOT_FOUND,
             Html(pages::not_found(&format!("statement {id}"))),
+        )
+            .into_response(),
+    }
+}
+
+async fn tables_page(State(console): State<Console>) -> Html<String> {
+    Html(tables::list(&console.engine).await)
+}
+
+async fn table_page(
+    State(console): State<Console>,
+    Path((schema, table)): Path<(String, String)>,
+) -> Response {
+    match tables::page(&console.engine, &schema, &table).await {
+        Some(page) => Html(page).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(pages::not_found(&format!("table {schema}.{table}"))),
+        )
+            .into_response(),
+    }
+}
+
+async fn pipelines_page(State(console): State<Console>) -> Html<String> {
+    Html(pipelines::list(&console.engine).await)
+}
+
+async fn run_page(State(console): State<Console>, Path(run): Path<String>) -> Response {
+    match pipelines::run(&console.engine, &run).await {
+        Some(page) => Html(page).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(pages::not_found(&format!("pipeline run {run}"))),
         )
             .into_response(),
     }

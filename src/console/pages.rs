@@ -27,14 +27,16 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn layout(title: &str, body: &str) -> String {
+/// A whole page: the header with the navigation, then `body`.
+pub fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{} · deltagres</title>\
          <link rel=\"stylesheet\" href=\"/static/console.css\">\
          <script src=\"/static/console.js\" defer></script></head>\
          <body><header><a class=\"brand\" href=\"/queries\">deltagres</a>\
-         <nav><a href=\"/queries\">Queries</a><a href=\"/metrics\">Metrics</a></nav></header>\
+         <nav><a href=\"/queries\">Queries</a><a href=\"/tables\">Tables</a>\
+         <a href=\"/pipelines\">Pipelines</a><a href=\"/metrics\">Metrics</a></nav></header>\
          <main>{body}</main></body></html>\n",
         escape(title)
     )

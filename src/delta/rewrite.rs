@@ -29,13 +29,15 @@ use crate::error::{Error, Result};
 /// next file to start while this one is still being encoded, few enough to bound memory.
 const QUEUED_BATCHES_PER_FILE: usize = 64;
 
-/// Replaces the files `in_scope` by the rows of `rows`, written in their order.
+/// Replaces the files `in_scope` by the rows of `rows`, written in their order, which clusters
+/// them by `zorder_by` (recorded in the commit as `zOrderBy`, where Spark's history keeps it).
 pub async fn rewrite_files(
     table: DeltaTable,
     mut rows: SendableRecordBatchStream,
     in_scope: Vec<String>,
     predicate: Option<String>,
     target_size: NonZeroU64,
+    zorder_by: &[String],
 ) -> Result<DeltaTable> {
     if in_scope.is_empty() {
         return Ok(table);
@@ -109,8 +111,14 @@ pub async fn rewrite_files(
         predicate,
         target_size: target_size.get() as i64,
     };
-    CommitBuilder::default()
-        .with_actions(actions)
+    let mut commit = CommitBuilder::default().with_actions(actions);
+    if !zorder_by.is_empty() {
+        commit = commit.with_app_metadata(std::collections::HashMap::from([(
+            "zOrderBy".to_string(),
+            serde_json::json!(zorder_by),
+        )]));
+    }
+    commit
         .build(Some(snapshot), table.log_store(), operation)
         .await?;
     let mut table = table;

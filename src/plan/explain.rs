@@ -403,6 +403,12 @@ fn node_facts(plan: &Arc<dyn ExecutionPlan>, analyze: bool, tables: &TableFiles)
     facts
 }
 
+/// Bytes an executed plan's operators spilled to disk.
+pub fn spilled_bytes(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let own = plan.metrics().and_then(|m| m.spilled_bytes()).unwrap_or(0) as u64;
+    own + plan.children().into_iter().map(spilled_bytes).sum::<u64>()
+}
+
 /// An executed plan's operators with their actual rows, compute time, spill and rows per
 /// partition, as EXPLAIN (ANALYZE, FORMAT JSON) gives them (without the files-pruned figures,
 /// which need the catalog): what the console's plan page draws.

@@ -320,7 +320,7 @@ async fn zorder_rewrite(
         .await?
         .execute_stream()
         .await?;
-    crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size).await
+    crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size, clustering).await
 }
 
 /// About one row in `every` of each scan partition, read on all partitions at once: a

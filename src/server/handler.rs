@@ -135,7 +135,12 @@ struct SessionSlot {
 
 impl SessionSlot {
     /// Registers a statement of this connection with the statement registry.
-    fn track<C: ClientInfo>(&self, client: &C, sql: &str) -> crate::activity::Tracker {
+    fn track<C: ClientInfo>(
+        &self,
+        client: &C,
+        sql: &str,
+        statement: Option<&crate::dialect::Statement>,
+    ) -> crate::activity::Tracker {
         let connection = self.connection.get_or_init(|| {
             let metadata = client.metadata();
             let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
@@ -158,7 +163,10 @@ impl SessionSlot {
                 cancel,
             })
         });
-        self.statements.start(connection.clone(), sql)
+        let writes = statement
+            .map(|s| s.written_tables().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        self.statements.start(connection.clone(), sql, writes)
     }
 
     async fn lock<C: ClientInfo>(&self, client: &C) -> tokio::sync::MappedMutexGuard<'_, Session> {
@@ -285,9 +293,10 @@ impl SimpleQueryHandler for QueryHandler {
         for statement in statements {
             // One statement: the client's own text; several: each as parsed.
             let tracker = if single {
-                self.slot.track(client, query.trim())
+                self.slot.track(client, query.trim(), Some(&statement))
             } else {
-                self.slot.track(client, &statement.to_string())
+                self.slot
+                    .track(client, &statement.to_string(), Some(&statement))
             };
             let result = execute_live(client, &mut session, statement).await?;
             flush_session_messages(client, &mut session).await?;
@@ -513,7 +522,11 @@ impl ExtendedQueryHandler for QueryHandler {
         let statement = &portal.statement.statement;
         let params = decode_parameters(portal, statement)?;
         let mut session = self.slot.lock(client).await;
-        let tracker = self.slot.track(client, &statement.sql);
+        let tracker = self.slot.track(
+            client,
+            &statement.sql,
+            statement.prepared.statement.as_ref(),
+        );
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         session.set_live_notices(Some(tx));
         let result = relay_notices(

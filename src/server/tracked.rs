@@ -21,11 +21,13 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
         tag,
         plan,
     } = rows;
-    // The plan's metrics are read after the last row, only when someone will look at them.
-    let report_plan = plan.clone().filter(|_| tracker.keeps_plans());
+    // The plan's metrics are read after the last row: spill always, the whole report only when
+    // someone will look at it.
+    let keep_plan = tracker.keeps_plans();
+    let executed = plan.clone();
     let stream =
         futures::stream::unfold((stream, Some(tracker)), move |(mut inner, mut tracker)| {
-            let report_plan = report_plan.clone();
+            let executed = executed.clone();
             async move {
                 let item = inner.next().await;
                 match &item {
@@ -42,8 +44,11 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
                     }
                     None => {
                         if let Some(t) = tracker.take() {
-                            if let Some(plan) = &report_plan {
-                                t.plan(crate::session::executed_plan_report(plan));
+                            if let Some(plan) = &executed {
+                                t.spilled(crate::session::spilled_bytes(plan));
+                                if keep_plan {
+                                    t.plan(crate::session::executed_plan_report(plan));
+                                }
                             }
                             t.done();
                         }

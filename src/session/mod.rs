@@ -28,6 +28,11 @@ pub fn executed_plan_report(
 ) -> String {
     crate::plan::executed_plan_json(plan).to_string()
 }
+
+/// Bytes an executed query plan spilled to disk (for `/metrics`).
+pub fn spilled_bytes(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> u64 {
+    crate::plan::spilled_bytes(plan)
+}
 pub use settings::{ReportedChange, Settings, server_version};
 use transaction::Transaction;
 

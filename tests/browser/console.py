@@ -3,8 +3,9 @@
 Usage: console.py CONSOLE_URL SKEWED_ID RUNNING_ID SCREENSHOT_DIR
 
 Loads the queries list (the running statement is listed with a Cancel button), the page of a
-finished skewed join (its hot partition is marked) and the running statement's page, clicks
-Cancel there, and writes a screenshot of each page. Prints one JSON object with what it saw;
+finished skewed join (its hot partition is marked), the tables list, the `orders` table's page,
+the pipeline runs and the running statement's page, clicks Cancel there, and writes a
+screenshot of each page. Prints one JSON object with what it saw;
 exits non-zero when a page is not as expected.
 """
 
@@ -49,6 +50,17 @@ def main():
             seen["tallest_bar_height"] = max(
                 b.size["height"] for b in driver.find_elements(By.CSS_SELECTOR, ".skewed .bar"))
         driver.save_screenshot(f"{shots}/plan.png")
+
+        driver.get(f"{url}/tables")
+        seen["tables_listed"] = len(driver.find_elements(By.CSS_SELECTOR, "table.tables tbody tr"))
+        driver.save_screenshot(f"{shots}/tables.png")
+        driver.get(f"{url}/tables/public/orders")
+        seen["orders_files"] = driver.find_element(By.ID, "files").text
+        seen["size_bars"] = len(driver.find_elements(By.CSS_SELECTOR, "#file-sizes .bar"))
+        driver.save_screenshot(f"{shots}/table.png")
+        driver.get(f"{url}/pipelines")
+        seen["pipelines_title"] = driver.title
+        driver.save_screenshot(f"{shots}/pipelines.png")
 
         driver.get(f"{url}/queries/{running_id}")
         driver.save_screenshot(f"{shots}/statement.png")

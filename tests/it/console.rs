@@ -134,6 +134,20 @@ async fn console_lists_statements_cancels_one_and_exports_metrics() {
         "{after:?}"
     );
     assert_eq!(sample(&after, "deltagres_connections{"), 1.0, "{after:?}");
+    assert_eq!(
+        sample(
+            &after,
+            "deltagres_table_writes_total{outcome=committed,table=pets}"
+        ),
+        1.0,
+        "{after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|s| s.starts_with("deltagres_spilled_bytes_total")),
+        "{after:?}"
+    );
 
     // A statement that runs until canceled from its page.
     let sleeper = server.client().await;
@@ -364,9 +378,126 @@ async fn a_browser_sees_the_hot_partition_and_cancels_a_running_query() {
         .expect("the click stops the statement")
         .unwrap();
     assert_eq!(sqlstate(&canceled.unwrap_err()), "57014");
-    for page in ["queries", "plan", "statement", "canceled"] {
+    assert_eq!(seen["tables_listed"], 2, "{seen}");
+    assert_eq!(seen["orders_files"], "1", "{seen}");
+    assert_eq!(seen["size_bars"], 6, "{seen}");
+    assert!(
+        seen["pipelines_title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Pipelines")),
+        "{seen}"
+    );
+    for page in [
+        "queries",
+        "plan",
+        "tables",
+        "table",
+        "pipelines",
+        "statement",
+        "canceled",
+    ] {
         let png = std::fs::read(shots.join(format!("{page}.png"))).expect("screenshot written");
         assert!(png.starts_with(b"\x89PNG"), "{page}.png is a PNG");
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_and_pipeline_runs_have_their_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let console = server.console.expect("console on");
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE sales (id BIGINT, customer TEXT, day TEXT) PARTITIONED BY (day); \
+             INSERT INTO sales VALUES (1, 'ada', 'mon'); \
+             INSERT INTO sales VALUES (2, 'bob', 'mon'); \
+             INSERT INTO sales VALUES (3, 'cy', 'tue'); \
+             OPTIMIZE sales ZORDER BY (customer, id)",
+        )
+        .await
+        .unwrap();
+
+    let (status, list) = get(console, "/tables", None).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("href=\"/tables/public/sales\""), "{list}");
+    let (status, page) = get(console, "/tables/public/sales", None).await;
+    assert_eq!(status, 200);
+    // Version 4: create, three inserts, then the OPTIMIZE; one file per day remains.
+    assert!(page.contains("<td id=\"version\">4</td>"), "{page}");
+    assert!(page.contains("<td id=\"files\">2</td>"), "{page}");
+    assert!(
+        page.contains("<td id=\"zorder\">customer, id</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<code>day=mon</code>") && page.contains("<code>day=tue</code>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("class=\"bar small\" data-files=\"2\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(">OPTIMIZE<") && page.contains(">WRITE<"),
+        "{page}"
+    );
+    assert_eq!(get(console, "/tables/public/nope", None).await.0, 404);
+
+    // A pipeline whose second task fails: its run, tasks, error and timeline.
+    let root = dir.path();
+    std::fs::write(
+        root.join("ok.sql"),
+        "CREATE TABLE IF NOT EXISTS marks (n INT);\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("bad.sql"), "SELECT raise_error('boom <b>');\n").unwrap();
+    let pipeline = root.join("daily.toml");
+    std::fs::write(
+        &pipeline,
+        "[pipeline]\nname = \"daily\"\n\
+         [[task]]\nname = \"load\"\nfile = \"ok.sql\"\n\
+         [[task]]\nname = \"check\"\nfile = \"bad.sql\"\ndepends_on = [\"load\"]\n",
+    )
+    .unwrap();
+    let out = crate::pipeline::deltagres(&[
+        "pipeline",
+        "run",
+        pipeline.to_str().unwrap(),
+        "--url",
+        &server.url(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::pipeline::describe(&out)
+    );
+    let run_id =
+        crate::support::simple_rows(&client, "SELECT DISTINCT run_id FROM system.pipeline_runs")
+            .await[0][0]
+            .clone()
+            .unwrap();
+    let (status, runs) = get(console, "/pipelines", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        runs.contains(&format!("href=\"/pipelines/{run_id}\"")),
+        "{runs}"
+    );
+    assert!(runs.contains(">daily<"), "{runs}");
+    let (status, run) = get(console, &format!("/pipelines/{run_id}"), None).await;
+    assert_eq!(status, 200);
+    assert!(run.contains("<tr data-task=\"load\">"), "{run}");
+    assert!(run.contains("<tr data-task=\"check\">"), "{run}");
+    assert!(run.contains("boom &lt;b&gt;"), "{run}");
+    assert!(
+        run.contains("class=\"attempt done\"") && run.contains("class=\"attempt failed\""),
+        "{run}"
+    );
+    assert_eq!(get(console, "/pipelines/no-such-run", None).await.0, 404);
     server.stop().await;
 }
