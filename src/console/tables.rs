@@ -13,33 +13,19 @@ use futures::TryStreamExt;
 use super::pages::{escape, layout};
 use crate::catalog::TableRef;
 use crate::engine::Engine;
+use crate::plan::human_bytes;
 
 /// Commits shown on a table's page.
 const HISTORY_SHOWN: usize = 25;
 
 /// Upper bounds (bytes) of the file-size histogram's bars; the last bar is everything larger.
 const SIZE_BUCKETS: [(u64, &str); 5] = [
-    (1 << 20, "< 1 MiB"),
-    (8 << 20, "1-8 MiB"),
-    (32 << 20, "8-32 MiB"),
-    (128 << 20, "32-128 MiB"),
-    (512 << 20, "128-512 MiB"),
+    (1 << 20, "< 1 MB"),
+    (8 << 20, "1-8 MB"),
+    (32 << 20, "8-32 MB"),
+    (128 << 20, "32-128 MB"),
+    (512 << 20, "128-512 MB"),
 ];
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
 
 fn table_link(t: &TableRef) -> String {
     format!(
@@ -68,7 +54,7 @@ pub async fn list(engine: &Engine) -> String {
     let catalog = engine.catalog();
     let mut body = String::from(
         "<h1>Tables</h1><table class=\"tables\"><thead><tr><th>Table</th><th>Version</th>\
-         <th>Files</th><th>Size</th><th>Small files (&lt; 1 MiB)</th><th>Partitioned by</th></tr>\
+         <th>Files</th><th>Size</th><th>Small files (&lt; 1 MB)</th><th>Partitioned by</th></tr>\
          </thead><tbody>",
     );
     for schema in catalog.schema_names() {
@@ -298,7 +284,7 @@ fn size_histogram(sizes: &[u64]) -> String {
     let most = counts.iter().copied().max().unwrap_or(0).max(1);
     let mut out = String::from("<h2>File sizes</h2><div class=\"histogram\" id=\"file-sizes\">");
     for (i, count) in counts.iter().enumerate() {
-        let label = SIZE_BUCKETS.get(i).map_or("≥ 512 MiB", |(_, l)| l);
+        let label = SIZE_BUCKETS.get(i).map_or("≥ 512 MB", |(_, l)| l);
         let _ = write!(
             out,
             "<div class=\"column\"><div class=\"count\">{count}</div><div class=\"bar{}\" \

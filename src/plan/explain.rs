@@ -416,7 +416,8 @@ pub fn executed_plan_json(plan: &Arc<dyn ExecutionPlan>) -> Value {
     node_facts(plan, true, &TableFiles::default()).to_json()
 }
 
-fn human_bytes(bytes: u64) -> String {
+/// Bytes as EXPLAIN and the console print them (1024-based: `1.5 MB`).
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -36,7 +36,7 @@ use datafusion::prelude::SessionContext;
 use sqlparser::ast;
 
 pub use copy::{CopyFormat, CopyIn, CopyLoad, CopyOut};
-pub use explain::{SKEW_FACTOR, SKEW_MIN_ROWS, executed_plan_json, spilled_bytes};
+pub use explain::{SKEW_FACTOR, SKEW_MIN_ROWS, executed_plan_json, human_bytes, spilled_bytes};
 pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;

@@ -12,6 +12,17 @@ use deltagres::config::{AuthMethod, UserConfig};
 
 use crate::support::{TestServer, sqlstate};
 
+/// A server on a temporary directory with its console on a free port.
+async fn console_server() -> (tempfile::TempDir, TestServer, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |c| {
+        c.http.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let console = server.console.expect("console on");
+    (dir, server, console)
+}
+
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -79,12 +90,7 @@ fn sample(samples: &[String], prefix: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_lists_statements_cancels_one_and_exports_metrics() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(&dir.path().join("data"), |c| {
-        c.http.listen = "127.0.0.1:0".into();
-    })
-    .await;
-    let console = server.console.expect("console on");
+    let (_dir, server, console) = console_server().await;
     assert_eq!(get(console, "/healthz", None).await, (200, "ok\n".into()));
 
     let before = parse_metrics(&get(console, "/metrics", None).await.1);
@@ -259,12 +265,7 @@ async fn statement_id(console: SocketAddr, needle: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_page_marks_the_hot_partition_of_a_skewed_join() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(&dir.path().join("data"), |c| {
-        c.http.listen = "127.0.0.1:0".into();
-    })
-    .await;
-    let console = server.console.expect("console on");
+    let (_dir, server, console) = console_server().await;
     let client = server.client().await;
     crate::hints::setup_retail_join(&client).await;
     crate::hints::partitioned_joins(&client).await;
@@ -302,12 +303,7 @@ async fn the_plan_page_marks_the_hot_partition_of_a_skewed_join() {
 /// `CONSOLE_SCREENSHOTS` when set (how docs/console/*.png were made).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_sees_the_hot_partition_and_cancels_a_running_query() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(&dir.path().join("data"), |c| {
-        c.http.listen = "127.0.0.1:0".into();
-    })
-    .await;
-    let console = server.console.expect("console on");
+    let (dir, server, console) = console_server().await;
     let client = server.client().await;
     crate::hints::setup_retail_join(&client).await;
     crate::hints::partitioned_joins(&client).await;
@@ -404,12 +400,7 @@ async fn a_browser_sees_the_hot_partition_and_cancels_a_running_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_and_pipeline_runs_have_their_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(&dir.path().join("data"), |c| {
-        c.http.listen = "127.0.0.1:0".into();
-    })
-    .await;
-    let console = server.console.expect("console on");
+    let (dir, server, console) = console_server().await;
     let client = server.client().await;
     client
         .batch_execute(
