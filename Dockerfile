@@ -21,9 +21,10 @@ COPY config.toml /etc/deltagres/config.toml
 USER deltagres
 WORKDIR /var/lib/deltagres
 ENV DELTAGRES_SERVER_LISTEN=0.0.0.0:5433 \
+    DELTAGRES_HTTP_LISTEN=0.0.0.0:5480 \
     DELTAGRES_STORAGE_DATA_DIR=/var/lib/deltagres/data
 VOLUME ["/var/lib/deltagres/data"]
-EXPOSE 5433
+EXPOSE 5433 5480
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
   CMD pg_isready -h 127.0.0.1 -p 5433 -q || exit 1
 ENTRYPOINT ["deltagres", "serve", "--config", "/etc/deltagres/config.toml"]

@@ -144,6 +144,9 @@ pub struct Metrics {
     pub spilled_bytes: Counter,
 }
 
+/// Statements faster than this keep no plan report (see [`Tracker::wants_plan`]).
+pub const PLAN_REPORT_MIN: Duration = Duration::from_millis(1);
+
 /// Upper bounds (seconds) of the latency histogram's buckets.
 pub const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0,
@@ -412,9 +415,17 @@ impl Tracker {
         self.activity.metrics.spilled_bytes.inc_by(bytes);
     }
 
-    /// Whether the registry keeps executed plans (else reading them is wasted work).
-    pub fn keeps_plans(&self) -> bool {
+    /// Whether this statement's plan is worth keeping: the registry keeps plans, and the
+    /// statement ran at least [`PLAN_REPORT_MIN`] (a sub-millisecond query's plan is a couple
+    /// of trivial operators, and writing its report would cost `SELECT 1` a tenth of its time).
+    pub fn wants_plan(&self) -> bool {
         self.activity.keep_plans
+            && self
+                .activity
+                .running
+                .lock()
+                .get(&self.id)
+                .is_some_and(|r| r.since.elapsed() >= PLAN_REPORT_MIN)
     }
 
     /// The statement's executed plan report (see [`StatementRecord::plan`]).

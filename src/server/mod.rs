@@ -202,16 +202,27 @@ impl Server {
 
 /// `trust` lets anyone who reaches the port in: only on loopback, unless the config insists.
 fn refuse_open_trust(config: &Config) -> Result<()> {
+    refuse_open_trust_on(config, &config.server.listen, "log in")?;
+    if !config.http.listen.trim().is_empty() {
+        refuse_open_trust_on(
+            config,
+            config.http.listen.trim(),
+            "read every statement's SQL",
+        )?;
+    }
+    Ok(())
+}
+
+/// `listen` (the wire's or the console's) must be loopback under `trust`, unless forced.
+fn refuse_open_trust_on(config: &Config, listen: &str, could: &str) -> Result<()> {
     use crate::config::AuthMethod;
     if config.auth.method != AuthMethod::Trust || config.auth.allow_trust_on_network {
         return Ok(());
     }
-    let host = config
-        .server
-        .listen
+    let host = listen
         .rsplit_once(':')
         .map(|(h, _)| h.trim_matches(['[', ']']))
-        .unwrap_or(&config.server.listen);
+        .unwrap_or(listen);
     let loopback = host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -222,8 +233,7 @@ fn refuse_open_trust(config: &Config) -> Result<()> {
         Err(Error::new(
             ErrorKind::InvalidParameterValue,
             format!(
-                "refusing to listen on {} with auth.method = \"trust\": anyone who reaches the port could log in",
-                config.server.listen
+                "refusing to listen on {listen} with auth.method = \"trust\": anyone who reaches the port could {could}"
             ),
         )
         .with_hint("set auth.method = \"scram-sha-256\" with users from `deltagres passwd NAME`, or auth.allow_trust_on_network = true"))

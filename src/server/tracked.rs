@@ -23,7 +23,6 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
     } = rows;
     // The plan's metrics are read after the last row: spill always, the whole report only when
     // someone will look at it.
-    let keep_plan = tracker.keeps_plans();
     let executed = plan.clone();
     let stream =
         futures::stream::unfold((stream, Some(tracker)), move |(mut inner, mut tracker)| {
@@ -46,7 +45,7 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
                         if let Some(t) = tracker.take() {
                             if let Some(plan) = &executed {
                                 t.spilled(crate::session::spilled_bytes(plan));
-                                if keep_plan {
+                                if t.wants_plan() {
                                     t.plan(crate::session::executed_plan_report(plan));
                                 }
                             }

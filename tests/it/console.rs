@@ -492,3 +492,21 @@ async fn tables_and_pipeline_runs_have_their_pages() {
     assert_eq!(get(console, "/pipelines/no-such-run", None).await.0, 404);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_refuses_a_console_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = deltagres::config::Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.http.listen = "0.0.0.0:0".into();
+    config.storage.data_dir = dir.path().join("data");
+    let refused = deltagres::server::Server::bind(config)
+        .await
+        .err()
+        .expect("a console open to the network under trust is refused");
+    assert!(
+        refused.message.contains("0.0.0.0:0") && refused.message.contains("SQL"),
+        "{}",
+        refused.message
+    );
+}
