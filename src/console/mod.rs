@@ -123,6 +123,11 @@ fn router(console: Console) -> Router {
         .with_state(console)
 }
 
+/// A 404 page for `what`.
+fn not_found(what: String) -> Response {
+    (StatusCode::NOT_FOUND, Html(pages::not_found(&what))).into_response()
+}
+
 async fn metrics_page(State(console): State<Console>) -> Response {
     match metrics::encode_metrics(&console.activity, &console.engine) {
         Ok(text) => (
@@ -151,11 +156,7 @@ async fn query_page(
 ) -> Response {
     match console.activity.get(id) {
         Some(record) => Html(pages::query(&record, &viewer)).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Html(pages::not_found(&format!("statement {id}"))),
-        )
-            .into_response(),
+        None => not_found(format!("statement {id}")),
     }
 }
 
@@ -169,11 +170,7 @@ async fn table_page(
 ) -> Response {
     match tables::page(&console.engine, &schema, &table).await {
         Some(page) => Html(page).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Html(pages::not_found(&format!("table {schema}.{table}"))),
-        )
-            .into_response(),
+        None => not_found(format!("table {schema}.{table}")),
     }
 }
 
@@ -184,11 +181,7 @@ async fn pipelines_page(State(console): State<Console>) -> Html<String> {
 async fn run_page(State(console): State<Console>, Path(run): Path<String>) -> Response {
     match pipelines::run(&console.engine, &run).await {
         Some(page) => Html(page).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Html(pages::not_found(&format!("pipeline run {run}"))),
-        )
-            .into_response(),
+        None => not_found(format!("pipeline run {run}")),
     }
 }
 
@@ -199,11 +192,7 @@ async fn cancel_query(
     Path(id): Path<u64>,
 ) -> Response {
     let Some(record) = console.activity.get(id) else {
-        return (
-            StatusCode::NOT_FOUND,
-            Html(pages::not_found(&format!("statement {id}"))),
-        )
-            .into_response();
+        return not_found(format!("statement {id}"));
     };
     if !viewer.may_see(&record.connection.user) {
         return (

@@ -329,7 +329,12 @@ impl ValueWriter<'_> {
                 let v = as_f64
                     .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
                     .value(0);
-                let text = float_text(v, array.data_type() == &DataType::Float32);
+                let digits = if array.data_type() == &DataType::Float32 {
+                    6
+                } else {
+                    15
+                };
+                let text = super::float_text(v, digits);
                 if v.is_finite() {
                     out.push_str(&text);
                 } else {
@@ -443,36 +448,6 @@ fn field_value_type(t: &DataType) -> DataType {
     }
 }
 
-/// A float as PostgreSQL's `float8out` / `float4out` print it: the shortest text that reads back
-/// as the same value, in exponent form below 1e-4 and from 1e15 (1e6 for real) on.
-pub fn float_text(v: f64, real: bool) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let shortest = if real {
-        format!("{:e}", v as f32)
-    } else {
-        format!("{v:e}")
-    };
-    let (mantissa, exponent) = shortest.split_once('e').expect("{:e} has an exponent");
-    let exponent: i32 = exponent.parse().expect("{:e} exponent is a number");
-    let limit = if real { 6 } else { 15 };
-    if exponent < -4 || exponent >= limit {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
-    } else if real {
-        format!("{}", v as f32)
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Every function of this module, for registration.
 pub fn functions() -> Vec<ScalarUDF> {
     let all = [
@@ -492,27 +467,4 @@ pub fn functions() -> Vec<ScalarUDF> {
     all.into_iter()
         .map(|(build, flavor, name)| ScalarUDF::from(JsonBuild::new(build, flavor, name)))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::float_text;
-
-    #[test]
-    fn floats_print_as_postgresql_prints_them() {
-        // PostgreSQL 15: SELECT 1.5::float8, 1e20::float8, 0.00001::float8, 123456789012345::float8,
-        // 1234567890123456::float8, 0.1::float8 + 0.2::float8, 1e6::real, 123456::real
-        assert_eq!(float_text(1.5, false), "1.5");
-        assert_eq!(float_text(1e20, false), "1e+20");
-        assert_eq!(float_text(0.00001, false), "1e-05");
-        assert_eq!(float_text(123456789012345.0, false), "123456789012345");
-        assert_eq!(
-            float_text(1234567890123456.0, false),
-            "1.234567890123456e+15"
-        );
-        assert_eq!(float_text(0.1 + 0.2, false), "0.30000000000000004");
-        assert_eq!(float_text(1e6, true), "1e+06");
-        assert_eq!(float_text(123456.0, true), "123456");
-        assert_eq!(float_text(0.0001, false), "0.0001");
-    }
 }

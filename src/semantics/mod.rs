@@ -14,6 +14,7 @@ mod case;
 mod checked;
 mod datetime;
 mod extract;
+mod float_text;
 mod json;
 mod json_build;
 mod json_contains;
@@ -27,6 +28,7 @@ mod time_zone;
 
 pub use datetime::Age;
 pub use extract::DatePart;
+pub use float_text::float_text;
 pub use json::{ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB};
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
