@@ -864,13 +864,13 @@ COMMITS = 5000
 UPDATERS, UPDATES_EACH = 4, 25
 
 
-def insert_latencies_ms(conn, n):
+def insert_latencies_ms(conn, n, table="aging", properties=""):
     """Milliseconds of each of n single-row INSERTs (one commit each) into a fresh table."""
-    conn.execute("CREATE TABLE aging (id BIGINT, v TEXT)")
+    conn.execute(f"CREATE TABLE {table} (id BIGINT, v TEXT) {properties}")
     times = []
     for i in range(n):
         start = time.perf_counter()
-        conn.execute(f"INSERT INTO aging VALUES ({i}, 'row {i}')")
+        conn.execute(f"INSERT INTO {table} VALUES ({i}, 'row {i}')")
         times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -923,6 +923,24 @@ def case_commits(b):
                 notes += f"; {checkpoints} checkpoints in _delta_log"
             b.record(f"commits: single-row INSERT, the last 50 of {COMMITS}", system, last, sampler.peak,
                      notes, unit="ms", baseline=system == "deltagres")
+            if system == "deltagres":
+                # The same INSERTs into a table that asks for auto-compaction (Databricks'
+                # property): its small files are bin-packed in the background as they pile up.
+                with psycopg.connect(dsn, autocommit=True) as conn, TreeSampler(pid) as sampler:
+                    times = insert_latencies_ms(
+                        conn, COMMITS, "aging_compacted",
+                        "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'true')")
+                    compacted = conn.execute("SELECT count(*) FROM aging_compacted").fetchone()[0]
+                b.check("commits", "rows inserted (auto-compacted table)", compacted, COMMITS)
+                first, last = times[:50], times[-50:]
+                table_dir = dg.dir / "data" / "public" / "aging_compacted"
+                from deltalake import DeltaTable
+                files = len(DeltaTable(str(table_dir)).file_uris())
+                b.record(f"commits: single-row INSERT, the last 50 of {COMMITS}, autoCompact table", system,
+                         last, sampler.peak,
+                         f"first 50 median {statistics.median(first):.2f} ms, last 50 "
+                         f"{statistics.median(last):.2f} ms ({statistics.median(last) / statistics.median(first):.2f}x); "
+                         f"{files} live files at the end", unit="ms", baseline=True)
             with TreeSampler(pid) as sampler:
                 elapsed, applied, errors, n = concurrent_increments(dsn)
             b.record(f"commits: {UPDATERS}x{UPDATES_EACH} concurrent UPDATE n = n + 1 of one row", system,

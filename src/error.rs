@@ -85,6 +85,9 @@ pub enum ErrorKind {
     UndefinedFile,
     /// 55P03: a lock (a table's write turn) was not obtained within `lock_timeout`.
     LockNotAvailable,
+    /// 55000: the object is not in the state the statement needs (a change data feed read
+    /// from a table that does not record one).
+    ObjectNotInPrerequisiteState,
     /// 25006: a write in a session or transaction set READ ONLY.
     ReadOnlyTransaction,
     /// 25P02: a statement in a failed transaction block.
@@ -104,7 +107,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 45] = [
+    const ALL: [ErrorKind; 46] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -144,6 +147,7 @@ impl ErrorKind {
         ErrorKind::InFailedTransaction,
         ErrorKind::ReadOnlyTransaction,
         ErrorKind::LockNotAvailable,
+        ErrorKind::ObjectNotInPrerequisiteState,
         ErrorKind::ProtocolViolation,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
@@ -211,6 +215,7 @@ impl ErrorKind {
             ErrorKind::InFailedTransaction => "25P02",
             ErrorKind::ReadOnlyTransaction => "25006",
             ErrorKind::LockNotAvailable => "55P03",
+            ErrorKind::ObjectNotInPrerequisiteState => "55000",
             ErrorKind::ProtocolViolation => "08P01",
             ErrorKind::ConnectionFailure => "08006",
             ErrorKind::RaiseException => "P0001",

@@ -24,6 +24,7 @@ mod query;
 mod rename;
 mod returning;
 mod set_functions;
+mod table_changes;
 mod temp_tables;
 mod timetravel;
 mod untyped_literals;

@@ -4,7 +4,8 @@
 //! latest data. Before planning, every versioned reference is therefore loaded at its version,
 //! registered under a private name in a catalog that exists only for this one statement, and the
 //! reference is renamed to it (keeping the original name as its alias). After [`resolve`] no
-//! version clause is left for DataFusion to drop.
+//! version clause is left for DataFusion to drop. The same statement catalog holds the change
+//! feeds `table_changes(...)` reads (see [`super::table_changes`]).
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -37,7 +38,8 @@ pub async fn resolve<N: Visit + VisitMut>(
 ) -> Result<Option<SessionContext>> {
     super::paths::rewrite_path_tables(node);
     let references = collect(node);
-    if references.is_empty() {
+    let changes = super::table_changes::has_calls(node);
+    if references.is_empty() && !changes {
         return Ok(None);
     }
     let schema = Arc::new(MemorySchemaProvider::new());
@@ -66,6 +68,9 @@ pub async fn resolve<N: Visit + VisitMut>(
         renames.insert(key, private);
     }
     rename(node, &renames);
+    if changes {
+        super::table_changes::resolve(cx, node, &schema, VERSIONS_CATALOG, VERSIONS_SCHEMA).await?;
+    }
     Ok(Some(super::planned::private_context(
         cx.df.state(),
         VERSIONS_CATALOG,

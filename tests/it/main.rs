@@ -9,6 +9,7 @@ mod alter;
 mod auth;
 mod bi;
 mod catalog;
+mod change_feed;
 mod cli;
 mod clients;
 mod concurrency;
