@@ -714,6 +714,15 @@ fn from_delta(e: DeltaTableError) -> Error {
         }
         other => {
             let text = other.to_string();
+            if text.contains("is outside table root") {
+                // delta-rs rewrites only files under the table's own folder.
+                return Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "this statement would rewrite data files the table shares with the table it \
+                     was shallow-cloned from, which is not supported yet",
+                )
+                .with_hint("INSERT into a shallow clone works; DEEP CLONE the source for a copy to change freely");
+            }
             if let Some(df) =
                 std::error::Error::source(&other).and_then(|s| s.downcast_ref::<DataFusionError>())
             {

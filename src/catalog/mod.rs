@@ -8,6 +8,7 @@
 mod catalog_file;
 mod expand_array;
 mod files;
+mod format_type_udf;
 mod formatting;
 mod identity;
 mod information_schema;
@@ -27,7 +28,10 @@ pub use files::{AllowedPaths, CheckedLocation, ReadParquet};
 pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
-pub use pg::{format_type, install_pg_catalog, type_modifier, type_name as pg_type_name};
+pub use pg::{
+    format_type, install_pg_catalog, sent_as_json, type_modifier, type_name as pg_type_name,
+    wire_type,
+};
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;
 pub use registry::{DeltaCatalog, TableRef, WriteTurn};

@@ -53,6 +53,12 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
+    // psql `\d`: names for the types of struct, list-of-struct and interval-list columns.
+    if let Some(library) = ctx.state().scalar_functions().get("format_type").cloned() {
+        ctx.register_udf(ScalarUDF::from(super::format_type_udf::FormatType::new(
+            library,
+        )));
+    }
     register_constant(
         ctx,
         "version",
@@ -193,12 +199,52 @@ pub fn type_modifier(data_type: &DataType) -> i32 {
     }
 }
 
-/// PostgreSQL's internal name (`int8`, `numeric`, `_int4`) of the type an Arrow column is sent
-/// as, the same mapping the wire's RowDescription uses.
+/// PostgreSQL's internal name (`int8`, `numeric`, `_int4`, `jsonb`) of the type an Arrow column
+/// is sent as (see [`wire_type`]).
 pub fn type_name(data_type: &DataType) -> String {
-    arrow_pg::datatypes::into_pg_type(data_type)
-        .map(|t| t.name().to_string())
-        .unwrap_or_else(|_| "text".to_string())
+    wire_type(data_type).name().to_string()
+}
+
+/// The PostgreSQL type a column of `data_type` is sent as in a RowDescription and listed as in
+/// `pg_attribute.atttypid`: one mapping for both, so psql's `\d` and a driver's metadata name
+/// what the client receives (`bigint[]`, `record`, `jsonb` for maps and lists of lists).
+pub fn wire_type(data_type: &DataType) -> pgwire::api::Type {
+    if sent_as_json(data_type) {
+        return pgwire::api::Type::JSONB;
+    }
+    arrow_pg::datatypes::into_pg_type(data_type).unwrap_or(pgwire::api::Type::TEXT)
+}
+
+/// Whether a column of `data_type` goes to the client as `jsonb`: what the encoder has no type
+/// for, and structs holding nested values (the encoder's composite text leaves a nested
+/// composite unquoted, `(1,(1))`, which no client parses back), alone or in a list.
+pub fn sent_as_json(data_type: &DataType) -> bool {
+    nested(data_type)
+        && (arrow_pg::datatypes::into_pg_type(data_type).is_err() || deep_struct(data_type))
+}
+
+/// A struct with a nested field, or a list of such structs.
+fn deep_struct(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().any(|f| nested(f.data_type())),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            deep_struct(f.data_type())
+        }
+        _ => false,
+    }
+}
+
+fn nested(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Map(..)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(..)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::Struct(_)
+    )
 }
 
 /// A column type as PostgreSQL's `format_type` writes it (`bigint`, `numeric(12,2)`,
@@ -209,7 +255,9 @@ pub fn format_type(data_type: &DataType) -> String {
         | DataType::Decimal64(p, s)
         | DataType::Decimal128(p, s)
         | DataType::Decimal256(p, s) => format!("numeric({p},{s})"),
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
+            if !sent_as_json(data_type) =>
+        {
             format!("{}[]", format_type(f.data_type()))
         }
         other => sql_name(&type_name(other)).to_string(),

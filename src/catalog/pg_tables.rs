@@ -333,7 +333,7 @@ pub(super) async fn catalog_tables(
 }
 
 /// Column names and modifiers in the order the library enumerates them for `pg_attribute`.
-async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32)>> {
+async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32, u32)>> {
     Ok(catalog_tables(catalogs)
         .await?
         .iter()
@@ -342,19 +342,28 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(Str
                 .schema()
                 .fields()
                 .iter()
-                .map(|field| (field.name().clone(), type_modifier(field.data_type())))
+                .map(|field| {
+                    (
+                        field.name().clone(),
+                        type_modifier(field.data_type()),
+                        super::pg::wire_type(field.data_type()).oid(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .collect())
 }
 
-/// `pg_attribute` with `atttypmod` replaced, when its rows are the columns we enumerated (a
-/// table created in between leaves the batch as it is).
-fn with_modifiers(batch: RecordBatch, expected: &[(String, i32)]) -> Result<RecordBatch> {
+/// `pg_attribute` with `atttypmod` and `atttypid` replaced (the library lists every type it
+/// has no row for, arrays and records among them, as text), when its rows are the columns we
+/// enumerated (a table created in between leaves the batch as it is).
+fn with_modifiers(batch: RecordBatch, expected: &[(String, i32, u32)]) -> Result<RecordBatch> {
     let schema = batch.schema();
-    let (Ok(name_index), Ok(modifier_index)) =
-        (schema.index_of("attname"), schema.index_of("atttypmod"))
-    else {
+    let (Ok(name_index), Ok(modifier_index), Ok(type_index)) = (
+        schema.index_of("attname"),
+        schema.index_of("atttypmod"),
+        schema.index_of("atttypid"),
+    ) else {
         return Ok(batch);
     };
     let names = batch.column(name_index).as_string::<i32>();
@@ -362,15 +371,22 @@ fn with_modifiers(batch: RecordBatch, expected: &[(String, i32)]) -> Result<Reco
         && expected
             .iter()
             .enumerate()
-            .all(|(row, (name, _))| names.is_valid(row) && names.value(row) == name);
+            .all(|(row, (name, _, _))| names.is_valid(row) && names.value(row) == name);
     if !matches {
         return Ok(batch);
     }
     let modifiers: ArrayRef = Arc::new(Int32Array::from_iter_values(
-        expected.iter().map(|(_, modifier)| *modifier),
+        expected.iter().map(|(_, modifier, _)| *modifier),
     ));
+    let types = datafusion::arrow::compute::cast(
+        &(Arc::new(datafusion::arrow::array::UInt32Array::from_iter_values(
+            expected.iter().map(|(_, _, oid)| *oid),
+        )) as ArrayRef),
+        schema.field(type_index).data_type(),
+    )?;
     let mut columns = batch.columns().to_vec();
     columns[modifier_index] = modifiers;
+    columns[type_index] = types;
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 

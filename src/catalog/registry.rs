@@ -254,15 +254,6 @@ impl DeltaCatalog {
         Ok(loaded)
     }
 
-    /// Keeps the state a statement's commit to `table` returned as the table's loaded state (see
-    /// [`crate::delta::CachedTable::adopt`]), so the upkeep after the commit and the next
-    /// statement start from it without reading the commit back.
-    pub async fn adopt(&self, table: &TableRef, committed: &DeltaTable) {
-        if let Some(entry) = self.entry(table) {
-            entry.cached.lock().await.adopt(committed);
-        }
-    }
-
     /// After a statement committed to `table`: a checkpoint when one is due (see
     /// [`crate::delta::checkpoint_if_due`]), and auto-compaction in the background when the table
     /// asks for it and has piled up small files. The commit already happened, so a failure here

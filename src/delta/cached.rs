@@ -53,25 +53,6 @@ impl CachedTable {
         }
         Ok(self.loaded.as_ref().expect("loaded above").table.clone())
     }
-
-    /// Takes the state a statement's own commit left (delta-rs brings the written table up to
-    /// its new version after committing) instead of replaying that commit again on the next
-    /// [`Self::current`]: on a table of many files each replay walks every file's entry, and
-    /// a write followed by a refresh paid it twice. A state not newer than the one held is
-    /// ignored, so a late writer never moves the cache back.
-    pub fn adopt(&mut self, committed: &DeltaTable) {
-        let Some(loaded) = self.loaded.as_mut() else {
-            return;
-        };
-        let newer = match (committed.version(), loaded.table.version()) {
-            (Some(new), Some(held)) => new > held,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if newer && committed.snapshot().is_ok() {
-            loaded.table = committed.clone();
-        }
-    }
 }
 
 impl Loaded {

@@ -3,6 +3,7 @@
 
 mod auto_compact;
 mod cached;
+mod clone;
 mod local_store;
 mod log_upkeep;
 mod metadata;
@@ -15,6 +16,7 @@ mod zorder;
 
 pub use auto_compact::{compact, compaction_due};
 pub use cached::CachedTable;
+pub use clone::{CloneKind, CloneMetrics, clone_table};
 pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{

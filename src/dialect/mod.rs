@@ -22,7 +22,7 @@ pub use lakehouse::LakehouseDialect;
 pub use output_names::display_name;
 pub(crate) use pg_rewrites::call as function_call;
 pub(crate) use pg_rewrites::{and_all, conjuncts};
-pub use statement::{CreateTable, STAR_COLUMN, Statement, TimeTravel};
+pub use statement::{CloneOf, CreateTable, STAR_COLUMN, Statement, TimeTravel};
 
 use crate::error::{Error, Result};
 

@@ -5,7 +5,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
 
-use super::{CreateTable, LakehouseDialect, STAR_COLUMN, Statement, TimeTravel};
+use super::{CloneOf, CreateTable, LakehouseDialect, STAR_COLUMN, Statement, TimeTravel};
 use crate::error::{Error, Result};
 
 /// Parses one or more `;`-separated statements of our dialect. Depends on sqlparser alone (the
@@ -399,6 +399,44 @@ fn rewrite_merge_stars(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>>
     Ok(out)
 }
 
+/// `[SHALLOW | DEEP] CLONE source [VERSION AS OF n | TIMESTAMP AS OF ts]` after a CREATE
+/// TABLE's name (Databricks; DEEP when neither is written).
+fn parse_clone(parser: &mut Parser) -> Result<Option<CloneOf>, ParserError> {
+    let shallow = if word_at(parser, 0, "clone") {
+        false
+    } else if word_at(parser, 1, "clone") && word_at(parser, 0, "shallow") {
+        parser.next_token();
+        true
+    } else if word_at(parser, 1, "clone") && word_at(parser, 0, "deep") {
+        parser.next_token();
+        false
+    } else {
+        return Ok(None);
+    };
+    parser.next_token();
+    // Name and version only: a table factor would take a following TBLPROPERTIES for an alias.
+    let name = parser.parse_object_name(false)?;
+    let version = parser.maybe_parse_table_version()?;
+    let version = match version {
+        None => None,
+        Some(sqlparser::ast::TableVersion::VersionAsOf(e)) => Some(TimeTravel::Version(e)),
+        Some(
+            sqlparser::ast::TableVersion::TimestampAsOf(e)
+            | sqlparser::ast::TableVersion::ForSystemTimeAsOf(e),
+        ) => Some(TimeTravel::Timestamp(e)),
+        Some(other) => {
+            return Err(ParserError::ParserError(format!(
+                "CLONE takes VERSION AS OF or TIMESTAMP AS OF, not {other}"
+            )));
+        }
+    };
+    Ok(Some(CloneOf {
+        source: name,
+        version,
+        shallow,
+    }))
+}
+
 /// `CREATE [OR REPLACE] TABLE ...`; leaves the parser untouched for any other statement (e.g.
 /// `CREATE TEMPORARY TABLE`, `CREATE VIEW`), which sqlparser then handles.
 fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, ParserError> {
@@ -413,6 +451,7 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
     }
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = parser.parse_object_name(false)?;
+    let clone = parse_clone(parser)?;
     let like = parse_like(parser)?;
     let (columns, constraints) = if like.is_some() {
         (Vec::new(), Vec::new())
@@ -434,6 +473,7 @@ fn try_parse_create_table(parser: &mut Parser) -> Result<Option<CreateTable>, Pa
         comment: None,
         query: None,
         from_like: like.is_some(),
+        clone,
     };
     loop {
         if parser.parse_keyword(Keyword::USING) {

@@ -275,6 +275,19 @@ pub struct CreateTable {
     /// Made from `(LIKE source)`: `query` is the source's empty query, and the command tag is
     /// `CREATE TABLE` (not CTAS's `SELECT n`), as PostgreSQL's.
     pub from_like: bool,
+    /// `[SHALLOW | DEEP] CLONE source [VERSION AS OF n]`: a copy of another table's version.
+    pub clone: Option<CloneOf>,
+}
+
+/// The source of `CREATE TABLE t SHALLOW | DEEP CLONE source [VERSION AS OF n]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloneOf {
+    /// The table cloned.
+    pub source: ObjectName,
+    /// Its version to clone (the latest when None).
+    pub version: Option<TimeTravel>,
+    /// SHALLOW (the log only) rather than DEEP (the log and the files; the default).
+    pub shallow: bool,
 }
 
 impl fmt::Display for Statement {
@@ -386,6 +399,13 @@ impl fmt::Display for CreateTable {
             write!(f, "IF NOT EXISTS ")?;
         }
         write!(f, "{}", self.name)?;
+        if let Some(clone) = &self.clone {
+            let kind = if clone.shallow { "SHALLOW" } else { "DEEP" };
+            write!(f, " {kind} CLONE {}", clone.source)?;
+            if let Some(version) = &clone.version {
+                write!(f, " {version}")?;
+            }
+        }
         if !self.columns.is_empty() {
             let cols: Vec<String> = self.columns.iter().map(|c| c.to_string()).collect();
             write!(f, " ({})", cols.join(", "))?;

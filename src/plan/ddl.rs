@@ -181,6 +181,9 @@ pub async fn create_table(
             format!("schema \"{}\" does not exist", table_ref.schema),
         ));
     }
+    if create.clone.is_some() {
+        check_clone_clauses(&create)?;
+    }
     let catalog = cx.catalog.clone();
     let _ddl = catalog.lock_ddl().await;
     let existing = cx.catalog.table_location(&table_ref);
@@ -204,6 +207,12 @@ pub async fn create_table(
                 ErrorKind::DuplicateTable,
                 format!("relation \"{}\" already exists", table_ref.table),
             ));
+        }
+        if create.clone.is_some() {
+            return Err(Error::unsupported(
+                "CREATE OR REPLACE TABLE ... CLONE of an existing table is not supported yet",
+            )
+            .with_hint("DROP TABLE it first, then CLONE"));
         }
     }
     let options = CreateOptions {
@@ -290,6 +299,9 @@ async fn create_delta_table(
     location: Url,
     options: &CreateOptions,
 ) -> Result<deltalake::DeltaTable> {
+    if let Some(clone) = &create.clone {
+        return clone_into(cx, clone, location, options).await;
+    }
     match (&create.query, create.columns.is_empty()) {
         (Some(query), columns_empty) => {
             let mut statement = ast::Statement::Query(query.clone());
@@ -510,6 +522,62 @@ fn single_name(name: &ObjectName) -> Result<String> {
 
 fn command(tag: &str) -> QueryOutput {
     QueryOutput::Command(CommandTag::Other(tag.to_string()))
+}
+
+/// A CLONE takes its columns, partitioning and data from its source: only LOCATION,
+/// TBLPROPERTIES and COMMENT may go with it.
+fn check_clone_clauses(create: &CreateTable) -> Result<()> {
+    if !create.columns.is_empty()
+        || create.query.is_some()
+        || !create.partitioned_by.is_empty()
+        || !create.constraints.is_empty()
+    {
+        return Err(Error::syntax(
+            "CREATE TABLE ... CLONE takes its columns, partitioning and rows from the source; \
+             only LOCATION, TBLPROPERTIES and COMMENT can go with it",
+        ));
+    }
+    Ok(())
+}
+
+/// Version 0 of the new table at `location` as a SHALLOW or DEEP clone of the source's version
+/// (see [`delta::clone_table`]); a NOTICE says what it holds.
+async fn clone_into(
+    cx: &mut PlanContext<'_>,
+    clone: &crate::dialect::CloneOf,
+    location: Url,
+    options: &CreateOptions,
+) -> Result<deltalake::DeltaTable> {
+    let source_ref = resolve_table(&clone.source, cx.default_schema)?;
+    if !cx.catalog.table_exists(&source_ref) {
+        return Err(Error::undefined_table(&source_ref));
+    }
+    let source = match &clone.version {
+        Some(travel) => super::timetravel::load_at(cx, &source_ref, travel).await?,
+        None => cx.catalog.load(&source_ref).await?,
+    };
+    let kind = if clone.shallow {
+        delta::CloneKind::Shallow
+    } else {
+        delta::CloneKind::Deep
+    };
+    let (table, metrics) = delta::clone_table(&source, location, options, kind).await?;
+    cx.notices.push(Notice::note(
+        "00000",
+        format!(
+            "{} clone of {source_ref} at version {}: {} files, {}{}",
+            if clone.shallow { "shallow" } else { "deep" },
+            source.version().unwrap_or_default(),
+            metrics.files,
+            crate::plan::explain::human_bytes(metrics.bytes.max(0) as u64),
+            if clone.shallow {
+                " read from the source's folder".to_string()
+            } else {
+                format!(", {} copied", metrics.copied)
+            }
+        ),
+    ));
+    Ok(table)
 }
 
 /// ``CONVERT TO DELTA parquet.`path` [PARTITIONED BY (...)]``: a Delta log for parquet files in place.

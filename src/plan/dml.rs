@@ -113,13 +113,11 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
             selection.as_ref(),
         )
         .await?;
-        let (committed, _) = builder.await?;
-        cx.catalog.adopt(&table_ref, &committed).await;
+        builder.await?;
         let schema = crate::delta::table_arrow_schema(&table)?;
         return returning::project(cx, &name, schema, rows, &items, returning::tag("UPDATE")).await;
     }
-    let (committed, metrics) = builder.await?;
-    cx.catalog.adopt(&table_ref, &committed).await;
+    let (_, metrics) = builder.await?;
     tracing::debug!(table = %table_ref, ?metrics, "update committed");
     Ok(QueryOutput::Command(CommandTag::Update(
         metrics.num_updated_rows as u64,
@@ -188,8 +186,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
     } else {
         None
     };
-    let (committed, metrics) = builder.await?;
-    cx.catalog.adopt(&table_ref, &committed).await;
+    let (_, metrics) = builder.await?;
     if let (Some(items), Some(rows)) = (returning, removed) {
         let name = alias.unwrap_or_else(|| table_ref.table.clone());
         let schema = crate::delta::table_arrow_schema(&table)?;

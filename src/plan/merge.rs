@@ -303,7 +303,7 @@ pub async fn merge(
             }
         }
     }
-    let (committed, metrics) = match builder.await {
+    let (_, metrics) = match builder.await {
         Ok(done) => done,
         Err(e) => {
             let mut error = Error::from(e);
@@ -322,7 +322,6 @@ pub async fn merge(
             return Err(error);
         }
     };
-    cx.catalog.adopt(&target_ref, &committed).await;
     let affected = metrics.num_target_rows_updated
         + metrics.num_target_rows_deleted
         + metrics.num_target_rows_inserted;

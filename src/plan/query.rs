@@ -188,9 +188,8 @@ async fn insert_once(
                 .project(kept)?
                 .build()?
         };
-        let (rows, committed) =
+        let rows =
             crate::delta::append_plan(target, input, std::sync::Arc::new(cx.df.state())).await?;
-        cx.catalog.adopt(&table, &committed).await;
         planned.report(cx.notices);
         tracing::debug!(
             plan_us = planned_at.as_micros() as u64,

@@ -11,37 +11,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 use pgwire::error::{PgWireError, PgWireResult};
 
-/// Whether a column of `data_type` goes to the client as `jsonb`: what the encoder has no type
-/// for, and structs holding nested values (the encoder's composite text leaves a nested
-/// composite unquoted, `(1,(1))`, which no client parses back), alone or in a list.
-pub fn sent_as_json(data_type: &DataType) -> bool {
-    nested(data_type)
-        && (arrow_pg::datatypes::into_pg_type(data_type).is_err() || deep_struct(data_type))
-}
-
-/// A struct with a nested field, or a list of such structs.
-fn deep_struct(data_type: &DataType) -> bool {
-    match data_type {
-        DataType::Struct(fields) => fields.iter().any(|f| nested(f.data_type())),
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-            deep_struct(f.data_type())
-        }
-        _ => false,
-    }
-}
-
-fn nested(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Map(..)
-            | DataType::List(_)
-            | DataType::LargeList(_)
-            | DataType::FixedSizeList(..)
-            | DataType::ListView(_)
-            | DataType::LargeListView(_)
-            | DataType::Struct(_)
-    )
-}
+pub use crate::catalog::sent_as_json;
 
 /// `data_type` with every map's keys as text (JSON object keys are strings; Spark's maps often
 /// have integer keys), recursively.

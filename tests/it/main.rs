@@ -12,6 +12,7 @@ mod catalog;
 mod change_feed;
 mod cli;
 mod clients;
+mod clone;
 mod concurrency;
 mod console;
 mod copy;

@@ -297,3 +297,65 @@ async fn describe_plus_shows_a_views_definition() {
     let rows = crate::support::simple_rows(&client, "SELECT pg_get_viewdef('t')").await;
     assert_eq!(rows, vec![vec![None]]);
 }
+
+/// `\d` of a table of nested columns names, for each, the type the column is sent as (a
+/// driver's RowDescription and psql's `\d` agree): arrays as `T[]`, structs of scalars as
+/// `record`, lists of them as `record[]`, maps and lists of lists as `jsonb`. The names are
+/// PostgreSQL's own for those types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_names_the_type_of_each_nested_column() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE nested AS SELECT [1, 2] AS ints, ['a'] AS texts, \
+             named_struct('x', 1, 'y', 'b') AS rec, [named_struct('x', 1)] AS recs, \
+             map(['k'], [1]) AS m, [[1, 2], [3]] AS grid",
+        )
+        .await
+        .unwrap();
+    let out = psql(&server, &["-A", "-t", "-c", "\\d nested"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let described: Vec<(&str, &str)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split('|');
+            Some((parts.next()?, parts.next()?))
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("ints", "bigint[]"),
+            ("texts", "text[]"),
+            ("rec", "record"),
+            ("recs", "record[]"),
+            ("m", "jsonb"),
+            ("grid", "jsonb"),
+        ],
+        "{stdout}"
+    );
+    // The same types a driver is told the columns have.
+    let statement = client.prepare("SELECT * FROM nested").await.unwrap();
+    let sent: Vec<u32> = statement
+        .columns()
+        .iter()
+        .map(|c| c.type_().oid())
+        .collect();
+    let listed: Vec<u32> = crate::support::simple_rows(
+        &client,
+        "SELECT a.atttypid FROM pg_catalog.pg_attribute a \
+         JOIN pg_catalog.pg_class c ON a.attrelid = c.oid \
+         WHERE c.relname = 'nested' AND a.attnum > 0 ORDER BY a.attnum",
+    )
+    .await
+    .iter()
+    .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+    .collect();
+    assert_eq!(listed, sent);
+}
