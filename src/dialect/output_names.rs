@@ -130,6 +130,15 @@ fn figure_name(expr: &Expr) -> Option<String> {
             expr, data_type, ..
         } => figure_name(expr).or_else(|| Some(type_name(data_type))),
         Expr::Nested(inner) => figure_name(inner),
+        // `(rec).field` is named by its last field, `arr[1]` and `m['k']` by what they index.
+        Expr::CompoundFieldAccess { root, access_chain } => access_chain
+            .iter()
+            .rev()
+            .find_map(|access| match access {
+                ast::AccessExpr::Dot(Expr::Identifier(field)) => Some(field.value.clone()),
+                _ => None,
+            })
+            .or_else(|| figure_name(root)),
         Expr::Case { .. } => Some("case".into()),
         Expr::Exists { .. } => Some("exists".into()),
         Expr::Array(_) => Some("array".into()),
@@ -208,6 +217,10 @@ mod tests {
             "SELECT count(*) AS \"count\", NULL AS \"?column?\", NULL AS \"?column?#2\", t.x, x::TEXT AS \"x#2\", 'a'::TEXT AS \"text\", a + 1 AS \"?column?#3\", CASE WHEN a THEN 1 END AS \"case\" FROM t"
         );
         assert_eq!(named("SELECT * FROM t"), "SELECT * FROM t");
+        assert_eq!(
+            named("SELECT arr[1], (rec).a, (rec).arr[2], m['k'] FROM t"),
+            "SELECT arr[1] AS \"arr\", (rec).a AS \"a\", (rec).arr[2] AS \"arr#2\", m['k'] AS \"m\" FROM t"
+        );
         assert_eq!(
             named("SELECT 1 AS a, 2 AS a UNION SELECT 3, 4"),
             "SELECT 1 AS a, 2 AS \"a#2\" UNION SELECT 3, 4"

@@ -224,7 +224,42 @@ async fn result_columns_have_postgres_names() {
     let plan = simple_rows(&client, "EXPLAIN SELECT NULL, NULL").await;
     let text: Vec<String> = plan.into_iter().flatten().flatten().collect();
     assert!(text.iter().all(|line| !line.contains('\u{1}')), "{text:?}");
+    // Subscripts and field selections are named as PostgreSQL 15 names them (FigureColname):
+    // by the last field selected, else by what is indexed.
+    let pg = crate::support::Postgres::start();
+    let pg_client = pg.client().await;
+    pg_client
+        .batch_execute("CREATE TYPE pair AS (a int, b text)")
+        .await
+        .unwrap();
+    let ours = server.client().await;
+    assert_eq!(
+        column_names(
+            &ours,
+            "SELECT arr[1], arr[2], (rec).a, rec FROM \
+             (SELECT [1, 2] AS arr, named_struct('a', 1, 'b', 'x') AS rec) s"
+        )
+        .await,
+        column_names(
+            &pg_client,
+            "SELECT arr[1], arr[2], (rec).a, rec FROM \
+             (SELECT ARRAY[1, 2] AS arr, ROW(1, 'x')::pair AS rec) s"
+        )
+        .await
+    );
     server.stop().await;
+}
+
+/// The result column names a prepared statement describes.
+async fn column_names(client: &tokio_postgres::Client, sql: &str) -> Vec<String> {
+    client
+        .prepare(sql)
+        .await
+        .unwrap()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect()
 }
 
 /// Maps, lists of lists and structs holding them (what Spark writes as MAP and ARRAY<ARRAY>)
