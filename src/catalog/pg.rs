@@ -53,7 +53,7 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
-    // psql `\d`: names for the types of struct, list-of-struct and interval-list columns.
+    // psql `\d`: names for the types of struct and list-of-struct columns.
     if let Some(library) = ctx.state().scalar_functions().get("format_type").cloned() {
         ctx.register_udf(ScalarUDF::from(super::format_type_udf::FormatType::new(
             library,

@@ -417,19 +417,14 @@ fn parse_clone(parser: &mut Parser) -> Result<Option<CloneOf>, ParserError> {
     // Name and version only: a table factor would take a following TBLPROPERTIES for an alias.
     let name = parser.parse_object_name(false)?;
     let version = parser.maybe_parse_table_version()?;
-    let version = match version {
-        None => None,
-        Some(sqlparser::ast::TableVersion::VersionAsOf(e)) => Some(TimeTravel::Version(e)),
-        Some(
-            sqlparser::ast::TableVersion::TimestampAsOf(e)
-            | sqlparser::ast::TableVersion::ForSystemTimeAsOf(e),
-        ) => Some(TimeTravel::Timestamp(e)),
-        Some(other) => {
-            return Err(ParserError::ParserError(format!(
+    let version = version
+        .map(TimeTravel::from_table_version)
+        .transpose()
+        .map_err(|other| {
+            ParserError::ParserError(format!(
                 "CLONE takes VERSION AS OF or TIMESTAMP AS OF, not {other}"
-            )));
-        }
-    };
+            ))
+        })?;
     Ok(Some(CloneOf {
         source: name,
         version,

@@ -232,6 +232,23 @@ pub enum TimeTravel {
     Timestamp(Expr),
 }
 
+impl TimeTravel {
+    /// sqlparser's version clause as ours; the clause's text when it is neither VERSION AS OF
+    /// nor TIMESTAMP AS OF (each caller words that refusal).
+    pub fn from_table_version(
+        version: sqlparser::ast::TableVersion,
+    ) -> std::result::Result<Self, String> {
+        use sqlparser::ast::TableVersion;
+        match version {
+            TableVersion::VersionAsOf(e) => Ok(TimeTravel::Version(e)),
+            TableVersion::TimestampAsOf(e) | TableVersion::ForSystemTimeAsOf(e) => {
+                Ok(TimeTravel::Timestamp(e))
+            }
+            other => Err(other.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for TimeTravel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -50,17 +50,11 @@ pub async fn resolve<N: Visit + VisitMut>(
             continue;
         }
         let table_ref = resolve_table(&name, cx.default_schema)?;
-        let travel = match version {
-            TableVersion::VersionAsOf(e) => TimeTravel::Version(e),
-            TableVersion::TimestampAsOf(e) | TableVersion::ForSystemTimeAsOf(e) => {
-                TimeTravel::Timestamp(e)
-            }
-            other => {
-                return Err(Error::unsupported(format!(
-                    "{other} is not supported; use VERSION AS OF or TIMESTAMP AS OF"
-                )));
-            }
-        };
+        let travel = TimeTravel::from_table_version(version).map_err(|other| {
+            Error::unsupported(format!(
+                "{other} is not supported; use VERSION AS OF or TIMESTAMP AS OF"
+            ))
+        })?;
         let table = load_at(cx, &table_ref, &travel).await?;
         let version = table.version().unwrap_or_default();
         let private = format!("{}__{}__v{}", table_ref.schema, table_ref.table, version);
