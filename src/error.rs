@@ -712,8 +712,23 @@ fn from_delta(e: DeltaTableError) -> Error {
         DeltaTableError::ObjectStore { source } => {
             Error::new(ErrorKind::IoError, format!("storage error: {source}"))
         }
+        DeltaTableError::UnsupportedColumnMapping { operation, .. } => Error::new(
+            ErrorKind::FeatureNotSupported,
+            format!(
+                "{operation} is not supported yet on a table with column mapping (a table that \
+                 had a column renamed or dropped, or one written so by Spark)"
+            ),
+        ),
         other => {
             let text = other.to_string();
+            if text.contains("Schema evolution on column-mapped tables") {
+                return Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "replacing the schema of a table with column mapping (a table that had a \
+                     column renamed or dropped) is not supported yet",
+                )
+                .with_hint("DROP TABLE, then CREATE TABLE ... AS SELECT");
+            }
             if text.contains("is outside table root") {
                 // delta-rs rewrites only files under the table's own folder.
                 return Error::new(

@@ -287,10 +287,11 @@ impl DeltaCatalog {
             return;
         };
         let table = table.clone();
+        let storage = self.storage_options().clone();
         tokio::spawn(async move {
             let _turn = turn;
             let started = std::time::Instant::now();
-            match crate::delta::compact(loaded).await {
+            match crate::delta::compact(loaded, &storage).await {
                 Ok(metrics) => tracing::info!(
                     %table,
                     files_removed = metrics.num_files_removed,

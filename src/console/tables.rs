@@ -102,6 +102,11 @@ impl Facts {
     fn of(table: &DeltaTable) -> Option<Self> {
         let snapshot = table.snapshot().ok()?;
         let partition_columns: Vec<String> = snapshot.metadata().partition_columns().to_vec();
+        // Partition values are keyed by the columns' names in the files.
+        let physical: Vec<String> = partition_columns
+            .iter()
+            .map(|c| crate::delta::physical_name(table, c))
+            .collect();
         let mut sizes = Vec::new();
         let mut partitions = BTreeMap::new();
         for file in snapshot.log_data().iter() {
@@ -111,11 +116,12 @@ impl Facts {
                 let values = file.partition_values_map();
                 let key = partition_columns
                     .iter()
-                    .map(|c| {
+                    .zip(&physical)
+                    .map(|(c, p)| {
                         format!(
                             "{c}={}",
                             values
-                                .get(c)
+                                .get(p)
                                 .cloned()
                                 .flatten()
                                 .unwrap_or_else(|| "NULL".into())

@@ -240,6 +240,9 @@ pub fn single_value_counts(table: &DeltaTable, column: &str) -> Option<Vec<(Stri
         .partition_columns()
         .iter()
         .any(|c| c == column);
+    // Partition values and statistics are keyed by the name in the files.
+    let physical = super::physical_name(table, column);
+    let column = physical.as_str();
     for file in snapshot.log_data().iter() {
         let rows = file.num_records()? as u64;
         let value = if partitioned {

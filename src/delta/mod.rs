@@ -4,6 +4,7 @@
 mod auto_compact;
 mod cached;
 mod clone;
+mod column_mapping;
 mod local_store;
 mod log_upkeep;
 mod metadata;
@@ -14,9 +15,12 @@ mod storage;
 mod write;
 mod zorder;
 
-pub use auto_compact::{compact, compaction_due};
+pub use auto_compact::{compact, compact_mapped, compaction_due};
 pub use cached::CachedTable;
 pub use clone::{CloneKind, CloneMetrics, clone_table};
+pub use column_mapping::{
+    ColumnChange, MODE_KEY as COLUMN_MAPPING_MODE, change_columns, maps_columns, physical_name,
+};
 pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{

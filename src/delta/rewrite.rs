@@ -23,6 +23,8 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::StorageOptions;
+use super::column_mapping::PhysicalLayout;
 use crate::error::{Error, Result};
 
 /// Batches a file's task may have queued before the sorted stream waits for it: enough for the
@@ -33,6 +35,7 @@ const QUEUED_BATCHES_PER_FILE: usize = 64;
 /// them by `zorder_by` (recorded in the commit as `zOrderBy`, where Spark's history keeps it).
 pub async fn rewrite_files(
     table: DeltaTable,
+    storage: &StorageOptions,
     mut rows: SendableRecordBatchStream,
     in_scope: Vec<String>,
     predicate: Option<String>,
@@ -44,6 +47,8 @@ pub async fn rewrite_files(
     }
     let snapshot = table.snapshot()?;
     let schema = super::table_arrow_schema(&table)?;
+    // A column-mapped table's files name their columns physically.
+    let layout = PhysicalLayout::of(&table)?;
     let in_scope: HashSet<String> = in_scope.into_iter().collect();
     // The files being replaced tell how many bytes a row takes once encoded; the files written
     // here correct the estimate as they complete.
@@ -63,7 +68,10 @@ pub async fn rewrite_files(
     let mut current: Option<OpenFile> = None;
     let mut adds = Vec::new();
     while let Some(batch) = rows.next().await {
-        let batch = conform(&schema, batch?)?;
+        let mut batch = conform(&schema, batch?)?;
+        if let Some(layout) = &layout {
+            batch = layout.to_physical(&batch)?;
+        }
         let mut offset = 0;
         while offset < batch.num_rows() {
             let file = match current.as_mut() {
@@ -73,7 +81,12 @@ pub async fn rewrite_files(
                         let done = in_flight.pop_front().expect("not empty");
                         adds.extend(sizing.learn(done.finish().await?));
                     }
-                    current.insert(OpenFile::start(&table, target_size)?)
+                    current.insert(OpenFile::start(
+                        &table,
+                        layout.as_ref(),
+                        storage,
+                        target_size,
+                    )?)
                 }
             };
             let room = sizing.rows_per_file().saturating_sub(file.rows).max(1);
@@ -199,9 +212,24 @@ struct OpenFile {
 impl OpenFile {
     /// A file task; the writer itself also rolls to a new file at twice the target size, a
     /// bound for when the rows-per-file estimate is far off (files without row counts).
-    fn start(table: &DeltaTable, target: NonZeroU64) -> Result<Self> {
-        let mut writer =
-            RecordBatchWriter::for_table(table)?.with_target_file_size(target.get() * 2);
+    fn start(
+        table: &DeltaTable,
+        layout: Option<&PhysicalLayout>,
+        storage: &StorageOptions,
+        target: NonZeroU64,
+    ) -> Result<Self> {
+        let writer = match layout {
+            None => RecordBatchWriter::for_table(table)?,
+            // `for_table` refuses column-mapped tables; given the physical schema it writes
+            // what such a table's files hold.
+            Some(layout) => RecordBatchWriter::try_new(
+                table.table_url().as_str(),
+                layout.schema.clone(),
+                Some(layout.partition_columns.clone()),
+                Some(storage.to_map()),
+            )?,
+        };
+        let mut writer = writer.with_target_file_size(target.get() * 2);
         let (sender, mut receiver) = mpsc::channel::<RecordBatch>(QUEUED_BATCHES_PER_FILE);
         let task = tokio::spawn(async move {
             let mut rows = 0u64;

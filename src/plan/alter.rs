@@ -1,7 +1,8 @@
 //! `ALTER TABLE`: add columns, CHECK constraints, table properties and column nullability, each
 //! a Delta metadata commit in the protocol's own form (`delta.constraints.<name>`, the table
 //! configuration, the schema's `nullable`), so Spark and the deltalake package enforce and read
-//! them too. `RENAME TO` is in `rename`.
+//! them too. `RENAME COLUMN`, `DROP COLUMN` and `ADD COLUMN` on such tables are column-mapping
+//! metadata commits (`delta::change_columns`). `RENAME TO` is in `rename`.
 
 use std::collections::HashMap;
 
@@ -46,14 +47,21 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
         .operations
         .iter()
         .all(|op| matches!(op, AlterTableOperation::AddColumn { .. }));
-    if alter.operations.len() > 1 && !all_add_columns {
+    let all_drop_columns = alter
+        .operations
+        .iter()
+        .all(|op| matches!(op, AlterTableOperation::DropColumn { .. }));
+    if alter.operations.len() > 1 && !all_add_columns && !all_drop_columns {
         // Each action is its own Delta commit: several would not be one atomic statement.
         return Err(Error::unsupported(
-            "ALTER TABLE with several actions is supported only for ADD COLUMN; run one statement per action",
+            "ALTER TABLE with several actions is supported only for ADD COLUMN or DROP COLUMN; run one statement per action",
         ));
     }
     if all_add_columns {
         return add_columns(cx, &table_ref, &alter.operations).await;
+    }
+    if all_drop_columns {
+        return drop_columns(cx, &table_ref, &alter.operations).await;
     }
     let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     match &alter.operations[0] {
@@ -112,7 +120,25 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
         | AlterTableOperation::SetOptionsParens {
             options: table_properties,
         } => {
-            let properties = property_map(table_properties)?;
+            let mut properties = property_map(table_properties)?;
+            let table = match properties.remove(delta::COLUMN_MAPPING_MODE) {
+                None => table,
+                Some(mode) if mode.eq_ignore_ascii_case("name") => {
+                    if delta::maps_columns(&table)? {
+                        table
+                    } else {
+                        delta::change_columns(table, delta::ColumnChange::Enable).await?
+                    }
+                }
+                Some(mode) => {
+                    return Err(Error::unsupported(format!(
+                        "delta.columnMapping.mode '{mode}' is not supported: only 'name' can be set"
+                    )));
+                }
+            };
+            if properties.is_empty() {
+                return Ok(done());
+            }
             // Delta's own keys must be ones it knows (Spark refuses a misspelt one too); other
             // keys are the user's (`'team' = 'retail'`).
             for key in properties.keys() {
@@ -135,13 +161,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
             let column = normalize_ident(column_name);
             let schema = table.snapshot()?.schema();
             if schema.field(&column).is_none() {
-                return Err(Error::new(
-                    ErrorKind::UndefinedColumn,
-                    format!(
-                        "column \"{column}\" of relation \"{}\" does not exist",
-                        table_ref.table
-                    ),
-                ));
+                return Err(no_such_column(&column, &table_ref));
             }
             match op {
                 AlterColumnOperation::DropNotNull => {
@@ -172,6 +192,27 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     )));
                 }
             }
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => {
+            let from = normalize_ident(old_column_name);
+            let to = normalize_ident(new_column_name);
+            let schema = table.snapshot()?.schema();
+            if schema.field(&from).is_none() {
+                return Err(no_such_column(&from, &table_ref));
+            }
+            if schema.field(&to).is_some() {
+                return Err(Error::new(
+                    ErrorKind::DuplicateColumn,
+                    format!(
+                        "column \"{to}\" of relation \"{}\" already exists",
+                        table_ref.table
+                    ),
+                ));
+            }
+            delta::change_columns(table, delta::ColumnChange::Rename { from, to }).await?;
         }
         other => {
             return Err(Error::unsupported(format!(
@@ -267,10 +308,73 @@ async fn add_columns(
         existing.push(field.name().clone());
         new_fields.push(struct_field);
     }
-    if !new_fields.is_empty() {
+    if new_fields.is_empty() {
+        return Ok(done());
+    }
+    if delta::maps_columns(&table)? {
+        // delta-rs's ADD COLUMN refuses tables with column mapping (a renamed or dropped column).
+        let change = delta::ColumnChange::Add { fields: new_fields };
+        delta::change_columns(table, change).await?;
+    } else {
         table.add_columns().with_fields(new_fields).await?;
     }
     Ok(done())
+}
+
+/// `DROP COLUMN [IF EXISTS] a [, DROP COLUMN b ...]`: one commit that removes the fields from the
+/// schema through column mapping (the data files keep them, unread; VACUUM after a rewrite
+/// reclaims the space), as Spark drops columns.
+async fn drop_columns(
+    cx: &mut PlanContext<'_>,
+    table_ref: &TableRef,
+    operations: &[AlterTableOperation],
+) -> Result<QueryOutput> {
+    let (_turn, table) = cx.load_for_rewrite(table_ref).await?;
+    let schema = table.snapshot()?.schema();
+    let mut columns: Vec<String> = Vec::new();
+    for op in operations {
+        let AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            ..
+        } = op
+        else {
+            continue;
+        };
+        for name in column_names {
+            let column = normalize_ident(name);
+            if schema.field(&column).is_none() {
+                if *if_exists {
+                    cx.notices.push(Notice::note(
+                        "00000",
+                        format!(
+                            "column \"{column}\" of relation \"{}\" does not exist, skipping",
+                            table_ref.table
+                        ),
+                    ));
+                    continue;
+                }
+                return Err(no_such_column(&column, table_ref));
+            }
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+    }
+    if !columns.is_empty() {
+        delta::change_columns(table, delta::ColumnChange::Drop { columns }).await?;
+    }
+    Ok(done())
+}
+
+fn no_such_column(column: &str, table_ref: &TableRef) -> Error {
+    Error::new(
+        ErrorKind::UndefinedColumn,
+        format!(
+            "column \"{column}\" of relation \"{}\" does not exist",
+            table_ref.table
+        ),
+    )
 }
 
 /// The table's CHECK constraints by name (`delta.constraints.<name>` = expression).

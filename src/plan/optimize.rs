@@ -4,6 +4,7 @@
 //! rewritten in the order of a range-interleaved clustering key (see `delta::ZOrderKey`) into files
 //! of the target size, in one commit, so each file covers a narrow range of every z-order column.
 
+use std::collections::HashSet;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
@@ -104,7 +105,24 @@ pub async fn optimize(
             (column.as_str(), *op, value)
         })
         .collect();
-    let optimized = if clustering.is_empty() {
+    let optimized = if clustering.is_empty() && crate::delta::maps_columns(&table)? {
+        // delta-rs's compaction refuses column-mapped tables; ours rewrites the same files.
+        let in_scope: HashSet<String> = files_in_scope(&table, &literals)
+            .await?
+            .into_iter()
+            .collect();
+        let where_sql = predicate.as_ref().map(|p| {
+            let mut p = p.clone();
+            quote_identifiers(&mut p);
+            p.to_string()
+        });
+        let storage = cx.catalog.storage_options();
+        let (optimized, metrics) =
+            crate::delta::compact_mapped(table, storage, Some(&in_scope), where_sql, target_size)
+                .await?;
+        tracing::info!(table = %table_ref, ?metrics, "compaction committed");
+        optimized
+    } else if clustering.is_empty() {
         let (optimized, metrics) = table
             .optimize()
             .with_type(OptimizeType::Compact)
@@ -320,7 +338,17 @@ async fn zorder_rewrite(
         .await?
         .execute_stream()
         .await?;
-    crate::delta::rewrite_files(table, sorted, in_scope, where_sql, target_size, clustering).await
+    let storage = cx.catalog.storage_options();
+    crate::delta::rewrite_files(
+        table,
+        storage,
+        sorted,
+        in_scope,
+        where_sql,
+        target_size,
+        clustering,
+    )
+    .await
 }
 
 /// About one row in `every` of each scan partition, read on all partitions at once: a

@@ -13,6 +13,7 @@ mod change_feed;
 mod cli;
 mod clients;
 mod clone;
+mod column_mapping;
 mod concurrency;
 mod console;
 mod copy;
