@@ -714,12 +714,12 @@ def w_deltalake_zorder(snapshot, target, runs, work):
 # ---------------------------------------------------------------- case 4: wire
 
 
-def pgbench(dsn_port, dbname, clients, mode, seconds, workdir):
-    """One pgbench run of `SELECT 1;`; returns (p50 ms, p99 ms, tps)."""
+def pgbench(dsn_port, dbname, clients, mode, seconds, workdir, script="SELECT 1;\n"):
+    """One pgbench run of `script` (`SELECT 1;`); returns (p50 ms, p99 ms, tps)."""
     workdir = Path(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    (workdir / "select1.sql").write_text("SELECT 1;\n")
+    (workdir / "select1.sql").write_text(script)
     cmd = ["pgbench", "-n", "-f", "select1.sql", "-M", mode, "-c", str(clients), "-j", str(min(clients, 2)),
            "-T", str(seconds), "-l", "-h", "127.0.0.1", "-p", str(dsn_port), "-U", "bench", dbname]
     res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
@@ -782,31 +782,36 @@ def case_wire(b):
     with b.deltagres("wire") as dg, Postgres(b.work) as pg:
         dg.load_raw(b.input)
         pg_rows = load_orders_into_postgres(pg, b.input)
-        for clients in (1, 16):
-            for mode in ("simple", "extended"):
-                name = f"wire: SELECT 1, {clients} client{'s' if clients > 1 else ''}, {mode}"
-                for system, port, db, pid in (("deltagres", dg.port, "deltagres", dg.pid),
-                                              ("PostgreSQL 15", pg.port, "postgres", None)):
-                    p50s, p99s, tpss, n = [], [], [], 0
-                    peak = 0
-                    for i in range(runs):
-                        if pid:
-                            reset_hwm(pid)
-                            p50, p99, tps, cnt = pgbench(port, db, clients, mode, secs, b.work / "pgbench")
-                            peak = max(peak, status_kb(pid, "VmHWM"))
-                        else:
-                            with TreeSampler(pg.pid) as s:
-                                p50, p99, tps, cnt = pgbench(port, db, clients, mode, secs, b.work / "pgbench")
-                            peak = max(peak, s.peak)
-                        p50s.append(p50)
-                        p99s.append(p99)
-                        tpss.append(tps)
-                        n += cnt
-                    latency = (f"p99 {statistics.median(p99s):.3f} ms" if clients == 1
-                               else "mean latency (pgbench's average; its per-query log times are unreliable with 16 clients)")
-                    b.record(name, system, p50s, peak,
-                             f"{latency}, {statistics.median(tpss):,.0f} tps, "
-                             f"{n} queries in {runs}x{secs} s", unit="ms", baseline=system == "deltagres")
+        # `SELECT :r` with a new constant each time: the same work, but no plan to reuse (a
+        # session reuses the plans of statements that read nothing; see plan_cache.rs).
+        fresh = "\\set r random(1, 1000000000)\nSELECT :r;\n"
+        variants = [(clients, mode, "SELECT 1", "SELECT 1;\n") for clients in (1, 16)
+                    for mode in ("simple", "extended")]
+        variants += [(clients, "simple", "SELECT <new constant>", fresh) for clients in (1, 16)]
+        for clients, mode, what, script in variants:
+            name = f"wire: {what}, {clients} client{'s' if clients > 1 else ''}, {mode}"
+            for system, port, db, pid in (("deltagres", dg.port, "deltagres", dg.pid),
+                                          ("PostgreSQL 15", pg.port, "postgres", None)):
+                p50s, p99s, tpss, n = [], [], [], 0
+                peak = 0
+                for i in range(runs):
+                    if pid:
+                        reset_hwm(pid)
+                        p50, p99, tps, cnt = pgbench(port, db, clients, mode, secs, b.work / "pgbench", script)
+                        peak = max(peak, status_kb(pid, "VmHWM"))
+                    else:
+                        with TreeSampler(pg.pid) as s:
+                            p50, p99, tps, cnt = pgbench(port, db, clients, mode, secs, b.work / "pgbench", script)
+                        peak = max(peak, s.peak)
+                    p50s.append(p50)
+                    p99s.append(p99)
+                    tpss.append(tps)
+                    n += cnt
+                latency = (f"p99 {statistics.median(p99s):.3f} ms" if clients == 1
+                           else "mean latency (pgbench's average; its per-query log times are unreliable with 16 clients)")
+                b.record(name, system, p50s, peak,
+                         f"{latency}, {statistics.median(tpss):,.0f} tps, "
+                         f"{n} queries in {runs}x{secs} s", unit="ms", baseline=system == "deltagres")
         name = "wire: stream orders, binary"
         dgc, pgc = dg.connect(), pg.connect()
         backend = pgc.execute("SELECT pg_backend_pid()").fetchone()[0]

@@ -115,48 +115,60 @@ fn unique_name(name: &str, seen: &mut HashSet<String>) -> String {
 
 /// PostgreSQL's `FigureColname`: the column's name, the function's, the cast type's, or `?column?`.
 fn column_name(expr: &Expr) -> String {
-    figure_name(expr).unwrap_or_else(|| "?column?".into())
+    figure_name(expr)
+        .map(|(name, _)| name)
+        .unwrap_or_else(|| "?column?".into())
 }
 
-fn figure_name(expr: &Expr) -> Option<String> {
+/// A name and how sure PostgreSQL is of it (`FigureColnameInternal`'s strength): 2 for a column,
+/// function or field name, 1 for a name a cast's type or `case` gives, which an outer cast or a
+/// CASE's ELSE branch with a stronger name replaces.
+fn figure_name(expr: &Expr) -> Option<(String, u8)> {
+    let strong = |name: String| Some((name, 2));
     match expr {
-        Expr::Identifier(ident) => Some(ident.value.clone()),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        Expr::Identifier(ident) => strong(ident.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().and_then(|i| strong(i.value.clone())),
         Expr::Function(function) => match function.name.0.last() {
-            Some(ObjectNamePart::Identifier(ident)) => Some(ident.value.to_lowercase()),
+            Some(ObjectNamePart::Identifier(ident)) => strong(ident.value.to_lowercase()),
             _ => None,
         },
         Expr::Cast {
             expr, data_type, ..
-        } => figure_name(expr).or_else(|| Some(type_name(data_type))),
+        } => match figure_name(expr) {
+            Some((name, 2)) => Some((name, 2)),
+            _ => Some((type_name(data_type), 1)),
+        },
         Expr::Nested(inner) => figure_name(inner),
         // `(rec).field` is named by its last field, `arr[1]` and `m['k']` by what they index.
         Expr::CompoundFieldAccess { root, access_chain } => access_chain
             .iter()
             .rev()
             .find_map(|access| match access {
-                ast::AccessExpr::Dot(Expr::Identifier(field)) => Some(field.value.clone()),
+                ast::AccessExpr::Dot(Expr::Identifier(field)) => strong(field.value.clone()),
                 _ => None,
             })
             .or_else(|| figure_name(root)),
-        Expr::Case { .. } => Some("case".into()),
-        Expr::Exists { .. } => Some("exists".into()),
-        Expr::Array(_) => Some("array".into()),
+        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figure_name) {
+            Some((name, 2)) => Some((name, 2)),
+            _ => Some(("case".into(), 1)),
+        },
+        Expr::Exists { .. } => strong("exists".into()),
+        Expr::Array(_) => strong("array".into()),
         Expr::Subquery(query) => match query.body.as_ref() {
             SetExpr::Select(select) => match select.projection.as_slice() {
-                [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.clone()),
+                [SelectItem::ExprWithAlias { alias, .. }] => strong(alias.value.clone()),
                 [SelectItem::UnnamedExpr(inner)] => figure_name(inner),
                 _ => None,
             },
             _ => None,
         },
-        Expr::Extract { .. } => Some("extract".into()),
-        Expr::Substring { .. } => Some("substring".into()),
-        Expr::Trim { .. } => Some("btrim".into()),
-        Expr::Position { .. } => Some("position".into()),
-        Expr::Ceil { .. } => Some("ceil".into()),
-        Expr::Floor { .. } => Some("floor".into()),
-        Expr::Overlay { .. } => Some("overlay".into()),
+        Expr::Extract { .. } => strong("extract".into()),
+        Expr::Substring { .. } => strong("substring".into()),
+        Expr::Trim { .. } => strong("btrim".into()),
+        Expr::Position { .. } => strong("position".into()),
+        Expr::Ceil { .. } => strong("ceil".into()),
+        Expr::Floor { .. } => strong("floor".into()),
+        Expr::Overlay { .. } => strong("overlay".into()),
         _ => None,
     }
 }

@@ -19,6 +19,7 @@ mod names;
 mod optimize;
 mod params;
 mod paths;
+mod plan_cache;
 mod planned;
 mod query;
 mod rename;
@@ -42,6 +43,7 @@ pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
+pub use plan_cache::{PLAN_CACHE_SETTING, PlanCache};
 
 use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef, TempTables};
 use crate::dialect::Statement;
@@ -105,6 +107,8 @@ pub struct PlanContext<'a> {
     pub allowed_paths: &'a AllowedPaths,
     /// The session's temporary tables (`pg_temp`).
     pub temp: &'a TempTables,
+    /// The session's reusable plans (statements that read nothing; see `plan_cache`).
+    pub plan_cache: &'a mut PlanCache,
 }
 
 impl PlanContext<'_> {
@@ -134,6 +138,7 @@ impl PlanContext<'_> {
             settings: self.settings,
             allowed_paths: self.allowed_paths,
             temp: self.temp,
+            plan_cache: &mut *self.plan_cache,
         }
     }
 }
@@ -148,6 +153,9 @@ pub struct Description {
 }
 
 /// Executes one statement; after a commit, keeps the written tables' logs short (checkpoints).
+/// Statements other than queries run boxed: each async function's state is part of its
+/// caller's, and a short query's would otherwise be as large as the largest statement's and be
+/// copied at every await boundary above it.
 pub async fn execute(cx: &mut PlanContext<'_>, mut statement: Statement) -> Result<QueryOutput> {
     temp_tables::qualify(&mut statement, cx.temp);
     temp_tables::refuse_delta_writes(&statement)?;
@@ -165,7 +173,7 @@ pub async fn execute(cx: &mut PlanContext<'_>, mut statement: Statement) -> Resu
     if !matches!(output, QueryOutput::CopyIn(_)) {
         for table in &written {
             if cx.catalog.table_exists(table) {
-                cx.catalog.after_commit(table).await;
+                Box::pin(cx.catalog.after_commit(table)).await;
             }
         }
     }
@@ -174,35 +182,48 @@ pub async fn execute(cx: &mut PlanContext<'_>, mut statement: Statement) -> Resu
 
 async fn execute_statement(cx: &mut PlanContext<'_>, statement: Statement) -> Result<QueryOutput> {
     match statement {
-        Statement::CreateTable(create) => ddl::create_table(cx, *create).await,
+        Statement::CreateTable(create) => Box::pin(ddl::create_table(cx, *create)).await,
         Statement::Sql(sql) => execute_sql(cx, *sql).await,
         Statement::DescribeHistory { table, limit } => {
-            maintenance::describe_history(cx, &table, limit).await
+            Box::pin(maintenance::describe_history(cx, &table, limit)).await
         }
-        Statement::DescribeDetail { table } => maintenance::describe_detail(cx, &table).await,
+        Statement::DescribeDetail { table } => {
+            Box::pin(maintenance::describe_detail(cx, &table)).await
+        }
         Statement::AlterViewRename {
             name,
             if_exists,
             to,
-        } => rename::rename(cx, rename::Kind::View, &name, if_exists, &to).await,
+        } => {
+            Box::pin(rename::rename(
+                cx,
+                rename::Kind::View,
+                &name,
+                if_exists,
+                &to,
+            ))
+            .await
+        }
         Statement::ShowTables { schema, pattern } => {
             describe::show_tables(cx, schema.as_ref(), pattern.as_deref())
         }
-        Statement::ShowColumns { table } => describe::show_columns(cx, &table).await,
+        Statement::ShowColumns { table } => Box::pin(describe::show_columns(cx, &table)).await,
         Statement::DescribeTable { table, extended } => {
             describe::describe_table(cx, &table, extended).await
         }
-        Statement::ShowCreateTable { table } => describe::show_create_table(cx, &table).await,
+        Statement::ShowCreateTable { table } => {
+            Box::pin(describe::show_create_table(cx, &table)).await
+        }
         Statement::UnsetTblProperties {
             table,
             keys,
             if_exists,
-        } => alter::unset_properties(cx, &table, &keys, if_exists).await,
+        } => Box::pin(alter::unset_properties(cx, &table, &keys, if_exists)).await,
         Statement::ConvertToDelta {
             location,
             partitioned_by,
-        } => ddl::convert_to_delta(cx, &location, &partitioned_by).await,
-        Statement::Restore { table, to } => maintenance::restore(cx, &table, &to).await,
+        } => Box::pin(ddl::convert_to_delta(cx, &location, &partitioned_by)).await,
+        Statement::Restore { table, to } => Box::pin(maintenance::restore(cx, &table, &to)).await,
         Statement::Vacuum {
             table,
             retain_hours,
@@ -213,17 +234,24 @@ async fn execute_statement(cx: &mut PlanContext<'_>, statement: Statement) -> Re
                 .get(RETENTION_CHECK_SETTING)
                 .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
                 .unwrap_or(true);
-            maintenance::vacuum(cx, &table, retain_hours, dry_run, enforce).await
+            Box::pin(maintenance::vacuum(
+                cx,
+                &table,
+                retain_hours,
+                dry_run,
+                enforce,
+            ))
+            .await
         }
         Statement::InsertReplaceWhere {
             table,
             predicate,
             query,
-        } => dml::insert_replace_where(cx, &table, predicate, query).await,
+        } => Box::pin(dml::insert_replace_where(cx, &table, predicate, query)).await,
         Statement::Merge {
             merge,
             schema_evolution,
-        } => merge::merge(cx, *merge, schema_evolution).await,
+        } => Box::pin(merge::merge(cx, *merge, schema_evolution)).await,
     }
 }
 
@@ -234,41 +262,43 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             schema_name,
             if_not_exists,
             ..
-        } => ddl::create_schema(cx, &schema_name, if_not_exists).await,
+        } => Box::pin(ddl::create_schema(cx, &schema_name, if_not_exists)).await,
         S::Drop {
             object_type,
             if_exists,
             names,
             cascade,
             ..
-        } => ddl::drop(cx, object_type, if_exists, &names, cascade).await,
-        S::AlterTable(alter) => alter::alter_table(cx, alter).await,
-        S::Update(update) => dml::update(cx, update).await,
-        S::Delete(delete) => dml::delete(cx, delete).await,
+        } => Box::pin(ddl::drop(cx, object_type, if_exists, &names, cascade)).await,
+        S::AlterTable(alter) => Box::pin(alter::alter_table(cx, alter)).await,
+        S::Update(update) => Box::pin(dml::update(cx, update)).await,
+        S::Delete(delete) => Box::pin(dml::delete(cx, delete)).await,
         S::Insert(_) | S::Query(_) | S::Explain { .. } => {
             let mut statement = statement;
-            match timetravel::resolve(cx, &mut statement).await? {
+            match Box::pin(timetravel::resolve(cx, &mut statement)).await? {
                 Some(versioned) => {
                     let mut cx = cx.with_df(&versioned);
-                    run_with_datafusion(&mut cx, statement).await
+                    Box::pin(run_with_datafusion(&mut cx, statement)).await
                 }
                 None => run_with_datafusion(cx, statement).await,
             }
         }
-        S::CreateTable(create) if create.temporary => temp_tables::create(cx, create).await,
+        S::CreateTable(create) if create.temporary => {
+            Box::pin(temp_tables::create(cx, create)).await
+        }
         S::CreateTable(_) => Err(Error::unsupported(
             "this form of CREATE TABLE is not supported: tables are Delta tables (CREATE TABLE) or temporary (CREATE TEMP TABLE)",
         )),
-        S::CreateView(create) => views::create_view(cx, create).await,
-        S::Copy { .. } => copy::copy(cx, statement).await,
-        S::Truncate(truncate) => dml::truncate(cx, truncate).await,
-        S::Merge(_) => merge::merge(cx, statement, false).await,
+        S::CreateView(create) => Box::pin(views::create_view(cx, create)).await,
+        S::Copy { .. } => Box::pin(copy::copy(cx, statement)).await,
+        S::Truncate(truncate) => Box::pin(dml::truncate(cx, truncate)).await,
+        S::Merge(_) => Box::pin(merge::merge(cx, statement, false)).await,
         S::OptimizeTable {
             name,
             predicate,
             zorder,
             ..
-        } => optimize::optimize(cx, &name, predicate, zorder).await,
+        } => Box::pin(optimize::optimize(cx, &name, predicate, zorder)).await,
         other => query::run(cx, other).await,
     }
 }
@@ -278,8 +308,8 @@ async fn run_with_datafusion(
     statement: ast::Statement,
 ) -> Result<QueryOutput> {
     match statement {
-        ast::Statement::Insert(_) => query::insert(cx, statement).await,
-        ast::Statement::Explain { .. } => explain::explain(cx, statement).await,
+        ast::Statement::Insert(_) => Box::pin(query::insert(cx, statement)).await,
+        ast::Statement::Explain { .. } => Box::pin(explain::explain(cx, statement)).await,
         other => query::run(cx, other).await,
     }
 }

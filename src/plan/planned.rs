@@ -77,6 +77,11 @@ impl Planned {
         Ok((physical, task))
     }
 
+    /// True when the statement had no hints (nor unknown ones): its plan is DataFusion's alone.
+    pub fn without_hints(&self) -> bool {
+        self.outcomes.is_empty() && self.warnings.is_empty()
+    }
+
     /// One line per hint saying what it did (for EXPLAIN VERBOSE and plan snapshots).
     pub fn hint_lines(&self) -> Vec<String> {
         let mut lines: Vec<String> = self

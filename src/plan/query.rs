@@ -19,7 +19,13 @@ async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<Logical
 
 /// Runs a query (or any other statement DataFusion executes) and streams its rows.
 pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
-    let planned = plan_statement(cx.df, cx.settings, statement).await?;
+    let cache_key = plan_cache_enabled(cx).then(|| format!("{}\n{statement}", cx.default_schema));
+    if let Some(kept) = cache_key.as_deref().and_then(|key| cx.plan_cache.get(key)) {
+        tracing::trace!("plan reused");
+        return rows(kept.physical, kept.task);
+    }
+    // Boxed: a reused plan's statement should not carry the planner's state (see `execute`).
+    let planned = Box::pin(plan_statement(cx.df, cx.settings, statement)).await?;
     match &planned.plan {
         LogicalPlan::Ddl(ddl) => {
             return Err(Error::unsupported(format!(
@@ -38,7 +44,24 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         }
         _ => {}
     }
-    let (physical, task) = planned.physical(cx.df, cx.notices).await?;
+    let (physical, task) = Box::pin(planned.physical(cx.df, cx.notices)).await?;
+    if let Some(key) = cache_key
+        && planned.without_hints()
+        && super::plan_cache::reusable(&planned.plan, &physical)
+    {
+        let kept = super::plan_cache::KeptPlan {
+            physical: physical.clone(),
+            task: task.clone(),
+        };
+        cx.plan_cache.insert(key, kept);
+    }
+    rows(physical, task)
+}
+
+fn rows(
+    physical: std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    task: std::sync::Arc<datafusion::execution::TaskContext>,
+) -> Result<QueryOutput> {
     let stream = datafusion::physical_plan::execute_stream(physical.clone(), task)?;
     Ok(QueryOutput::Rows(RowSet {
         schema: stream.schema(),
@@ -46,6 +69,14 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         tag: "SELECT".into(),
         plan: Some(physical),
     }))
+}
+
+/// Plan reuse is on unless the session set `deltagres.plan_cache` off.
+fn plan_cache_enabled(cx: &PlanContext<'_>) -> bool {
+    cx.settings
+        .get(super::PLAN_CACHE_SETTING)
+        .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
+        .unwrap_or(true)
 }
 
 /// `INSERT INTO t ... VALUES | SELECT`: one Delta commit through the table provider.

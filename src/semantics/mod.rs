@@ -24,6 +24,8 @@ mod numeric_cast;
 mod operators;
 mod rule;
 mod sleep;
+pub mod temporal_text;
+mod text_out;
 mod time_zone;
 
 pub use datetime::Age;

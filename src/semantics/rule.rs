@@ -1,13 +1,14 @@
 //! The analyzer rule that puts PostgreSQL's semantics into a plan after DataFusion's type
 //! coercion: checked arithmetic, numeric division, rounding casts to integers, `round` of a
-//! float to even, and decimal literals with a negative scale (`1e20`) made plain integers.
+//! float to even, decimal literals with a negative scale (`1e20`) made plain integers, and casts
+//! to text that write values as PostgreSQL's output functions do.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::error::Result;
-use datafusion::logical_expr::expr::{BinaryExpr, Cast};
+use datafusion::logical_expr::expr::{BinaryExpr, Cast, TryCast};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator};
@@ -15,6 +16,7 @@ use datafusion::optimizer::AnalyzerRule;
 
 use super::checked::CheckedArithmetic;
 use super::numeric::{Integral, IntegralNumeric, NumericDivide, RoundForIntegerCast};
+use super::text_out;
 
 /// Rewrites each plan node's expressions to PostgreSQL's semantics (see the module header).
 /// Runs after DataFusion's `TypeCoercion`, which runs once more after it, since a rewrite can
@@ -72,6 +74,20 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                 })));
             };
             rewrite_binary(*left, op, *right, (&lt, &rt))
+        }
+        // A cast to a string writes the value as PostgreSQL's output function does.
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
+            if is_string(field.data_type())
+                && expr
+                    .get_type(schema)
+                    .is_ok_and(|from| text_out::differs_from_postgres(&from)) =>
+        {
+            let text = text_out::PgTextOut::call(*expr);
+            Ok(Transformed::yes(if field.data_type() == &DataType::Utf8 {
+                text
+            } else {
+                Expr::Cast(Cast::new_from_field(Box::new(text), field))
+            }))
         }
         Expr::Cast(Cast { expr, field }) => {
             let rounds = expr
@@ -164,6 +180,10 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         }
         other => Ok(Transformed::no(other)),
     }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 /// The numeric type an aggregate's integer argument takes so the aggregate answers as

@@ -12,7 +12,6 @@ mod json_values;
 mod refuse;
 mod row_values;
 mod startup;
-mod temporal_text;
 mod tls;
 mod tracked;
 

@@ -5,7 +5,7 @@
 //! no such bound) failed the whole result: in text format it is sent as its exact text, in
 //! binary format rounded to the largest scale that fits. Floats in text format are printed as
 //! PostgreSQL prints them (`1`, `1e+20`; the encoder's own form was `1.0`, `1e20`), and
-//! timestamps, times and intervals by [`super::temporal_text`].
+//! timestamps, times and intervals by [`crate::semantics::temporal_text`].
 
 use std::sync::Arc;
 
@@ -89,7 +89,7 @@ fn encode(
             _ => {}
         }
         if let Some(text) =
-            super::temporal_text::text(column.as_ref(), row, pg_field.format_options())
+            crate::semantics::temporal_text::text(column.as_ref(), row, pg_field.format_options())
         {
             return Encoder::encode_field(encoder, &text, pg_field);
         }

@@ -73,6 +73,8 @@ pub struct Session {
     transaction: Transaction,
     notices: Notices,
     reported: Vec<ReportedChange>,
+    /// Plans of statements that read nothing, reused while no setting changes.
+    plan_cache: plan::PlanCache,
 }
 
 impl Session {
@@ -96,6 +98,7 @@ impl Session {
             transaction: Transaction::default(),
             notices: Notices::default(),
             reported: Vec::new(),
+            plan_cache: plan::PlanCache::default(),
         }
     }
 
@@ -249,6 +252,12 @@ impl Session {
     }
 
     async fn dispatch(&mut self, mut statement: Statement) -> Result<QueryOutput> {
+        // Kept plans hold the settings they were made with: anything but a query (SET, RESET,
+        // DISCARD, transaction ends, DDL, writes), or a query that calls set_config, starts over.
+        let plain_query = matches!(&statement, Statement::Sql(s) if matches!(s.as_ref(), ast::Statement::Query(_)));
+        if !plain_query {
+            self.plan_cache.clear();
+        }
         if let Statement::Sql(s) = &statement {
             use ast::Statement as S;
             match s.as_ref() {
@@ -284,6 +293,11 @@ impl Session {
         let changes = setting_functions::inline(&mut statement, &mut self.settings, &|s| {
             catalog.schema_exists(s)
         })?;
+        if !changes.is_empty() {
+            self.plan_cache.clear();
+        }
+        // set_config and the end of a block with SET LOCAL change the time zone without SET.
+        self.sync_time_zone();
         self.reported.extend(changes);
         let default_schema = self.sync_default_schema();
         let mut cx = self.plan_context(&default_schema);
@@ -300,6 +314,7 @@ impl Session {
             settings: &self.settings,
             allowed_paths: self.engine.allowed_paths(),
             temp: &self.temp,
+            plan_cache: &mut self.plan_cache,
         }
     }
 
@@ -318,6 +333,27 @@ impl Session {
             .config_mut()
             .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));
         schema
+    }
+
+    /// Makes DataFusion's time zone (timestamptz display, `now()`, `extract`) the session's
+    /// `TimeZone` when something other than SET changed it.
+    fn sync_time_zone(&self) {
+        let Ok(tz) = self.settings.get("timezone") else {
+            return;
+        };
+        let current = self
+            .df
+            .state_ref()
+            .read()
+            .config()
+            .options()
+            .execution
+            .time_zone
+            .clone();
+        if current.as_deref() != Some(tz.as_str()) {
+            // The value was checked when the setting took it.
+            let _ = set_datafusion_option(&self.df, "datafusion.execution.time_zone", &tz);
+        }
     }
 
     /// The schema unqualified names resolve to: the first existing `search_path` schema.

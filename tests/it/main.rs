@@ -37,6 +37,7 @@ mod object_store;
 mod optimize;
 mod pg_semantics;
 mod pipeline;
+mod plan_cache;
 mod psql;
 mod rename;
 mod returning;

@@ -2,7 +2,8 @@
 //! with their trailing zeros dropped (`10:00:01.25`, `10:00:00`; the encoder printed six digits
 //! always) and, in the default `postgres` IntervalStyle, the sign rules of PostgreSQL's
 //! `EncodeInterval` (`-1 days +02:00:00`; the encoder dropped the `+`). Other DateStyles keep
-//! their field order (the encoder's formats), with the same fraction.
+//! their field order (the encoder's formats), with the same fraction. Offsets keep their
+//! minutes (`+05:30`; chrono's `%:::z` dropped them).
 
 use std::str::FromStr;
 
@@ -45,7 +46,7 @@ pub fn text(column: &dyn Array, row: usize, options: &FormatOptions) -> Option<S
     }
 }
 
-fn timestamp_micros(column: &dyn Array, row: usize, unit: &TimeUnit) -> i64 {
+pub(crate) fn timestamp_micros(column: &dyn Array, row: usize, unit: &TimeUnit) -> i64 {
     match unit {
         TimeUnit::Second => column.as_primitive::<TimestampSecondType>().value(row) * 1_000_000,
         TimeUnit::Millisecond => {
@@ -75,7 +76,11 @@ fn time_micros(column: &dyn Array, row: usize) -> Option<i64> {
 }
 
 /// A timestamp (in `zone` when it has one) in the session's DateStyle.
-fn timestamp_text(micros: i64, zone: Option<&str>, options: &FormatOptions) -> Option<String> {
+pub(crate) fn timestamp_text(
+    micros: i64,
+    zone: Option<&str>,
+    options: &FormatOptions,
+) -> Option<String> {
     let style = DateStyle::new(&options.date_style);
     let utc = DateTime::from_timestamp_micros(micros)?;
     let fraction = micros.rem_euclid(1_000_000);
@@ -83,7 +88,16 @@ fn timestamp_text(micros: i64, zone: Option<&str>, options: &FormatOptions) -> O
         Some(zone) => {
             let zone = Tz::from_str(zone).ok()?;
             let local = utc.with_timezone(&zone).fixed_offset();
-            with_fraction(&local, &style.full_tz_format_str(), fraction)
+            let format = style.full_tz_format_str();
+            // chrono's `%:::z` drops the minutes of `+05:30`; PostgreSQL writes `+HH[:MM[:SS]]`.
+            match format.strip_suffix("%:::z") {
+                Some(without_offset) => {
+                    let mut text = with_fraction(&local, without_offset, fraction);
+                    text.push_str(&offset_text(local.offset().local_minus_utc()));
+                    text
+                }
+                None => with_fraction(&local, &format, fraction),
+            }
         }
         None => {
             let naive: NaiveDateTime = utc.naive_utc();
@@ -91,6 +105,18 @@ fn timestamp_text(micros: i64, zone: Option<&str>, options: &FormatOptions) -> O
             with_fraction(&naive, style.full_format_str(), fraction)
         }
     })
+}
+
+/// A UTC offset as PostgreSQL's ISO DateStyle writes it: `+05`, `+05:30`, `-00:25:21`.
+fn offset_text(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let abs = seconds.unsigned_abs();
+    let (hours, minutes, secs) = (abs / 3600, abs / 60 % 60, abs % 60);
+    match (minutes, secs) {
+        (0, 0) => format!("{sign}{hours:02}"),
+        (_, 0) => format!("{sign}{hours:02}:{minutes:02}"),
+        _ => format!("{sign}{hours:02}:{minutes:02}:{secs:02}"),
+    }
 }
 
 /// Something chrono formats, printed with `format` whose `%.6f` becomes PostgreSQL's fraction.
@@ -205,6 +231,14 @@ mod tests {
         assert_eq!(interval_text(0, 0, day + 250_000), "24:00:00.25");
         assert_eq!(interval_text(0, 0, -2 * 3_600_000_000), "-02:00:00");
         assert_eq!(interval_text(1, -1, 0), "1 mon -1 days");
+    }
+
+    #[test]
+    fn offsets_print_as_postgres_prints_them() {
+        assert_eq!(offset_text(0), "+00");
+        assert_eq!(offset_text(19_800), "+05:30");
+        assert_eq!(offset_text(-18_000), "-05");
+        assert_eq!(offset_text(-1521), "-00:25:21");
     }
 
     #[test]

@@ -1,0 +1,193 @@
+//! Reusing a session's physical plans for statements that read no table and call only pure
+//! functions: `SELECT 1` (every connection pool's health check), `SELECT version()`, constant
+//! expressions and VALUES lists. Planning is most of such a statement's time (DataFusion's SQL
+//! planner, ~30 logical and ~20 physical optimizer passes), and its plan can never go stale:
+//! it reads nothing but its own text.
+//!
+//! What makes reuse safe, each checked when a plan is kept:
+//! - the logical plan, subqueries included, has no table scan (tables, catalog tables, views
+//!   expanded before planning): nothing a write, a DDL or another server changes;
+//! - every function is one of DataFusion's own and immutable (`now()`, `random()` and our
+//!   catalog functions such as `to_regclass` are never kept), no hints, no parameters;
+//! - the physical plan holds only stateless operators (no sort, join or aggregate, whose
+//!   dynamic filters a rerun would inherit), and is reset before each rerun;
+//! - the key is the statement's text after views and settings were put in, and the session
+//!   empties its cache whenever a setting changes (SET, RESET, set_config, DISCARD).
+//!
+//! `SET deltagres.plan_cache = off` turns it off for a session (to compare, or to rule it out).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF, Volatility};
+use datafusion::physical_plan::ExecutionPlan;
+
+/// The setting that turns plan reuse off for a session (`off`, `false` or `0`).
+pub const PLAN_CACHE_SETTING: &str = "deltagres.plan_cache";
+
+/// Plans kept per session: statements a client repeats are few; a session that sends many
+/// different constant statements just starts over.
+const MAX_PLANS: usize = 64;
+
+/// One session's reusable plans, by statement text.
+#[derive(Default)]
+pub struct PlanCache {
+    plans: HashMap<String, KeptPlan>,
+}
+
+/// A physical plan and the task context it runs with (both immutable once made).
+#[derive(Clone)]
+pub struct KeptPlan {
+    /// The plan as first made; reset before every run.
+    pub physical: Arc<dyn ExecutionPlan>,
+    /// The task context of its first run (settings, functions, the shared memory pool).
+    pub task: Arc<TaskContext>,
+}
+
+impl PlanCache {
+    /// The plan kept for `key`, ready to run again (operator state reset).
+    pub fn get(&self, key: &str) -> Option<KeptPlan> {
+        let kept = self.plans.get(key)?;
+        let physical =
+            datafusion::physical_plan::execution_plan::reset_plan_states(kept.physical.clone())
+                .ok()?;
+        Some(KeptPlan {
+            physical,
+            task: kept.task.clone(),
+        })
+    }
+
+    /// Keeps `plan` for `key` when [`reusable`] said so.
+    pub fn insert(&mut self, key: String, plan: KeptPlan) {
+        if self.plans.len() >= MAX_PLANS {
+            self.plans.clear();
+        }
+        self.plans.insert(key, plan);
+    }
+
+    /// Forgets every plan (a setting changed).
+    pub fn clear(&mut self) {
+        self.plans.clear();
+    }
+
+    /// How many plans are kept (for tests of the invalidation).
+    pub fn len(&self) -> usize {
+        self.plans.len()
+    }
+
+    /// True when no plan is kept.
+    pub fn is_empty(&self) -> bool {
+        self.plans.is_empty()
+    }
+}
+
+/// Whether a statement planned as `logical` and `physical` may be kept (see the module header).
+pub fn reusable(logical: &LogicalPlan, physical: &Arc<dyn ExecutionPlan>) -> bool {
+    if matches!(
+        logical,
+        LogicalPlan::Dml(_)
+            | LogicalPlan::Ddl(_)
+            | LogicalPlan::Statement(_)
+            | LogicalPlan::Explain(_)
+            | LogicalPlan::Analyze(_)
+            | LogicalPlan::Copy(_)
+            | LogicalPlan::DescribeTable(_)
+    ) {
+        return false;
+    }
+    pure_logical(logical) && stateless_physical(physical.as_ref())
+}
+
+fn pure_logical(plan: &LogicalPlan) -> bool {
+    let mut pure = true;
+    let _ = plan.apply_with_subqueries(|node| {
+        let node_ok = match node {
+            LogicalPlan::TableScan(_)
+            | LogicalPlan::Extension(_)
+            | LogicalPlan::RecursiveQuery(_)
+            | LogicalPlan::Dml(_)
+            | LogicalPlan::Ddl(_)
+            | LogicalPlan::Statement(_)
+            | LogicalPlan::Copy(_) => false,
+            other => {
+                let mut exprs_ok = true;
+                let _ = other.apply_expressions(|e| {
+                    exprs_ok &= pure_expr(e);
+                    Ok(if exprs_ok {
+                        TreeNodeRecursion::Continue
+                    } else {
+                        TreeNodeRecursion::Stop
+                    })
+                });
+                exprs_ok
+            }
+        };
+        pure &= node_ok;
+        Ok(if pure {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    pure
+}
+
+fn pure_expr(expr: &Expr) -> bool {
+    let mut pure = true;
+    let _ = expr.apply(|e| {
+        let ok = match e {
+            Expr::ScalarFunction(f) => {
+                f.func.signature().volatility == Volatility::Immutable
+                    && datafusion_function(&f.func)
+            }
+            Expr::AggregateFunction(_) | Expr::WindowFunction(_) => false,
+            Expr::Placeholder(_) | Expr::OuterReferenceColumn(..) => false,
+            _ => true,
+        };
+        pure &= ok;
+        Ok(if pure {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    pure
+}
+
+/// DataFusion's own scalar functions, by identity: a function of the same name we registered
+/// for PostgreSQL's semantics (or one that reads the catalog or the session) is another object.
+static DATAFUSION_FUNCTIONS: LazyLock<HashMap<String, Arc<ScalarUDF>>> = LazyLock::new(|| {
+    datafusion::functions::all_default_functions()
+        .into_iter()
+        .map(|f| (f.name().to_string(), f))
+        .collect()
+});
+
+fn datafusion_function(f: &Arc<ScalarUDF>) -> bool {
+    DATAFUSION_FUNCTIONS
+        .get(f.name())
+        .is_some_and(|default| Arc::ptr_eq(default, f))
+}
+
+/// Operators with no state a rerun could inherit.
+fn stateless_physical(plan: &dyn ExecutionPlan) -> bool {
+    const STATELESS: &[&str] = &[
+        "ProjectionExec",
+        "PlaceholderRowExec",
+        "EmptyExec",
+        "FilterExec",
+        "CoalesceBatchesExec",
+        "CoalescePartitionsExec",
+        "GlobalLimitExec",
+        "LocalLimitExec",
+        "UnionExec",
+        "DataSourceExec",
+    ];
+    STATELESS.contains(&plan.name())
+        && plan
+            .children()
+            .into_iter()
+            .all(|child| stateless_physical(child.as_ref()))
+}

@@ -1,0 +1,120 @@
+//! A session reuses the plans of statements that read nothing (`SELECT 1`, constants, VALUES):
+//! the answers are PostgreSQL 15's, the same as with `deltagres.plan_cache = off`, and nothing
+//! such a plan could depend on goes stale (settings, set_config, views, other sessions, time).
+
+use crate::support::{Postgres, TestServer, simple_rows};
+
+/// Statements whose plans are kept, each run three times in a row against both servers.
+const CONSTANT: &[&str] = &[
+    "SELECT 1",
+    "SELECT 1 + 2 AS x, 'a' || 'b' AS y",
+    "SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) v(i, s) WHERE i > 1 ORDER BY i",
+    "SELECT upper('abc') AS u, abs(-3) AS a, 10 / 4 AS d, length('hello') AS n",
+    "SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3",
+    "SELECT CASE WHEN 1 > 2 THEN 'x' ELSE 'y' END AS c, NULL::int IS NULL AS isnull",
+];
+
+fn sorted(mut rows: Vec<Vec<Option<String>>>) -> Vec<Vec<Option<String>>> {
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_plans_answer_as_postgres_does_every_time() {
+    let pg = Postgres::start();
+    let p = pg.client().await;
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    for sql in CONSTANT {
+        // Rows compared as sets: UNION ALL's branches may arrive in either order (without
+        // ORDER BY, in PostgreSQL too).
+        let expected = sorted(simple_rows(&p, sql).await);
+        for run in 0..3 {
+            assert_eq!(
+                sorted(simple_rows(&c, sql).await),
+                expected,
+                "{sql} (run {run})"
+            );
+            // The extended protocol (a prepared statement per call) takes the same path.
+            let rows = c.query(*sql, &[]).await.unwrap();
+            assert_eq!(rows.len(), expected.len(), "{sql} extended (run {run})");
+        }
+    }
+    c.batch_execute("SET deltagres.plan_cache = off")
+        .await
+        .unwrap();
+    for sql in CONSTANT {
+        assert_eq!(
+            sorted(simple_rows(&c, sql).await),
+            sorted(simple_rows(&p, sql).await),
+            "{sql} without reuse"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_a_reused_plan_depends_on_goes_stale() {
+    let pg = Postgres::start();
+    let p = pg.client().await;
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let other = server.client().await;
+
+    // The session's time zone: by SET, by set_config (in its own statement), by RESET.
+    let in_zone = "SELECT extract(hour FROM TIMESTAMPTZ '2024-01-01 00:00:00+00') AS h";
+    for change in [
+        "SET TimeZone = 'Asia/Tokyo'",
+        "SELECT set_config('TimeZone', 'America/New_York', false)",
+        "RESET TimeZone",
+    ] {
+        assert_eq!(
+            simple_rows(&c, in_zone).await,
+            simple_rows(&p, in_zone).await
+        );
+        c.simple_query(change).await.unwrap();
+        p.simple_query(change).await.unwrap();
+        assert_eq!(
+            simple_rows(&c, in_zone).await,
+            simple_rows(&p, in_zone).await,
+            "after {change}"
+        );
+    }
+
+    // A view another session replaces: its new query is what runs.
+    other
+        .batch_execute("CREATE VIEW answer AS SELECT 41 AS n")
+        .await
+        .unwrap();
+    let read = "SELECT n + 1 AS n FROM answer";
+    assert_eq!(simple_rows(&c, read).await, [[Some("42".to_string())]]);
+    assert_eq!(simple_rows(&c, read).await, [[Some("42".to_string())]]);
+    other
+        .batch_execute("CREATE OR REPLACE VIEW answer AS SELECT 99 AS n")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&c, read).await, [[Some("100".to_string())]]);
+
+    // Time and randomness are never frozen into a kept plan.
+    let clock = "SELECT now() AS n, random() AS r";
+    let first = simple_rows(&c, clock).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let second = simple_rows(&c, clock).await;
+    assert_ne!(first[0][0], second[0][0], "now() is the statement's time");
+    assert_ne!(first[0][1], second[0][1], "random() is drawn again");
+
+    // A table created by another session after a statement that named it failed.
+    let count = "SELECT count(*) FROM fresh";
+    assert!(c.simple_query(count).await.is_err());
+    other
+        .batch_execute("CREATE TABLE fresh (id INT); INSERT INTO fresh VALUES (1), (2)")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&c, count).await, [[Some("2".to_string())]]);
+    other
+        .batch_execute("INSERT INTO fresh VALUES (3)")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&c, count).await, [[Some("3".to_string())]]);
+    server.stop().await;
+}
