@@ -43,7 +43,12 @@ pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
-pub use plan_cache::{PLAN_CACHE_SETTING, PlanCache};
+pub use plan_cache::{KeptPlan, PLAN_CACHE_SETTING, PlanCache, reads_no_relation};
+
+/// Runs a kept plan again (see [`PlanCache::get_by_text`]).
+pub fn run_kept(kept: KeptPlan) -> Result<QueryOutput> {
+    query::rows(kept.physical, kept.task)
+}
 
 use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef, TempTables};
 use crate::dialect::Statement;

@@ -14,6 +14,9 @@
 //! - the key is the statement's text after views and settings were put in, and the session
 //!   empties its cache whenever a setting changes (SET, RESET, set_config, DISCARD).
 //!
+//! A statement that names no relation and calls no setting function is also found by the text
+//! the client sent, so its repeats skip parsing and the dialect's rewrites as well.
+//!
 //! `SET deltagres.plan_cache = off` turns it off for a session (to compare, or to rule it out).
 
 use std::collections::HashMap;
@@ -35,6 +38,11 @@ const MAX_PLANS: usize = 64;
 #[derive(Default)]
 pub struct PlanCache {
     plans: HashMap<String, KeptPlan>,
+    /// Query texts as the client sent them, to the key of their plan: for statements whose
+    /// text alone decides the plan (see [`reads_no_relation`]), so a repeat skips parsing too.
+    texts: HashMap<String, String>,
+    /// The key of the plan the last query ran with (kept or reused).
+    last_key: Option<String>,
 }
 
 /// A physical plan and the task context it runs with (both immutable once made).
@@ -59,17 +67,45 @@ impl PlanCache {
         })
     }
 
+    /// The plan kept for the client's text `sql` (see [`PlanCache::remember_text`]).
+    pub fn get_by_text(&self, sql: &str) -> Option<KeptPlan> {
+        self.get(self.texts.get(sql)?)
+    }
+
     /// Keeps `plan` for `key` when [`reusable`] said so.
     pub fn insert(&mut self, key: String, plan: KeptPlan) {
         if self.plans.len() >= MAX_PLANS {
-            self.plans.clear();
+            self.clear();
         }
-        self.plans.insert(key, plan);
+        self.plans.insert(key.clone(), plan);
+        self.last_key = Some(key);
+    }
+
+    /// Notes that the last query ran with the plan kept for `key`.
+    pub fn used(&mut self, key: String) {
+        self.last_key = Some(key);
+    }
+
+    /// Forgets which plan the last query used (a new statement starts).
+    pub fn forget_last(&mut self) {
+        self.last_key = None;
+    }
+
+    /// Lets the client's text `sql` find the plan the last query used; only for a statement
+    /// whose plan its text alone decides.
+    pub fn remember_text(&mut self, sql: &str) {
+        if let Some(key) = self.last_key.take()
+            && self.plans.contains_key(&key)
+        {
+            self.texts.insert(sql.to_string(), key);
+        }
     }
 
     /// Forgets every plan (a setting changed).
     pub fn clear(&mut self) {
         self.plans.clear();
+        self.texts.clear();
+        self.last_key = None;
     }
 
     /// How many plans are kept (for tests of the invalidation).
@@ -98,6 +134,13 @@ pub fn reusable(logical: &LogicalPlan, physical: &Arc<dyn ExecutionPlan>) -> boo
         return false;
     }
     pure_logical(logical) && stateless_physical(physical.as_ref())
+}
+
+/// Whether a query names no relation at all (no table, view, catalog table or table
+/// function): its plan then follows from its text alone, before views are expanded and
+/// settings put in (the caller also checks that no setting function was inlined).
+pub fn reads_no_relation(query: &sqlparser::ast::Statement) -> bool {
+    sqlparser::ast::visit_relations(query, |_| std::ops::ControlFlow::Break(())).is_continue()
 }
 
 fn pure_logical(plan: &LogicalPlan) -> bool {

@@ -20,8 +20,11 @@ async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<Logical
 /// Runs a query (or any other statement DataFusion executes) and streams its rows.
 pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
     let cache_key = plan_cache_enabled(cx).then(|| format!("{}\n{statement}", cx.default_schema));
-    if let Some(kept) = cache_key.as_deref().and_then(|key| cx.plan_cache.get(key)) {
+    if let Some(key) = &cache_key
+        && let Some(kept) = cx.plan_cache.get(key)
+    {
         tracing::trace!("plan reused");
+        cx.plan_cache.used(key.clone());
         return rows(kept.physical, kept.task);
     }
     // Boxed: a reused plan's statement should not carry the planner's state (see `execute`).
@@ -58,7 +61,8 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
     rows(physical, task)
 }
 
-fn rows(
+/// Streams the rows of a planned statement.
+pub(super) fn rows(
     physical: std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     task: std::sync::Arc<datafusion::execution::TaskContext>,
 ) -> Result<QueryOutput> {

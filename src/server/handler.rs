@@ -264,7 +264,8 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     session.set_live_notices(Some(tx));
-    let result = relay_notices(client, rx, session.execute(statement)).await;
+    // Boxed: the statement's future is large; moved by pointer, not copied at every await.
+    let result = relay_notices(client, rx, Box::pin(session.execute(statement))).await;
     session.set_live_notices(None);
     result
 }
@@ -281,6 +282,14 @@ impl SimpleQueryHandler for QueryHandler {
         let _active = ActiveStatement::start(&self.slot.active);
         let _busy = self.slot.activity.busy();
         let mut session = self.slot.lock(client).await;
+        // A repeat of a statement whose text alone decides its plan runs that plan again.
+        if let Some(result) = session.run_remembered(query) {
+            let tracker = self.slot.track(client, query.trim(), None);
+            return Ok(vec![match result {
+                Ok(output) => self.respond(client, &session, output, tracker)?,
+                Err(e) => failed(&e, tracker),
+            }]);
+        }
         let statements = match session.parse(query) {
             Ok(s) => s,
             Err(e) => return Ok(vec![Response::Error(Box::new(encode::error_info(&e)))]),
@@ -302,28 +311,50 @@ impl SimpleQueryHandler for QueryHandler {
             flush_session_messages(client, &mut session).await?;
             match result {
                 Ok(output) => {
+                    if single {
+                        session.remember_text(query);
+                    }
                     if let QueryOutput::CopyIn(copy) = &output {
                         *self.slot.copy.lock().await = copy.take_load();
                     }
-                    let options = encode::format_options(session.settings());
-                    let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
-                    let output = super::cancel::cancellable(
-                        super::tracked::tracked(output, tracker),
-                        handle.map(|h| h.as_ref().clone()),
-                        self.slot.activity.busy(),
-                    );
-                    responses.push(encode::response(output, &Format::UnifiedText, options)?);
+                    responses.push(self.respond(client, &session, output, tracker)?);
                 }
                 Err(e) => {
-                    tracker.failed(e.sqlstate(), &e.message);
-                    log_error(&e);
-                    responses.push(Response::Error(Box::new(encode::error_info(&e))));
+                    responses.push(failed(&e, tracker));
                     break;
                 }
             }
         }
         Ok(responses)
     }
+}
+
+impl QueryHandler {
+    /// A statement's output as the response the client gets (simple protocol, text format),
+    /// tracked for the console and cancellable.
+    fn respond<C: ClientInfo>(
+        &self,
+        client: &C,
+        session: &Session,
+        output: QueryOutput,
+        tracker: crate::activity::Tracker,
+    ) -> PgWireResult<Response> {
+        let options = encode::format_options(session.settings());
+        let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
+        let output = super::cancel::cancellable(
+            super::tracked::tracked(output, tracker),
+            handle.map(|h| h.as_ref().clone()),
+            self.slot.activity.busy(),
+        );
+        encode::response(output, &Format::UnifiedText, options)
+    }
+}
+
+/// A failed statement: recorded, logged and answered with an ErrorResponse.
+fn failed(e: &Error, tracker: crate::activity::Tracker) -> Response {
+    tracker.failed(e.sqlstate(), &e.message);
+    log_error(e);
+    Response::Error(Box::new(encode::error_info(e)))
 }
 
 fn log_error(e: &Error) {

@@ -75,6 +75,12 @@ pub struct Session {
     reported: Vec<ReportedChange>,
     /// Plans of statements that read nothing, reused while no setting changes.
     plan_cache: plan::PlanCache,
+    /// The settings' generation `pg_settings` was last given.
+    synced_settings: Option<u64>,
+    /// Whether the last statement's plan follows from its text alone.
+    text_decides_plan: bool,
+    /// Set when the rows of a statement run inside a block failed while streaming.
+    stream_failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -99,6 +105,9 @@ impl Session {
             notices: Notices::default(),
             reported: Vec::new(),
             plan_cache: plan::PlanCache::default(),
+            synced_settings: None,
+            text_decides_plan: false,
+            stream_failed: Arc::default(),
         }
     }
 
@@ -138,6 +147,7 @@ impl Session {
     /// PostgreSQL; the connection itself always stays usable.
     pub async fn execute(&mut self, statement: Statement) -> Result<QueryOutput> {
         tracing::debug!(statement = %statement, "execute");
+        self.note_stream_failure();
         if self.transaction.is_failed() && !is_transaction_end(&statement) {
             return Err(Error::new(
                 ErrorKind::InFailedTransaction,
@@ -159,7 +169,7 @@ impl Session {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
             match tokio::time::timeout_at(
                 deadline,
-                guarded("running the statement", self.dispatch(statement)),
+                guarded("running the statement", Box::pin(self.dispatch(statement))),
             )
             .await
             {
@@ -171,7 +181,15 @@ impl Session {
                 Err(_) => Err(statement_timeout()),
             }
         } else {
-            guarded("running the statement", self.dispatch(statement)).await
+            guarded("running the statement", Box::pin(self.dispatch(statement))).await
+        };
+        // Rows fail while they stream, after this returns: inside a block the failure must
+        // still fail the block, as PostgreSQL's `SELECT 1/0` does.
+        let result = match result {
+            Ok(QueryOutput::Rows(rows)) if self.transaction.in_block() => Ok(QueryOutput::Rows(
+                rows.flagging_failure(self.stream_failed.clone()),
+            )),
+            other => other,
         };
         match &result {
             // COPY FROM STDIN commits when its data is done (`copy_done`).
@@ -258,6 +276,16 @@ impl Session {
         if !plain_query {
             self.plan_cache.clear();
         }
+        self.plan_cache.forget_last();
+        self.text_decides_plan = false;
+        // The text of a query that names no relation decides its plan, unless a setting
+        // function is put in below (its value is in the plan).
+        let text_before_inline = match &statement {
+            Statement::Sql(s) if plain_query && plan::reads_no_relation(s) => {
+                Some(statement.to_string())
+            }
+            _ => None,
+        };
         if let Statement::Sql(s) = &statement {
             use ast::Statement as S;
             match s.as_ref() {
@@ -299,9 +327,49 @@ impl Session {
         // set_config and the end of a block with SET LOCAL change the time zone without SET.
         self.sync_time_zone();
         self.reported.extend(changes);
+        self.text_decides_plan =
+            text_before_inline.is_some_and(|before| before == statement.to_string());
         let default_schema = self.sync_default_schema();
         let mut cx = self.plan_context(&default_schema);
         plan::execute(&mut cx, statement).await
+    }
+
+    /// Runs the client's query text `sql` with the plan it ran with last time, when its text
+    /// alone decides that plan and no setting changed since (a connection pool's `SELECT 1`):
+    /// no parsing, no rewriting, no planning. None: run it the usual way.
+    pub fn run_remembered(&mut self, sql: &str) -> Option<Result<QueryOutput>> {
+        self.note_stream_failure();
+        if self.transaction.is_failed() || self.transaction.in_block() {
+            return None;
+        }
+        let kept = self.plan_cache.get_by_text(sql)?;
+        tracing::debug!(statement = sql, "execute (plan reused)");
+        let timeout_ms = self.settings.statement_timeout_ms();
+        Some(plan::run_kept(kept).map(|output| match output {
+            QueryOutput::Rows(rows) if timeout_ms > 0 => QueryOutput::Rows(
+                rows.with_deadline(tokio::time::Instant::now() + Duration::from_millis(timeout_ms)),
+            ),
+            other => other,
+        }))
+    }
+
+    /// Fails the open block if the last statement's rows failed while streaming.
+    fn note_stream_failure(&mut self) {
+        if self
+            .stream_failed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+            && self.transaction.in_block()
+        {
+            self.transaction.fail();
+        }
+    }
+
+    /// After a statement sent alone as `sql` ran: lets [`Session::run_remembered`] find its
+    /// plan by that text, if the plan was kept and its text alone decides it.
+    pub fn remember_text(&mut self, sql: &str) {
+        if std::mem::take(&mut self.text_decides_plan) {
+            self.plan_cache.remember_text(sql);
+        }
     }
 
     /// What the planner needs from this session for one statement.
@@ -329,9 +397,14 @@ impl Session {
         if options.catalog.default_schema != schema {
             options.catalog.default_schema = schema.clone();
         }
-        state
-            .config_mut()
-            .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));
+        // Copied for pg_settings only when a value changed since the last statement.
+        let generation = self.settings.generation();
+        if self.synced_settings != Some(generation) {
+            state
+                .config_mut()
+                .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));
+            self.synced_settings = Some(generation);
+        }
         schema
     }
 

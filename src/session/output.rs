@@ -65,6 +65,26 @@ pub struct RowSet {
 }
 
 impl RowSet {
+    /// The same rows, raising `failed` if computing them fails (an error while rows stream
+    /// reaches the client after the statement returned; the session learns of it by the flag).
+    pub fn flagging_failure(self, failed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        use futures::StreamExt;
+        let schema = self.schema.clone();
+        let rows = self.stream.inspect(move |item| {
+            if item.is_err() {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        Self {
+            schema: schema.clone(),
+            stream: Box::pin(
+                datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, rows),
+            ),
+            tag: self.tag,
+            plan: self.plan,
+        }
+    }
+
     /// The same rows, failing with 57014 once `deadline` passes while they are still computed.
     pub fn with_deadline(self, deadline: tokio::time::Instant) -> Self {
         use futures::StreamExt;

@@ -208,6 +208,17 @@ pub struct ReportedChange {
 #[derive(Debug, Clone)]
 pub struct Settings {
     values: BTreeMap<String, String>,
+    /// Changes with every change of a value: a number no other change (of any session, or of a
+    /// copy kept for a transaction's end) ever had, so one comparison tells whether what was
+    /// handed to DataFusion is still current.
+    generation: u64,
+}
+
+/// The source of [`Settings::generation`] numbers, shared by every session.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Default for Settings {
@@ -223,7 +234,15 @@ impl Settings {
             .iter()
             .map(|p| (p.name.to_ascii_lowercase(), default_value(p)))
             .collect();
-        Self { values }
+        Self {
+            values,
+            generation: next_generation(),
+        }
+    }
+
+    /// Identifies the current values: equal generations mean equal values (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Applies startup-packet parameters (`application_name`, `options`, ...) silently, skipping
@@ -272,6 +291,7 @@ impl Settings {
             None => def.map(default_value).unwrap_or_default(),
         };
         self.values.insert(key, value.clone());
+        self.generation = next_generation();
         Ok(def.filter(|d| d.report).map(|d| ReportedChange {
             name: d.name.to_string(),
             value,

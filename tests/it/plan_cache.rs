@@ -116,5 +116,26 @@ async fn nothing_a_reused_plan_depends_on_goes_stale() {
         .await
         .unwrap();
     assert_eq!(simple_rows(&c, count).await, [[Some("3".to_string())]]);
+
+    // A repeated text (found without parsing) still follows the session: in a failed block it
+    // is refused as PostgreSQL refuses it, setting functions are read again.
+    for _ in 0..3 {
+        assert_eq!(simple_rows(&c, "SELECT 1").await, [[Some("1".to_string())]]);
+    }
+    c.batch_execute("BEGIN").await.unwrap();
+    crate::support::expect_sqlstate(&c, "SELECT 1 / 0", "22012").await;
+    crate::support::expect_sqlstate(&c, "SELECT 1", "25P02").await;
+    c.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(simple_rows(&c, "SELECT 1").await, [[Some("1".to_string())]]);
+    let setting = "SELECT current_setting('application_name') AS a";
+    c.batch_execute("SET application_name = 'one'")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&c, setting).await, [[Some("one".to_string())]]);
+    assert_eq!(simple_rows(&c, setting).await, [[Some("one".to_string())]]);
+    c.simple_query("SELECT set_config('application_name', 'two', false)")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&c, setting).await, [[Some("two".to_string())]]);
     server.stop().await;
 }
