@@ -43,6 +43,7 @@ pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
 pub use params::{bind_parameters, count_parameters};
+pub use plan_cache::enabled as plan_cache_enabled;
 pub use plan_cache::{KeptPlan, PLAN_CACHE_SETTING, PlanCache, reads_no_relation};
 
 /// Runs a kept plan again (see [`PlanCache::get_by_text`]).

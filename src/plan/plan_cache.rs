@@ -41,6 +41,10 @@ pub struct PlanCache {
     /// Query texts as the client sent them, to the key of their plan: for statements whose
     /// text alone decides the plan (see [`reads_no_relation`]), so a repeat skips parsing too.
     texts: HashMap<String, String>,
+    /// Parse messages' texts (of statements whose text decides their plan) with the statement
+    /// they parsed to and its description, so a client that sends Parse for every execution
+    /// (pgbench -M extended, JDBC's unnamed statements) is not parsed and planned twice each time.
+    described: HashMap<String, (crate::dialect::Statement, super::Description)>,
     /// The key of the plan the last query ran with (kept or reused).
     last_key: Option<String>,
 }
@@ -101,10 +105,31 @@ impl PlanCache {
         }
     }
 
+    /// The statement and description a Parse message of `sql` had (see the field).
+    pub fn described(&self, sql: &str) -> Option<(crate::dialect::Statement, super::Description)> {
+        self.described.get(sql).cloned()
+    }
+
+    /// Keeps what `sql` parsed to and how it was described; only for a statement that names no
+    /// relation and calls no setting function.
+    pub fn keep_described(
+        &mut self,
+        sql: &str,
+        statement: crate::dialect::Statement,
+        description: super::Description,
+    ) {
+        if self.described.len() >= MAX_PLANS {
+            self.described.clear();
+        }
+        self.described
+            .insert(sql.to_string(), (statement, description));
+    }
+
     /// Forgets every plan (a setting changed).
     pub fn clear(&mut self) {
         self.plans.clear();
         self.texts.clear();
+        self.described.clear();
         self.last_key = None;
     }
 
@@ -134,6 +159,14 @@ pub fn reusable(logical: &LogicalPlan, physical: &Arc<dyn ExecutionPlan>) -> boo
         return false;
     }
     pure_logical(logical) && stateless_physical(physical.as_ref())
+}
+
+/// Plan reuse is on unless the session set `deltagres.plan_cache` off.
+pub fn enabled(settings: &crate::session::Settings) -> bool {
+    settings
+        .get(PLAN_CACHE_SETTING)
+        .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
+        .unwrap_or(true)
 }
 
 /// Whether a query names no relation at all (no table, view, catalog table or table

@@ -19,7 +19,8 @@ async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<Logical
 
 /// Runs a query (or any other statement DataFusion executes) and streams its rows.
 pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
-    let cache_key = plan_cache_enabled(cx).then(|| format!("{}\n{statement}", cx.default_schema));
+    let cache_key = super::plan_cache::enabled(cx.settings)
+        .then(|| format!("{}\n{statement}", cx.default_schema));
     if let Some(key) = &cache_key
         && let Some(kept) = cx.plan_cache.get(key)
     {
@@ -73,14 +74,6 @@ pub(super) fn rows(
         tag: "SELECT".into(),
         plan: Some(physical),
     }))
-}
-
-/// Plan reuse is on unless the session set `deltagres.plan_cache` off.
-fn plan_cache_enabled(cx: &PlanContext<'_>) -> bool {
-    cx.settings
-        .get(super::PLAN_CACHE_SETTING)
-        .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
-        .unwrap_or(true)
 }
 
 /// `INSERT INTO t ... VALUES | SELECT`: one Delta commit through the table provider.

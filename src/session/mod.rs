@@ -203,6 +203,12 @@ impl Session {
 
     /// Parses and describes a statement for the extended protocol.
     pub async fn prepare(&mut self, sql: &str) -> Result<Prepared> {
+        if let Some((statement, description)) = self.plan_cache.described(sql) {
+            return Ok(Prepared {
+                statement: Some(statement),
+                description,
+            });
+        }
         let parsed = std::panic::catch_unwind(|| dialect::parse_single(sql))
             .unwrap_or_else(|panic| Err(panicked("parsing", panic.as_ref())))?;
         let Some(statement) = parsed else {
@@ -226,11 +232,23 @@ impl Session {
                 })?;
                 let default_schema = self.sync_default_schema();
                 let mut cx = self.plan_context(&default_schema);
-                guarded(
+                let description = guarded(
                     "describing the statement",
                     plan::describe(&mut cx, &inlined),
                 )
-                .await?
+                .await?;
+                // Its text alone decides what it is (no relation, no setting function put in):
+                // the next Parse of the same text is answered from here.
+                let text_decides = matches!(&statement, Statement::Sql(s)
+                    if matches!(s.as_ref(), ast::Statement::Query(_)) && plan::reads_no_relation(s));
+                if text_decides
+                    && plan::plan_cache_enabled(&self.settings)
+                    && statement.to_string() == inlined.to_string()
+                {
+                    self.plan_cache
+                        .keep_described(sql, statement.clone(), description.clone());
+                }
+                description
             }
         };
         Ok(Prepared {

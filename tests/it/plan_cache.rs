@@ -40,6 +40,18 @@ async fn reused_plans_answer_as_postgres_does_every_time() {
             assert_eq!(rows.len(), expected.len(), "{sql} extended (run {run})");
         }
     }
+    // A Parse of the same text (kept with its description) with other parameter values.
+    for v in [1i32, 41, -5] {
+        for client in [&c, &p] {
+            let typed = [tokio_postgres::types::Type::INT4];
+            let statement = client
+                .prepare_typed("SELECT $1::int AS n", &typed)
+                .await
+                .unwrap();
+            let rows = client.query(&statement, &[&v]).await.unwrap();
+            assert_eq!(rows[0].get::<_, i32>(0), v);
+        }
+    }
     c.batch_execute("SET deltagres.plan_cache = off")
         .await
         .unwrap();
