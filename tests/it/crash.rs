@@ -54,14 +54,18 @@ async fn assert_consistent(client: &Client) -> i64 {
     rows
 }
 
-/// Appends whole batches and MERGEs touching every tenth row until the connection breaks.
-async fn write_until_killed(client: Arc<Client>, mut batch: i64) {
+/// Appends whole batches and (with `merge`) MERGEs touching every tenth row until the
+/// connection breaks.
+async fn write_until_killed(client: Arc<Client>, mut batch: i64, merge: bool) {
     loop {
         batch += 1;
         let insert =
             format!("INSERT INTO t SELECT {batch}, i, 0 FROM generate_series(1, {BATCH}) AS s(i)");
         if client.batch_execute(&insert).await.is_err() {
             return;
+        }
+        if !merge {
+            continue;
         }
         let merge = "MERGE INTO t USING (SELECT batch, id FROM t WHERE id % 10 = 0) s \
                      ON t.batch = s.batch AND t.id = s.id \
@@ -132,6 +136,19 @@ async fn dry_run_lists(client: &Client, table: &str, orphans: &[String]) -> usiz
     dry_run.len()
 }
 
+/// OPTIMIZE commits (auto-compactions) in t's history.
+async fn compactions(client: &Client) -> i64 {
+    simple_rows(
+        client,
+        "SELECT count(*) FROM \"t$history\" WHERE operation = 'OPTIMIZE'",
+    )
+    .await[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_leaves_only_committed_versions() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,9 +164,26 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
         .unwrap();
     let mut client = Arc::new(client);
     let mut seed = 0x5eed_c4a5;
-    for round in 0..KILLS {
-        let writer = tokio::spawn(write_until_killed(client.clone(), 1_000_000 * round as i64));
+    let mut round = 0;
+    // KILLS rounds of appends and MERGEs, then (up to 3 x KILLS) rounds of appends alone until
+    // an auto-compaction has committed among the kills: the writer's back-to-back MERGEs seldom
+    // leave compaction a turn, so the random kills alone did not always meet one.
+    loop {
+        let compacting = round >= KILLS;
+        let writer = tokio::spawn(write_until_killed(
+            client.clone(),
+            1_000_000 * round as i64,
+            !compacting,
+        ));
         tokio::time::sleep(Duration::from_millis(150 + next(&mut seed) % 600)).await;
+        if compacting {
+            // Kill once a compaction committed (or after 20 s), at a random moment after it.
+            let waited = std::time::Instant::now();
+            while compactions(&client).await == 0 && waited.elapsed() < Duration::from_secs(20) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(next(&mut seed) % 300)).await;
+        }
         child.kill().expect("SIGKILL");
         let _ = child.wait();
         let _ = writer.await;
@@ -157,6 +191,10 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
         child = restarted;
         assert_consistent(&fresh).await;
         client = Arc::new(fresh);
+        round += 1;
+        if round >= KILLS && (round >= 3 * KILLS || compactions(&client).await > 0) {
+            break;
+        }
     }
     let log = std::fs::read_dir(data.join("public/t/_delta_log")).unwrap();
     let checkpoints = log
@@ -166,17 +204,8 @@ async fn sigkill_at_random_moments_leaves_only_committed_versions() {
         })
         .count();
     assert!(checkpoints > 0, "the kills came with checkpoints in play");
-    let compactions: i64 = simple_rows(
-        &client,
-        "SELECT count(*) FROM \"t$history\" WHERE operation = 'OPTIMIZE'",
-    )
-    .await[0][0]
-        .as_deref()
-        .unwrap()
-        .parse()
-        .unwrap();
     assert!(
-        compactions > 0,
+        compactions(&client).await > 0,
         "the kills came with auto-compaction in play"
     );
     // One kill certainly inside a write: a large append into small files, killed once its
