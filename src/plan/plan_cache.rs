@@ -146,19 +146,9 @@ impl PlanCache {
 
 /// Whether a statement planned as `logical` and `physical` may be kept (see the module header).
 pub fn reusable(logical: &LogicalPlan, physical: &Arc<dyn ExecutionPlan>) -> bool {
-    if matches!(
-        logical,
-        LogicalPlan::Dml(_)
-            | LogicalPlan::Ddl(_)
-            | LogicalPlan::Statement(_)
-            | LogicalPlan::Explain(_)
-            | LogicalPlan::Analyze(_)
-            | LogicalPlan::Copy(_)
-            | LogicalPlan::DescribeTable(_)
-    ) {
-        return false;
-    }
-    pure_logical(logical) && stateless_physical(physical.as_ref())
+    !super::planned::is_command(logical)
+        && pure_logical(logical)
+        && stateless_physical(physical.as_ref())
 }
 
 /// Plan reuse is on unless the session set `deltagres.plan_cache` off.

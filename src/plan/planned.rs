@@ -153,13 +153,9 @@ pub async fn plan_statement(
     })
 }
 
-/// Results with unsigned integer columns (`row_number()`, `rank()`, unsigned sources) as the
-/// signed types PostgreSQL has: `row_number()` is a bigint there, and a numeric on the wire (what
-/// an unsigned 64-bit column would otherwise be) breaks clients that expect one. Delta has no
-/// unsigned types either. Writes and DDL pass through.
-pub fn signed_result_types(plan: LogicalPlan) -> Result<LogicalPlan> {
-    use datafusion::arrow::datatypes::DataType;
-    if matches!(
+/// Whether a plan is a command (a write, DDL, EXPLAIN, COPY, ...) rather than a query's rows.
+pub fn is_command(plan: &LogicalPlan) -> bool {
+    matches!(
         plan,
         LogicalPlan::Dml(_)
             | LogicalPlan::Ddl(_)
@@ -168,7 +164,16 @@ pub fn signed_result_types(plan: LogicalPlan) -> Result<LogicalPlan> {
             | LogicalPlan::Analyze(_)
             | LogicalPlan::Copy(_)
             | LogicalPlan::DescribeTable(_)
-    ) {
+    )
+}
+
+/// Results with unsigned integer columns (`row_number()`, `rank()`, unsigned sources) as the
+/// signed types PostgreSQL has: `row_number()` is a bigint there, and a numeric on the wire (what
+/// an unsigned 64-bit column would otherwise be) breaks clients that expect one. Delta has no
+/// unsigned types either. Writes and DDL pass through.
+pub fn signed_result_types(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::arrow::datatypes::DataType;
+    if is_command(&plan) {
         return Ok(plan);
     }
     let signed = |t: &DataType| match t {

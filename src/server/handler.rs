@@ -169,6 +169,26 @@ impl SessionSlot {
         self.statements.start(connection.clone(), sql, writes)
     }
 
+    /// A statement's output as the response the client gets in `format`, tracked for the
+    /// console and cancellable (both protocols).
+    fn respond<C: ClientInfo>(
+        &self,
+        client: &C,
+        session: &Session,
+        output: QueryOutput,
+        tracker: crate::activity::Tracker,
+        format: &Format,
+    ) -> PgWireResult<Response> {
+        let options = encode::format_options(session.settings());
+        let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
+        let output = super::cancel::cancellable(
+            super::tracked::tracked(output, tracker),
+            handle.map(|h| h.as_ref().clone()),
+            self.activity.busy(),
+        );
+        encode::response(output, format, options)
+    }
+
     async fn lock<C: ClientInfo>(&self, client: &C) -> tokio::sync::MappedMutexGuard<'_, Session> {
         let mut guard = self.session.lock().await;
         if guard.is_none() {
@@ -286,7 +306,10 @@ impl SimpleQueryHandler for QueryHandler {
         if let Some(result) = session.run_remembered(query) {
             let tracker = self.slot.track(client, query.trim(), None);
             return Ok(vec![match result {
-                Ok(output) => self.respond(client, &session, output, tracker)?,
+                Ok(output) => {
+                    self.slot
+                        .respond(client, &session, output, tracker, &Format::UnifiedText)?
+                }
                 Err(e) => failed(&e, tracker),
             }]);
         }
@@ -317,7 +340,13 @@ impl SimpleQueryHandler for QueryHandler {
                     if let QueryOutput::CopyIn(copy) = &output {
                         *self.slot.copy.lock().await = copy.take_load();
                     }
-                    responses.push(self.respond(client, &session, output, tracker)?);
+                    responses.push(self.slot.respond(
+                        client,
+                        &session,
+                        output,
+                        tracker,
+                        &Format::UnifiedText,
+                    )?);
                 }
                 Err(e) => {
                     responses.push(failed(&e, tracker));
@@ -326,27 +355,6 @@ impl SimpleQueryHandler for QueryHandler {
             }
         }
         Ok(responses)
-    }
-}
-
-impl QueryHandler {
-    /// A statement's output as the response the client gets (simple protocol, text format),
-    /// tracked for the console and cancellable.
-    fn respond<C: ClientInfo>(
-        &self,
-        client: &C,
-        session: &Session,
-        output: QueryOutput,
-        tracker: crate::activity::Tracker,
-    ) -> PgWireResult<Response> {
-        let options = encode::format_options(session.settings());
-        let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
-        let output = super::cancel::cancellable(
-            super::tracked::tracked(output, tracker),
-            handle.map(|h| h.as_ref().clone()),
-            self.slot.activity.busy(),
-        );
-        encode::response(output, &Format::UnifiedText, options)
     }
 }
 
@@ -574,14 +582,13 @@ impl ExtendedQueryHandler for QueryHandler {
                 if let QueryOutput::CopyIn(copy) = &output {
                     *self.slot.copy.lock().await = copy.take_load();
                 }
-                let options = encode::format_options(session.settings());
-                let handle = client.session_extensions().get::<Arc<ConnectionHandle>>();
-                let output = super::cancel::cancellable(
-                    super::tracked::tracked(output, tracker),
-                    handle.map(|h| h.as_ref().clone()),
-                    self.slot.activity.busy(),
-                );
-                encode::response(output, &portal.result_column_format, options)
+                self.slot.respond(
+                    client,
+                    &session,
+                    output,
+                    tracker,
+                    &portal.result_column_format,
+                )
             }
             Err(e) => {
                 tracker.failed(e.sqlstate(), &e.message);

@@ -342,8 +342,6 @@ impl Session {
         if !changes.is_empty() {
             self.plan_cache.clear();
         }
-        // set_config and the end of a block with SET LOCAL change the time zone without SET.
-        self.sync_time_zone();
         self.reported.extend(changes);
         self.text_decides_plan =
             text_before_inline.is_some_and(|before| before == statement.to_string());
@@ -405,10 +403,17 @@ impl Session {
     }
 
     /// Points DataFusion's name resolution at the current default schema (it may change with
-    /// `SET search_path` or when a schema named there is created) and returns it; also hands
-    /// the current parameters to `pg_settings`.
+    /// `SET search_path` or when a schema named there is created) and returns it; when a
+    /// setting changed since the last call, also hands the parameters to `pg_settings` and the
+    /// time zone to DataFusion.
     fn sync_default_schema(&mut self) -> String {
         let schema = self.default_schema();
+        let generation = self.settings.generation();
+        let settings_changed = self.synced_settings != Some(generation);
+        if settings_changed {
+            // set_config and the end of a block with SET LOCAL change the time zone without SET.
+            self.sync_time_zone();
+        }
         let state = self.df.state_ref();
         let mut state = state.write();
         let options = state.config_mut().options_mut();
@@ -416,8 +421,7 @@ impl Session {
             options.catalog.default_schema = schema.clone();
         }
         // Copied for pg_settings only when a value changed since the last statement.
-        let generation = self.settings.generation();
-        if self.synced_settings != Some(generation) {
+        if settings_changed {
             state
                 .config_mut()
                 .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));

@@ -69,52 +69,55 @@ impl RowSet {
     /// reaches the client after the statement returned; the session learns of it by the flag).
     pub fn flagging_failure(self, failed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
         use futures::StreamExt;
+        self.map_stream(|rows| {
+            rows.inspect(move |item| {
+                if item.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+    }
+
+    /// The same row set with its stream wrapped by `wrap` (same schema, tag and plan).
+    fn map_stream<S>(self, wrap: impl FnOnce(SendableRecordBatchStream) -> S) -> Self
+    where
+        S: futures::Stream<Item = datafusion::error::Result<datafusion::arrow::array::RecordBatch>>
+            + Send
+            + 'static,
+    {
         let schema = self.schema.clone();
-        let rows = self.stream.inspect(move |item| {
-            if item.is_err() {
-                failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-        });
+        let rows = wrap(self.stream);
         Self {
-            schema: schema.clone(),
             stream: Box::pin(
                 datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, rows),
             ),
-            tag: self.tag,
-            plan: self.plan,
+            ..self
         }
     }
 
     /// The same rows, failing with 57014 once `deadline` passes while they are still computed.
     pub fn with_deadline(self, deadline: tokio::time::Instant) -> Self {
         use futures::StreamExt;
-        let schema = self.schema.clone();
         let sleep = Box::pin(tokio::time::sleep_until(deadline));
-        let rows = futures::stream::unfold(
-            (self.stream, sleep, false),
-            |(mut inner, mut sleep, expired)| async move {
-                if expired {
-                    return None;
-                }
-                tokio::select! {
-                    item = inner.next() => item.map(|item| (item, (inner, sleep, false))),
-                    _ = &mut sleep => Some((
-                        Err(datafusion::error::DataFusionError::External(Box::new(
-                            super::statement_timeout(),
-                        ))),
-                        (inner, sleep, true),
-                    )),
-                }
-            },
-        );
-        Self {
-            schema: schema.clone(),
-            stream: Box::pin(
-                datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, rows),
-            ),
-            tag: self.tag,
-            plan: self.plan,
-        }
+        self.map_stream(|stream| {
+            futures::stream::unfold(
+                (stream, sleep, false),
+                |(mut inner, mut sleep, expired)| async move {
+                    if expired {
+                        return None;
+                    }
+                    tokio::select! {
+                        item = inner.next() => item.map(|item| (item, (inner, sleep, false))),
+                        _ = &mut sleep => Some((
+                            Err(datafusion::error::DataFusionError::External(Box::new(
+                                super::statement_timeout(),
+                            ))),
+                            (inner, sleep, true),
+                        )),
+                    }
+                },
+            )
+        })
     }
 }
 
