@@ -44,10 +44,10 @@ pub fn compaction_due(table: &DeltaTable) -> Result<bool> {
         .filter(|n| *n >= 2)
         .unwrap_or(DEFAULT_MIN_FILES);
     let small = (snapshot.table_config().target_file_size().get() / 2) as i64;
-    let mut per_partition: HashMap<String, usize> = HashMap::new();
+    let mut per_partition: HashMap<Vec<(String, Option<String>)>, usize> = HashMap::new();
     for file in snapshot.log_data().iter() {
         if file.size() < small {
-            let key = serde_json::to_string(&file.partition_values_map()).unwrap_or_default();
+            let key = super::partition_key(&file.partition_values_map());
             *per_partition.entry(key).or_default() += 1;
         }
     }
@@ -81,13 +81,13 @@ pub async fn compact_mapped(
     target: NonZeroU64,
 ) -> Result<(DeltaTable, Metrics)> {
     let snapshot = table.snapshot()?;
-    let mut per_partition: HashMap<String, Vec<String>> = HashMap::new();
+    let mut per_partition: HashMap<Vec<(String, Option<String>)>, Vec<String>> = HashMap::new();
     for file in snapshot.log_data().iter() {
         let path = file.path().to_string();
         if file.size() as u64 >= target.get() || scope.is_some_and(|s| !s.contains(&path)) {
             continue;
         }
-        let key = serde_json::to_string(&file.partition_values_map()).unwrap_or_default();
+        let key = super::partition_key(&file.partition_values_map());
         per_partition.entry(key).or_default().push(path);
     }
     let files: Vec<String> = per_partition

@@ -27,7 +27,10 @@ pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
     last_commit_metric, row_count, single_value_counts,
 };
-pub use rewrite::rewrite_files;
+pub use rewrite::{
+    commit_rewrite, files_by_partition, partition_key, rewrite_files, scope_size,
+    write_ordered_files,
+};
 pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };

@@ -36,7 +36,7 @@ const QUEUED_BATCHES_PER_FILE: usize = 64;
 pub async fn rewrite_files(
     table: DeltaTable,
     storage: &StorageOptions,
-    mut rows: SendableRecordBatchStream,
+    rows: SendableRecordBatchStream,
     in_scope: Vec<String>,
     predicate: Option<String>,
     target_size: NonZeroU64,
@@ -45,14 +45,18 @@ pub async fn rewrite_files(
     if in_scope.is_empty() {
         return Ok(table);
     }
-    let snapshot = table.snapshot()?;
-    let schema = super::table_arrow_schema(&table)?;
-    // A column-mapped table's files name their columns physically.
-    let layout = PhysicalLayout::of(&table)?;
     let in_scope: HashSet<String> = in_scope.into_iter().collect();
-    // The files being replaced tell how many bytes a row takes once encoded; the files written
-    // here correct the estimate as they complete.
-    let (scope_bytes, scope_rows) = snapshot
+    let estimate = scope_size(&table, &in_scope)?;
+    let adds =
+        write_ordered_files(table.clone(), storage.clone(), rows, estimate, target_size).await?;
+    commit_rewrite(table, &in_scope, adds, predicate, target_size, zorder_by).await
+}
+
+/// The bytes and rows of the files `in_scope`: how many bytes a row takes once encoded, the
+/// first estimate of how many rows make a file of the target size.
+pub fn scope_size(table: &DeltaTable, in_scope: &HashSet<String>) -> Result<(u64, u64)> {
+    Ok(table
+        .snapshot()?
         .log_data()
         .iter()
         .filter(|f| in_scope.contains(f.path().as_ref()))
@@ -61,8 +65,56 @@ pub async fn rewrite_files(
                 b + f.size().max(0) as u64,
                 r + f.num_records().unwrap_or(0) as u64,
             )
-        });
-    let mut sizing = FileSizing::new(target_size, scope_bytes, scope_rows);
+        }))
+}
+
+/// The files `in_scope` grouped by the partition they belong to (one group for a table without
+/// partition columns), each group's paths in log order: the parts a rewrite may sort and write
+/// independently, since no file ever holds rows of two partitions.
+pub fn files_by_partition(
+    table: &DeltaTable,
+    in_scope: &HashSet<String>,
+) -> Result<Vec<Vec<String>>> {
+    let mut groups: std::collections::BTreeMap<Vec<(String, Option<String>)>, Vec<String>> =
+        Default::default();
+    for file in table.snapshot()?.log_data().iter() {
+        let path = file.path();
+        if in_scope.contains(path.as_ref()) {
+            groups
+                .entry(partition_key(&file.partition_values_map()))
+                .or_default()
+                .push(path.to_string());
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// A file's partition values in a canonical order: equal partitions give equal keys (the map
+/// delta-rs returns iterates in no fixed order).
+pub fn partition_key(
+    values: &std::collections::HashMap<String, Option<String>>,
+) -> Vec<(String, Option<String>)> {
+    let mut key: Vec<(String, Option<String>)> =
+        values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    key.sort();
+    key
+}
+
+/// Writes `rows` into new data files of `table` of about `target_size` each, cut in the order the
+/// rows come (so a sorted stream gives files with narrow ranges), and returns their Add actions;
+/// nothing is committed. `estimate` is the (bytes, rows) of the data being replaced, corrected by
+/// the files written here as they complete.
+pub async fn write_ordered_files(
+    table: DeltaTable,
+    storage: StorageOptions,
+    mut rows: SendableRecordBatchStream,
+    estimate: (u64, u64),
+    target_size: NonZeroU64,
+) -> Result<Vec<Add>> {
+    let schema = super::table_arrow_schema(&table)?;
+    // A column-mapped table's files name their columns physically.
+    let layout = PhysicalLayout::of(&table)?;
+    let mut sizing = FileSizing::new(target_size, estimate.0, estimate.1);
     let in_flight_limit = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut in_flight: VecDeque<FileTask> = VecDeque::new();
     let mut current: Option<OpenFile> = None;
@@ -84,7 +136,7 @@ pub async fn rewrite_files(
                     current.insert(OpenFile::start(
                         &table,
                         layout.as_ref(),
-                        storage,
+                        &storage,
                         target_size,
                     )?)
                 }
@@ -109,7 +161,21 @@ pub async fn rewrite_files(
     for task in in_flight {
         adds.extend(task.finish().await?.adds);
     }
+    Ok(adds)
+}
 
+/// One OPTIMIZE commit that removes the files `in_scope` and adds `adds`, all with
+/// `dataChange = false`, at the version `table` was read at (a concurrent change to a file in
+/// scope is a conflict, 40001); returns the table at the new version.
+pub async fn commit_rewrite(
+    table: DeltaTable,
+    in_scope: &HashSet<String>,
+    adds: Vec<Add>,
+    predicate: Option<String>,
+    target_size: NonZeroU64,
+    zorder_by: &[String],
+) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
     let mut actions: Vec<Action> = snapshot
         .log_data()
         .iter()

@@ -28,10 +28,19 @@ const BITS_PER_COLUMN: u32 = 10;
 pub const MAX_ZORDER_COLUMNS: usize = (64 / BITS_PER_COLUMN) as usize;
 
 /// The sampled range boundaries of one column, in the row format that compares like the type.
+///
+/// Finding a value's range compares row bytes; most of a boundary's bytes are often shared by
+/// all of them (`customer_` in `customer_1` .. `customer_99999`), so the search compares that
+/// common prefix once and then the next eight bytes of each boundary as one integer (`probes`),
+/// falling back to whole rows only between boundaries whose eight bytes tie.
 struct ColumnRanges {
     data_type: DataType,
     converter: RowConverter,
     boundaries: Rows,
+    /// The bytes every boundary starts with.
+    prefix: Vec<u8>,
+    /// Each boundary's eight bytes after `prefix`, big-endian (zero-padded), ascending.
+    probes: Vec<u64>,
 }
 
 impl ColumnRanges {
@@ -49,11 +58,56 @@ impl ColumnRanges {
             let at = order[i * order.len() / ranges];
             boundaries.push(rows.row(at));
         }
+        let mut prefix: Vec<u8> = match boundaries.iter().next() {
+            Some(first) => first.as_ref().to_vec(),
+            None => Vec::new(),
+        };
+        for row in boundaries.iter() {
+            let shared = prefix
+                .iter()
+                .zip(row.as_ref())
+                .take_while(|(a, b)| a == b)
+                .count();
+            prefix.truncate(shared);
+        }
+        let probes = boundaries
+            .iter()
+            .map(|row| probe(row.as_ref(), prefix.len()))
+            .collect();
         Ok(Self {
             data_type,
             converter,
             boundaries,
+            prefix,
+            probes,
         })
+    }
+
+    /// How many boundaries are at or below `row` (row bytes of this column's converter).
+    fn boundaries_at_or_below(&self, row: &[u8]) -> usize {
+        let shared = self.prefix.len();
+        let head = &row[..row.len().min(shared)];
+        match head.cmp(&self.prefix[..head.len()]) {
+            // Below every boundary (or a proper prefix of their common prefix).
+            std::cmp::Ordering::Less => return 0,
+            std::cmp::Ordering::Greater => return self.probes.len(),
+            std::cmp::Ordering::Equal if row.len() < shared => return 0,
+            std::cmp::Ordering::Equal => {}
+        }
+        let value = probe(row, shared);
+        let below = self.probes.partition_point(|p| *p < value);
+        let tied = self.probes[below..].partition_point(|p| *p == value);
+        // Between boundaries whose eight bytes tie, whole rows decide.
+        let (mut lo, mut hi) = (below, below + tied);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.boundaries.row(mid).as_ref() <= row {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The range id of every value: how many boundaries are at or below it, scaled to the id space.
@@ -65,24 +119,26 @@ impl ColumnRanges {
         };
         let rows = self.converter.convert_columns(&[values])?;
         let n = self.boundaries.num_rows();
-        Ok((0..rows.num_rows())
-            .map(|i| {
-                let row = rows.row(i);
-                let (mut lo, mut hi) = (0usize, n);
-                while lo < hi {
-                    let mid = (lo + hi) / 2;
-                    if self.boundaries.row(mid) <= row {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let lo = self.boundaries_at_or_below(row.as_ref());
                 // Spread the ids over the whole id space, so a column with few distinct values
                 // (30 dates) still decides the most significant bits as often as one with many.
                 (lo as u64 * (1 << BITS_PER_COLUMN)) / (n as u64 + 1)
             })
             .collect())
     }
+}
+
+/// Eight bytes of `row` from `from` on as a big-endian integer, zero-padded: integers that differ
+/// order like the bytes (a tie needs the whole rows).
+fn probe(row: &[u8], from: usize) -> u64 {
+    let tail = row.get(from..).unwrap_or(&[]);
+    let mut bytes = [0u8; 8];
+    let n = tail.len().min(8);
+    bytes[..n].copy_from_slice(&tail[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 /// Interleaves the range ids, most significant bits of every column first.
@@ -198,6 +254,49 @@ mod tests {
         ]));
         let ids = ranges.range_ids(&probe).unwrap();
         assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+    }
+
+    /// The prefix-and-probe search gives the plain binary search's answer for values below,
+    /// between, on and above the boundaries, strings of every length included.
+    #[test]
+    fn range_search_matches_a_plain_search() {
+        let sample: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..3000).map(|i| format!("customer_{}", i * 7 % 2000)),
+        ));
+        let ranges = ColumnRanges::from_sample(&sample).unwrap();
+        let probes: Vec<String> = ["", "c", "customer", "customer_", "customer_1", "d", "b"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..2100).map(|i| format!("customer_{i}")))
+            .chain((0..50).map(|i| format!("customer_{i}\u{0}x")))
+            .collect();
+        let values: ArrayRef = Arc::new(StringArray::from(probes.clone()));
+        let rows = ranges.converter.convert_columns(&[values]).unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            let plain = (0..ranges.boundaries.num_rows())
+                .filter(|b| ranges.boundaries.row(*b) <= row)
+                .count();
+            assert_eq!(
+                ranges.boundaries_at_or_below(row.as_ref()),
+                plain,
+                "{:?}",
+                probes[i]
+            );
+        }
+        let ints: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+            (0..5000).map(|i| i * 37 % 4000 - 2000),
+        ));
+        let ranges = ColumnRanges::from_sample(&ints).unwrap();
+        let probe_ints: ArrayRef = Arc::new(
+            datafusion::arrow::array::Int64Array::from_iter_values(-2100..2100),
+        );
+        let rows = ranges.converter.convert_columns(&[probe_ints]).unwrap();
+        for row in rows.iter() {
+            let plain = (0..ranges.boundaries.num_rows())
+                .filter(|b| ranges.boundaries.row(*b) <= row)
+                .count();
+            assert_eq!(ranges.boundaries_at_or_below(row.as_ref()), plain);
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod temp_tables;
 mod timetravel;
 mod untyped_literals;
 mod views;
+mod zorder_rewrite;
 
 use std::sync::Arc;
 

@@ -8,11 +8,8 @@ use std::collections::HashSet;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
-use datafusion::arrow::compute::concat;
-use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::{DeltaTable, FilterLiteral, FilterOp, FilterValue};
 use futures::StreamExt;
@@ -20,12 +17,10 @@ use sqlparser::ast::{BinaryOperator, Expr, ObjectName, Value};
 
 use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table};
-use crate::delta::{MAX_ZORDER_COLUMNS, ZORDER_KEY_FUNCTION, ZOrderKey};
+use crate::delta::MAX_ZORDER_COLUMNS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::{Notice, QueryOutput};
 
-/// Rows sampled per OPTIMIZE to place the range boundaries of the z-order columns.
-const ZORDER_SAMPLE_ROWS: usize = 100_000;
 /// The session setting for the size of files OPTIMIZE writes (else the table's
 /// `delta.targetFileSize`, else 128 MiB).
 pub const TARGET_FILE_SIZE_SETTING: &str = "deltagres.optimize.target_file_size";
@@ -143,7 +138,7 @@ pub async fn optimize(
             files: in_scope,
             target_size,
         };
-        zorder_rewrite(cx, table, &clustering, &partition_columns, scope).await?
+        super::zorder_rewrite::zorder_rewrite(cx, table, &clustering, scope).await?
     };
     let (files_after, size_after) = file_stats(&optimized);
     let (added, removed) = if optimized.version() > version_before {
@@ -260,170 +255,12 @@ fn zorder_columns(exprs: &[Expr], columns: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Rewrites the rows of the files in scope in clustering-key order, replacing them in one commit.
-///
-/// The rows are read from exactly those files, at the version the scope was chosen from: the
-/// commit removes what was read and nothing else, so rows of other partitions and rows appended
-/// while the rewrite runs are neither lost nor duplicated (a concurrent change to a file in scope
-/// is a commit conflict, 40001).
-async fn zorder_rewrite(
-    cx: &mut PlanContext<'_>,
-    table: DeltaTable,
-    clustering: &[String],
-    partition_columns: &[String],
-    scope: RewriteScope,
-) -> Result<DeltaTable> {
-    let RewriteScope {
-        where_sql,
-        files: in_scope,
-        target_size,
-    } = scope;
-    if in_scope.is_empty() {
-        return Ok(table);
-    }
-    let quoted = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
-    let rows_in_scope = table
-        .table_provider()
-        .with_session(Arc::new(cx.df.state()))
-        // Selected as delta-rs selects Add actions: the decoded log path as an object-store
-        // path (partition values with `:` or spaces are encoded as in the table's URLs).
-        .with_file_paths(
-            in_scope
-                .iter()
-                .map(|p| String::from(deltalake::Path::from(p.as_str()))),
-        )
-        .await?;
-    let scope_schema = Arc::new(MemorySchemaProvider::new());
-    scope_schema.register_table("scope".into(), rows_in_scope)?;
-    let ctx =
-        super::planned::private_context(cx.df.state(), "__deltagres_optimize", "s", scope_schema)?;
-    let key_columns: Vec<String> = clustering.iter().map(quoted).collect();
-    // Every k-th row: a deterministic sample, so the same table always clusters the same way.
-    let scope: std::collections::HashSet<&str> = in_scope.iter().map(String::as_str).collect();
-    let rows: usize = table
-        .snapshot()?
-        .log_data()
-        .iter()
-        .filter(|f| scope.contains(f.path().as_ref()))
-        .map(|f| f.num_records().unwrap_or(0))
-        .sum();
-    let every = (rows / ZORDER_SAMPLE_ROWS).max(1);
-    let keys_only = ctx
-        .sql(&format!(
-            "SELECT {} FROM {SCOPE_TABLE}",
-            key_columns.join(", ")
-        ))
-        .await?;
-    let samples = sample_every(keys_only, every, clustering.len()).await?;
-    if samples.first().is_none_or(|s| s.is_empty()) {
-        return Ok(table);
-    }
-    cx.notices.push(Notice::note(
-        "00000",
-        format!(
-            "z-order: ranges placed from {} sampled rows; rewriting",
-            samples[0].len()
-        ),
-    ));
-    ctx.register_udf(ZOrderKey::from_samples(&samples)?);
-    let mut order: Vec<String> = partition_columns.iter().map(quoted).collect();
-    order.push(format!("{ZORDER_KEY_FUNCTION}({})", key_columns.join(", ")));
-    // Sort here and write the sorted stream ourselves: a plan handed to delta-rs is re-optimized
-    // there, and a sort nothing above it asks for may be dropped.
-    let sorted = ctx
-        .sql(&format!(
-            "SELECT * FROM {SCOPE_TABLE} ORDER BY {}",
-            order.join(", ")
-        ))
-        .await?
-        .execute_stream()
-        .await?;
-    let storage = cx.catalog.storage_options();
-    crate::delta::rewrite_files(
-        table,
-        storage,
-        sorted,
-        in_scope,
-        where_sql,
-        target_size,
-        clustering,
-    )
-    .await
-}
-
-/// About one row in `every` of each scan partition, read on all partitions at once: a
-/// deterministic sample (the same files always give the same rows) that costs one parallel scan
-/// of the key columns. One array per column.
-async fn sample_every(
-    keys: datafusion::dataframe::DataFrame,
-    every: usize,
-    columns: usize,
-) -> Result<Vec<ArrayRef>> {
-    let mut partitions = tokio::task::JoinSet::new();
-    for (index, mut stream) in keys
-        .execute_stream_partitioned()
-        .await?
-        .into_iter()
-        .enumerate()
-    {
-        partitions.spawn(async move {
-            let (mut seen, mut taken) = (0usize, Vec::new());
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                // A row is taken when a hash of its position says so: about one in `every`,
-                // the same rows every time, and no stride that periodic data could line up with
-                // (every 10th row of `g % 30` would see 3 of the 30 values).
-                let rows: UInt32Array = (0..batch.num_rows())
-                    .filter(|i| {
-                        let position = ((index as u64) << 40) ^ (seen + i) as u64;
-                        mix(position).is_multiple_of(every as u64)
-                    })
-                    .map(|i| i as u32)
-                    .collect();
-                if !rows.is_empty() {
-                    taken.push(take_record_batch(&batch, &rows)?);
-                }
-                seen += batch.num_rows();
-            }
-            Ok::<_, datafusion::error::DataFusionError>((index, taken))
-        });
-    }
-    let mut by_partition = Vec::new();
-    while let Some(done) = partitions.join_next().await {
-        by_partition.push(done.map_err(|e| Error::internal(format!("z-order sample: {e}")))??);
-    }
-    by_partition.sort_by_key(|(index, _)| *index);
-    let batches: Vec<RecordBatch> = by_partition.into_iter().flat_map(|(_, b)| b).collect();
-    (0..columns)
-        .map(|i| {
-            let arrays: Vec<&dyn datafusion::arrow::array::Array> =
-                batches.iter().map(|b| b.column(i).as_ref()).collect();
-            Ok(if arrays.is_empty() {
-                datafusion::arrow::array::new_empty_array(&DataType::Utf8)
-            } else {
-                concat(&arrays)?
-            })
-        })
-        .collect()
-}
-
-/// SplitMix64's finalizer: spreads row positions into well-mixed 64-bit values.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-/// The name the rows in scope of a z-order are read under (in a context private to it).
-const SCOPE_TABLE: &str = "__deltagres_optimize.s.scope";
-
 /// What a z-order rewrite replaces: the rows matching `where_sql`, stored in `files`, rewritten
 /// into files of `target_size`.
-struct RewriteScope {
-    where_sql: Option<String>,
-    files: Vec<String>,
-    target_size: NonZeroU64,
+pub(super) struct RewriteScope {
+    pub where_sql: Option<String>,
+    pub files: Vec<String>,
+    pub target_size: NonZeroU64,
 }
 
 /// The files of the partitions the WHERE selects (all files without WHERE), chosen by delta-rs's
