@@ -132,6 +132,12 @@ class TreeSampler:
         self._thread.join()
 
 
+def deltagres_env():
+    """The environment a deltagres process is started with: this one without DELTAGRES_BIN, which
+    names the binary for the harness and which deltagres would refuse as an unknown config key."""
+    return {k: v for k, v in os.environ.items() if k != "DELTAGRES_BIN"}
+
+
 def timed_child(cmd, env=None, cwd=None):
     """Runs cmd; returns (seconds, peak RSS in KB of the process and its waited children, stdout)."""
     start = time.time()
@@ -175,9 +181,7 @@ class Deltagres:
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.port = free_port()
-        # DELTAGRES_BIN names the binary for the harness; the server would read it as a config key.
-        inherited = {k: v for k, v in os.environ.items() if k != "DELTAGRES_BIN"}
-        env = dict(inherited, DELTAGRES_STORAGE_ALLOWED_PATHS=str(self.allowed), DELTAGRES_LOG_LEVEL="warn",
+        env = dict(deltagres_env(), DELTAGRES_STORAGE_ALLOWED_PATHS=str(self.allowed), DELTAGRES_LOG_LEVEL="warn",
                    DELTAGRES_SERVER_SHUTDOWN_GRACE_SECS="1", **self.extra_env)
         self.log = open(self.dir / "server.log", "w")
         # cwd without a config.toml: built-in defaults plus the overrides above.
@@ -979,7 +983,7 @@ def case_pipeline(b):
         for day in DAYS:
             secs, kb, _ = timed_child([b.bin, "pipeline", "run", str(SQL_DIR / "pipeline.toml"), "--config",
                                        str(base / "config.toml"), "--param", f"run_date={day}",
-                                       "--param", f"input_dir={b.input}"], cwd=base)
+                                       "--param", f"input_dir={b.input}"], env=deltagres_env(), cwd=base)
             total += secs
             peak = max(peak, kb)
         times.append(total)
