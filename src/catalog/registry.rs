@@ -254,6 +254,15 @@ impl DeltaCatalog {
         Ok(loaded)
     }
 
+    /// Keeps the state a statement's commit to `table` left (see [`crate::delta::CachedTable::adopt`]),
+    /// so the upkeep after the commit and the next statement start from it instead of replaying
+    /// the commit again.
+    pub async fn adopt(&self, table: &TableRef, committed: &DeltaTable) {
+        if let Some(entry) = self.entry(table) {
+            entry.cached.lock().await.adopt(committed);
+        }
+    }
+
     /// After a statement committed to `table`: a checkpoint when one is due (see
     /// [`crate::delta::checkpoint_if_due`]), and auto-compaction in the background when the table
     /// asks for it and has piled up small files. The commit already happened, so a failure here
@@ -264,7 +273,7 @@ impl DeltaCatalog {
             let loaded = self.load(table).await?;
             crate::delta::checkpoint_if_due(&loaded).await?;
             if crate::delta::compaction_due(&loaded)? {
-                self.compact_in_background(table, loaded);
+                self.compact_in_background(table);
             }
             Ok::<_, Error>(())
         };
@@ -279,7 +288,12 @@ impl DeltaCatalog {
     /// rewriting the table (else the next commit tries again), and statements that come while it
     /// runs wait for it. Writers elsewhere that conflict with it win: its commit fails, is
     /// logged, and a later commit retries.
-    fn compact_in_background(&self, table: &TableRef, loaded: DeltaTable) {
+    ///
+    /// The files to compact are chosen from the table as it is once the turn is held, never from
+    /// a state read before: a compaction that committed in between would otherwise be done again
+    /// (delta-rs does not count two commits removing the same file with `dataChange = false` as
+    /// a conflict, so both would land and the rows be doubled).
+    fn compact_in_background(&self, table: &TableRef) {
         let Some(entry) = self.entry(table) else {
             return;
         };
@@ -291,14 +305,27 @@ impl DeltaCatalog {
         tokio::spawn(async move {
             let _turn = turn;
             let started = std::time::Instant::now();
-            match crate::delta::compact(loaded, &storage).await {
-                Ok(metrics) => tracing::info!(
+            let compaction = async {
+                let current = entry
+                    .cached
+                    .lock()
+                    .await
+                    .current(&entry.location, &table.to_string(), &storage)
+                    .await?;
+                if !crate::delta::compaction_due(&current)? {
+                    return Ok(None);
+                }
+                crate::delta::compact(current, &storage).await.map(Some)
+            };
+            match compaction.await {
+                Ok(Some(metrics)) => tracing::info!(
                     %table,
                     files_removed = metrics.num_files_removed,
                     files_added = metrics.num_files_added,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "auto-compaction committed"
                 ),
+                Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(%table, error = %e.message, "auto-compaction did not commit")
                 }

@@ -108,14 +108,15 @@ pub async fn write_plan(
 }
 
 /// Appends the rows of `plan` (an INSERT's input, already shaped to the table's columns) to
-/// `table` in one commit, and returns the number of rows added.
+/// `table` in one commit, and returns the number of rows added and the table as committed (the
+/// state delta-rs brought up to the new version).
 /// Checkpoints and log cleanup are left to [`super::checkpoint_if_due`], which runs them on the
 /// table's schedule (delta-rs would list the whole log after every commit).
 pub async fn append_plan(
     table: DeltaTable,
     plan: LogicalPlan,
     session: std::sync::Arc<dyn datafusion::catalog::Session>,
-) -> Result<u64> {
+) -> Result<(u64, DeltaTable)> {
     let table = table
         .write(Vec::new())
         .with_input_plan(plan)
@@ -126,7 +127,7 @@ pub async fn append_plan(
     let rows = super::last_commit_metric(&table, &["num_added_rows"])
         .await
         .unwrap_or(0) as u64;
-    Ok(rows)
+    Ok((rows, table))
 }
 
 /// Commit properties for statements whose log upkeep runs after them (see

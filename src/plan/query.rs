@@ -216,8 +216,9 @@ async fn insert_once(
                 .project(kept)?
                 .build()?
         };
-        let rows =
+        let (rows, committed) =
             crate::delta::append_plan(target, input, std::sync::Arc::new(cx.df.state())).await?;
+        cx.catalog.adopt(&table, &committed).await;
         planned.report(cx.notices);
         tracing::debug!(
             plan_us = planned_at.as_micros() as u64,
