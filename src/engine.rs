@@ -40,6 +40,7 @@ impl Engine {
     /// engine; a task re-reads the catalog every `storage.catalog_refresh_secs` while it lives.
     pub async fn open(config: Config) -> Result<Arc<Self>> {
         crate::delta::install_local_store();
+        crate::delta::install_conflict_guard();
         let storage = StorageOptions::new(config.storage.object_store_options());
         let catalog = Arc::new(
             DeltaCatalog::open(

@@ -5,6 +5,7 @@ mod auto_compact;
 mod cached;
 mod clone;
 mod column_mapping;
+mod conflict_guard;
 mod local_store;
 mod log_upkeep;
 mod metadata;
@@ -21,6 +22,7 @@ pub use clone::{CloneKind, CloneMetrics, clone_table};
 pub use column_mapping::{
     ColumnChange, MODE_KEY as COLUMN_MAPPING_MODE, change_columns, maps_columns, physical_name,
 };
+pub use conflict_guard::install_conflict_guard;
 pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{

@@ -1,0 +1,315 @@
+//! A guard on every commit this server writes: a commit that removes a file which a commit since
+//! its read version already removed is refused as a conflict (40001), as Delta's protocol and
+//! Spark's conflict checker treat it.
+//!
+//! delta-rs (1.1.3) compares a losing commit's removes only with the winners' removes that have
+//! `dataChange = true`. Two commits that remove the same files with `dataChange = false` (two
+//! compactions, a compaction and a z-order) or a rewrite (UPDATE, DELETE, MERGE) that removes a
+//! file a compaction already replaced both land, and the rows of those files are then in the
+//! table twice. Within one server the write turn keeps such statements apart; this guard covers
+//! writers in other processes and servers sharing the table. It wraps each table's log store
+//! (every storage scheme) and, only when other commits landed between a commit's read version
+//! and the version it is written at, reads those commits' removes before writing it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use deltalake::DeltaResult;
+use deltalake::kernel::transaction::{CommitConflictError, TransactionError};
+use deltalake::logstore::{
+    CommitOrBytes, LogStore, LogStoreConfig, LogStoreFactory, ObjectStoreRef, StorageConfig,
+};
+use object_store::ObjectStoreExt as _;
+use object_store::path::Path;
+use url::Url;
+use uuid::Uuid;
+
+/// Wraps the log store factory of every registered storage scheme with the guard (once per
+/// process; the storage handlers register themselves before `main`).
+pub fn install_conflict_guard() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(wrap_factories);
+}
+
+fn wrap_factories() {
+    let registry = deltalake::logstore::logstore_factories();
+    let schemes: Vec<Url> = registry.iter().map(|entry| entry.key().clone()).collect();
+    for scheme in schemes {
+        let Some(inner) = registry.get(&scheme).map(|entry| entry.value().clone()) else {
+            continue;
+        };
+        let guarded: Arc<dyn LogStoreFactory> = Arc::new(GuardedFactory { inner });
+        registry.insert(scheme, guarded);
+    }
+}
+
+struct GuardedFactory {
+    inner: Arc<dyn LogStoreFactory>,
+}
+
+impl LogStoreFactory for GuardedFactory {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        let inner = self
+            .inner
+            .with_options(prefixed_store, root_store, location, options)?;
+        Ok(Arc::new(GuardedLogStore { inner }))
+    }
+}
+
+/// A log store that checks a commit's removes against the commits that landed since its read
+/// version before writing it.
+struct GuardedLogStore {
+    inner: Arc<dyn LogStore>,
+}
+
+impl GuardedLogStore {
+    /// Err when a commit between the read version of `commit` and `version` removed a file that
+    /// `commit` removes.
+    async fn check(&self, version: u64, commit: &Bytes) -> Result<(), TransactionError> {
+        let Some((read_version, removes)) = read_version_and_removes(commit) else {
+            return Ok(());
+        };
+        if removes.is_empty() || read_version + 1 >= version {
+            return Ok(());
+        }
+        for winner in read_version + 1..version {
+            let Ok(Some(bytes)) = self.inner.read_commit_entry(winner).await else {
+                continue;
+            };
+            let winner_removes = removed_paths(&bytes);
+            if let Some(path) = removes.iter().find(|p| winner_removes.contains(*p)) {
+                tracing::warn!(
+                    version,
+                    read_version,
+                    winner,
+                    path = %path,
+                    "commit refused: a concurrent commit already removed a file it removes"
+                );
+                return Err(TransactionError::CommitConflict(
+                    CommitConflictError::ConcurrentDeleteDelete,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `readVersion` of a commit's commitInfo and the paths it removes; None without a read
+/// version (a blind first write) or when the text is not a commit.
+fn read_version_and_removes(commit: &[u8]) -> Option<(u64, HashSet<String>)> {
+    let mut read_version = None;
+    let mut removes = HashSet::new();
+    for line in commit.split(|b| *b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let action: serde_json::Value = serde_json::from_slice(line).ok()?;
+        if let Some(path) = action.pointer("/remove/path").and_then(|p| p.as_str()) {
+            removes.insert(path.to_string());
+        } else if let Some(v) = action
+            .pointer("/commitInfo/readVersion")
+            .and_then(|v| v.as_u64())
+        {
+            read_version = Some(v);
+        }
+    }
+    Some((read_version?, removes))
+}
+
+/// The paths a commit removes (any `dataChange`).
+fn removed_paths(commit: &[u8]) -> HashSet<String> {
+    commit
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter_map(|action| {
+            action
+                .pointer("/remove/path")
+                .and_then(|p| p.as_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl LogStore for GuardedLogStore {
+    /// The wrapped store's own name: delta-rs decides by it whether a commit is handed over as
+    /// bytes (conditional put) or as a temporary file to rename.
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    async fn refresh(&self) -> DeltaResult<()> {
+        self.inner.refresh().await
+    }
+
+    async fn read_commit_entry(&self, version: u64) -> DeltaResult<Option<Bytes>> {
+        self.inner.read_commit_entry(version).await
+    }
+
+    async fn write_commit_entry(
+        &self,
+        version: u64,
+        commit_or_bytes: CommitOrBytes,
+        operation_id: Uuid,
+    ) -> Result<(), TransactionError> {
+        let bytes = match &commit_or_bytes {
+            CommitOrBytes::LogBytes(bytes) => Some(bytes.clone()),
+            // Stores that write a temporary file and rename it: read it back.
+            CommitOrBytes::TmpCommit(path) => {
+                match self.inner.object_store(Some(operation_id)).get(path).await {
+                    Ok(got) => got.bytes().await.ok(),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some(bytes) = bytes {
+            self.check(version, &bytes).await?;
+        }
+        self.inner
+            .write_commit_entry(version, commit_or_bytes, operation_id)
+            .await
+    }
+
+    async fn abort_commit_entry(
+        &self,
+        version: u64,
+        commit_or_bytes: CommitOrBytes,
+        operation_id: Uuid,
+    ) -> Result<(), TransactionError> {
+        self.inner
+            .abort_commit_entry(version, commit_or_bytes, operation_id)
+            .await
+    }
+
+    async fn get_latest_version(&self, start_version: u64) -> DeltaResult<u64> {
+        self.inner.get_latest_version(start_version).await
+    }
+
+    fn object_store(&self, operation_id: Option<Uuid>) -> ObjectStoreRef {
+        self.inner.object_store(operation_id)
+    }
+
+    fn root_object_store(&self, operation_id: Option<Uuid>) -> ObjectStoreRef {
+        self.inner.root_object_store(operation_id)
+    }
+
+    fn to_uri(&self, location: &Path) -> String {
+        self.inner.to_uri(location)
+    }
+
+    fn root_url(&self) -> &Url {
+        self.inner.root_url()
+    }
+
+    fn log_path(&self) -> &Path {
+        self.inner.log_path()
+    }
+
+    fn transaction_url(&self, operation_id: Option<Uuid>) -> DeltaResult<Url> {
+        self.inner.transaction_url(operation_id)
+    }
+
+    async fn is_delta_table_location(&self) -> DeltaResult<bool> {
+        self.inner.is_delta_table_location().await
+    }
+
+    fn config(&self) -> &LogStoreConfig {
+        self.inner.config()
+    }
+
+    fn object_store_url(&self) -> datafusion::execution::object_store::ObjectStoreUrl {
+        self.inner.object_store_url()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_read_version_and_removes_of_a_commit() {
+        let commit = br#"{"commitInfo":{"timestamp":1,"operation":"OPTIMIZE","readVersion":7}}
+{"remove":{"path":"day=0/a.parquet","dataChange":false}}
+{"add":{"path":"day=0/b.parquet","dataChange":false}}
+"#;
+        let (read_version, removes) = read_version_and_removes(commit).unwrap();
+        assert_eq!(read_version, 7);
+        assert_eq!(removes, HashSet::from(["day=0/a.parquet".to_string()]));
+        assert_eq!(removed_paths(commit), removes);
+        assert!(read_version_and_removes(br#"{"add":{"path":"x"}}"#).is_none());
+    }
+
+    /// Two compactions planned on the same version: delta-rs alone lets both commit (the rows of
+    /// the compacted files would be in the table twice); with the guard the second is a conflict
+    /// and the table keeps its rows once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_compaction_of_the_same_files_is_a_conflict() {
+        use datafusion::arrow::array::Int64Array;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::arrow::record_batch::RecordBatch;
+        use deltalake::operations::optimize::OptimizeType;
+        use deltalake::protocol::SaveMode;
+
+        crate::delta::install_local_store();
+        install_conflict_guard();
+        let dir = tempfile::tempdir().unwrap();
+        let url = Url::from_directory_path(dir.path()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let options = crate::delta::CreateOptions {
+            name: "t".into(),
+            ..Default::default()
+        };
+        let mut table = crate::delta::create_empty(url.clone(), &schema, &options)
+            .await
+            .unwrap();
+        for i in 0..10 {
+            let batch =
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![i]))])
+                    .unwrap();
+            table = table
+                .write(vec![batch])
+                .with_save_mode(SaveMode::Append)
+                .await
+                .unwrap();
+        }
+        let stale = table.clone();
+        table
+            .optimize()
+            .with_type(OptimizeType::Compact)
+            .await
+            .unwrap();
+        let second = stale.optimize().with_type(OptimizeType::Compact).await;
+        let Err(error) = second else {
+            panic!("the second compaction must not commit");
+        };
+        assert!(
+            error.to_string().contains("deleted the same data"),
+            "{error}"
+        );
+        let fresh = deltalake::open_table(url).await.unwrap();
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_table("t", fresh.table_provider().await.unwrap())
+            .unwrap();
+        let batches = ctx
+            .sql("SELECT count(*) AS n FROM t")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let n = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(n, 10);
+    }
+}
