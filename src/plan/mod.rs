@@ -43,7 +43,7 @@ pub use explain::{SKEW_FACTOR, SKEW_MIN_ROWS, executed_plan_json, human_bytes, s
 pub use maintenance::RETENTION_CHECK_SETTING;
 pub use names::{normalize_ident, resolve_table};
 pub use optimize::TARGET_FILE_SIZE_SETTING;
-pub use params::{bind_parameters, count_parameters};
+pub use params::{bind_parameters, cast_declared_parameters, count_parameters};
 pub use plan_cache::enabled as plan_cache_enabled;
 pub use plan_cache::{KeptPlan, PLAN_CACHE_SETTING, PlanCache, reads_no_relation};
 

@@ -5,10 +5,11 @@
 
 use std::ops::ControlFlow;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Expr as DfExpr;
 use datafusion::sql::unparser::Unparser;
-use sqlparser::ast::{Expr, Value, visit_expressions, visit_expressions_mut};
+use sqlparser::ast::{self, CastKind, Expr, Value, visit_expressions, visit_expressions_mut};
 
 use crate::dialect::{Statement, TimeTravel};
 use crate::error::{Error, ErrorKind, Result};
@@ -67,29 +68,78 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         return Ok(());
     }
     let literals: Vec<Expr> = values.iter().map(literal_for).collect::<Result<_>>()?;
-    let mut replace = |e: &mut Expr| {
+    each_expression_mut(statement, &mut |e: &mut Expr| {
         if let Some(n) = placeholder_index(e) {
             *e = literals[n - 1].clone();
         }
+    });
+    Ok(())
+}
+
+/// Wraps each `$n` whose type the client declared in its Parse message in a cast to that type:
+/// PostgreSQL gives a parameter its declared type, so `SELECT $1` with an int2 parameter answers
+/// an int2 (described and sent as one), where an undeclared one stays `unknown` (text). Only
+/// the types whose SQL form means the same here and in PostgreSQL are cast (integers, floats,
+/// boolean, date); others (text and varchar too: JDBC declares every string varchar) are left to
+/// inference as before.
+pub fn cast_declared_parameters(statement: &mut Statement, declared: &[Option<DataType>]) {
+    if declared.iter().all(|t| sql_type(t.as_ref()).is_none()) {
+        return;
+    }
+    each_expression_mut(statement, &mut |e: &mut Expr| {
+        let Some(n) = placeholder_index(e) else {
+            return;
+        };
+        if let Some(data_type) = sql_type(declared.get(n - 1).and_then(|t| t.as_ref())) {
+            *e = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(e.clone()),
+                data_type,
+                array: false,
+                format: None,
+            };
+        }
+    });
+}
+
+/// The SQL type a declared parameter type is cast to; None where casting could change a value
+/// (numeric scale, time zones) or the type has no SQL name here.
+fn sql_type(declared: Option<&DataType>) -> Option<ast::DataType> {
+    Some(match declared? {
+        DataType::Int16 => ast::DataType::SmallInt(None),
+        DataType::Int32 => ast::DataType::Int(None),
+        DataType::Int64 => ast::DataType::BigInt(None),
+        DataType::Float32 => ast::DataType::Real,
+        DataType::Float64 => ast::DataType::DoublePrecision,
+        DataType::Boolean => ast::DataType::Boolean,
+        DataType::Date32 => ast::DataType::Date,
+        _ => return None,
+    })
+}
+
+/// Calls `f` on every expression of the statement (each node after its children).
+fn each_expression_mut(statement: &mut Statement, f: &mut dyn FnMut(&mut Expr)) {
+    let mut visit = |e: &mut Expr| {
+        f(e);
         ControlFlow::<()>::Continue(())
     };
     let _ = match statement {
         Statement::Sql(s) | Statement::Merge { merge: s, .. } => {
-            visit_expressions_mut(s.as_mut(), &mut replace)
+            visit_expressions_mut(s.as_mut(), &mut visit)
         }
         Statement::CreateTable(c) => match &mut c.query {
-            Some(q) => visit_expressions_mut(q.as_mut(), &mut replace),
+            Some(q) => visit_expressions_mut(q.as_mut(), &mut visit),
             None => ControlFlow::Continue(()),
         },
         Statement::InsertReplaceWhere {
             predicate, query, ..
         } => {
-            let _ = visit_expressions_mut(predicate, &mut replace);
-            visit_expressions_mut(query.as_mut(), &mut replace)
+            let _ = visit_expressions_mut(predicate, &mut visit);
+            visit_expressions_mut(query.as_mut(), &mut visit)
         }
         Statement::Restore { to, .. } => match to {
             TimeTravel::Version(e) | TimeTravel::Timestamp(e) => {
-                visit_expressions_mut(e, &mut replace)
+                visit_expressions_mut(e, &mut visit)
             }
         },
         Statement::DescribeHistory { .. }
@@ -103,7 +153,6 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
         | Statement::ShowCreateTable { .. }
         | Statement::ConvertToDelta { .. } => ControlFlow::Continue(()),
     };
-    Ok(())
 }
 
 fn time_travel_expr(t: &TimeTravel) -> &Expr {
@@ -165,6 +214,33 @@ mod tests {
             s.to_string(),
             "SELECT * FROM t WHERE a = 7 AND b = 'x''y' AND c = 7"
         );
+    }
+
+    #[test]
+    fn declared_parameter_types_become_casts() {
+        let mut s = parse_single("SELECT $1, $2 + 1 FROM t LIMIT $3")
+            .unwrap()
+            .unwrap();
+        cast_declared_parameters(
+            &mut s,
+            &[Some(DataType::Int16), None, Some(DataType::Int64)],
+        );
+        let text = s.to_string();
+        assert!(text.contains("CAST($1 AS SMALLINT) AS"), "{text}");
+        assert!(text.contains(", $2 + 1 AS"), "{text}");
+        assert!(text.ends_with("LIMIT CAST($3 AS BIGINT)"), "{text}");
+        bind_parameters(
+            &mut s,
+            &[
+                ScalarValue::Int16(Some(5)),
+                ScalarValue::Int64(Some(2)),
+                ScalarValue::Int64(Some(3)),
+            ],
+        )
+        .unwrap();
+        let text = s.to_string();
+        assert!(text.contains("CAST(5 AS SMALLINT) AS"), "{text}");
+        assert!(text.ends_with("LIMIT CAST(3 AS BIGINT)"), "{text}");
     }
 
     #[test]

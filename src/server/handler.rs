@@ -400,8 +400,12 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        let declared: Vec<Option<DataType>> = types
+            .iter()
+            .map(|t| t.as_ref().and_then(declared_type))
+            .collect();
         let mut session = self.slot.lock(client).await;
-        let prepared = session.prepare(sql).await.map_err(|e| {
+        let prepared = session.prepare(sql, &declared).await.map_err(|e| {
             log_error(&e);
             pg_error(&e)
         })?;
@@ -597,6 +601,21 @@ impl ExtendedQueryHandler for QueryHandler {
             }
         }
     }
+}
+
+/// The Arrow type of a parameter type a client declared, for the types a declaration changes
+/// (see `plan::cast_declared_parameters`); None for the rest, left to inference.
+fn declared_type(pg: &Type) -> Option<DataType> {
+    Some(match *pg {
+        Type::INT2 => DataType::Int16,
+        Type::INT4 => DataType::Int32,
+        Type::INT8 => DataType::Int64,
+        Type::FLOAT4 => DataType::Float32,
+        Type::FLOAT8 => DataType::Float64,
+        Type::BOOL => DataType::Boolean,
+        Type::DATE => DataType::Date32,
+        _ => return None,
+    })
 }
 
 /// Bound parameter values as Arrow scalars, decoded (text or binary) by their PostgreSQL types.

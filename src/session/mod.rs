@@ -201,9 +201,12 @@ impl Session {
         result
     }
 
-    /// Parses and describes a statement for the extended protocol.
-    pub async fn prepare(&mut self, sql: &str) -> Result<Prepared> {
-        if let Some((statement, description)) = self.plan_cache.described(sql) {
+    /// Parses and describes a statement for the extended protocol; `declared` are the parameter
+    /// types the client's Parse message names (None where it left one to the server).
+    pub async fn prepare(&mut self, sql: &str, declared: &[Option<DataType>]) -> Result<Prepared> {
+        // A text with declared parameter types is another statement than the same text without.
+        let declares = declared.iter().any(Option::is_some);
+        if !declares && let Some((statement, description)) = self.plan_cache.described(sql) {
             return Ok(Prepared {
                 statement: Some(statement),
                 description,
@@ -211,12 +214,13 @@ impl Session {
         }
         let parsed = std::panic::catch_unwind(|| dialect::parse_single(sql))
             .unwrap_or_else(|panic| Err(panicked("parsing", panic.as_ref())))?;
-        let Some(statement) = parsed else {
+        let Some(mut statement) = parsed else {
             return Ok(Prepared {
                 statement: None,
                 description: Description::default(),
             });
         };
+        plan::cast_declared_parameters(&mut statement, declared);
         let description = match &statement {
             Statement::Sql(s) if is_session_statement(s) => Description {
                 param_types: Vec::new(),
@@ -242,6 +246,7 @@ impl Session {
                 let text_decides = matches!(&statement, Statement::Sql(s)
                     if matches!(s.as_ref(), ast::Statement::Query(_)) && plan::reads_no_relation(s));
                 if text_decides
+                    && !declares
                     && plan::plan_cache_enabled(&self.settings)
                     && statement.to_string() == inlined.to_string()
                 {

@@ -2,7 +2,7 @@
 
 use tokio_postgres::SimpleQueryMessage;
 
-use crate::support::{TestServer, simple_rows};
+use crate::support::{Postgres, TestServer, simple_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_protocol_runs_several_statements_with_correct_tags() {
@@ -184,5 +184,84 @@ async fn deallocate_all_succeeds_as_psycopg_sends_it() {
     );
     let again = c.prepare("SELECT id FROM d").await.unwrap();
     assert_eq!(c.query(&again, &[]).await.unwrap().len(), 1);
+    server.stop().await;
+}
+
+/// A parameter type the client declares in its Parse message is the parameter's type, as in
+/// PostgreSQL: `SELECT $1` with an int2 parameter is described and answered as an int2 (psycopg
+/// declares int2/int4/int8, float8, bool and date for Python values). Compared with PostgreSQL 15:
+/// the result column types and values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_parameter_types_type_the_result_as_in_postgres() {
+    use tokio_postgres::types::{ToSql, Type};
+    let pg = Postgres::start();
+    let p = pg.client().await;
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    type Values = Vec<Box<dyn ToSql + Sync + Send>>;
+    let cases: Vec<(&str, Vec<Type>, Values)> = vec![
+        ("SELECT $1", vec![Type::INT2], vec![Box::new(5i16)]),
+        ("SELECT $1", vec![Type::INT4], vec![Box::new(7i32)]),
+        ("SELECT $1", vec![Type::INT8], vec![Box::new(1i64 << 40)]),
+        ("SELECT $1", vec![Type::FLOAT8], vec![Box::new(1.5f64)]),
+        ("SELECT $1", vec![Type::FLOAT4], vec![Box::new(0.25f32)]),
+        ("SELECT $1", vec![Type::BOOL], vec![Box::new(true)]),
+        ("SELECT $1", vec![Type::DATE], vec![Box::new(date)]),
+        (
+            "SELECT $1 AS a, $2 AS b",
+            vec![Type::INT4, Type::FLOAT8],
+            vec![Box::new(3i32), Box::new(2.5f64)],
+        ),
+        (
+            "SELECT $1 + 1 AS n",
+            vec![Type::INT8],
+            vec![Box::new(41i64)],
+        ),
+        (
+            "SELECT count(*) FROM (VALUES (1), (2), (3)) v(x) WHERE x > $1",
+            vec![Type::INT4],
+            vec![Box::new(1i32)],
+        ),
+        (
+            "SELECT count(*) FROM (SELECT x FROM (VALUES (1), (2), (3)) v(x) LIMIT $1) s",
+            vec![Type::INT8],
+            vec![Box::new(2i64)],
+        ),
+    ];
+    let render = |row: &tokio_postgres::Row, i: usize| -> (Type, String) {
+        let t = row.columns()[i].type_().clone();
+        let text = match t {
+            Type::INT2 => row.get::<_, i16>(i).to_string(),
+            Type::INT4 => row.get::<_, i32>(i).to_string(),
+            Type::INT8 => row.get::<_, i64>(i).to_string(),
+            Type::FLOAT4 => row.get::<_, f32>(i).to_string(),
+            Type::FLOAT8 => row.get::<_, f64>(i).to_string(),
+            Type::BOOL => row.get::<_, bool>(i).to_string(),
+            Type::DATE => row.get::<_, chrono::NaiveDate>(i).to_string(),
+            ref other => format!("<{other}>"),
+        };
+        (t, text)
+    };
+    for (sql, types, values) in &cases {
+        let params: Vec<&(dyn ToSql + Sync)> = values
+            .iter()
+            .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let mut answers = Vec::new();
+        for client in [&p, &c] {
+            let statement = client.prepare_typed(sql, types).await.unwrap();
+            let rows = client.query(&statement, &params).await.unwrap();
+            let rendered: Vec<Vec<(Type, String)>> = rows
+                .iter()
+                .map(|row| (0..row.len()).map(|i| render(row, i)).collect())
+                .collect();
+            answers.push(rendered);
+        }
+        assert_eq!(
+            answers[1], answers[0],
+            "{sql} {types:?} (deltagres, PostgreSQL)"
+        );
+    }
     server.stop().await;
 }
