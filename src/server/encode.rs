@@ -83,7 +83,11 @@ pub fn fields(
                     _ => f.as_ref().clone(),
                 };
                 // Sent as jsonb (see json_values): described as text first, retyped below.
-                if super::json_values::sent_as_json(f.data_type()) {
+                // A column of no type (`SELECT NULL`, an undeclared `$1`) is text, as PostgreSQL
+                // resolves unknown output columns.
+                if super::json_values::sent_as_json(f.data_type())
+                    || f.data_type() == &datafusion::arrow::datatypes::DataType::Null
+                {
                     Arc::new(f.with_data_type(datafusion::arrow::datatypes::DataType::Utf8))
                 } else {
                     Arc::new(f)

@@ -189,8 +189,8 @@ async fn deallocate_all_succeeds_as_psycopg_sends_it() {
 
 /// A parameter type the client declares in its Parse message is the parameter's type, as in
 /// PostgreSQL: `SELECT $1` with an int2 parameter is described and answered as an int2 (psycopg
-/// declares int2/int4/int8, float8, bool and date for Python values). Compared with PostgreSQL 15:
-/// the result column types and values.
+/// declares int2/int4/int8, float8, bool and date for Python values); an undeclared one stays
+/// unknown and comes back as text. Compared with PostgreSQL 15: the result column types and values.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_parameter_types_type_the_result_as_in_postgres() {
     use tokio_postgres::types::{ToSql, Type};
@@ -218,6 +218,9 @@ async fn declared_parameter_types_type_the_result_as_in_postgres() {
             vec![Type::INT8],
             vec![Box::new(41i64)],
         ),
+        // Undeclared: unknown, and an unknown output column is text.
+        ("SELECT $1", vec![], vec![Box::new("x")]),
+        ("SELECT NULL AS n", vec![], vec![]),
         (
             "SELECT count(*) FROM (VALUES (1), (2), (3)) v(x) WHERE x > $1",
             vec![Type::INT4],
@@ -232,13 +235,14 @@ async fn declared_parameter_types_type_the_result_as_in_postgres() {
     let render = |row: &tokio_postgres::Row, i: usize| -> (Type, String) {
         let t = row.columns()[i].type_().clone();
         let text = match t {
-            Type::INT2 => row.get::<_, i16>(i).to_string(),
-            Type::INT4 => row.get::<_, i32>(i).to_string(),
-            Type::INT8 => row.get::<_, i64>(i).to_string(),
-            Type::FLOAT4 => row.get::<_, f32>(i).to_string(),
-            Type::FLOAT8 => row.get::<_, f64>(i).to_string(),
-            Type::BOOL => row.get::<_, bool>(i).to_string(),
-            Type::DATE => row.get::<_, chrono::NaiveDate>(i).to_string(),
+            Type::INT2 => format!("{:?}", row.get::<_, Option<i16>>(i)),
+            Type::INT4 => format!("{:?}", row.get::<_, Option<i32>>(i)),
+            Type::INT8 => format!("{:?}", row.get::<_, Option<i64>>(i)),
+            Type::FLOAT4 => format!("{:?}", row.get::<_, Option<f32>>(i)),
+            Type::FLOAT8 => format!("{:?}", row.get::<_, Option<f64>>(i)),
+            Type::BOOL => format!("{:?}", row.get::<_, Option<bool>>(i)),
+            Type::DATE => format!("{:?}", row.get::<_, Option<chrono::NaiveDate>>(i)),
+            Type::TEXT => format!("{:?}", row.get::<_, Option<String>>(i)),
             ref other => format!("<{other}>"),
         };
         (t, text)
