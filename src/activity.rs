@@ -98,6 +98,8 @@ pub struct StatementRecord {
     /// The executed physical plan with its metrics, as EXPLAIN (ANALYZE, FORMAT JSON)'s
     /// document, once a query's last row went out (kept only while the console runs).
     pub plan: Option<String>,
+    /// The statement's hints and what became of each (see [`crate::output::HintReport`]).
+    pub hints: Vec<crate::output::HintReport>,
 }
 
 struct Running {
@@ -252,6 +254,7 @@ impl Activity {
             rows: 0,
             state: State::Running,
             plan: None,
+            hints: Vec::new(),
         };
         self.metrics.running.inc();
         self.running.lock().insert(
@@ -431,6 +434,13 @@ impl Tracker {
     /// The statement's executed plan report (see [`StatementRecord::plan`]).
     pub fn plan(&self, plan: String) {
         self.activity.set_plan(self.id, plan);
+    }
+
+    /// The statement's hints and whether each shaped its plan (see [`StatementRecord::hints`]).
+    pub fn hints(&self, hints: Vec<crate::output::HintReport>) {
+        if let Some(running) = self.activity.running.lock().get_mut(&self.id) {
+            running.record.hints = hints;
+        }
     }
 
     /// The statement finished without error.

@@ -25,6 +25,7 @@ pub mod delta;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod plancheck;

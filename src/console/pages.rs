@@ -168,6 +168,23 @@ pub fn query(record: &StatementRecord, viewer: &Viewer) -> String {
         }
         None => body.push_str("<h2>SQL</h2><p><em>(another user's statement)</em></p>"),
     }
+    if !record.hints.is_empty() && viewer.may_see(&record.connection.user) {
+        body.push_str("<h2>Hints</h2><ul class=\"hints\">");
+        for hint in &record.hints {
+            let (class, label) = if hint.applied {
+                ("applied", "applied")
+            } else {
+                ("ignored", "not applied")
+            };
+            let _ = write!(
+                body,
+                "<li class=\"{class}\"><code>{}</code> <strong>{label}</strong>: {}</li>",
+                escape(&hint.hint),
+                escape(&hint.detail)
+            );
+        }
+        body.push_str("</ul>");
+    }
     if let Some(plan) = record
         .plan
         .as_deref()

@@ -16,7 +16,7 @@ use super::{PlanContext, resolve_table};
 use crate::catalog::TableRef;
 use crate::delta;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, Notice, QueryOutput};
+use crate::output::{CommandTag, Notice, QueryOutput};
 
 /// `ALTER TABLE [IF EXISTS] t <action>`.
 pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Result<QueryOutput> {

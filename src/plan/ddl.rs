@@ -17,7 +17,7 @@ use crate::catalog::{CheckedLocation, TableRef};
 use crate::delta::{self, CreateOptions};
 use crate::dialect::CreateTable;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, Notice, QueryOutput};
+use crate::output::{CommandTag, Notice, QueryOutput};
 
 /// `CREATE SCHEMA [IF NOT EXISTS] s`.
 pub async fn create_schema(

@@ -14,7 +14,7 @@ use super::{PlanContext, resolve_table};
 use crate::catalog::{TableRef, format_type};
 use crate::delta;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::QueryOutput;
+use crate::output::QueryOutput;
 
 /// `SHOW TABLES [IN | FROM s] [LIKE 'pattern']`: Spark's columns (`namespace`, `tableName`,
 /// `isTemporary`), views included, the session's temporary tables last.

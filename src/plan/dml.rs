@@ -12,7 +12,7 @@ use super::names::{normalize_ident, quoted_ident};
 use super::{PlanContext, resolve_table, returning};
 use crate::catalog::TableRef;
 use crate::error::{Error, Result};
-use crate::session::{CommandTag, QueryOutput};
+use crate::output::{CommandTag, QueryOutput};
 
 /// `UPDATE t [AS a] SET c = e, ... [WHERE p]`.
 pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result<QueryOutput> {

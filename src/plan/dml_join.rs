@@ -16,7 +16,7 @@ use sqlparser::ast::{
 use super::names::normalize_ident;
 use super::{PlanContext, resolve_table};
 use crate::error::{Error, Result};
-use crate::session::{CommandTag, QueryOutput};
+use crate::output::{CommandTag, QueryOutput};
 
 /// `UPDATE target SET ... FROM source WHERE cond` as a MERGE.
 pub async fn update_from(cx: &mut PlanContext<'_>, update: ast::Update) -> Result<QueryOutput> {

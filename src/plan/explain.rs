@@ -23,7 +23,7 @@ use super::PlanContext;
 use super::planned::plan_statement;
 use crate::catalog::TableRef;
 use crate::error::{Error, Result};
-use crate::session::QueryOutput;
+use crate::output::QueryOutput;
 
 /// A partition is flagged as skewed when it holds more than this many times the median rows.
 pub const SKEW_FACTOR: f64 = 4.0;

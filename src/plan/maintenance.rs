@@ -12,7 +12,7 @@ use super::{PlanContext, resolve_table};
 use crate::delta;
 use crate::dialect::TimeTravel;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{Notice, QueryOutput};
+use crate::output::{Notice, QueryOutput};
 
 /// Columns of RESTORE.
 pub fn restore_schema() -> SchemaRef {
@@ -70,7 +70,7 @@ pub async fn restore(
             }
             if v as u64 == latest {
                 // Already there: nothing to commit (delta-rs refuses), as Databricks reports.
-                cx.notices.push(crate::session::Notice::note(
+                cx.notices.push(crate::output::Notice::note(
                     "00000",
                     format!("{table_ref} is already at version {v}; nothing restored"),
                 ));

@@ -17,7 +17,7 @@ use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table, timetravel};
 use crate::dialect::STAR_COLUMN;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, Notice, QueryOutput};
+use crate::output::{CommandTag, Notice, QueryOutput};
 
 /// Refuses a WHEN clause that follows an unconditional clause of the same kind: it could never
 /// apply (PostgreSQL and Spark refuse it too, 42601), and accepting it would hide a mistake.

@@ -55,7 +55,8 @@ pub fn run_kept(kept: KeptPlan) -> Result<QueryOutput> {
 use crate::catalog::{AllowedPaths, DeltaCatalog, TableRef, TempTables};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
-use crate::session::{Notices, QueryOutput, Settings};
+use crate::output::{Notices, QueryOutput};
+use crate::session::Settings;
 
 pub use hints::SALT_BUCKETS_SETTING;
 

@@ -19,7 +19,7 @@ use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table};
 use crate::delta::MAX_ZORDER_COLUMNS;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{Notice, QueryOutput};
+use crate::output::{Notice, QueryOutput};
 
 /// The session setting for the size of files OPTIMIZE writes (else the table's
 /// `delta.targetFileSize`, else 128 MiB).

@@ -16,7 +16,8 @@ use sqlparser::ast;
 
 use super::hints::{self, HintEnv, HintOutcome};
 use crate::error::Result;
-use crate::session::{Notice, Notices, Settings};
+use crate::output::{Notice, Notices};
+use crate::session::Settings;
 
 /// A statement's logical plan with its hints applied.
 pub struct Planned {
@@ -44,6 +45,28 @@ impl Planned {
                 ));
             }
         }
+    }
+
+    /// Each hint of the statement with what became of it (after physical planning, which settles
+    /// the join hints), for the console's plan page; unknown or unusable hints as not applied.
+    pub fn hint_reports(&self) -> Vec<crate::output::HintReport> {
+        let outcomes = self.outcomes.iter().map(|o| {
+            let (applied, detail) = match o.result() {
+                Ok(how) => (true, how),
+                Err(why) => (false, why),
+            };
+            crate::output::HintReport {
+                hint: o.hint.clone(),
+                applied,
+                detail,
+            }
+        });
+        let warnings = self.warnings.iter().map(|w| crate::output::HintReport {
+            hint: w.clone(),
+            applied: false,
+            detail: "not used".into(),
+        });
+        outcomes.chain(warnings).collect()
     }
 
     /// The plan without hint markers (for planners other than ours); join strategy hints are

@@ -9,7 +9,7 @@ use sqlparser::ast;
 use super::planned::plan_statement;
 use super::{Description, PlanContext};
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, QueryOutput, RowSet};
+use crate::output::{CommandTag, QueryOutput, RowSet};
 
 /// Plans a sqlparser statement with DataFusion (resolving tables through our catalog), without
 /// hints (for describing a statement's parameters and columns).
@@ -59,7 +59,12 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         };
         cx.plan_cache.insert(key, kept);
     }
-    rows(physical, task)
+    let hints = planned.hint_reports();
+    let mut output = rows(physical, task)?;
+    if let QueryOutput::Rows(set) = &mut output {
+        set.hints = hints;
+    }
+    Ok(output)
 }
 
 /// Streams the rows of a planned statement.
@@ -73,6 +78,7 @@ pub(super) fn rows(
         stream,
         tag: "SELECT".into(),
         plan: Some(physical),
+        hints: Vec::new(),
     }))
 }
 

@@ -13,7 +13,7 @@ use super::names::{normalize_ident, resolve_table};
 use super::{PlanContext, views};
 use crate::catalog::{TableRef, ViewDef};
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, Notice, QueryOutput};
+use crate::output::{CommandTag, Notice, QueryOutput};
 
 /// Which statement asked: ALTER TABLE renames tables and views, ALTER VIEW only views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use super::PlanContext;
 use super::names::normalize_ident;
 use super::planned::{plan_statement, private_context};
 use crate::error::{Error, Result};
-use crate::session::{QueryOutput, RowSet};
+use crate::output::{QueryOutput, RowSet};
 
 /// The private catalog the statement's rows are registered in (invisible to user SQL).
 const CATALOG: &str = "__deltagres_returning";
@@ -159,6 +159,7 @@ pub async fn project(
         stream,
         tag,
         plan: None,
+        hints: Vec::new(),
     }))
 }
 

@@ -21,7 +21,7 @@ use super::names::normalize_ident;
 use crate::catalog::{TEMP_SCHEMA, TempTables};
 use crate::dialect::Statement;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, QueryOutput};
+use crate::output::{CommandTag, QueryOutput};
 
 /// Rewrites every unqualified reference to one of the session's temporary tables in
 /// `statement` to `pg_temp.<name>`.
@@ -149,7 +149,7 @@ pub async fn create(cx: &mut PlanContext<'_>, create: ast::CreateTable) -> Resul
     }
     if cx.temp.table_exist(&table) {
         if create.if_not_exists {
-            cx.notices.push(crate::session::Notice::note(
+            cx.notices.push(crate::output::Notice::note(
                 "42P07",
                 format!("relation \"{table}\" already exists, skipping"),
             ));

@@ -16,7 +16,7 @@ use super::names::resolve_table;
 use crate::catalog::{DeltaCatalog, TableRef, ViewDef};
 use crate::dialect::Statement;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{CommandTag, Notice, QueryOutput};
+use crate::output::{CommandTag, Notice, QueryOutput};
 
 /// How deep views may nest (a view of a view of ...) before the expansion calls it a cycle.
 const MAX_NESTING: usize = 32;

@@ -24,7 +24,7 @@ use super::PlanContext;
 use super::optimize::RewriteScope;
 use crate::delta::{StorageOptions, ZORDER_KEY_FUNCTION, ZOrderKey};
 use crate::error::{Error, Result};
-use crate::session::Notice;
+use crate::output::Notice;
 
 /// Rows sampled per OPTIMIZE to place the range boundaries of the z-order columns.
 const ZORDER_SAMPLE_ROWS: usize = 100_000;

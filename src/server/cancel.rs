@@ -89,5 +89,6 @@ fn wrap(
         stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)),
         tag: rows.tag,
         plan: rows.plan,
+        hints: rows.hints,
     })
 }

@@ -20,7 +20,11 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
         stream,
         tag,
         plan,
+        hints,
     } = rows;
+    if !hints.is_empty() {
+        tracker.hints(hints.clone());
+    }
     // The plan's metrics are read after the last row: spill always, the whole report only when
     // someone will look at it.
     let executed = plan.clone();
@@ -61,6 +65,7 @@ pub fn tracked(output: QueryOutput, tracker: Tracker) -> QueryOutput {
         stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)),
         tag,
         plan,
+        hints,
     })
 }
 

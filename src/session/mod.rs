@@ -4,7 +4,6 @@
 //! the transaction-block state and the DataFusion settings of this connection. It knows nothing of
 //! the wire protocol: it turns statements into [`QueryOutput`]s and collects [`Notice`]s.
 
-mod output;
 mod setting_functions;
 mod settings;
 mod transaction;
@@ -19,7 +18,7 @@ use datafusion::prelude::SessionContext;
 use sqlparser::ast::{self, Expr, Value};
 
 pub use crate::dialect::display_name;
-pub use output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSet};
+pub use crate::output::{CommandTag, Notice, NoticeSeverity, Notices, QueryOutput, RowSet};
 
 /// The report of an executed query plan the statement registry keeps (see
 /// `plan::executed_plan_json`): the wire layer reads it after a query's last row.
@@ -775,10 +774,4 @@ fn panicked(what: &str, panic: &(dyn std::any::Any + Send)) -> Error {
         .with_hint("this is a bug in deltagres; the connection is still usable")
 }
 
-/// The error of a statement that ran past `statement_timeout` (57014, PostgreSQL's wording).
-pub(crate) fn statement_timeout() -> Error {
-    Error::new(
-        ErrorKind::QueryCanceled,
-        "canceling statement due to statement timeout",
-    )
-}
+pub(crate) use crate::output::statement_timeout;

@@ -285,6 +285,26 @@ async fn the_plan_page_marks_the_hot_partition_of_a_skewed_join() {
         .any(|l| l.contains("SKEW:"));
     assert!(flagged, "EXPLAIN ANALYZE flags the same join");
 
+    // The hints a statement carried, each with what became of it.
+    let hinted = format!(
+        "SELECT /*+ BROADCAST(c), BROADCAST(nope) */ o.order_id, c.segment {}",
+        crate::hints::JOIN
+    );
+    client.simple_query(&hinted).await.unwrap();
+    let id = statement_id(console, "BROADCAST(nope)").await;
+    let (_, page) = get(console, &format!("/queries/{id}"), None).await;
+    assert!(page.contains("<h2>Hints</h2>"), "{page}");
+    assert!(
+        page.contains("<li class=\"applied\"><code>BROADCAST(c)</code> <strong>applied</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<li class=\"ignored\"><code>BROADCAST(nope)</code> <strong>not applied</strong>"
+        ),
+        "{page}"
+    );
+
     // A balanced query has bars but nothing hot.
     client
         .simple_query("SELECT c.segment, count(*) FROM customers c GROUP BY c.segment")

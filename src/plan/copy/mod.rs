@@ -24,7 +24,7 @@ use super::names::normalize_ident;
 use super::{PlanContext, resolve_table};
 use crate::catalog::TableRef;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::QueryOutput;
+use crate::output::QueryOutput;
 
 /// How the COPY data is laid out.
 #[derive(Debug, Clone, PartialEq)]

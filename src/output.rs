@@ -1,4 +1,5 @@
-//! What running a statement produces: rows, a command tag, or nothing; plus notices.
+//! What running a statement produces: rows, a command tag, or nothing; plus notices. Shared by
+//! the planner that builds it and the session and wire layers that deliver it.
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::SendableRecordBatchStream;
@@ -47,6 +48,7 @@ impl QueryOutput {
             stream: Box::pin(stream),
             tag: tag.to_string(),
             plan: None,
+            hints: Vec::new(),
         })
     }
 }
@@ -62,6 +64,19 @@ pub struct RowSet {
     /// The physical plan producing the rows, when the engine runs one: its metrics are read
     /// after the last row for the console's plan page.
     pub plan: Option<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
+    /// The statement's hints and whether each changed the plan, for the console's plan page.
+    pub hints: Vec<HintReport>,
+}
+
+/// One hint of a statement (`BROADCAST(c)`, `SKEW('o')`) and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintReport {
+    /// The hint as written.
+    pub hint: String,
+    /// Whether it shaped the plan.
+    pub applied: bool,
+    /// How it shaped the plan, or why it did not.
+    pub detail: String,
 }
 
 impl RowSet {
@@ -110,7 +125,7 @@ impl RowSet {
                         item = inner.next() => item.map(|item| (item, (inner, sleep, false))),
                         _ = &mut sleep => Some((
                             Err(datafusion::error::DataFusionError::External(Box::new(
-                                super::statement_timeout(),
+                                statement_timeout(),
                             ))),
                             (inner, sleep, true),
                         )),
@@ -216,4 +231,12 @@ impl Notices {
     pub fn set_live(&mut self, live: Option<tokio::sync::mpsc::UnboundedSender<Notice>>) {
         self.live = live;
     }
+}
+
+/// The error of a statement that ran past `statement_timeout` (57014, PostgreSQL's wording).
+pub(crate) fn statement_timeout() -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::ErrorKind::QueryCanceled,
+        "canceling statement due to statement timeout",
+    )
 }
