@@ -30,7 +30,7 @@ pub use metadata::{
     last_commit_metric, row_count, single_value_counts,
 };
 pub use rewrite::{
-    commit_rewrite, files_by_partition, partition_key, rewrite_files, scope_size,
+    PartitionFiles, commit_rewrite, files_by_partition, partition_key, rewrite_files, scope_size,
     write_ordered_files,
 };
 pub use schema::{

@@ -68,22 +68,36 @@ pub fn scope_size(table: &DeltaTable, in_scope: &HashSet<String>) -> Result<(u64
         }))
 }
 
+/// The files of one partition that a rewrite replaces, with their bytes and rows (the first
+/// estimate of how many rows make a file of the target size).
+#[derive(Debug, Clone, Default)]
+pub struct PartitionFiles {
+    /// The files' paths as the log names them, in log order.
+    pub paths: Vec<String>,
+    /// Their size in bytes.
+    pub bytes: u64,
+    /// Their rows (from the file statistics; 0 where a file has none).
+    pub rows: u64,
+}
+
 /// The files `in_scope` grouped by the partition they belong to (one group for a table without
-/// partition columns), each group's paths in log order: the parts a rewrite may sort and write
-/// independently, since no file ever holds rows of two partitions.
+/// partition columns): the parts a rewrite may sort and write independently, since no file ever
+/// holds rows of two partitions. One pass over the table's files, however many partitions.
 pub fn files_by_partition(
     table: &DeltaTable,
     in_scope: &HashSet<String>,
-) -> Result<Vec<Vec<String>>> {
-    let mut groups: std::collections::BTreeMap<Vec<(String, Option<String>)>, Vec<String>> =
+) -> Result<Vec<PartitionFiles>> {
+    let mut groups: std::collections::BTreeMap<Vec<(String, Option<String>)>, PartitionFiles> =
         Default::default();
     for file in table.snapshot()?.log_data().iter() {
         let path = file.path();
         if in_scope.contains(path.as_ref()) {
-            groups
+            let group = groups
                 .entry(partition_key(&file.partition_values_map()))
-                .or_default()
-                .push(path.to_string());
+                .or_default();
+            group.paths.push(path.to_string());
+            group.bytes += file.size().max(0) as u64;
+            group.rows += file.num_records().unwrap_or(0) as u64;
         }
     }
     Ok(groups.into_values().collect())

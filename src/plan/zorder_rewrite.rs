@@ -130,9 +130,9 @@ struct GroupJob {
 impl GroupJob {
     /// Sorts the rows of `files` (one partition's) by the clustering key and writes them into
     /// new files; returns their Add actions, uncommitted.
-    async fn run(self, files: Vec<String>) -> Result<Vec<Add>> {
+    async fn run(self, files: crate::delta::PartitionFiles) -> Result<Vec<Add>> {
         let started = std::time::Instant::now();
-        let ctx = scope_context(&self.state, &self.table, files.iter()).await?;
+        let ctx = scope_context(&self.state, &self.table, files.paths.iter()).await?;
         ctx.register_udf(self.key);
         let sorted = ctx
             .sql(&format!(
@@ -142,18 +142,16 @@ impl GroupJob {
             .await?
             .execute_stream()
             .await?;
-        let in_group: HashSet<String> = files.into_iter().collect();
-        let estimate = crate::delta::scope_size(&self.table, &in_group)?;
         let adds = crate::delta::write_ordered_files(
             self.table,
             self.storage,
             sorted,
-            estimate,
+            (files.bytes, files.rows),
             self.target_size,
         )
         .await?;
         tracing::info!(
-            files_in = in_group.len(),
+            files_in = files.paths.len(),
             files_out = adds.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "z-order: partition rewritten"
