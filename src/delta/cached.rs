@@ -193,54 +193,10 @@ pub async fn read_log_file(table: &DeltaTable, name: &str) -> Option<bytes::Byte
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use datafusion::arrow::array::Int64Array;
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use datafusion::arrow::record_batch::RecordBatch;
-    use deltalake::DeltaTable;
     use deltalake::operations::optimize::OptimizeType;
     use deltalake::protocol::SaveMode;
 
-    fn live_files(table: &DeltaTable) -> Vec<String> {
-        let mut files: Vec<String> = table
-            .snapshot()
-            .unwrap()
-            .log_data()
-            .iter()
-            .map(|f| f.path().to_string())
-            .collect();
-        files.sort();
-        files
-    }
-
-    fn one_row(schema: &Arc<Schema>, id: i64) -> RecordBatch {
-        RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(Int64Array::from(vec![id])),
-                Arc::new(Int64Array::from(vec![id % 2])),
-            ],
-        )
-        .unwrap()
-    }
-
-    fn partitioned(properties: &[(&str, &str)]) -> (Arc<Schema>, super::super::CreateOptions) {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, true),
-            Field::new("day", DataType::Int64, true),
-        ]));
-        let options = super::super::CreateOptions {
-            name: "t".into(),
-            partition_columns: vec!["day".into()],
-            properties: properties
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Default::default()
-        };
-        (schema, options)
-    }
+    use crate::delta::test_support::{live_files, one_row, partitioned_table, row_counts};
 
     /// A write whose read state predates a compaction commits after it (a retry); the state it
     /// returns must list the same live files as the table read afresh.
@@ -249,10 +205,7 @@ mod tests {
         super::super::install_local_store();
         let dir = tempfile::tempdir().unwrap();
         let url = url::Url::from_directory_path(dir.path()).unwrap();
-        let (schema, options) = partitioned(&[]);
-        let mut table = super::super::create_empty(url.clone(), &schema, &options)
-            .await
-            .unwrap();
+        let (mut table, schema) = partitioned_table(&url, &[]).await;
         for round in 0..3 {
             for i in 0..30 {
                 table = table
@@ -309,10 +262,8 @@ mod tests {
         super::super::install_local_store();
         let dir = tempfile::tempdir().unwrap();
         let url = url::Url::from_directory_path(dir.path()).unwrap();
-        let (schema, options) = partitioned(&[("delta.checkpointInterval", "10")]);
-        let mut table = super::super::create_empty(url.clone(), &schema, &options)
-            .await
-            .unwrap();
+        let (mut table, schema) =
+            partitioned_table(&url, &[("delta.checkpointInterval", "10")]).await;
         let mut compactions = tokio::task::JoinSet::new();
         let mut reader = deltalake::open_table(url.clone()).await.unwrap();
         for i in 0..300i64 {
@@ -355,25 +306,12 @@ mod tests {
             }
         }
         while compactions.join_next().await.is_some() {}
-        let ctx = datafusion::prelude::SessionContext::new();
         let fresh = deltalake::open_table(url.clone()).await.unwrap();
         let mut refreshed = table.clone();
         refreshed.update_state().await.unwrap();
         assert_eq!(live_files(&refreshed), live_files(&fresh));
         reader.update_state().await.unwrap();
         assert_eq!(live_files(&reader), live_files(&fresh));
-        ctx.register_table("t", fresh.table_provider().await.unwrap())
-            .unwrap();
-        let batches = ctx
-            .sql("SELECT count(*), count(DISTINCT id) FROM t")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let counts = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
-        assert!(counts.contains("| 300      | 300 "), "{counts}");
+        assert_eq!(row_counts(&url).await, (300, 300));
     }
 }

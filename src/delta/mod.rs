@@ -13,6 +13,8 @@ mod rewrite;
 mod schema;
 mod schema_change;
 mod storage;
+#[cfg(test)]
+mod test_support;
 mod write;
 mod zorder;
 
@@ -30,7 +32,7 @@ pub use metadata::{
     last_commit_metric, row_count, single_value_counts,
 };
 pub use rewrite::{
-    PartitionFiles, commit_rewrite, files_by_partition, partition_key, rewrite_files, scope_size,
+    PartitionFiles, commit_rewrite, files_by_partition, partition_key, rewrite_files,
     write_ordered_files,
 };
 pub use schema::{

@@ -46,26 +46,14 @@ pub async fn rewrite_files(
         return Ok(table);
     }
     let in_scope: HashSet<String> = in_scope.into_iter().collect();
-    let estimate = scope_size(&table, &in_scope)?;
+    // The files being replaced tell how many bytes a row takes once encoded.
+    let groups = files_by_partition(&table, &in_scope)?;
+    let estimate = groups
+        .iter()
+        .fold((0, 0), |(b, r), g| (b + g.bytes, r + g.rows));
     let adds =
         write_ordered_files(table.clone(), storage.clone(), rows, estimate, target_size).await?;
     commit_rewrite(table, &in_scope, adds, predicate, target_size, zorder_by).await
-}
-
-/// The bytes and rows of the files `in_scope`: how many bytes a row takes once encoded, the
-/// first estimate of how many rows make a file of the target size.
-pub fn scope_size(table: &DeltaTable, in_scope: &HashSet<String>) -> Result<(u64, u64)> {
-    Ok(table
-        .snapshot()?
-        .log_data()
-        .iter()
-        .filter(|f| in_scope.contains(f.path().as_ref()))
-        .fold((0u64, 0u64), |(b, r), f| {
-            (
-                b + f.size().max(0) as u64,
-                r + f.num_records().unwrap_or(0) as u64,
-            )
-        }))
 }
 
 /// The files of one partition that a rewrite replaces, with their bytes and rows (the first

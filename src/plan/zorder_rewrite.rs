@@ -58,8 +58,9 @@ pub(super) async fn zorder_rewrite(
         .collect();
     let state = cx.df.state();
     let all_rows = scope_context(&state, &table, in_scope.iter()).await?;
+    let groups = crate::delta::files_by_partition(&table, &in_scope)?;
     // Every k-th row: a deterministic sample, so the same table always clusters the same way.
-    let (_, rows) = crate::delta::scope_size(&table, &in_scope)?;
+    let rows: u64 = groups.iter().map(|g| g.rows).sum();
     let every = (rows as usize / ZORDER_SAMPLE_ROWS).max(1);
     let keys_only = all_rows
         .sql(&format!(
@@ -72,7 +73,6 @@ pub(super) async fn zorder_rewrite(
         return Ok(table);
     }
     let key = ZOrderKey::from_samples(&samples)?;
-    let groups = crate::delta::files_by_partition(&table, &in_scope)?;
     cx.notices.push(Notice::note(
         "00000",
         format!(
