@@ -144,7 +144,11 @@ impl SchemaProvider for DeltaSchemaProvider {
             .load(&table_ref)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        Ok(Some(table.table_provider().await?))
+        Ok(Some(
+            delta::read_provider(&table)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+        ))
     }
 
     /// Answered from the registry, without opening the table (psql's `\\dt` asks it of every

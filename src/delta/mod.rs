@@ -9,6 +9,7 @@ mod conflict_guard;
 mod local_store;
 mod log_upkeep;
 mod metadata;
+mod read_features;
 mod rewrite;
 mod schema;
 mod schema_change;
@@ -31,6 +32,7 @@ pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
     last_commit_metric, row_count, single_value_counts,
 };
+pub use read_features::read_provider;
 pub use rewrite::{
     PartitionFiles, commit_rewrite, files_by_partition, partition_key, rewrite_files,
     write_ordered_files,

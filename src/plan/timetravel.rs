@@ -58,7 +58,7 @@ pub async fn resolve<N: Visit + VisitMut>(
         let table = load_at(cx, &table_ref, &travel).await?;
         let version = table.version().unwrap_or_default();
         let private = format!("{}__{}__v{}", table_ref.schema, table_ref.table, version);
-        schema.register_table(private.clone(), table.table_provider().await?)?;
+        schema.register_table(private.clone(), crate::delta::read_provider(&table).await?)?;
         renames.insert(key, private);
     }
     rename(node, &renames);

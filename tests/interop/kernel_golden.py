@@ -33,27 +33,20 @@ from common import arrow_rows, compare, connect, nested_columns, norm_rows  # no
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "delta-kernel-golden"))
 
-# Not yet readable here, with the reason (issue 16 tracks each).
-# Read now (maps, lists of lists and structs holding them as jsonb), but not yet equal to the
-# expected rows value by value. What is left, per table (issue 16 item 1):
-RECORDS = (
-    "a list of structs of scalars arrives as a PostgreSQL record[] (psycopg: tuples of texts), "
-    "compared here against the snapshot's named fields"
-)
+# Not equal to the expected rows yet, with the reason and the upstream issue (issue 16).
 KNOWN = {
-    "basic-with-vacuum-protocol-check-feature": "delta-rs 1.1.3's reader refuses the "
-    "vacuumProtocolCheck feature (readers need nothing for it per PROTOCOL.md); clear 0A000 here",
-    "data-reader-array-complex-objects": RECORDS,
-    "data-reader-partition-values": RECORDS + "; a timestamp partition value Spark wrote "
-    "without a zone is read as UTC (the snapshot, written in America/Los_Angeles, has it 7 h later)",
-    "table-with-columnmapping-mode-id": RECORDS + "; to be looked at value by value",
-    "table-with-columnmapping-mode-name": RECORDS + "; to be looked at value by value",
+    "data-reader-partition-values": "a timestamp partition value Spark wrote without a zone "
+    "(`2021-09-08 11:11:11`, the writer's session zone, here America/Los_Angeles) is read as "
+    "UTC, as delta-kernel-rs and delta-rs read it: the log does not say the zone, and Delta "
+    "writers since 2024 write UTC values with a `Z`. Upstream: delta-io/delta-kernel-rs#3119 "
+    "(a reader option for the zone of offset-less values), not in the kernel delta-rs 1.1.3 uses",
 }
 
 
-def as_sent(value, arrow_type):
+def as_sent(value, arrow_type, in_json=False):
     """An expected value in the form the server sends it (representation only): a map as an
-    object with text keys (jsonb), a float4 as its shortest text (PostgreSQL's float4out)."""
+    object with text keys (jsonb), an array of structs as lists of their fields (record[]; in a
+    map's jsonb they stay objects), a float4 as its shortest text (PostgreSQL's float4out)."""
     import pyarrow as pa
     import pyarrow.types as pt
 
@@ -61,12 +54,21 @@ def as_sent(value, arrow_type):
         return None
     if pt.is_map(arrow_type):
         return {
-            key_text(k, arrow_type.key_type): as_sent(v, arrow_type.item_type) for k, v in value
+            key_text(k, arrow_type.key_type): as_sent(v, arrow_type.item_type, True)
+            for k, v in value
         }
     if pt.is_struct(arrow_type):
-        return {f.name: as_sent(value.get(f.name), f.type) for f in arrow_type}
+        return {f.name: as_sent(value.get(f.name), f.type, in_json) for f in arrow_type}
     if pt.is_list(arrow_type) or pt.is_large_list(arrow_type) or pt.is_fixed_size_list(arrow_type):
-        return [as_sent(v, arrow_type.value_type) for v in value]
+        element = arrow_type.value_type
+        if pt.is_struct(element) and not in_json:
+            # An array of structs arrives as record[] (inside a map's jsonb, as objects):
+            # psycopg gives each element as a tuple of its fields' texts, in field order.
+            return [
+                None if v is None else [as_sent(v.get(f.name), f.type) for f in element]
+                for v in value
+            ]
+        return [as_sent(v, element, in_json) for v in value]
     if pt.is_float32(arrow_type):
         return float(pa.array([value], pa.float32()).cast(pa.string())[0].as_py())
     return value

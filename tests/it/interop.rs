@@ -137,3 +137,86 @@ async fn tables_written_by_python_deltalake_attach_here() {
     );
     server.stop().await;
 }
+
+/// A table with Databricks' `vacuumProtocolCheck` reader-writer feature (on by default for new
+/// Databricks tables; the kernel golden table `basic-with-vacuum-protocol-check-feature`) reads,
+/// also at an older version; writing to it is a clear 0A000 that adds nothing to its log, and the
+/// table next to it is unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vacuum_protocol_check_table_reads_and_refuses_writes() {
+    let archives = std::env::var("KERNEL_GOLDEN_DIR").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/delta-kernel-golden").to_string()
+    });
+    let archive =
+        std::path::Path::new(&archives).join("basic-with-vacuum-protocol-check-feature.tar.zst");
+    let scratch = tempfile::tempdir().unwrap();
+    let unpacked = Command::new(require_tool("tar"))
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(scratch.path())
+        .status()
+        .unwrap();
+    assert!(unpacked.success(), "unpacking {}", archive.display());
+    let table = scratch
+        .path()
+        .join("basic-with-vacuum-protocol-check-feature/delta");
+    let log_files = || std::fs::read_dir(table.join("_delta_log")).unwrap().count();
+    let before = log_files();
+    // The oracle: the rows Spark wrote beside the table as its expected snapshot (the deltalake
+    // package refuses the table too: it is delta-rs).
+    let oracle = python(&format!(
+        "import glob, pyarrow.parquet as pq\n\
+         ids = pq.read_table(sorted(glob.glob({expected:?} + '/*.parquet'))).column('id').to_pylist()\n\
+         print(len(ids), sum(ids))\n",
+        expected = scratch
+            .path()
+            .join("basic-with-vacuum-protocol-check-feature/expected")
+            .to_str()
+            .unwrap()
+    ));
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(&format!(
+        "CREATE TABLE vpc LOCATION '{}'; CREATE TABLE beside (n INT); INSERT INTO beside VALUES (1)",
+        table.to_str().unwrap()
+    ))
+    .await
+    .unwrap();
+    let ours = simple_rows(&c, "SELECT count(*), sum(id) FROM vpc").await;
+    let mut theirs = oracle.split_whitespace();
+    assert_eq!(ours[0][0].as_deref(), theirs.next(), "{oracle}");
+    assert_eq!(ours[0][1].as_deref(), theirs.next(), "{oracle}");
+    // Its last version (1) and the one before, read through time travel.
+    let at_version = simple_rows(&c, "SELECT count(*) FROM vpc VERSION AS OF 1").await;
+    assert_eq!(at_version, vec![vec![ours[0][0].clone()]]);
+    let first = simple_rows(&c, "SELECT count(*) FROM vpc VERSION AS OF 0").await;
+    assert!(first[0][0].is_some(), "{first:?}");
+    for write in [
+        "INSERT INTO vpc SELECT * FROM vpc LIMIT 1",
+        "DELETE FROM vpc WHERE id = 1",
+        "OPTIMIZE vpc",
+    ] {
+        let err = crate::support::expect_sqlstate(&c, write, "0A000").await;
+        let message = err.as_db_error().unwrap().message().to_string();
+        assert!(
+            message.contains("vacuumProtocolCheck"),
+            "{write}: {message}"
+        );
+    }
+    assert_eq!(
+        log_files(),
+        before,
+        "a refused write left something in the log"
+    );
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*), sum(id) FROM vpc").await,
+        ours
+    );
+    assert_eq!(
+        simple_rows(&c, "SELECT n FROM beside").await,
+        vec![vec![Some("1".into())]]
+    );
+    server.stop().await;
+}
