@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 
 use super::pages::{escape, layout};
@@ -25,6 +25,8 @@ struct Row {
     finished: Option<i64>,
     rows_affected: Option<i64>,
     error: Option<String>,
+    /// The graph as JSON: a task's upstream tasks, or a run's whole graph (pipeline/history.rs).
+    depends_on: Option<String>,
 }
 
 async fn rows(engine: &Engine, filter: Option<&str>) -> Result<Vec<Row>, String> {
@@ -36,9 +38,8 @@ async fn rows(engine: &Engine, filter: Option<&str>) -> Result<Vec<Row>, String>
         return Ok(Vec::new());
     }
     let ctx = engine.new_context();
-    let mut sql = "SELECT run_id, pipeline, task, attempt, status, started, finished, \
-                   rows_affected, error FROM system.pipeline_runs"
-        .to_string();
+    // `SELECT *`: a table written before `depends_on` existed lacks that column.
+    let mut sql = "SELECT * FROM system.pipeline_runs".to_string();
     if let Some(run) = filter {
         let _ = write!(sql, " WHERE run_id = '{}'", run.replace('\'', "''"));
     }
@@ -58,39 +59,62 @@ async fn rows(engine: &Engine, filter: Option<&str>) -> Result<Vec<Row>, String>
 }
 
 fn read_batch(batch: &RecordBatch, out: &mut Vec<Row>) {
-    let text = |c: usize, r: usize| {
-        let col = datafusion::arrow::compute::cast(batch.column(c), &DataType::Utf8).ok()?;
-        let col = col.as_string::<i32>();
+    let column = |name: &str, to: &DataType| {
+        let c = batch.schema().index_of(name).ok()?;
+        datafusion::arrow::compute::cast(batch.column(c), to).ok()
+    };
+    let texts = |name: &str| column(name, &DataType::Utf8);
+    let ints = |name: &str| column(name, &DataType::Int64);
+    let micros = |name: &str| {
+        let col = column(name, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+        datafusion::arrow::compute::cast(&col, &DataType::Int64).ok()
+    };
+    let (run_id, pipeline, task, status, error, depends_on) = (
+        texts("run_id"),
+        texts("pipeline"),
+        texts("task"),
+        texts("status"),
+        texts("error"),
+        texts("depends_on"),
+    );
+    let (attempt, rows_affected) = (ints("attempt"), ints("rows_affected"));
+    let (started, finished) = (micros("started"), micros("finished"));
+    let text = |col: &Option<ArrayRef>, r: usize| {
+        let col = col.as_ref()?.as_string::<i32>();
         (!col.is_null(r)).then(|| col.value(r).to_string())
     };
-    let int = |c: usize, r: usize| {
-        let col = datafusion::arrow::compute::cast(batch.column(c), &DataType::Int64).ok()?;
-        let col = col.as_primitive::<Int64Type>();
-        (!col.is_null(r)).then(|| col.value(r))
-    };
-    let micros = |c: usize, r: usize| {
-        let col = datafusion::arrow::compute::cast(
-            batch.column(c),
-            &DataType::Timestamp(TimeUnit::Microsecond, None),
-        )
-        .ok()?;
-        let col = datafusion::arrow::compute::cast(&col, &DataType::Int64).ok()?;
-        let col = col.as_primitive::<Int64Type>();
+    let int = |col: &Option<ArrayRef>, r: usize| {
+        let col = col.as_ref()?.as_primitive::<Int64Type>();
         (!col.is_null(r)).then(|| col.value(r))
     };
     for r in 0..batch.num_rows() {
         out.push(Row {
-            run_id: text(0, r).unwrap_or_default(),
-            pipeline: text(1, r).unwrap_or_default(),
-            task: text(2, r).unwrap_or_default(),
-            attempt: int(3, r).unwrap_or(0),
-            status: text(4, r).unwrap_or_default(),
-            started: micros(5, r),
-            finished: micros(6, r),
-            rows_affected: int(7, r),
-            error: text(8, r),
+            run_id: text(&run_id, r).unwrap_or_default(),
+            pipeline: text(&pipeline, r).unwrap_or_default(),
+            task: text(&task, r).unwrap_or_default(),
+            attempt: int(&attempt, r).unwrap_or(0),
+            status: text(&status, r).unwrap_or_default(),
+            started: int(&started, r),
+            finished: int(&finished, r),
+            rows_affected: int(&rows_affected, r),
+            error: text(&error, r),
+            depends_on: text(&depends_on, r),
         });
     }
+}
+
+/// Each run's row (task `*`): its final row once it has ended, else the row it wrote when it
+/// started. In the order the runs started.
+fn run_rows(rows: &[Row]) -> Vec<&Row> {
+    let mut runs: Vec<&Row> = Vec::new();
+    for row in rows.iter().filter(|r| r.task == "*") {
+        match runs.iter_mut().find(|r| r.run_id == row.run_id) {
+            Some(kept) if kept.finished.is_none() => *kept = row,
+            Some(_) => {}
+            None => runs.push(row),
+        }
+    }
+    runs
 }
 
 fn when(micros: Option<i64>) -> String {
@@ -126,7 +150,7 @@ pub async fn list(engine: &Engine) -> String {
             );
         }
     };
-    let mut runs: Vec<&Row> = rows.iter().filter(|r| r.task == "*").collect();
+    let mut runs = run_rows(&rows);
     runs.reverse();
     let mut body = String::from(
         "<h1>Pipeline runs</h1><table class=\"runs\"><thead><tr><th>Run</th><th>Pipeline</th>\
@@ -165,12 +189,14 @@ pub async fn list(engine: &Engine) -> String {
     layout("Pipelines", &body)
 }
 
-/// The runner's statuses (`succeeded`, `failed`, `skipped`) as the console's state classes.
+/// The runner's statuses (`running`, `succeeded`, `failed`, `skipped`) and the console's own
+/// (`pending`, `not run`) as the console's state classes.
 fn status_class(status: &str) -> &'static str {
     match status {
         "succeeded" => "done",
         "failed" => "failed",
-        "skipped" => "skipped",
+        "skipped" | "not run" => "skipped",
+        "pending" => "pending",
         _ => "running",
     }
 }
@@ -179,8 +205,9 @@ fn status_class(status: &str) -> &'static str {
 /// attempt. None when there is no such run.
 pub async fn run(engine: &Engine, run_id: &str) -> Option<String> {
     let rows = rows(engine, Some(run_id)).await.ok()?;
-    let run = rows.iter().find(|r| r.task == "*")?;
+    let run = *run_rows(&rows).first()?;
     let attempts: Vec<&Row> = rows.iter().filter(|r| r.task != "*").collect();
+    let graph = graph(run, &attempts);
     let mut body = format!(
         "<h1>Run {}</h1><table class=\"facts\"><tr><th>Pipeline</th><td>{}</td></tr>\
          <tr><th>Status</th><td id=\"run-status\">{}</td></tr><tr><th>Started</th><td>{}</td></tr>\
@@ -191,6 +218,7 @@ pub async fn run(engine: &Engine, run_id: &str) -> Option<String> {
         when(run.started),
         seconds(run.started, run.finished),
     );
+    body.push_str(&dag(&graph, run, &attempts));
     body.push_str(
         "<h2>Tasks</h2><table class=\"tasks\"><thead><tr><th>Task</th><th>Status</th>\
          <th>Attempts</th><th>Rows</th><th>Duration</th><th>Error</th></tr></thead><tbody>",
@@ -201,9 +229,24 @@ pub async fn run(engine: &Engine, run_id: &str) -> Option<String> {
             order.push(&a.task);
         }
     }
+    for (task, _) in &graph {
+        if !order.contains(&task.as_str()) {
+            order.push(task);
+        }
+    }
     for task in &order {
         let tries: Vec<&&Row> = attempts.iter().filter(|a| a.task == *task).collect();
-        let last = tries.last().expect("a task has attempts");
+        let Some(last) = tries.last() else {
+            let state = task_state(task, &graph, run, &attempts);
+            let _ = write!(
+                body,
+                "<tr data-task=\"{t}\"><td>{t}</td><td>{}</td><td class=\"num\">0</td><td></td>\
+                 <td></td><td></td></tr>",
+                status_cell(state),
+                t = escape(task),
+            );
+            continue;
+        };
         let error = tries
             .iter()
             .rev()
@@ -214,7 +257,7 @@ pub async fn run(engine: &Engine, run_id: &str) -> Option<String> {
             "<tr data-task=\"{t}\"><td>{t}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"error\">{}</td></tr>",
             status_cell(&last.status),
-            tries.len(),
+            tries.iter().filter(|a| a.attempt > 0).count(),
             last.rows_affected
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
@@ -274,5 +317,149 @@ fn gantt(run: &Row, attempts: &[&Row], order: &[&str]) -> String {
         out.push_str("</div></div>");
     }
     out.push_str("</div>");
+    out
+}
+
+/// A run's tasks with their upstream tasks, in the pipeline's order: from the run's row (which
+/// has the whole graph from the start), else from its task rows (runs recorded before the graph
+/// was).
+fn graph(run: &Row, attempts: &[&Row]) -> Vec<(String, Vec<String>)> {
+    let whole: Option<std::collections::BTreeMap<String, Vec<String>>> = run
+        .depends_on
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok());
+    if let Some(whole) = whole {
+        return whole.into_iter().collect();
+    }
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for a in attempts {
+        if out.iter().any(|(t, _)| *t == a.task) {
+            continue;
+        }
+        let upstream = a
+            .depends_on
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        out.push((a.task.clone(), upstream));
+    }
+    out
+}
+
+/// A task's state: its last attempt's status; with no attempt yet, `running` when the run is
+/// in progress and every upstream task succeeded (the runner starts a task as soon as it can),
+/// `pending` while it waits for them, and `not run` once the run has ended.
+fn task_state<'a>(
+    task: &str,
+    graph: &[(String, Vec<String>)],
+    run: &Row,
+    attempts: &'a [&Row],
+) -> &'a str {
+    let last = |name: &str| {
+        attempts
+            .iter()
+            .rev()
+            .find(|a| a.task == name)
+            .map(|a| a.status.as_str())
+    };
+    if let Some(status) = last(task) {
+        return status;
+    }
+    if run.finished.is_some() {
+        return "not run";
+    }
+    let upstream = graph
+        .iter()
+        .find(|(t, _)| t == task)
+        .map(|(_, up)| up.as_slice())
+        .unwrap_or_default();
+    if upstream.iter().all(|u| last(u) == Some("succeeded")) {
+        "running"
+    } else {
+        "pending"
+    }
+}
+
+/// Node size and gaps of the graph drawing, in SVG units.
+const NODE_W: usize = 170;
+const NODE_H: usize = 40;
+const GAP_X: usize = 60;
+const GAP_Y: usize = 16;
+
+/// The run's graph as an SVG drawn on the server: a column per depth (longest path from a task
+/// with no upstream), each task a box coloured by its state, an arrow from each upstream task.
+fn dag(graph: &[(String, Vec<String>)], run: &Row, attempts: &[&Row]) -> String {
+    if graph.is_empty() {
+        return String::new();
+    }
+    let mut depth: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    // At most one pass per task settles the depths (the runner refuses cycles).
+    for _ in 0..graph.len() {
+        for (task, upstream) in graph {
+            let d = upstream
+                .iter()
+                .map(|u| depth.get(u.as_str()).map_or(1, |d| d + 1))
+                .max()
+                .unwrap_or(0);
+            depth.insert(task, d);
+        }
+    }
+    let mut place: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
+    let mut per_column: Vec<usize> = Vec::new();
+    for (task, _) in graph {
+        let column = depth[task.as_str()];
+        if per_column.len() <= column {
+            per_column.resize(column + 1, 0);
+        }
+        let x = 10 + column * (NODE_W + GAP_X);
+        let y = 10 + per_column[column] * (NODE_H + GAP_Y);
+        per_column[column] += 1;
+        place.insert(task, (x, y));
+    }
+    let width = 20 + per_column.len() * (NODE_W + GAP_X) - GAP_X;
+    let height = 20 + per_column.iter().max().copied().unwrap_or(1) * (NODE_H + GAP_Y) - GAP_Y;
+    let mut out = format!(
+        "<h2>Graph</h2><svg class=\"dag\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"task graph\">\
+         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\"/>\
+         </marker></defs>"
+    );
+    for (task, upstream) in graph {
+        let (x, y) = place[task.as_str()];
+        for u in upstream {
+            let Some(&(ux, uy)) = place.get(u.as_str()) else {
+                continue;
+            };
+            let (x1, y1, x2, y2) = (ux + NODE_W, uy + NODE_H / 2, x, y + NODE_H / 2);
+            let mid = (x1 + x2) / 2;
+            let _ = write!(
+                out,
+                "<path class=\"edge\" data-edge=\"{}-&gt;{}\" d=\"M{x1},{y1}C{mid},{y1} {mid},{y2} {x2},{y2}\" \
+                 marker-end=\"url(#arrow)\"/>",
+                escape(u),
+                escape(task)
+            );
+        }
+    }
+    for (task, _) in graph {
+        let (x, y) = place[task.as_str()];
+        let state = task_state(task, graph, run, attempts);
+        let _ = write!(
+            out,
+            "<g class=\"node {}\" data-task=\"{t}\" data-state=\"{s}\"><title>{t}: {s}</title>\
+             <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
+             <text x=\"{}\" y=\"{}\">{t}</text><text class=\"sub\" x=\"{}\" y=\"{}\">{s}</text></g>",
+            status_class(state),
+            x + 8,
+            y + 17,
+            x + 8,
+            y + 33,
+            t = escape(task),
+            s = escape(state),
+        );
+    }
+    out.push_str("</svg>");
     out
 }

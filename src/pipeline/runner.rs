@@ -153,6 +153,31 @@ pub async fn run(
         progress: progress.clone(),
     });
     progress(format!("run {run_id}: {} task(s)", selected.len()));
+    let graph = serde_json::to_string(
+        &pipeline
+            .tasks
+            .iter()
+            .map(|t| (t.name.as_str(), &t.depends_on))
+            .collect::<BTreeMap<_, _>>(),
+    )
+    .unwrap_or_default();
+    let mut run_row = Attempt {
+        run_id: run_id.clone(),
+        pipeline: pipeline.name.clone(),
+        task: "*".into(),
+        attempt: 1,
+        status: "running".into(),
+        started,
+        finished: None,
+        rows_affected: None,
+        error: None,
+        params: shared.params_json.clone(),
+        depends_on: graph,
+    };
+    let mut warnings = Vec::new();
+    if let Err(e) = history::record(&mut *shared.history.lock().await, &run_row).await {
+        warnings.push(format!("recording the run's start failed: {}", e.message));
+    }
 
     let mut reports: BTreeMap<String, TaskReport> = BTreeMap::new();
     for t in &pipeline.tasks {
@@ -183,13 +208,28 @@ pub async fn run(
                     "{:<16} skipped: {} did not succeed",
                     t.name, upstream.name
                 ));
-                reports.insert(
-                    t.name.clone(),
-                    TaskReport::skipped(
-                        &t.name,
-                        format!("upstream task {} did not succeed", upstream.name),
-                    ),
-                );
+                let why = format!("upstream task {} did not succeed", upstream.name);
+                let now = Utc::now();
+                let row = Attempt {
+                    run_id: run_id.clone(),
+                    pipeline: pipeline.name.clone(),
+                    task: t.name.clone(),
+                    attempt: 0,
+                    status: "skipped".into(),
+                    started: now,
+                    finished: Some(now),
+                    rows_affected: None,
+                    error: Some(why.clone()),
+                    params: shared.params_json.clone(),
+                    depends_on: json_list(&t.depends_on),
+                };
+                if let Err(e) = history::record(&mut *shared.history.lock().await, &row).await {
+                    progress(format!(
+                        "warning: recording {} failed: {}",
+                        t.name, e.message
+                    ));
+                }
+                reports.insert(t.name.clone(), TaskReport::skipped(&t.name, why));
                 continue;
             }
             started_tasks.insert(t.name.clone());
@@ -220,24 +260,16 @@ pub async fn run(
         finished: finished.to_rfc3339(),
         params,
         tasks,
-        warnings: Vec::new(),
+        warnings,
     };
-    let run_row = Attempt {
-        run_id: run_id.clone(),
-        pipeline: pipeline.name.clone(),
-        task: "*".into(),
-        attempt: 1,
-        status: report.status.clone(),
-        started,
-        finished,
-        rows_affected: Some(report.tasks.iter().filter_map(|t| t.rows_affected).sum()),
-        error: report
-            .tasks
-            .iter()
-            .find(|t| t.status == "failed")
-            .and_then(|t| t.error.clone()),
-        params: shared.params_json.clone(),
-    };
+    run_row.status = report.status.clone();
+    run_row.finished = Some(finished);
+    run_row.rows_affected = Some(report.tasks.iter().filter_map(|t| t.rows_affected).sum());
+    run_row.error = report
+        .tasks
+        .iter()
+        .find(|t| t.status == "failed")
+        .and_then(|t| t.error.clone());
     if let Err(e) = history::record(&mut *shared.history.lock().await, &run_row).await {
         report
             .warnings
@@ -261,6 +293,11 @@ pub async fn run(
         (finished - started).num_milliseconds() as f64 / 1000.0
     ));
     Ok(report)
+}
+
+/// A task's upstream tasks as the JSON array `system.pipeline_runs.depends_on` holds.
+fn json_list(names: &[String]) -> String {
+    serde_json::to_string(names).unwrap_or_default()
 }
 
 /// Runs one task with its retries; never fails (the report says how it went).
@@ -321,10 +358,11 @@ async fn run_task(task: Task, shared: Arc<Shared>) -> TaskReport {
             attempt,
             status: status.into(),
             started,
-            finished,
+            finished: Some(finished),
             rows_affected: rows,
             error: error.clone(),
             params: shared.params_json.clone(),
+            depends_on: json_list(&task.depends_on),
         };
         if let Err(e) = history::record(&mut *shared.history.lock().await, &row).await {
             progress(format!(

@@ -509,7 +509,86 @@ async fn tables_and_pipeline_runs_have_their_pages() {
         run.contains("class=\"attempt done\"") && run.contains("class=\"attempt failed\""),
         "{run}"
     );
+    // The graph: an arrow from load to check, each box in its state.
+    assert!(run.contains("data-edge=\"load-&gt;check\""), "{run}");
+    assert!(
+        run.contains("data-task=\"load\" data-state=\"succeeded\"")
+            && run.contains("data-task=\"check\" data-state=\"failed\""),
+        "{run}"
+    );
     assert_eq!(get(console, "/pipelines/no-such-run", None).await.0, 404);
+
+    // A run in progress is listed while it runs: its running task, the task waiting on it.
+    std::fs::write(root.join("slow.sql"), "SELECT pg_sleep(4);\n").unwrap();
+    let slow = root.join("slow.toml");
+    std::fs::write(
+        &slow,
+        "[pipeline]\nname = \"slow\"\n\
+         [[task]]\nname = \"load\"\nfile = \"ok.sql\"\n\
+         [[task]]\nname = \"wait\"\nfile = \"slow.sql\"\ndepends_on = [\"load\"]\n\
+         [[task]]\nname = \"after\"\nfile = \"ok.sql\"\ndepends_on = [\"wait\"]\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
+        .args([
+            "pipeline",
+            "run",
+            slow.to_str().unwrap(),
+            "--url",
+            &server.url(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen_running = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let rows = crate::support::simple_rows(
+            &client,
+            "SELECT run_id FROM system.pipeline_runs WHERE pipeline = 'slow' AND task = 'load'",
+        )
+        .await;
+        if let Some(row) = rows.first() {
+            seen_running = row[0].clone();
+            break;
+        }
+    }
+    let slow_id = seen_running.expect("the slow run's first task is recorded");
+    let (_, list) = get(console, "/pipelines", None).await;
+    assert!(
+        list.contains(&format!("href=\"/pipelines/{slow_id}\"")),
+        "{list}"
+    );
+    let (_, page) = get(console, &format!("/pipelines/{slow_id}"), None).await;
+    assert!(
+        page.contains("<td id=\"run-status\"><span class=\"state running\">running"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-task=\"load\" data-state=\"succeeded\"")
+            && page.contains("data-task=\"wait\" data-state=\"running\"")
+            && page.contains("data-task=\"after\" data-state=\"pending\""),
+        "{page}"
+    );
+    assert!(child.wait().unwrap().success());
+    let (_, page) = get(console, &format!("/pipelines/{slow_id}"), None).await;
+    assert!(
+        page.contains("<span class=\"state done\">succeeded"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-task=\"after\" data-state=\"succeeded\""),
+        "{page}"
+    );
+    // One run row per run in the list, not the start row and the final row.
+    let (_, list) = get(console, "/pipelines", None).await;
+    assert_eq!(
+        list.matches(&format!("href=\"/pipelines/{slow_id}\""))
+            .count(),
+        1,
+        "{list}"
+    );
     server.stop().await;
 }
 

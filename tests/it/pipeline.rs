@@ -176,10 +176,16 @@ async fn retail_pipeline_runs_reruns_and_runs_concurrently() {
     // Every run is in the history, each one succeeded.
     let runs = simple_rows(
         &client,
-        "SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM system.pipeline_runs WHERE task = '*'",
+        "SELECT count(DISTINCT run_id), count(*) FILTER (WHERE status = 'succeeded'), \
+         count(*) FILTER (WHERE status = 'running' AND finished IS NULL) \
+         FROM system.pipeline_runs WHERE task = '*'",
     )
     .await;
-    assert_eq!(runs, vec![vec![Some("6".into()), Some("6".into())]]);
+    // Each run wrote a row when it started (running) and one when it ended.
+    assert_eq!(
+        runs,
+        vec![vec![Some("6".into()), Some("6".into()), Some("6".into())]]
+    );
 
     // The committed plan snapshots of sql/retail still hold.
     let mut args: Vec<String> = ["plan-check".to_string()].into();
@@ -313,6 +319,25 @@ async fn failed_tasks_retry_fire_hooks_and_resume_with_from() {
             ("late".into(), "succeeded".into()),
             // P0001 fails the same way every time: not retried.
             ("check".into(), "failed".into()),
+            // Its dependent is recorded as skipped, with the graph.
+            ("after".into(), "skipped".into()),
+        ]
+    );
+    let graph = simple_rows(
+        &client,
+        "SELECT depends_on FROM system.pipeline_runs WHERE task IN ('*', 'after') ORDER BY task",
+    )
+    .await;
+    assert_eq!(
+        graph,
+        vec![
+            vec![Some(
+                r#"{"after":["check"],"check":["late"],"late":[]}"#.into()
+            )],
+            vec![Some(
+                r#"{"after":["check"],"check":["late"],"late":[]}"#.into()
+            )],
+            vec![Some(r#"["check"]"#.into())],
         ]
     );
     assert_eq!(tasks[1]["attempts"], 1);
