@@ -82,15 +82,16 @@ pub(super) async fn zorder_rewrite(
         ),
     ));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let side_by_side = groups.len().clamp(1, cores);
-    // Cores left over when there are fewer partitions than cores go to each partition's scan
-    // and sort (one partition alone uses them all).
+    let streams = sort_streams(&state, cores);
+    let side_by_side = groups.len().clamp(1, streams);
+    // Streams left over when there are fewer partitions than streams go to each partition's
+    // scan and sort (one partition alone uses them all).
     let mut group_state = state.clone();
     group_state
         .config_mut()
         .options_mut()
         .execution
-        .target_partitions = (cores / side_by_side).max(1);
+        .target_partitions = (streams / side_by_side).max(1);
     let job = GroupJob {
         state: group_state,
         key,
@@ -114,6 +115,22 @@ pub(super) async fn zorder_rewrite(
         adds.extend(done.map_err(|e| Error::internal(format!("z-order rewrite: {e}")))??);
     }
     crate::delta::commit_rewrite(table, &in_scope, adds, where_sql, target_size, clustering).await
+}
+
+/// Pool memory one sort stream is given room for. A DataFusion sort keeps
+/// `sort_spill_reservation_bytes` (10 MB) aside to merge its spill files, and sorts side by side
+/// (or the parts of one sort, merged by a SortPreservingMergeExec that cannot spill) each need
+/// theirs: under a tight pool several streams fail with 53200 where one finishes by spilling.
+const POOL_PER_SORT_STREAM: usize = 64 << 20;
+
+/// How many sorts run at once (partitions side by side, or the parts of one partition's sort):
+/// one per core, fewer when the engine's memory pool is too small to give each its room.
+fn sort_streams(state: &SessionState, cores: usize) -> usize {
+    use datafusion::execution::memory_pool::MemoryLimit;
+    match state.runtime_env().memory_pool.memory_limit() {
+        MemoryLimit::Finite(bytes) => (bytes / POOL_PER_SORT_STREAM).clamp(1, cores),
+        MemoryLimit::Infinite | MemoryLimit::Unknown => cores,
+    }
 }
 
 /// What rewriting one partition needs, owned, so partitions run as tasks of their own.

@@ -180,20 +180,18 @@ async fn zorder_makes_filters_on_either_column_skip_most_files() {
 }
 
 /// OPTIMIZE ZORDER of more rows than the engine's memory pool holds: the sorts spill instead of
-/// failing, and every row is kept once (a partitioned table: partitions sort side by side). Not
-/// yet for an unpartitioned table: its two sorts meet in DataFusion's SortPreservingMerge, which
-/// cannot spill and under a tight pool sometimes fails with 53200 (seen on CI at 96 MiB). The pool is kept well above the
-/// 10 MB each sort reserves for merging its spill files: at 64 MiB two sorts side by side
-/// sometimes could not get theirs (53200, a clean error, not a crash).
+/// failing, and every row is kept once, partitioned or not. A 64 MiB pool has room for one sort
+/// stream (plan/zorder_rewrite.rs: sort_streams): two side by side, or one sort in two parts
+/// whose SortPreservingMerge cannot spill, sometimes failed with 53200 under such a pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zorder_larger_than_the_memory_pool_spills_and_keeps_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(&dir.path().join("data"), |config| {
-        config.engine.memory_limit = "96MiB".into();
+        config.engine.memory_limit = "64MiB".into();
     })
     .await;
     let c = server.client().await;
-    for (table, partitioning) in [("wide", "PARTITIONED BY (d)")] {
+    for (table, partitioning) in [("wide", "PARTITIONED BY (d)"), ("flat", "")] {
         c.batch_execute(&format!(
             "CREATE TABLE {table} (id BIGINT, customer TEXT, note TEXT, d INT) {partitioning}"
         ))
