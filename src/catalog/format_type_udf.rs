@@ -1,6 +1,7 @@
 //! `format_type(oid, typmod)` for the types our columns are sent as that the library's function
-//! does not name: `record` (a struct column) and `record[]` (a list of structs).
-//! The library answers every other oid; its answer for these would be `oid(2249)`.
+//! does not name: `record` (a struct column) and `record[]` (a list of structs); and for oids
+//! that name no type, PostgreSQL's `-` (oid 0: asyncpg's type introspection asks for it) and
+//! `???`. The library answers every other oid; its answer for these would be `oid(2249)`.
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ impl FormatType {
 /// The names the library lacks, by type oid.
 fn extra_name(oid: i64) -> Option<&'static str> {
     match oid {
+        0 => Some("-"),
         2249 => Some("record"),
         2287 => Some("record[]"),
         _ => None,
@@ -61,9 +63,16 @@ impl ScalarUDFImpl for FormatType {
                     .flatten();
                 match extra {
                     Some(name) => Some(name.to_string()),
-                    None => answered
-                        .is_valid(row)
-                        .then(|| answered.value(row).to_string()),
+                    None => answered.is_valid(row).then(|| {
+                        let name = answered.value(row);
+                        // The library's `oid(N)` for an oid that is no type; PostgreSQL's `???`.
+                        if name.starts_with("oid(") {
+                            "???"
+                        } else {
+                            name
+                        }
+                        .to_string()
+                    }),
                 }
             })
             .collect();

@@ -120,11 +120,65 @@ fn regproc_literal() -> &'static regex::Regex {
     })
 }
 
+/// asyncpg's type introspection (asked of every array, composite, domain or range type it does
+/// not know, e.g. `bigint[]`): a domain's base type through a recursive CTE correlated with the
+/// outer row, which DataFusion cannot plan. This catalog has no domains (no `typtype = 'd'`, the
+/// only rows that read it), so the subquery stands for its first step, `t.typbasetype`.
+fn asyncpg_domain_base() -> &'static regex::Regex {
+    static PATTERN: OnceLock<regex::Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        regex::Regex::new(
+            r"(?s)\(\s*WITH RECURSIVE typebases\(oid, depth\) AS \(.*?\)\s*SELECT oid FROM typebases ORDER BY depth DESC LIMIT 1\s*\)",
+        )
+        .expect("valid pattern")
+    })
+}
+
+/// asyncpg's introspection again: a composite type's field types and names (`CASE WHEN t.typtype
+/// = 'c' THEN (SELECT array_agg(...)) ELSE NULL END`), and the recursive step that follows the
+/// field types. Their arrays would be described as `integer[]`, which asyncpg does not know
+/// without introspecting it, with this same query: it recursed without end. The types we send
+/// are never composites of the catalog (a struct column is an anonymous `record`), so both are
+/// NULL, described as text, and the step never applies.
+fn asyncpg_composite_fields() -> &'static [(regex::Regex, &'static str)] {
+    static PATTERNS: OnceLock<Vec<(regex::Regex, &'static str)>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        vec![
+            (
+                regex::Regex::new(
+                    r"(?s)\(\s*CASE WHEN t\.typtype = 'c' THEN\s*\(\s*SELECT\s+array_agg\(ia\.att(?:typid|name::text) ORDER BY ia\.attnum\).*?ELSE NULL\s*END\s*\)",
+                )
+                .expect("valid pattern"),
+                "CAST(NULL AS TEXT)",
+            ),
+            (
+                regex::Regex::new(
+                    r"OR\s*\(\s*tt\.attrtypoids IS NOT NULL AND ti\.oid = any\(tt\.attrtypoids\)\s*\)",
+                )
+                .expect("valid pattern"),
+                "",
+            ),
+        ]
+    })
+}
+
 /// Replaces known unplannable fragments of a client catalog query before parsing.
 pub fn substitute_client_fragments(sql: &str) -> Option<String> {
     let mut out = regproc_literal()
         .is_match(sql)
         .then(|| regproc_literal().replace_all(sql, "'$1'").into_owned());
+    if sql.contains("typebases") {
+        let current = out.as_deref().unwrap_or(sql);
+        if asyncpg_domain_base().is_match(current) {
+            let mut text = asyncpg_domain_base()
+                .replace_all(current, "t.typbasetype")
+                .into_owned();
+            for (pattern, with) in asyncpg_composite_fields() {
+                text = pattern.replace_all(&text, *with).into_owned();
+            }
+            out = Some(text);
+        }
+    }
     for (from, to) in TEXT_SUBSTITUTIONS {
         let current = out.as_deref().unwrap_or(sql);
         if current.contains(from) {

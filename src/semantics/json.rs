@@ -592,6 +592,16 @@ impl ScalarUDFImpl for JsonText {
     }
 }
 
+/// A JSON text as PostgreSQL prints it as jsonb (`{"a": 1, "b": [1, 2]}`: keys by length, then
+/// bytes; the last of duplicate keys). Why: nested columns sent as jsonb must read as the same
+/// text a jsonb column of PostgreSQL gives.
+pub fn jsonb_text(json: &str) -> Result<String> {
+    let doc = parse_or_error(json)?;
+    let mut out = String::with_capacity(json.len() + json.len() / 4);
+    write_jsonb(&doc, &mut out)?;
+    Ok(out)
+}
+
 /// Writes `member` as PostgreSQL prints a jsonb value.
 pub(super) fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
     match &member.node {

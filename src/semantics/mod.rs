@@ -31,7 +31,9 @@ mod time_zone;
 pub use datetime::Age;
 pub use extract::DatePart;
 pub use float_text::float_text;
-pub use json::{ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB};
+pub use json::{
+    ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, jsonb_text,
+};
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
 pub use time_zone::AtTimeZone;

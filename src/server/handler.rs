@@ -412,6 +412,12 @@ impl QueryParser for StatementParser {
         if prepared.statement.is_none() {
             return Ok(None);
         }
+        // Parameters cast to oid / oid[] are described so (see param_casts), others as planned.
+        let cast = if sql.contains("oid") {
+            super::param_casts::cast_parameter_types(sql)
+        } else {
+            Default::default()
+        };
         let param_types = prepared
             .description
             .param_types
@@ -423,6 +429,7 @@ impl QueryParser for StatementParser {
                     .cloned()
                     .flatten()
                     .or_else(|| t.as_ref().and_then(|t| into_pg_type(t).ok()))
+                    .or_else(|| cast.get(&i).cloned())
                     .unwrap_or(Type::UNKNOWN)
             })
             .collect();
@@ -641,14 +648,32 @@ fn decode_parameters(
             }
         })
         .collect();
-    let server_types: Vec<Option<&Type>> =
+    // `oid[]` parameters (see param_casts) are decoded here: the library has no decoder for
+    // them. It reads them as NULL text, replaced below.
+    let oid_arrays: Vec<usize> = (0..count)
+        .filter(|i| statement.param_types.get(*i) == Some(&Type::OID_ARRAY))
+        .collect();
+    let mut arrow_types = arrow_types;
+    let mut server_types: Vec<Option<&Type>> =
         (0..count).map(|i| statement.param_types.get(i)).collect();
+    let mut without_oid_arrays = None;
+    if !oid_arrays.is_empty() {
+        let mut copy = Portal::new_cursor(portal.name.clone(), portal.statement.clone());
+        copy.parameter_format = portal.parameter_format.clone();
+        copy.parameters = portal.parameters.clone();
+        for &i in &oid_arrays {
+            copy.parameters[i] = None;
+            arrow_types[i] = Some(&text);
+            server_types[i] = None;
+        }
+        without_oid_arrays = Some(copy);
+    }
     let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
-        portal,
+        without_oid_arrays.as_ref().unwrap_or(portal),
         &arrow_types,
         &server_types,
     )?;
-    let values: Vec<ScalarValue> = match values {
+    let mut values: Vec<ScalarValue> = match values {
         ParamValues::List(list) => list.into_iter().map(|v| v.value).collect(),
         ParamValues::Map(_) => {
             return Err(pg_error(&Error::internal(
@@ -661,6 +686,9 @@ fn decode_parameters(
             ErrorKind::ProtocolViolation,
             format!("could not decode all {count} parameters"),
         )));
+    }
+    for i in oid_arrays {
+        values[i] = super::param_casts::decode_oid_array(portal, i)?;
     }
     Ok(values)
 }

@@ -4,6 +4,7 @@
 //! array, a struct an object of its fields. Every client reads `jsonb` (psycopg as Python lists
 //! and dicts). Structs of scalars stay PostgreSQL composites and lists of scalars or of such
 //! structs PostgreSQL arrays; a struct holding a struct, list or map is sent as jsonb too.
+//! The text is PostgreSQL's jsonb form (`{"k": 1}`), the one a jsonb column of PostgreSQL gives.
 
 use std::sync::Arc;
 
@@ -50,8 +51,44 @@ fn with_text_map_keys(data_type: &DataType) -> DataType {
     }
 }
 
-/// The JSON value of every row of `column` (`None` for NULL).
-pub fn json_rows(column: &ArrayRef) -> PgWireResult<Vec<Option<serde_json::Value>>> {
+/// A jsonb value as its text in PostgreSQL's form; sent as that text in text format and as
+/// jsonb's binary form (version 1, then the text) in binary format.
+#[derive(Debug)]
+pub struct JsonbText(String);
+
+impl postgres_types::ToSql for JsonbText {
+    fn to_sql(
+        &self,
+        _ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use bytes::BufMut;
+        out.put_u8(1);
+        out.put_slice(self.0.as_bytes());
+        Ok(postgres_types::IsNull::No)
+    }
+
+    fn accepts(ty: &postgres_types::Type) -> bool {
+        *ty == postgres_types::Type::JSONB
+    }
+
+    postgres_types::to_sql_checked!();
+}
+
+impl pgwire::types::ToSqlText for JsonbText {
+    fn to_sql_text(
+        &self,
+        _ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+        _format_options: &pgwire::types::format::FormatOptions,
+    ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(postgres_types::IsNull::No)
+    }
+}
+
+/// The jsonb value of every row of `column` (`None` for NULL).
+pub fn json_rows(column: &ArrayRef) -> PgWireResult<Vec<Option<JsonbText>>> {
     let api = |e: datafusion::arrow::error::ArrowError| PgWireError::ApiError(Box::new(e));
     let ready = with_text_map_keys(column.data_type());
     let column = if &ready == column.data_type() {
@@ -77,10 +114,19 @@ pub fn json_rows(column: &ArrayRef) -> PgWireResult<Vec<Option<serde_json::Value
     } else {
         serde_json::from_slice(&text).map_err(|e| PgWireError::ApiError(Box::new(e)))?
     };
-    let mut values: Vec<Option<serde_json::Value>> = rows
+    let mut values = rows
         .into_iter()
-        .map(|mut row| row.remove("v").filter(|v| !v.is_null()))
-        .collect();
-    values.resize(column.len(), None);
+        .map(|mut row| {
+            row.remove("v")
+                .filter(|v| !v.is_null())
+                .map(|v| {
+                    crate::semantics::jsonb_text(&v.to_string())
+                        .map(JsonbText)
+                        .map_err(|e| PgWireError::ApiError(Box::new(e)))
+                })
+                .transpose()
+        })
+        .collect::<PgWireResult<Vec<Option<JsonbText>>>>()?;
+    values.resize_with(column.len(), || None);
     Ok(values)
 }

@@ -9,6 +9,7 @@ mod frames;
 mod handler;
 mod idle;
 mod json_values;
+mod param_casts;
 mod refuse;
 mod row_values;
 mod startup;

@@ -28,7 +28,7 @@ pub fn encode_batch(
 ) -> impl Iterator<Item = PgWireResult<DataRow>> + Send + Sync {
     let mut encoder = DataRowEncoder::new(fields.clone());
     // Columns sent as jsonb, converted once per batch.
-    let json: Vec<Option<PgWireResult<Vec<Option<serde_json::Value>>>>> = batch
+    let json: Vec<Option<PgWireResult<Vec<Option<super::json_values::JsonbText>>>>> = batch
         .columns()
         .iter()
         .map(|c| {

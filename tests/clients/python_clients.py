@@ -47,6 +47,24 @@ SELECT_ALL = "SELECT id, name, amount, d, ts FROM {s}.t WHERE id >= {p} ORDER BY
 TIME_TRAVEL = "SELECT id, name FROM {s}.t VERSION AS OF 1 WHERE id >= {p} ORDER BY id"
 MISSING = "SELECT * FROM {s}.no_such_table"
 
+# List, struct and map columns of a Delta table (what Spark writes as ARRAY, STRUCT, MAP,
+# ARRAY<ARRAY> and ARRAY<STRUCT>), read back through each driver. The oracle is PostgreSQL 15
+# (PG_PORT): the same values typed as the server sends them (arrays, records, jsonb) must decode
+# to the same native values of the same Python types through the same driver.
+PG_PORT = os.environ.get("PG_PORT")
+PG_USER = os.environ.get("PG_USER", "tester")
+NESTED_TABLE = (
+    "CREATE TABLE {s}.nest AS SELECT ['a', 'b c'] AS tags, [1, 2] AS nums, "
+    "named_struct('x', 1, 'y', 'p q') AS point, map(['k'], [1]) AS attrs, [[1, 2], [3]] AS grid, "
+    "[named_struct('n', 1, 's', 'a'), named_struct('n', 2, 's', 'b')] AS items"
+)
+NESTED_SELECT = "SELECT tags, nums, point, attrs, grid, items FROM {s}.nest"
+NESTED_PG = (
+    "SELECT ARRAY['a', 'b c'] AS tags, ARRAY[1, 2]::int8[] AS nums, "
+    "ROW(1::int8, 'p q'::text) AS point, '{\"k\": 1}'::jsonb AS attrs, "
+    "'[[1, 2], [3]]'::jsonb AS grid, ARRAY[ROW(1::int8, 'a'::text), ROW(2::int8, 'b'::text)] AS items"
+)
+
 STEP = ["start"]
 
 
@@ -92,6 +110,25 @@ def describe(e, sql_chars=160):
     else:
         msg = f"{type(e).__name__}: {e}"
     return " ".join(msg.split())
+
+
+def nested_setup(schema):
+    return [f"DROP TABLE IF EXISTS {schema}.nest", NESTED_TABLE.format(s=schema)]
+
+
+def check_nested(ours, theirs, what, native=None):
+    """ours: the nested row read from deltagres; theirs: NESTED_PG's row from PostgreSQL through
+    the same driver. native: the Python types the driver is known to give, checked as well."""
+    assert PG_PORT, "PG_PORT is not set: the nested check compares with PostgreSQL 15"
+    ours, theirs = tuple(ours), tuple(theirs)
+    for i, (g, x) in enumerate(zip(ours, theirs)):
+        where = f"{what} col {i}"
+        assert type(g) is type(x), f"{where}: PostgreSQL gives {type(x).__name__} {x!r}, got {type(g).__name__} {g!r}"
+        assert g == x, f"{where}: PostgreSQL gives {x!r}, got {g!r}"
+    assert len(ours) == len(theirs) == 6, f"{what}: {ours!r} vs {theirs!r}"
+    if native:
+        got = tuple(type(v) for v in ours)
+        assert got == native, f"{what}: types {got} != {native}"
 
 
 def check_sqlstate(code, what="missing table"):
@@ -144,6 +181,14 @@ def _psycopg(binary):
         step("after error")
         cur.execute(f"SELECT count(*) FROM {schema}.t WHERE id > {ph}", (1,))
         check_rows(cur.fetchall(), [(2,)], "after error")
+        step("nested columns")
+        for sql in nested_setup(schema):
+            cur.execute(sql)
+        ours = cur.execute(NESTED_SELECT.format(s=schema)).fetchone()
+    with psycopg.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname=DB) as pg:
+        theirs = pg.cursor(binary=binary).execute(NESTED_PG).fetchone()
+    # Lists, records as tuples (typed fields in binary, texts in text format), jsonb as dict/list.
+    check_nested(ours, theirs, "nested", (list, list, tuple, dict, list, list))
 
 
 def psycopg_binary():
@@ -202,8 +247,24 @@ def psycopg2_client():
         cur.execute(f"SELECT count(*) FROM {schema}.t WHERE id > %s", (1,))
         check_rows(cur.fetchall(), [(2,)], "after error")
         conn.commit()
+        step("nested columns")
+        for sql in nested_setup(schema):
+            cur.execute(sql)
+        conn.commit()
+        cur.execute(NESTED_SELECT.format(s=schema))
+        ours = cur.fetchone()
+        conn.commit()
     finally:
         conn.close()
+    pg = psycopg2.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname=DB)
+    try:
+        cur = pg.cursor()
+        cur.execute(NESTED_PG)
+        theirs = cur.fetchone()
+    finally:
+        pg.close()
+    # psycopg2 has no parser for anonymous records: their text, as PostgreSQL gives it.
+    check_nested(ours, theirs, "nested", (list, list, str, dict, list, str))
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,8 +309,23 @@ def asyncpg_client():
             step("after error")
             n = await conn.fetchval(f"SELECT count(*) FROM {schema}.t WHERE id > $1", 1)
             check_value(n, 2, "after error")
+            step("nested columns")
+            for sql in nested_setup(schema):
+                await conn.execute(sql)
+            # A bigint[] column makes asyncpg look the type up in pg_type (its introspection).
+            ours = await conn.fetchrow(NESTED_SELECT.format(s=schema))
         finally:
             await conn.close()
+        pg = await asyncpg.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, database=DB)
+        try:
+            theirs = await pg.fetchrow(NESTED_PG)
+        finally:
+            await pg.close()
+        plain = lambda v: [plain(x) for x in v] if isinstance(v, list) else (  # noqa: E731
+            tuple(v) if isinstance(v, asyncpg.Record) else v
+        )
+        # Records as asyncpg.Record (typed fields), jsonb as its text (asyncpg's default).
+        check_nested([plain(v) for v in ours], [plain(v) for v in theirs], "nested", (list, list, tuple, str, str, list))
 
     asyncio.run(run())
 

@@ -2,12 +2,14 @@
 //! drivers and SQLAlchemy/pandas, node `pg` and `postgres`, and pgjdbc with its metadata calls.
 //! The checks themselves live in `tests/clients/` (see its README); each connects, creates a
 //! table, inserts with parameters, reads typed values back, runs a MERGE and a time-travel read,
-//! and gets 42P01 on a missing table. `.ci/run` installs the clients.
+//! and gets 42P01 on a missing table; then reads list, struct and map columns and compares what
+//! the driver made of them with what it makes of the same values from PostgreSQL 15 (the
+//! oracle, started here; PG_PORT). `.ci/run` installs the clients.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{TestServer, require_tool, run_check};
+use crate::support::{Postgres, TestServer, require_tool, run_check};
 
 fn clients_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))
@@ -15,9 +17,12 @@ fn clients_dir() -> &'static Path {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_drivers_sqlalchemy_and_pandas() {
+    let pg = Postgres::start();
     let server = TestServer::start().await;
     let mut command = Command::new(require_tool("python3"));
-    command.arg(clients_dir().join("python_clients.py"));
+    command
+        .arg(clients_dir().join("python_clients.py"))
+        .env("PG_PORT", pg.port.to_string());
     let server_ref = &server;
     tokio::task::block_in_place(|| run_check(server_ref, command, "python_clients.py"));
     server.stop().await;
@@ -30,11 +35,13 @@ async fn node_pg_and_postgres_js() {
         node_dir.join("node_modules").is_dir(),
         "run `npm ci` in tests/clients/node (.ci/run does)"
     );
+    let pg = Postgres::start();
     let server = TestServer::start().await;
     let mut command = Command::new(require_tool("node"));
     command
         .arg(node_dir.join("clients.mjs"))
-        .current_dir(&node_dir);
+        .current_dir(&node_dir)
+        .env("PG_PORT", pg.port.to_string());
     let server_ref = &server;
     tokio::task::block_in_place(|| run_check(server_ref, command, "node clients.mjs"));
     server.stop().await;
@@ -61,12 +68,14 @@ async fn jdbc_statements_and_database_metadata() {
         "javac failed: {}",
         String::from_utf8_lossy(&javac.stderr)
     );
+    let pg = Postgres::start();
     let server = TestServer::start().await;
     let mut command = Command::new(require_tool("java"));
     command
         .arg("-cp")
         .arg(format!("{}:{}", classes.path().display(), jar.display()))
-        .arg("ClientCheck");
+        .arg("ClientCheck")
+        .env("PG_PORT", pg.port.to_string());
     let server_ref = &server;
     tokio::task::block_in_place(|| run_check(server_ref, command, "java ClientCheck"));
     server.stop().await;

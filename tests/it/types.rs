@@ -272,7 +272,8 @@ async fn column_names(client: &tokio_postgres::Client, sql: &str) -> Vec<String>
 }
 
 /// Maps, lists of lists and structs holding them (what Spark writes as MAP and ARRAY<ARRAY>)
-/// reach the client as `jsonb`, in text and in binary format; plain lists stay arrays.
+/// reach the client as `jsonb`, in text (PostgreSQL's jsonb form, `{"a": 1}`) and in binary
+/// format; plain lists stay arrays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maps_and_nested_lists_are_sent_as_jsonb() {
     let server = TestServer::start().await;
@@ -284,9 +285,9 @@ async fn maps_and_nested_lists_are_sent_as_jsonb() {
     assert_eq!(
         simple_rows(&c, sql).await,
         vec![vec![
-            Some(r#"{"a":1,"b":2}"#.to_string()),
-            Some("[[1,2],[3]]".to_string()),
-            Some(r#"{"m":{"1":"one"},"x":1}"#.to_string()),
+            Some(r#"{"a": 1, "b": 2}"#.to_string()),
+            Some("[[1, 2], [3]]".to_string()),
+            Some(r#"{"m": {"1": "one"}, "x": 1}"#.to_string()),
             Some("{1,2}".to_string()),
             None,
         ]]

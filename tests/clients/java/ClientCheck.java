@@ -280,12 +280,72 @@ public class ClientCheck {
         }
     }
 
+    // List, struct and map columns of a Delta table (Spark's ARRAY, STRUCT, MAP, ARRAY<ARRAY>,
+    // ARRAY<STRUCT>) and the same values typed as the server sends them, asked of PostgreSQL 15
+    // (PG_PORT, the oracle): pgjdbc must make the same Java objects of both.
+    static final String NESTED_TABLE = "CREATE TABLE " + SCHEMA + ".nest AS SELECT ['a', 'b c'] AS tags, [1, 2] AS nums, "
+            + "named_struct('x', 1, 'y', 'p q') AS point, map(['k'], [1]) AS attrs, [[1, 2], [3]] AS grid, "
+            + "[named_struct('n', 1, 's', 'a'), named_struct('n', 2, 's', 'b')] AS items";
+    static final String NESTED_SELECT = "SELECT tags, nums, point, attrs, grid, items FROM " + SCHEMA + ".nest";
+    static final String NESTED_PG = "SELECT ARRAY['a', 'b c'] AS tags, ARRAY[1, 2]::int8[] AS nums, "
+            + "ROW(1::int8, 'p q'::text) AS point, '{\"k\": 1}'::jsonb AS attrs, '[[1, 2], [3]]'::jsonb AS grid, "
+            + "ARRAY[ROW(1::int8, 'a'::text), ROW(2::int8, 'b'::text)] AS items";
+
+    /** A nested row as comparable descriptions of what pgjdbc made of each column. */
+    static List<String> nestedRow(Connection conn, String sql, boolean prepared) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(sql)) {
+            if (prepared) st.setFetchSize(10);
+            try (ResultSet rs = st.executeQuery()) {
+                check(rs.next(), "no row: " + sql);
+                List<String> out = new ArrayList<>();
+                for (int i = 1; i <= 6; i++) {
+                    Object v = rs.getObject(i);
+                    if (v instanceof java.sql.Array) {
+                        java.sql.Array a = (java.sql.Array) v;
+                        out.add("Array<" + a.getBaseTypeName() + ">" + Arrays.deepToString((Object[]) a.getArray()));
+                    } else if (v instanceof org.postgresql.util.PGobject) {
+                        org.postgresql.util.PGobject o = (org.postgresql.util.PGobject) v;
+                        out.add("PGobject<" + o.getType() + ">" + o.getValue());
+                    } else {
+                        out.add(v == null ? "null" : v.getClass().getName() + ":" + v);
+                    }
+                }
+                return out;
+            }
+        }
+    }
+
+    /** Lists as java.sql.Array, maps and nested lists as jsonb PGobjects, structs as records. */
+    static void nestedChecks(Connection conn) throws SQLException {
+        step = "setup";
+        try (Statement st = conn.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS " + SCHEMA + ".nest");
+            st.execute(NESTED_TABLE);
+        }
+        String pgPort = System.getenv("PG_PORT");
+        check(pgPort != null, "PG_PORT is not set: the nested check compares with PostgreSQL 15");
+        String pgUser = System.getenv().getOrDefault("PG_USER", "tester");
+        try (Connection pg = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=" + pgUser)) {
+            // Once plain, once past pgjdbc's prepareThreshold (5): server-prepared, binary transfer.
+            for (int round = 0; round < 6; round++) {
+                step = "nested columns, execution " + (round + 1);
+                List<String> ours = nestedRow(conn, NESTED_SELECT, round > 0);
+                List<String> theirs = nestedRow(pg, NESTED_PG, round > 0);
+                check(ours.equals(theirs), "PostgreSQL gives " + theirs + ", got " + ours);
+                check(ours.get(0).equals("Array<text>[a, b c]") && ours.get(1).equals("Array<int8>[1, 2]")
+                        && ours.get(3).equals("PGobject<jsonb>{\"k\": 1}")
+                        && ours.get(2).startsWith("PGobject<record>"), "native types: " + ours);
+            }
+        }
+    }
+
     public static void main(String[] args) {
         verbose = Arrays.asList(args).contains("-v");
         int failed = 0;
         try (Connection conn = connect()) {
             failed += run("jdbc", conn, ClientCheck::dataChecks);
             failed += run("jdbc-metadata", conn, ClientCheck::metadataChecks);
+            failed += run("jdbc-nested", conn, ClientCheck::nestedChecks);
         } catch (SQLException e) {
             System.out.println("FAIL jdbc: [connect] " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")");
             failed++;
