@@ -8,8 +8,9 @@
 //! (cancel stops a statement as `pg_cancel_backend` does, nothing more).
 //!
 //! Security: loopback by default (`http.listen`); when `[auth]` asks for passwords the console
-//! asks the same users for them (HTTP Basic; use TLS or a loopback address), and a user sees
-//! other users' SQL text only when listed in `http.admins`.
+//! asks the same users for them (HTTP Basic), and a user sees other users' SQL text only when
+//! listed in `http.admins`. With `[tls]` set the console speaks HTTPS only, with the wire's
+//! certificate (tls.rs).
 
 mod auth;
 mod metrics;
@@ -17,6 +18,7 @@ mod pages;
 mod pipelines;
 mod plan_view;
 mod tables;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +47,8 @@ struct Console {
 pub struct Listener {
     listener: TcpListener,
     router: Router,
+    /// HTTPS with the wire's certificate when `[tls]` is set.
+    tls: Option<pgwire::tokio::TlsAcceptor>,
 }
 
 impl Listener {
@@ -80,6 +84,7 @@ impl Listener {
         Ok(Some(Self {
             listener,
             router: router(console),
+            tls: crate::server::tls_acceptor(&config.tls)?,
         }))
     }
 
@@ -92,11 +97,27 @@ impl Listener {
 
     /// Serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        tracing::info!(listen = %self.local_addr(), "web console is ready");
-        if let Err(e) = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let listen = self.local_addr();
+        let served = match self.tls {
+            Some(acceptor) => {
+                tracing::info!(%listen, "web console is ready (https)");
+                match tls::TlsListener::new(self.listener, acceptor) {
+                    Ok(listener) => {
+                        axum::serve(listener, self.router)
+                            .with_graceful_shutdown(shutdown)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => {
+                tracing::info!(%listen, "web console is ready");
+                axum::serve(self.listener, self.router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
+        if let Err(e) = served {
             tracing::warn!(error = %e, "web console stopped");
         }
     }

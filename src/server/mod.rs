@@ -16,7 +16,7 @@ mod startup;
 mod tls;
 mod tracked;
 
-pub use tls::development_certificates;
+pub use tls::{acceptor as tls_acceptor, development_certificates};
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -609,3 +609,69 @@ async fn trust_refuses_a_console_off_loopback() {
         refused.message
     );
 }
+
+/// With `[tls]` set the console speaks HTTPS only, with the wire's certificate: a client that
+/// trusts the CA logs in with HTTP Basic over TLS; plain HTTP gets no page (the credentials
+/// never travel in clear).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_speaks_https_with_the_wires_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
+        .args([
+            "cert",
+            "--out",
+            certs.to_str().unwrap(),
+            "--host",
+            "localhost",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server_certs = certs.clone();
+    let server = TestServer::start_with(&dir.path().join("data"), move |c| {
+        c.http.listen = "127.0.0.1:0".into();
+        c.tls.mode = deltagres::config::TlsMode::Require;
+        c.tls.cert = Some(server_certs.join("server.crt"));
+        c.tls.key = Some(server_certs.join("server.key"));
+        c.auth.method = AuthMethod::ScramSha256;
+        c.auth.users = vec![UserConfig {
+            name: "alice".into(),
+            verifier: ScramVerifier::generate("a-pw", 4096).to_string(),
+        }];
+    })
+    .await;
+    let port = server.console.expect("console on").port();
+    // Python's urllib, verifying the certificate against the development CA by host name.
+    let answer = crate::support::run_python(&format!(
+        "import base64, ssl, urllib.request, urllib.error\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         def get(path, login=None):\n\
+         \x20   req = urllib.request.Request('https://localhost:{port}' + path)\n\
+         \x20   if login:\n\
+         \x20       req.add_header('Authorization', 'Basic ' + base64.b64encode(login.encode()).decode())\n\
+         \x20   try:\n\
+         \x20       with urllib.request.urlopen(req, context=ctx, timeout=20) as r:\n\
+         \x20           return r.status, r.read().decode()\n\
+         \x20   except urllib.error.HTTPError as e:\n\
+         \x20       return e.code, ''\n\
+         print(get('/healthz')[0], get('/queries')[0], get('/queries', 'alice:a-pw')[0], \
+         'Queries' in get('/queries', 'alice:a-pw')[1])\n\
+         try:\n\
+         \x20   urllib.request.urlopen('http://127.0.0.1:{port}/healthz', timeout=10).read()\n\
+         \x20   print('plain http answered')\n\
+         except Exception as e:\n\
+         \x20   print('plain http refused')\n",
+        ca = certs.join("ca.crt").to_str().unwrap(),
+    ));
+    assert_eq!(
+        answer.trim(),
+        "200 401 200 True\nplain http refused",
+        "{answer}"
+    );
+    server.stop().await;
+}
