@@ -389,7 +389,9 @@ fn from_datafusion(e: DataFusionError) -> Error {
             }
             err
         }
-        DataFusionError::Shared(inner) => from_datafusion(clone_shared(&inner)),
+        DataFusionError::Shared(inner) => {
+            shared_ours(&inner).unwrap_or_else(|| from_datafusion(clone_shared(&inner)))
+        }
         DataFusionError::Diagnostic(_, inner) => from_datafusion(*inner),
         DataFusionError::Collection(mut errors) if !errors.is_empty() => {
             from_datafusion(errors.remove(0))
@@ -409,6 +411,27 @@ fn from_datafusion(e: DataFusionError) -> Error {
             Error::new(ErrorKind::IoError, format!("parquet error: {e}"))
         }
         other => classify_message(&other.to_string(), ErrorKind::Internal),
+    }
+}
+
+/// Our own error inside a shared one (a function's 22023 raised below an unnest or a repartition
+/// reaches the client as DataFusion shares it), by reference: its SQLSTATE and message kept.
+fn shared_ours(e: &DataFusionError) -> Option<Error> {
+    match e {
+        DataFusionError::External(inner) => inner.downcast_ref::<Error>().cloned().or_else(|| {
+            inner
+                .downcast_ref::<DataFusionError>()
+                .and_then(shared_ours)
+        }),
+        DataFusionError::ArrowError(arrow, _) => match arrow.as_ref() {
+            arrow::error::ArrowError::ExternalError(inner) => {
+                inner.downcast_ref::<Error>().cloned()
+            }
+            _ => None,
+        },
+        DataFusionError::Context(_, inner) => shared_ours(inner),
+        DataFusionError::Shared(inner) => shared_ours(inner),
+        _ => None,
     }
 }
 

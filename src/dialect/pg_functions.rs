@@ -2,8 +2,11 @@
 //! rewritten on the syntax tree into what it plans: `mod(a, b)`, `ceiling(x)`, `sign(x)`,
 //! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
 //! `@ x` (absolute value), `make_interval(...)` (by position or by `name => value`), and
-//! `date_trunc` of a decade, century or millennium (DataFusion stops at the year), and
-//! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`).
+//! `date_trunc` of a decade, century or millennium (DataFusion stops at the year),
+//! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`),
+//! `json[b]_object_agg` (as `array_agg` of `[key, value]` pairs) and the set-returning
+//! `json[b]_array_elements[_text]` / `json[b]_object_keys` (as `unnest` of a list, see
+//! `semantics::json_items`).
 
 use sqlparser::ast::{
     self, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator,
@@ -34,6 +37,28 @@ pub fn rewrite(expr: &mut Expr) {
     if name == "json_agg" || name == "jsonb_agg" {
         if let Some(planned) = json_agg(function, name == "jsonb_agg") {
             *expr = planned;
+        }
+        return;
+    }
+    if name == "json_object_agg" || name == "jsonb_object_agg" {
+        if let Some(planned) = json_object_agg(function, name == "jsonb_object_agg") {
+            *expr = planned;
+        }
+        return;
+    }
+    if crate::semantics::JSON_SET_RETURNING.contains(&name.as_str()) {
+        if let FunctionArguments::List(list) = &function.args
+            && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(doc))] = list.args.as_slice()
+        {
+            let rows = call(
+                "unnest",
+                vec![call(&format!("pg_{name}"), vec![doc.clone()])],
+            );
+            *expr = match name.as_str() {
+                "json_array_elements" => call(crate::semantics::CAST_JSON, vec![rows]),
+                "jsonb_array_elements" => call(crate::semantics::CAST_JSONB, vec![rows]),
+                _ => rows,
+            };
         }
         return;
     }
@@ -114,6 +139,41 @@ fn json_agg(function: &ast::Function, jsonb: bool) -> Option<Expr> {
         )))];
     }
     Some(call(list, vec![Expr::Function(inner)]))
+}
+
+/// `json[b]_object_agg(k, v ...)` as `pg_json[b]_object_agg(array_agg(json_build_array(k::text,
+/// v) ...))`: each row a `[key, value]` pair, the final step builds the object (see
+/// `semantics::json_items`). ORDER BY and FILTER of the call are array_agg's; DISTINCT is not
+/// PostgreSQL's syntax for it (None: it fails as an unknown function).
+fn json_object_agg(function: &ast::Function, jsonb: bool) -> Option<Expr> {
+    let FunctionArguments::List(args) = &function.args else {
+        return None;
+    };
+    if args.duplicate_treatment.is_some() {
+        return None;
+    }
+    let [
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(key)),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(value)),
+    ] = args.args.as_slice()
+    else {
+        return None;
+    };
+    let mut inner = function.clone();
+    inner.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("array_agg"))]);
+    if let FunctionArguments::List(inner_args) = &mut inner.args {
+        let pair = call(
+            "json_build_array",
+            vec![cast(key.clone(), ast::DataType::Text), value.clone()],
+        );
+        inner_args.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(pair))];
+    }
+    let last = if jsonb {
+        crate::semantics::JSONB_OBJECT_AGG
+    } else {
+        crate::semantics::JSON_OBJECT_AGG
+    };
+    Some(call(last, vec![Expr::Function(inner)]))
 }
 
 /// Whether an expression is visibly a JSON document: a cast to json or jsonb, `->` / `#>`, or a

@@ -18,6 +18,7 @@ mod float_text;
 mod json;
 mod json_build;
 mod json_contains;
+mod json_items;
 mod justify;
 mod numeric;
 mod numeric_cast;
@@ -33,6 +34,10 @@ pub use extract::DatePart;
 pub use float_text::float_text;
 pub use json::{
     ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, jsonb_text,
+};
+pub use json_items::{
+    OBJECT_AGG as JSON_OBJECT_AGG, OBJECTB_AGG as JSONB_OBJECT_AGG,
+    SET_RETURNING as JSON_SET_RETURNING,
 };
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
@@ -66,6 +71,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .into_iter()
         .chain(json_build::functions())
         .chain(json_contains::functions())
+        .chain(json_items::functions())
     {
         ctx.register_udf(function);
     }

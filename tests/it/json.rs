@@ -1,7 +1,8 @@
 //! `json` / `jsonb` held to PostgreSQL 15's own answers (issue 14): casts that check and (for
 //! jsonb) rewrite documents, `->`, `->>`, `#>`, `#>>`, `json[b]_extract_path[_text]`,
 //! `json[b]_typeof`, `json[b]_array_length`, `to_json[b]`, `json[b]_build_object/array`,
-//! `json[b]_agg`, `@>`, `<@`, `?`, on literals and on a table's text column, errors
+//! `json[b]_agg`, `@>`, `<@`, `?`, `json[b]_array_elements[_text]`, `json[b]_object_keys`,
+//! `json[b]_object_agg`, on literals and on a table's text column, errors
 //! by SQLSTATE. Documents are stored as text; a column declared json or jsonb reads as
 //! PostgreSQL's `json` (text kept as written).
 
@@ -90,6 +91,32 @@ const SCRIPT: &[&str] = &[
     r#"SELECT '{"a":1}'::jsonb @> '{"a":1.0}'::jsonb, '[1,2,[3]]'::jsonb @> '[[3]]'::jsonb, '["x","y"]'::jsonb @> '"x"'::jsonb, '"x"'::jsonb @> '["x"]'::jsonb"#,
     r#"SELECT '{"b":2}'::jsonb <@ '{"a":1,"b":2}'::jsonb, '{"a":{"b":1}}'::jsonb @> '{"a":{}}'::jsonb, '{"a":1}'::jsonb @> '{"a":"1"}'::jsonb"#,
     r#"SELECT '{"a":1}'::jsonb ? 'a', '["a","b"]'::jsonb ? 'b', '[1]'::jsonb ? '1', '"s"'::jsonb ? 's', '{"a":{"b":1}}'::jsonb ? 'b'"#,
+    // A document's pieces as rows: elements (json as written, jsonb in its form), as text,
+    // keys (json in document order with duplicates, jsonb sorted once each); errors 22023.
+    r#"SELECT json_array_elements('[1, {"b" :  2}, "x", null, [true]]')"#,
+    r#"SELECT jsonb_array_elements('[1, {"b" :  2}, "x", null, [true]]')"#,
+    r#"SELECT json_array_elements_text('[1, {"b" :  2}, "x", null]'), 'k' AS k"#,
+    r#"SELECT jsonb_array_elements_text('["a"q", 2.50]')"#,
+    r#"SELECT json_object_keys('{"bb":1,"a":2,"a":3}')"#,
+    r#"SELECT jsonb_object_keys('{"bb":1,"a":2,"a":3}')"#,
+    r#"SELECT json_array_elements('[]'), json_array_elements(NULL)"#,
+    r#"SELECT jsonb_array_elements('{"a":1}')"#,
+    r#"SELECT json_array_elements_text('1')"#,
+    r#"SELECT jsonb_object_keys('[1]')"#,
+    r#"CREATE TABLE orders_json (id INT, doc json)"#,
+    r#"INSERT INTO orders_json VALUES (1, '{"lines": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}'), (2, '{"lines": [{"sku": "a", "qty": 5}]}'), (3, '{"lines": []}')"#,
+    r#"SELECT id, jsonb_array_elements(doc::jsonb -> 'lines') ->> 'sku' AS sku FROM orders_json ORDER BY id, sku"#,
+    r#"SELECT line ->> 'sku' AS sku, sum((line ->> 'qty')::int) FROM (SELECT json_array_elements(doc -> 'lines') AS line FROM orders_json) s GROUP BY 1 ORDER BY 1"#,
+    r#"SELECT id, jsonb_object_keys(doc::jsonb) FROM orders_json ORDER BY id"#,
+    // Rows as one object: json in row order with every pair, jsonb sorted, last duplicate kept.
+    r#"SELECT json_object_agg(id, doc -> 'lines' -> 0 ORDER BY id) FROM orders_json"#,
+    r#"DROP TABLE orders_json"#,
+    r#"SELECT json_object_agg(k, v), jsonb_object_agg(k, v) FROM (VALUES ('b', 1), ('a', 2), ('b', 3)) t(k, v)"#,
+    r#"SELECT json_object_agg(k, v) FROM (VALUES (1, 'x'::text), (2, NULL)) t(k, v)"#,
+    r#"SELECT json_object_agg(k, v ORDER BY k DESC) FILTER (WHERE k <> 'c') FROM (VALUES ('a', 1.5), ('b', 2.0), ('c', 3.0)) t(k, v)"#,
+    r#"SELECT json_object_agg(k, v) IS NULL FROM (SELECT 'a', 1 WHERE false) t(k, v)"#,
+    r#"SELECT g, jsonb_object_agg(k, v) FROM (VALUES (1, 'a', '{"x":1}'::jsonb), (1, 'b', '[1,2]'::jsonb), (2, 'c', 'null'::jsonb)) t(g, k, v) GROUP BY g ORDER BY g"#,
+    r#"SELECT json_object_agg(k, v) FROM (VALUES (NULL::text, 1)) t(k, v)"#,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
