@@ -100,17 +100,28 @@ pub fn fields(
         .into_iter()
         .zip(schema.fields())
         .map(|(info, field)| {
-            let info = if super::json_values::sent_as_json(field.data_type()) {
-                FieldInfo::new(
+            // Nested columns are sent as jsonb (json_values); a document a query made (a cast to
+            // json / jsonb, a JSON builder) as the type it is, so clients parse it.
+            let document = if super::json_values::sent_as_json(field.data_type()) {
+                Some(Type::JSONB)
+            } else if field.data_type() == &datafusion::arrow::datatypes::DataType::Utf8 {
+                crate::semantics::json_flavor_of(field).map(|flavor| match flavor {
+                    crate::semantics::JsonFlavor::Json => Type::JSON,
+                    crate::semantics::JsonFlavor::Jsonb => Type::JSONB,
+                })
+            } else {
+                None
+            };
+            let info = match document {
+                Some(pg_type) => FieldInfo::new(
                     info.name().to_string(),
                     info.table_id(),
                     info.column_id(),
-                    Type::JSONB,
+                    pg_type,
                     info.format(),
                 )
-                .with_format_options(info.format_options().clone())
-            } else {
-                info
+                .with_format_options(info.format_options().clone()),
+                None => info,
             };
             let size = type_size(info.datatype());
             info.with_type_size(size)

@@ -51,25 +51,30 @@ fn with_text_map_keys(data_type: &DataType) -> DataType {
     }
 }
 
-/// A jsonb value as its text in PostgreSQL's form; sent as that text in text format and as
-/// jsonb's binary form (version 1, then the text) in binary format.
+/// A json or jsonb value as its text; sent as that text in text format, and in binary format
+/// as json's (the text) or jsonb's (version 1, then the text).
 #[derive(Debug)]
-pub struct JsonbText(String);
+pub struct JsonbText(pub String);
 
 impl postgres_types::ToSql for JsonbText {
     fn to_sql(
         &self,
-        _ty: &postgres_types::Type,
+        ty: &postgres_types::Type,
         out: &mut bytes::BytesMut,
     ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
         use bytes::BufMut;
-        out.put_u8(1);
+        if *ty == postgres_types::Type::JSONB {
+            out.put_u8(1);
+        }
         out.put_slice(self.0.as_bytes());
         Ok(postgres_types::IsNull::No)
     }
 
     fn accepts(ty: &postgres_types::Type) -> bool {
-        *ty == postgres_types::Type::JSONB
+        matches!(
+            *ty,
+            postgres_types::Type::JSON | postgres_types::Type::JSONB
+        )
     }
 
     postgres_types::to_sql_checked!();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use arrow_pg::encoder::{Encoder, encode_value};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type};
+use pgwire::api::Type;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
@@ -44,6 +45,16 @@ pub fn encode_batch(
                     .as_ref()
                     .map_err(|e| pgwire::error::PgWireError::ApiError(e.to_string().into()))?;
                 Encoder::encode_field(&mut encoder, &values[row], pg_field)?;
+                continue;
+            }
+            // A document a query made (see encode::fields): its text, as json or jsonb.
+            if matches!(*pg_field.datatype(), Type::JSON | Type::JSONB)
+                && let Some(text) = batch.column(index).as_string_opt::<i32>()
+            {
+                let value = text
+                    .is_valid(row)
+                    .then(|| super::json_values::JsonbText(text.value(row).to_string()));
+                Encoder::encode_field(&mut encoder, &value, pg_field)?;
                 continue;
             }
             encode(

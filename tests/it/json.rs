@@ -134,3 +134,50 @@ async fn json_answers_as_postgres_does() {
     assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));
     server.stop().await;
 }
+
+/// Documents a query makes (casts, builders, aggregates, `->`, elements) reach the client typed
+/// json / jsonb as PostgreSQL types them, so drivers parse them (psycopg into dicts and lists);
+/// binary format here (tokio-postgres), values read as JSON and compared with PostgreSQL 15's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_typed_json_and_jsonb_on_the_wire() {
+    let pg = Postgres::start();
+    let server = TestServer::start().await;
+    let (theirs, ours) = (pg.client().await, server.client().await);
+    const QUERIES: &[&str] = &[
+        r#"SELECT '{"a":1}'::jsonb, '{"a" : 1}'::json, jsonb_build_object('k', 1), json_build_array(1, 'x'::text)"#,
+        r#"SELECT json_agg(x ORDER BY x), jsonb_agg(x ORDER BY x) FROM (VALUES (1), (2)) t(x)"#,
+        r#"SELECT '{"a":{"b":[1, 2]}}'::jsonb -> 'a', '{"a":{"b":[1, 2]}}'::json #> '{a,b}', '{"a":{"b":1}}'::jsonb ->> 'a'"#,
+        r#"SELECT jsonb_array_elements('[{"a":1}, 2, "s"]')"#,
+        r#"SELECT json_object_agg(k, v), jsonb_object_agg(k, v) FROM (VALUES ('b', 1), ('a', 2)) t(k, v)"#,
+        r#"SELECT to_json('x'::text), to_jsonb(2.50)"#,
+    ];
+    for sql in QUERIES {
+        let mut answers = Vec::new();
+        for client in [&theirs, &ours] {
+            let statement = client.prepare(sql).await.unwrap();
+            let types: Vec<tokio_postgres::types::Type> = statement
+                .columns()
+                .iter()
+                .map(|c| c.type_().clone())
+                .collect();
+            let rows = client.query(&statement, &[]).await.unwrap();
+            let values: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| {
+                    (0..types.len())
+                        .map(|i| match types[i] {
+                            tokio_postgres::types::Type::JSON
+                            | tokio_postgres::types::Type::JSONB => {
+                                row.get::<_, serde_json::Value>(i).to_string()
+                            }
+                            _ => row.get::<_, String>(i),
+                        })
+                        .collect()
+                })
+                .collect();
+            answers.push((types, values));
+        }
+        assert_eq!(answers[1], answers[0], "{sql}: deltagres vs PostgreSQL");
+    }
+    server.stop().await;
+}
