@@ -520,7 +520,12 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
             ErrorKind::NumericValueOutOfRange,
             integer_out_of_range(message),
         );
-    } else if lower.contains("cannot cast") || lower.contains("cast error") {
+    } else if lower.contains("cannot cast")
+        || lower.contains("cast error")
+        // Our input checks' own wording (a json column's value that is not JSON), raised inside
+        // delta-rs's writer and passed back as text.
+        || lower.contains("invalid input syntax for type")
+    {
         ErrorKind::InvalidTextRepresentation
     } else if lower.contains("date/time field value out of range") {
         ErrorKind::DatetimeFieldOverflow

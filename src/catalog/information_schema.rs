@@ -324,7 +324,7 @@ fn column_row(
         "is_nullable",
         if field.is_nullable() { "YES" } else { "NO" },
     );
-    let udt = super::pg::type_name(field.data_type());
+    let udt = super::pg::field_wire_type(field).name().to_string();
     row.text("data_type", sql_type_name(&udt));
     row.text("udt_catalog", catalog);
     row.text("udt_schema", "pg_catalog");

@@ -247,9 +247,23 @@ fn nested(data_type: &DataType) -> bool {
     )
 }
 
+/// The PostgreSQL type a column is sent as and listed as: its [`wire_type`], or json / jsonb for
+/// a column declared so (stored as text, marked in the table's schema: `plan::documents`).
+pub fn field_wire_type(field: &datafusion::arrow::datatypes::Field) -> pgwire::api::Type {
+    match crate::semantics::json_flavor_of(field) {
+        Some(crate::semantics::JsonFlavor::Json) => pgwire::api::Type::JSON,
+        Some(crate::semantics::JsonFlavor::Jsonb) => pgwire::api::Type::JSONB,
+        None => wire_type(field.data_type()),
+    }
+}
+
 /// A column type as PostgreSQL's `format_type` writes it (`bigint`, `numeric(12,2)`,
-/// `timestamp without time zone`, `text[]`): what DESCRIBE and SHOW CREATE TABLE print.
-pub fn format_type(data_type: &DataType) -> String {
+/// `timestamp without time zone`, `text[]`, `jsonb`): what DESCRIBE and SHOW CREATE TABLE print.
+pub fn format_type(field: &datafusion::arrow::datatypes::Field) -> String {
+    if crate::semantics::json_flavor_of(field).is_some() {
+        return field_wire_type(field).name().to_string();
+    }
+    let data_type = field.data_type();
     match data_type {
         DataType::Decimal32(p, s)
         | DataType::Decimal64(p, s)
@@ -258,7 +272,7 @@ pub fn format_type(data_type: &DataType) -> String {
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
             if !sent_as_json(data_type) =>
         {
-            format!("{}[]", format_type(f.data_type()))
+            format!("{}[]", format_type(f))
         }
         other => sql_name(&type_name(other)).to_string(),
     }

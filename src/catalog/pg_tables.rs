@@ -346,7 +346,7 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(Str
                     (
                         field.name().clone(),
                         type_modifier(field.data_type()),
-                        super::pg::wire_type(field.data_type()).oid(),
+                        super::pg::field_wire_type(field).oid(),
                     )
                 })
                 .collect::<Vec<_>>()

@@ -56,6 +56,9 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
                     pg_values::rewrite_query(query);
                 }
             }
+            // Its source query, conditions and values: `s.d::jsonb`, PostgreSQL's functions and
+            // literals mean there what they mean in queries.
+            Statement::Merge { merge, .. } => pg_values::rewrite(merge),
             _ => {}
         }
     }

@@ -421,7 +421,19 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
         .await?;
     match plan {
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
-            Ok(create.input.schema().as_arrow().clone())
+            // Columns declared json / jsonb are marked, so writes check their values.
+            let schema = create.input.schema().as_arrow().clone();
+            let fields: Vec<Field> = schema
+                .fields()
+                .iter()
+                .zip(columns)
+                .map(|(field, column)| match column.data_type {
+                    ast::DataType::JSON => super::documents::mark(field.as_ref().clone(), false),
+                    ast::DataType::JSONB => super::documents::mark(field.as_ref().clone(), true),
+                    _ => field.as_ref().clone(),
+                })
+                .collect();
+            Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))
         }
         other => Err(Error::internal(format!(
             "unexpected plan for a column list: {}",

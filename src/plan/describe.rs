@@ -89,7 +89,7 @@ pub async fn describe_table(
         .fields()
         .iter()
         .map(|f| {
-            let mut data_type = format_type(f.data_type());
+            let mut data_type = format_type(f);
             if !f.is_nullable() {
                 data_type.push_str(" not null");
             }
@@ -113,7 +113,7 @@ pub async fn describe_table(
             for name in partitions {
                 let data_type = schema
                     .field_with_name(&name)
-                    .map(|f| format_type(f.data_type()))
+                    .map(format_type)
                     .unwrap_or_default();
                 rows.push([name.to_string(), data_type, String::new()]);
             }
@@ -226,7 +226,7 @@ fn create_table_ddl(
             format!(
                 "  {} {}{not_null}",
                 Ident::with_quote('"', f.name()),
-                format_type(f.data_type())
+                format_type(f)
             )
         })
         .collect();

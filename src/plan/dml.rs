@@ -54,6 +54,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         builder = builder.with_predicate(predicate.to_string());
     }
     let generated = crate::delta::generated_columns(&table)?;
+    let table_schema = crate::delta::table_arrow_schema(&table)?;
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
@@ -88,7 +89,10 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         let mut value = assignment.value;
         unqualify(&mut value, &table_ref, alias.as_deref());
-        builder = builder.with_update(column.as_str(), value.to_string());
+        builder = builder.with_update(
+            column.as_str(),
+            super::documents::checked_sql(&table_schema, &column, value.to_string()),
+        );
         assigned.insert(column, value);
     }
     // Generated columns follow the columns they are computed from (delta-rs's UPDATE does not
@@ -333,6 +337,8 @@ pub async fn insert_replace_where(
     let planned =
         super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
     let input = columns_by_position(&target, planned.plan.clone())?;
+    let input =
+        super::documents::checked_rows(input, crate::delta::table_arrow_schema(&target)?.as_ref())?;
     let table = target
         .write(Vec::new())
         .with_input_plan(input)

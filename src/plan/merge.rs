@@ -100,6 +100,16 @@ pub async fn merge(
         .collect();
 
     let generated = crate::delta::generated_columns(&target)?;
+    // Values assigned to document columns go through their casts (plan::documents).
+    let target_schema = crate::delta::table_arrow_schema(&target)?;
+    let checked = |sets: Vec<(String, String)>| -> Vec<(String, String)> {
+        sets.into_iter()
+            .map(|(c, v)| {
+                let v = super::documents::checked_sql(&target_schema, &c, v);
+                (c, v)
+            })
+            .collect()
+    };
     let mut on = (*merge.on).clone();
     quote_identifiers(&mut on);
     // delta-rs checks inside the merge's own plan, on the snapshot it writes, that no target row
@@ -196,6 +206,7 @@ pub async fn merge(
                     }
                 }
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
+                let sets = checked(sets);
                 let apply = |mut u: deltalake::operations::merge::UpdateBuilder| {
                     if let Some(p) = &predicate {
                         u = u.predicate(p.clone());
@@ -285,6 +296,7 @@ pub async fn merge(
                             .collect()
                     }
                 };
+                let sets = checked(sets);
                 builder = builder.when_not_matched_insert(|mut i| {
                     if let Some(p) = &predicate {
                         i = i.predicate(p.clone());

@@ -11,6 +11,7 @@ mod ddl;
 mod describe;
 mod dml;
 mod dml_join;
+mod documents;
 mod explain;
 mod hints;
 mod maintenance;

@@ -222,6 +222,10 @@ async fn insert_once(
                 .project(kept)?
                 .build()?
         };
+        let input = super::documents::checked_rows(
+            input,
+            crate::delta::table_arrow_schema(&target)?.as_ref(),
+        )?;
         let (rows, committed) =
             crate::delta::append_plan(target, input, std::sync::Arc::new(cx.df.state())).await?;
         cx.catalog.adopt(&table, &committed).await;
@@ -272,11 +276,15 @@ async fn insert_returning(
     };
     let state = cx.df.state();
     let task = Arc::new(datafusion::execution::TaskContext::from(&state));
-    let source = state.create_physical_plan(&dml.input).await?;
+    // Document columns' values checked (and jsonb's written in its form) before they are
+    // written and returned.
+    let input =
+        super::documents::checked_rows(dml.input.as_ref().clone(), dml.target.schema().as_ref())?;
+    let source = state.create_physical_plan(&input).await?;
     let rows: Vec<_> = datafusion::physical_plan::execute_stream(source, task.clone())?
         .try_collect()
         .await?;
-    let inserted = MemTable::try_new(dml.input.schema().inner().clone(), vec![rows.clone()])?;
+    let inserted = MemTable::try_new(input.schema().inner().clone(), vec![rows.clone()])?;
     let scan = LogicalPlanBuilder::scan(
         "__deltagres_inserted",
         provider_as_source(Arc::new(inserted)),

@@ -592,6 +592,14 @@ impl ScalarUDFImpl for JsonText {
     }
 }
 
+/// The cast a value takes into a column declared json or jsonb (the same as `x::json[b]`).
+pub fn json_cast_udf(flavor: Flavor) -> ScalarUDF {
+    match flavor {
+        Flavor::Json => ScalarUDF::from(JsonText::new(JsonTextKind::CastJson, CAST_JSON)),
+        Flavor::Jsonb => ScalarUDF::from(JsonText::new(JsonTextKind::CastJsonb, CAST_JSONB)),
+    }
+}
+
 /// A JSON text as PostgreSQL prints it as jsonb (`{"a": 1, "b": [1, 2]}`: keys by length, then
 /// bytes; the last of duplicate keys). Why: nested columns sent as jsonb must read as the same
 /// text a jsonb column of PostgreSQL gives.

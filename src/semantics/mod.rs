@@ -33,9 +33,10 @@ pub use datetime::Age;
 pub use extract::DatePart;
 pub use float_text::float_text;
 pub use json::{
-    ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, jsonb_text,
+    ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, json_cast_udf,
+    jsonb_text,
 };
-pub use json_build::{Flavor as JsonFlavor, flavor_of as json_flavor_of};
+pub use json_build::{Flavor as JsonFlavor, JSON_TYPE_KEY, flavor_of as json_flavor_of};
 pub use json_items::{
     OBJECT_AGG as JSON_OBJECT_AGG, OBJECTB_AGG as JSONB_OBJECT_AGG,
     SET_RETURNING as JSON_SET_RETURNING,

@@ -117,6 +117,26 @@ const SCRIPT: &[&str] = &[
     r#"SELECT json_object_agg(k, v) IS NULL FROM (SELECT 'a', 1 WHERE false) t(k, v)"#,
     r#"SELECT g, jsonb_object_agg(k, v) FROM (VALUES (1, 'a', '{"x":1}'::jsonb), (1, 'b', '[1,2]'::jsonb), (2, 'c', 'null'::jsonb)) t(g, k, v) GROUP BY g ORDER BY g"#,
     r#"SELECT json_object_agg(k, v) FROM (VALUES (NULL::text, 1)) t(k, v)"#,
+    // Columns declared json / jsonb: every write checks its values (22P02, nothing written),
+    // jsonb stores its form; the catalog names the declared types, CTAS keeps them.
+    r#"CREATE TABLE jd (id INT, doc jsonb, j json)"#,
+    r#"INSERT INTO jd VALUES (1, '{"b":1, "a":[1, 2.50]}', '{"b" : 1}')"#,
+    r#"INSERT INTO jd VALUES (2, 'nope', '{}')"#,
+    r#"INSERT INTO jd VALUES (3, '{}', 'bad json')"#,
+    r#"INSERT INTO jd VALUES (4, NULL, NULL) RETURNING doc"#,
+    r#"INSERT INTO jd VALUES (5, '{"z":1,"a":2}', '[1]') RETURNING doc, j"#,
+    r#"INSERT INTO jd SELECT 6, '{"s":  1}', '{"s":  1}'"#,
+    r#"UPDATE jd SET doc = 'x' WHERE id = 1"#,
+    r#"UPDATE jd SET doc = '{"k":  true, "a": 0}' WHERE id = 1"#,
+    r#"MERGE INTO jd USING (VALUES (1, '[3, 2]'), (7, '{"new" :  1}')) s(id, d) ON jd.id = s.id WHEN MATCHED THEN UPDATE SET doc = s.d::jsonb WHEN NOT MATCHED THEN INSERT (id, doc, j) VALUES (s.id, s.d::jsonb, s.d::json)"#,
+    r#"MERGE INTO jd USING (VALUES (8, 'broken')) s(id, d) ON jd.id = s.id WHEN NOT MATCHED THEN INSERT (id, doc) VALUES (s.id, s.d::jsonb)"#,
+    r#"SELECT id, doc, j, doc -> 'new', doc ->> 0 FROM jd ORDER BY id"#,
+    r#"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jd' ORDER BY ordinal_position"#,
+    r#"SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'jd'::regclass AND attnum > 0 ORDER BY attnum"#,
+    r#"CREATE TABLE jd2 AS SELECT id, doc, j FROM jd WHERE id = 1"#,
+    r#"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jd2' ORDER BY ordinal_position"#,
+    r#"DROP TABLE jd2"#,
+    r#"DROP TABLE jd"#,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,5 +199,50 @@ async fn documents_are_typed_json_and_jsonb_on_the_wire() {
         }
         assert_eq!(answers[1], answers[0], "{sql}: deltagres vs PostgreSQL");
     }
+    server.stop().await;
+}
+
+/// COPY into a jsonb column checks each document as INSERT does: a bad one fails the COPY with
+/// 22P02 and writes nothing; good ones are stored in jsonb's form. The table's schema marks the
+/// column, and the deltalake package reads the table with that mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_into_a_jsonb_column_checks_every_document() {
+    use futures::SinkExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir.path().join("data"), |_| {}).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE docs (id INT, doc jsonb)")
+        .await
+        .unwrap();
+    let copy = |rows: &'static str| {
+        let c = &c;
+        async move {
+            let sink = c.copy_in("COPY docs FROM STDIN").await?;
+            futures::pin_mut!(sink);
+            sink.send(bytes::Bytes::from(rows)).await?;
+            sink.finish().await
+        }
+    };
+    let err = copy("1\t{\"b\":1,\"a\":2}\n2\tnot json\n")
+        .await
+        .expect_err("a row that is not JSON fails the COPY");
+    assert_eq!(crate::support::sqlstate(&err), "22P02", "{err}");
+    assert_eq!(
+        crate::support::simple_rows(&c, "SELECT count(*) FROM docs").await,
+        vec![vec![Some("0".into())]]
+    );
+    assert_eq!(copy("1\t{\"b\":1,\"a\":2}\n").await.unwrap(), 1);
+    assert_eq!(
+        crate::support::simple_rows(&c, "SELECT doc FROM docs").await,
+        vec![vec![Some(r#"{"a": 2, "b": 1}"#.into())]]
+    );
+    let location = dir.path().join("data/public/docs");
+    let metadata = crate::support::run_python(&format!(
+        "import deltalake\n\
+         f = [f for f in deltalake.DeltaTable({:?}).schema().fields if f.name == 'doc'][0]\n\
+         print(f.metadata)\n",
+        location.to_str().unwrap()
+    ));
+    assert_eq!(metadata.trim(), "{'deltagres.json': 'jsonb'}", "{metadata}");
     server.stop().await;
 }

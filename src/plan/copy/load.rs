@@ -102,6 +102,7 @@ impl CopyLoad {
             None,
         )?
         .build()?;
+        let plan = crate::plan::documents::checked_rows(plan, &table_schema)?;
         let writer = tokio::spawn(async move {
             let table = table
                 .write(Vec::new())
