@@ -1,7 +1,8 @@
 //! The analyzer rule that puts PostgreSQL's semantics into a plan after DataFusion's type
 //! coercion: checked arithmetic, numeric division, rounding casts to integers, `round` of a
 //! float to even, decimal literals with a negative scale (`1e20`) made plain integers, and casts
-//! to text that write values as PostgreSQL's output functions do.
+//! to text that write values as PostgreSQL's output functions do, and the text compared with a
+//! jsonb value read as jsonb.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -48,6 +49,7 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
             merge_schema(&inputs)
         }
     };
+    refuse_document_order(&plan, &schema)?;
     let preserver = NamePreserver::new(&plan);
     let rewritten = plan.map_expressions(|expr| {
         let name = preserver.save(&expr);
@@ -73,7 +75,16 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                     right,
                 })));
             };
-            rewrite_binary(*left, op, *right, (&lt, &rt))
+            if matches!(
+                op,
+                Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
+            ) && let Some(flavor) =
+                document_flavor(&left, schema).or(document_flavor(&right, schema))
+            {
+                return Err(document_order_error(flavor, &format!("the operator {op}")));
+            }
+            let (left, right) = jsonb_against_text(*left, op, *right, schema, (&lt, &rt));
+            rewrite_binary(left, op, right, (&lt, &rt))
         }
         // A cast to a string writes the value as PostgreSQL's output function does.
         Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
@@ -254,6 +265,111 @@ fn widened_integer(arg: &Expr, schema: &DFSchema) -> bool {
         DataType::Int8 | DataType::Int16 | DataType::Int32
             | DataType::UInt8 | DataType::UInt16 | DataType::UInt32
     )))
+}
+
+/// The JSON type of a value that is a document (a json / jsonb column, a cast, a builder).
+fn document_flavor(e: &Expr, schema: &DFSchema) -> Option<super::json_build::Flavor> {
+    e.to_field(schema)
+        .ok()
+        .and_then(|(_, field)| super::json_build::flavor_of(&field))
+}
+
+/// Documents are text here: ordering them would order their texts, where PostgreSQL orders jsonb
+/// by its own rules (and json not at all). An error rather than a wrong order: jsonb 0A000, json
+/// 42883 as in PostgreSQL.
+fn document_order_error(
+    flavor: super::json_build::Flavor,
+    what: &str,
+) -> datafusion::error::DataFusionError {
+    match flavor {
+        super::json_build::Flavor::Jsonb => super::pg_error(
+            crate::error::ErrorKind::FeatureNotSupported,
+            format!(
+                "ordering jsonb values ({what}) is not supported yet; order by a field, e.g. (doc ->> 'k')::int"
+            ),
+        ),
+        super::json_build::Flavor::Json => super::pg_error(
+            crate::error::ErrorKind::UndefinedFunction,
+            format!("could not identify an ordering operator for type json ({what})"),
+        ),
+    }
+}
+
+/// ORDER BY a document (see [`document_order_error`]), and min / max of one (42883: PostgreSQL
+/// has neither for json or jsonb).
+fn refuse_document_order(plan: &LogicalPlan, schema: &DFSchema) -> Result<()> {
+    match plan {
+        LogicalPlan::Sort(sort) => {
+            for e in &sort.expr {
+                if let Some(flavor) = document_flavor(&e.expr, schema) {
+                    return Err(document_order_error(flavor, "ORDER BY"));
+                }
+            }
+        }
+        LogicalPlan::Aggregate(aggregate) => {
+            for e in &aggregate.aggr_expr {
+                let mut found = None;
+                let _ = e.apply(|inner| {
+                    if let Expr::AggregateFunction(f) = inner
+                        && matches!(f.func.name(), "min" | "max")
+                        && let Some(flavor) = f
+                            .params
+                            .args
+                            .first()
+                            .and_then(|a| document_flavor(a, schema))
+                    {
+                        found = Some((flavor, f.func.name().to_string()));
+                        return Ok(datafusion::common::tree_node::TreeNodeRecursion::Stop);
+                    }
+                    Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+                });
+                if let Some((flavor, name)) = found {
+                    // PostgreSQL has no min / max of either JSON type.
+                    let type_name = match flavor {
+                        super::json_build::Flavor::Json => "json",
+                        super::json_build::Flavor::Jsonb => "jsonb",
+                    };
+                    return Err(super::pg_error(
+                        crate::error::ErrorKind::UndefinedFunction,
+                        format!("function {name}({type_name}) does not exist"),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `jsonb = text` / `<>`: the text read as jsonb (checked, and written in jsonb's form), as
+/// PostgreSQL reads the other side of a jsonb comparison, so equal documents written differently
+/// (`'{"k":[1]}'` against a stored `{"k": [1]}`) compare equal. A jsonb value (a column declared
+/// jsonb, a cast, a builder) is always in that form already.
+fn jsonb_against_text(
+    left: Expr,
+    op: Operator,
+    right: Expr,
+    schema: &DFSchema,
+    (lt, rt): (&DataType, &DataType),
+) -> (Expr, Expr) {
+    if !matches!(op, Operator::Eq | Operator::NotEq) {
+        return (left, right);
+    }
+    let flavor = |e: &Expr| {
+        e.to_field(schema)
+            .ok()
+            .and_then(|(_, field)| super::json_build::flavor_of(&field))
+    };
+    let jsonb = super::json::json_cast_udf(super::json_build::Flavor::Jsonb);
+    match (flavor(&left), flavor(&right)) {
+        (Some(super::json_build::Flavor::Jsonb), None) if is_string(rt) => {
+            (left, jsonb.call(vec![right]))
+        }
+        (None, Some(super::json_build::Flavor::Jsonb)) if is_string(lt) => {
+            (jsonb.call(vec![left]), right)
+        }
+        _ => (left, right),
+    }
 }
 
 fn rewrite_binary(

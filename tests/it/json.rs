@@ -133,6 +133,16 @@ const SCRIPT: &[&str] = &[
     r#"SELECT id, doc, j, doc -> 'new', doc ->> 0 FROM jd ORDER BY id"#,
     r#"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jd' ORDER BY ordinal_position"#,
     r#"SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'jd'::regclass AND attnum > 0 ORDER BY attnum"#,
+    r#"SELECT id FROM jd WHERE doc = '{"new":1}' OR doc = '[3,2]' ORDER BY id"#,
+    r#"SELECT id, doc <> '{ "s" : 1 }', '{"a":2,"z":1}' = doc FROM jd WHERE doc IS NOT NULL ORDER BY id"#,
+    r#"SELECT '{"a":1, "b":2}'::jsonb = '{"b":2,"a":1}', jsonb_build_object('x', 1) = '{"x":1}'"#,
+    r#"SELECT id FROM jd WHERE doc = 'not json'"#,
+    // Ordering documents: PostgreSQL orders jsonb by its own rules, json not at all; here an
+    // error rather than an order of texts ('[10]' > '[9]' is true, '2'::jsonb > '10' false).
+    r#"SELECT '{"a":1}'::json < '{"b":1}'::json"#,
+    r#"SELECT d FROM (VALUES ('2'::json), ('10'::json)) t(d) ORDER BY d"#,
+    r#"SELECT max(d) FROM (VALUES ('2'::jsonb), ('10'::jsonb)) t(d)"#,
+    r#"SELECT min(j) FROM jd"#,
     r#"CREATE TABLE jd2 AS SELECT id, doc, j FROM jd WHERE id = 1"#,
     r#"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jd2' ORDER BY ordinal_position"#,
     r#"DROP TABLE jd2"#,
@@ -244,5 +254,27 @@ async fn copy_into_a_jsonb_column_checks_every_document() {
         location.to_str().unwrap()
     ));
     assert_eq!(metadata.trim(), "{'deltagres.json': 'jsonb'}", "{metadata}");
+    server.stop().await;
+}
+
+/// Ordering jsonb values, which PostgreSQL defines and this server does not yet: a clear 0A000
+/// rather than an order of their texts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordering_jsonb_is_refused_not_wrong() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    for sql in [
+        "SELECT '[10]'::jsonb > '[9]'::jsonb",
+        "SELECT '2'::jsonb <= '10'::jsonb",
+        "SELECT d FROM (VALUES ('2'::jsonb), ('10'::jsonb)) t(d) ORDER BY d",
+    ] {
+        crate::support::expect_sqlstate(&c, sql, "0A000").await;
+    }
+    // Equality is right: texts compared after both are in jsonb's form.
+    assert_eq!(
+        crate::support::simple_rows(&c, "SELECT '[10, {\"a\":1}]'::jsonb = '[10,{\"a\" : 1}]'")
+            .await,
+        vec![vec![Some("t".into())]]
+    );
     server.stop().await;
 }
