@@ -1,6 +1,7 @@
 //! jsonb's containment and existence operators on text documents, as PostgreSQL 15 answers
-//! them: `a @> b` / `b <@ a` (planned as `pg_jsonb_contains(a, b)`) and `doc ? key` (planned as
-//! `pg_jsonb_exists(doc, key)`).
+//! them: `a @> b` / `b <@ a` (planned as `pg_jsonb_contains(a, b)`), `doc ? key` (planned as
+//! `pg_jsonb_exists(doc, key)`), and `doc ?| keys` / `doc ?& keys` (any / all of a text array,
+//! its NULL elements ignored: planned as `pg_jsonb_exists_any` / `pg_jsonb_exists_all`).
 //!
 //! Containment follows PostgreSQL's rules: scalars are equal (numbers by value, `1.0` = `1`),
 //! an object contains another when every key of the other is present with a contained value,
@@ -23,6 +24,81 @@ use super::json::{Member, Node, numeric_text, parse_or_error};
 pub const CONTAINS: &str = "pg_jsonb_contains";
 /// The function `doc ? key` is planned as.
 pub const EXISTS: &str = "pg_jsonb_exists";
+/// The function `doc ?| keys` is planned as.
+pub const EXISTS_ANY: &str = "pg_jsonb_exists_any";
+/// The function `doc ?& keys` is planned as.
+pub const EXISTS_ALL: &str = "pg_jsonb_exists_all";
+
+/// `doc ?| keys` (any) or `doc ?& keys` (all) on a text document and a text array.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct JsonbExistsKeys {
+    all: bool,
+    signature: Signature,
+}
+
+impl JsonbExistsKeys {
+    fn new(all: bool) -> Self {
+        Self {
+            all,
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for JsonbExistsKeys {
+    fn name(&self) -> &str {
+        if self.all { EXISTS_ALL } else { EXISTS_ANY }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let all = self.all;
+        super::over_arrays(&args, |arrays| {
+            let docs = datafusion::arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+            let docs = docs.as_string::<i32>();
+            let keys = &arrays[1];
+            let mut out = BooleanBuilder::with_capacity(docs.len());
+            for row in 0..docs.len() {
+                if docs.is_null(row) || keys.is_null(row) {
+                    out.append_null();
+                    continue;
+                }
+                let listed = match keys.data_type() {
+                    DataType::List(_) => keys.as_list::<i32>().value(row),
+                    DataType::LargeList(_) => keys.as_list::<i64>().value(row),
+                    other => {
+                        return Err(super::pg_error(
+                            crate::error::ErrorKind::UndefinedFunction,
+                            format!(
+                                "operator does not exist: jsonb {} {other}",
+                                if all { "?&" } else { "?|" }
+                            ),
+                        ));
+                    }
+                };
+                let listed = datafusion::arrow::compute::cast(&listed, &DataType::Utf8)?;
+                let listed = listed.as_string::<i32>();
+                let doc = parse_or_error(docs.value(row))?;
+                let mut present = (0..listed.len())
+                    .filter(|&i| !listed.is_null(i))
+                    .map(|i| has_key(&doc, listed.value(i)));
+                out.append_value(if all {
+                    present.all(|p| p)
+                } else {
+                    present.any(|p| p)
+                });
+            }
+            Ok(Arc::new(out.finish()) as ArrayRef)
+        })
+    }
+}
 
 /// `@>` or `?` on text documents (see the module header).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -161,8 +237,8 @@ fn number_value(text: &str) -> Result<String> {
     })
 }
 
-/// `a @> b`, `a <@ b` and `a ? b` on text operands as this module's functions; None for other
-/// operators.
+/// `a @> b`, `a <@ b`, `a ? b`, `a ?| b` and `a ?& b` on text operands as this module's
+/// functions; None for other operators.
 pub fn plan_operator(
     op: &datafusion::sql::sqlparser::ast::BinaryOperator,
     left: Expr,
@@ -176,6 +252,13 @@ pub fn plan_operator(
         Op::AtArrow => Some(call(false, vec![left, right])),
         Op::ArrowAt => Some(call(false, vec![right, left])),
         Op::Question => Some(call(true, vec![left, right])),
+        Op::QuestionPipe | Op::QuestionAnd => Some(
+            Arc::new(ScalarUDF::from(JsonbExistsKeys::new(matches!(
+                op,
+                Op::QuestionAnd
+            ))))
+            .call(vec![left, right]),
+        ),
         _ => None,
     }
 }
@@ -185,5 +268,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     vec![
         ScalarUDF::from(JsonbTest::new(false)),
         ScalarUDF::from(JsonbTest::new(true)),
+        ScalarUDF::from(JsonbExistsKeys::new(false)),
+        ScalarUDF::from(JsonbExistsKeys::new(true)),
     ]
 }

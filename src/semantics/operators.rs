@@ -75,8 +75,13 @@ impl ExprPlanner for PostgresOperators {
         {
             return super::json::plan_operator(&op, left, right, &rt).map(PlannerResult::Planned);
         }
+        // `?|` / `?&` take a text array on the right.
+        let keys = matches!(
+            op,
+            BinaryOperator::QuestionPipe | BinaryOperator::QuestionAnd
+        ) && matches!(&rt, DataType::List(f) | DataType::LargeList(f) if is_text(f.data_type()) || f.data_type() == &DataType::Null);
         if is_text(&lt)
-            && is_text(&rt)
+            && (is_text(&rt) || keys)
             && let Some(planned) =
                 super::json_contains::plan_operator(&op, left.clone(), right.clone())
         {

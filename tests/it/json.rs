@@ -91,6 +91,8 @@ const SCRIPT: &[&str] = &[
     r#"SELECT '{"a":1}'::jsonb @> '{"a":1.0}'::jsonb, '[1,2,[3]]'::jsonb @> '[[3]]'::jsonb, '["x","y"]'::jsonb @> '"x"'::jsonb, '"x"'::jsonb @> '["x"]'::jsonb"#,
     r#"SELECT '{"b":2}'::jsonb <@ '{"a":1,"b":2}'::jsonb, '{"a":{"b":1}}'::jsonb @> '{"a":{}}'::jsonb, '{"a":1}'::jsonb @> '{"a":"1"}'::jsonb"#,
     r#"SELECT '{"a":1}'::jsonb ? 'a', '["a","b"]'::jsonb ? 'b', '[1]'::jsonb ? '1', '"s"'::jsonb ? 's', '{"a":{"b":1}}'::jsonb ? 'b'"#,
+    r#"SELECT '{"a":1,"b":2}'::jsonb ?| ARRAY['a','x'], '{"a":1}'::jsonb ?& ARRAY['a','x'], '{"a":1}'::jsonb ?| ARRAY[]::text[], '{"a":1}'::jsonb ?& ARRAY[]::text[]"#,
+    r#"SELECT '["a","b"]'::jsonb ?& ARRAY['a','b'], '{"a":1}'::jsonb ?| ARRAY['a', NULL], '{"a":1}'::jsonb ?& ARRAY['a', NULL], '"a"'::jsonb ?| ARRAY['a'], ('{"a":1}'::jsonb ?| NULL::text[]) IS NULL"#,
     // A document's pieces as rows: elements (json as written, jsonb in its form), as text,
     // keys (json in document order with duplicates, jsonb sorted once each); errors 22023.
     r#"SELECT json_array_elements('[1, {"b" :  2}, "x", null, [true]]')"#,
