@@ -295,48 +295,61 @@ fn document_order_error(
     }
 }
 
-/// ORDER BY a document (see [`document_order_error`]), and min / max of one (42883: PostgreSQL
-/// has neither for json or jsonb).
+/// ORDER BY a document, in a query, a window or an aggregate (see [`document_order_error`]), and
+/// min / max of one (42883: PostgreSQL has neither for json or jsonb).
 fn refuse_document_order(plan: &LogicalPlan, schema: &DFSchema) -> Result<()> {
-    match plan {
-        LogicalPlan::Sort(sort) => {
-            for e in &sort.expr {
-                if let Some(flavor) = document_flavor(&e.expr, schema) {
-                    return Err(document_order_error(flavor, "ORDER BY"));
-                }
-            }
-        }
-        LogicalPlan::Aggregate(aggregate) => {
-            for e in &aggregate.aggr_expr {
-                let mut found = None;
-                let _ = e.apply(|inner| {
-                    if let Expr::AggregateFunction(f) = inner
-                        && matches!(f.func.name(), "min" | "max")
-                        && let Some(flavor) = f
-                            .params
-                            .args
-                            .first()
-                            .and_then(|a| document_flavor(a, schema))
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::SortExpr;
+    let ordered_by_document = |order_by: &[SortExpr]| {
+        order_by
+            .iter()
+            .find_map(|e| document_flavor(&e.expr, schema))
+    };
+    if let LogicalPlan::Sort(sort) = plan
+        && let Some(flavor) = ordered_by_document(&sort.expr)
+    {
+        return Err(document_order_error(flavor, "ORDER BY"));
+    }
+    let mut refused = None;
+    for expr in plan.expressions() {
+        let _ = expr.apply(|inner| {
+            refused = match inner {
+                Expr::WindowFunction(w) => ordered_by_document(&w.params.order_by)
+                    .map(|flavor| document_order_error(flavor, "a window's ORDER BY")),
+                Expr::AggregateFunction(f) => {
+                    let name = f.func.name();
+                    match f
+                        .params
+                        .args
+                        .first()
+                        .and_then(|a| document_flavor(a, schema))
                     {
-                        found = Some((flavor, f.func.name().to_string()));
-                        return Ok(datafusion::common::tree_node::TreeNodeRecursion::Stop);
+                        Some(flavor) if matches!(name, "min" | "max") => {
+                            let type_name = match flavor {
+                                super::json_build::Flavor::Json => "json",
+                                super::json_build::Flavor::Jsonb => "jsonb",
+                            };
+                            Some(super::pg_error(
+                                crate::error::ErrorKind::UndefinedFunction,
+                                format!("function {name}({type_name}) does not exist"),
+                            ))
+                        }
+                        _ => ordered_by_document(&f.params.order_by).map(|flavor| {
+                            document_order_error(flavor, &format!("{name}'s ORDER BY"))
+                        }),
                     }
-                    Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
-                });
-                if let Some((flavor, name)) = found {
-                    // PostgreSQL has no min / max of either JSON type.
-                    let type_name = match flavor {
-                        super::json_build::Flavor::Json => "json",
-                        super::json_build::Flavor::Jsonb => "jsonb",
-                    };
-                    return Err(super::pg_error(
-                        crate::error::ErrorKind::UndefinedFunction,
-                        format!("function {name}({type_name}) does not exist"),
-                    ));
                 }
-            }
+                _ => None,
+            };
+            Ok(if refused.is_some() {
+                TreeNodeRecursion::Stop
+            } else {
+                TreeNodeRecursion::Continue
+            })
+        });
+        if let Some(error) = refused {
+            return Err(error);
         }
-        _ => {}
     }
     Ok(())
 }

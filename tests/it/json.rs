@@ -269,6 +269,8 @@ async fn ordering_jsonb_is_refused_not_wrong() {
         "SELECT '[10]'::jsonb > '[9]'::jsonb",
         "SELECT '2'::jsonb <= '10'::jsonb",
         "SELECT d FROM (VALUES ('2'::jsonb), ('10'::jsonb)) t(d) ORDER BY d",
+        "SELECT row_number() OVER (ORDER BY d) FROM (VALUES ('2'::jsonb)) t(d)",
+        "SELECT json_agg(d ORDER BY d) FROM (VALUES ('2'::jsonb)) t(d)",
     ] {
         crate::support::expect_sqlstate(&c, sql, "0A000").await;
     }
