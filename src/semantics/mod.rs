@@ -19,6 +19,7 @@ mod json;
 mod json_build;
 mod json_contains;
 mod json_items;
+mod json_set;
 mod justify;
 mod numeric;
 mod numeric_cast;
@@ -74,6 +75,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(json_build::functions())
         .chain(json_contains::functions())
         .chain(json_items::functions())
+        .chain(json_set::functions())
     {
         ctx.register_udf(function);
     }

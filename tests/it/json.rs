@@ -2,7 +2,7 @@
 //! jsonb) rewrite documents, `->`, `->>`, `#>`, `#>>`, `json[b]_extract_path[_text]`,
 //! `json[b]_typeof`, `json[b]_array_length`, `to_json[b]`, `json[b]_build_object/array`,
 //! `json[b]_agg`, `@>`, `<@`, `?`, `json[b]_array_elements[_text]`, `json[b]_object_keys`,
-//! `json[b]_object_agg`, on literals and on a table's text column, errors
+//! `json[b]_object_agg`, `jsonb_set`, on literals and on a table's text column, errors
 //! by SQLSTATE. Documents are stored as text; a column declared json or jsonb reads as
 //! PostgreSQL's `json` (text kept as written).
 
@@ -119,6 +119,12 @@ const SCRIPT: &[&str] = &[
     r#"SELECT json_object_agg(k, v) IS NULL FROM (SELECT 'a', 1 WHERE false) t(k, v)"#,
     r#"SELECT g, jsonb_object_agg(k, v) FROM (VALUES (1, 'a', '{"x":1}'::jsonb), (1, 'b', '[1,2]'::jsonb), (2, 'c', 'null'::jsonb)) t(g, k, v) GROUP BY g ORDER BY g"#,
     r#"SELECT json_object_agg(k, v) FROM (VALUES (NULL::text, 1)) t(k, v)"#,
+    // jsonb_set: replace, add a missing last key, negative and out-of-range indexes, no create.
+    r#"SELECT jsonb_set('{"a":{"b":1},"c":[1,2]}', '{a,b}', '2.50'), jsonb_set('{"a":1}', '{x}', '"n"'), jsonb_set('{"a":1}', '{x}', '"n"', false)"#,
+    r#"SELECT jsonb_set('[1,2,3]', '{-1}', '9'), jsonb_set('[1,2]', '{5}', '9'), jsonb_set('[1,2]', '{-5}', '9'), jsonb_set('{"a":1}', '{x,y}', '1')"#,
+    r#"SELECT jsonb_set('{"a":[1,{"k":0}]}', ARRAY['a','1','k'], '{"z": null}'), jsonb_set('{"a":1}', '{a}', NULL) IS NULL"#,
+    r#"SELECT jsonb_set('1', '{a}', '2')"#,
+    r#"SELECT jsonb_set('[1]', '{x}', '2')"#,
     // Columns declared json / jsonb: every write checks its values (22P02, nothing written),
     // jsonb stores its form; the catalog names the declared types, CTAS keeps them.
     r#"CREATE TABLE jd (id INT, doc jsonb, j json)"#,
