@@ -18,6 +18,7 @@ use crate::delta::{self, CreateOptions};
 use crate::dialect::CreateTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{CommandTag, Notice, QueryOutput};
+use crate::semantics::JsonFlavor;
 
 /// `CREATE SCHEMA [IF NOT EXISTS] s`.
 pub async fn create_schema(
@@ -428,8 +429,12 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
                 .iter()
                 .zip(columns)
                 .map(|(field, column)| match column.data_type {
-                    ast::DataType::JSON => super::documents::mark(field.as_ref().clone(), false),
-                    ast::DataType::JSONB => super::documents::mark(field.as_ref().clone(), true),
+                    ast::DataType::JSON => {
+                        super::documents::mark(field.as_ref().clone(), JsonFlavor::Json)
+                    }
+                    ast::DataType::JSONB => {
+                        super::documents::mark(field.as_ref().clone(), JsonFlavor::Jsonb)
+                    }
                     _ => field.as_ref().clone(),
                 })
                 .collect();

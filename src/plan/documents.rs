@@ -17,14 +17,13 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, ScalarUDF}
 use crate::error::Result;
 use crate::semantics::JsonFlavor;
 
-/// The field metadata that marks a document column (the key the JSON functions mark their
+/// `field` marked as a document column of `flavor` (the key the JSON functions mark their
 /// results with).
-pub fn mark(field: Field, declared_jsonb: bool) -> Field {
-    let flavor = if declared_jsonb { "jsonb" } else { "json" };
+pub fn mark(field: Field, flavor: JsonFlavor) -> Field {
     let mut metadata = field.metadata().clone();
     metadata.insert(
         crate::semantics::JSON_TYPE_KEY.to_string(),
-        flavor.to_string(),
+        flavor.tag().to_string(),
     );
     field.with_metadata(metadata)
 }

@@ -610,6 +610,11 @@ pub fn jsonb_text(json: &str) -> Result<String> {
     Ok(out)
 }
 
+/// The order of an object's keys in jsonb: by length, then by bytes.
+pub(super) fn jsonb_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
 /// Writes `member` as PostgreSQL prints a jsonb value.
 pub(super) fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
     match &member.node {
@@ -635,7 +640,7 @@ pub(super) fn write_jsonb(member: &Member<'_>, out: &mut String) -> Result<()> {
                     kept.push(m);
                 }
             }
-            kept.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+            kept.sort_by(|a, b| jsonb_key_order(&a.0, &b.0));
             out.push('{');
             for (i, (key, value)) in kept.into_iter().enumerate() {
                 if i > 0 {

@@ -46,7 +46,9 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    fn tag(self) -> &'static str {
+    /// The PostgreSQL type name (`json`, `jsonb`), also the value a document field is marked
+    /// with.
+    pub fn tag(self) -> &'static str {
         match self {
             Flavor::Json => "json",
             Flavor::Jsonb => "jsonb",
@@ -257,13 +259,22 @@ fn structured(array: &ArrayRef, row: usize) -> bool {
     ) && !array.is_null(row)
 }
 
+/// The items of row `row` of a list (or large list), with their field; None when `list` is no
+/// list.
+pub(super) fn list_row(list: &ArrayRef, row: usize) -> Option<(ArrayRef, FieldRef)> {
+    match list.data_type() {
+        DataType::List(f) => Some((list.as_list::<i32>().value(row), f.clone())),
+        DataType::LargeList(f) => Some((list.as_list::<i64>().value(row), f.clone())),
+        _ => None,
+    }
+}
+
 /// The items of row `row` of a list, with their field.
 fn list_items(list: &ArrayRef, row: usize) -> Result<(ArrayRef, FieldRef)> {
-    match list.data_type() {
-        DataType::List(f) => Ok((list.as_list::<i32>().value(row), f.clone())),
-        DataType::LargeList(f) => Ok((list.as_list::<i64>().value(row), f.clone())),
-        other => datafusion::common::internal_err!("{AGG_LIST} takes a list, not {other}"),
-    }
+    list_row(list, row).map_or_else(
+        || datafusion::common::internal_err!("{AGG_LIST} takes a list, not {}", list.data_type()),
+        Ok,
+    )
 }
 
 /// `json_agg`'s array from a list of tagged element texts.

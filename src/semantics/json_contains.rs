@@ -70,18 +70,15 @@ impl ScalarUDFImpl for JsonbExistsKeys {
                     out.append_null();
                     continue;
                 }
-                let listed = match keys.data_type() {
-                    DataType::List(_) => keys.as_list::<i32>().value(row),
-                    DataType::LargeList(_) => keys.as_list::<i64>().value(row),
-                    other => {
-                        return Err(super::pg_error(
-                            crate::error::ErrorKind::UndefinedFunction,
-                            format!(
-                                "operator does not exist: jsonb {} {other}",
-                                if all { "?&" } else { "?|" }
-                            ),
-                        ));
-                    }
+                let Some((listed, _)) = super::json_build::list_row(keys, row) else {
+                    return Err(super::pg_error(
+                        crate::error::ErrorKind::UndefinedFunction,
+                        format!(
+                            "operator does not exist: jsonb {} {}",
+                            if all { "?&" } else { "?|" },
+                            keys.data_type()
+                        ),
+                    ));
                 };
                 let listed = datafusion::arrow::compute::cast(&listed, &DataType::Utf8)?;
                 let listed = listed.as_string::<i32>();

@@ -128,7 +128,7 @@ impl JsonItems {
                 (Node::Object(members), Items::Keys) => {
                     let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
                     if self.flavor == Flavor::Jsonb {
-                        keys.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+                        keys.sort_by(|a, b| super::json::jsonb_key_order(a, b));
                         keys.dedup();
                     }
                     for key in keys {
@@ -183,15 +183,12 @@ impl JsonItems {
                 out.append_null();
                 continue;
             }
-            let pairs = match input.data_type() {
-                DataType::List(_) => input.as_list::<i32>().value(row),
-                DataType::LargeList(_) => input.as_list::<i64>().value(row),
-                other => {
-                    return Err(datafusion::error::DataFusionError::Internal(format!(
-                        "{}: a list expected, got {other}",
-                        self.name
-                    )));
-                }
+            let Some((pairs, _)) = super::json_build::list_row(input, row) else {
+                return Err(datafusion::error::DataFusionError::Internal(format!(
+                    "{}: a list expected, got {}",
+                    self.name,
+                    input.data_type()
+                )));
             };
             let pairs = datafusion::arrow::compute::cast(&pairs, &DataType::Utf8)?;
             let pairs = pairs.as_string::<i32>();

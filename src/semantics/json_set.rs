@@ -15,9 +15,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::json::{
-    Member, Node, jsonb_text, parse_or_error, path_elements, write_jsonb, write_string,
-};
+use super::json::{Member, Node, jsonb_text, parse_or_error, path_elements, write_string};
 use super::json_build::{Flavor, document_field};
 use crate::error::ErrorKind;
 
@@ -89,7 +87,7 @@ impl ScalarUDFImpl for JsonbSet {
                 let value = jsonb_text(values.value(row))?;
                 let mut written = String::new();
                 set(&target, &path, 0, &value, create_missing, &mut written)?;
-                out.append_value(written);
+                out.append_value(jsonb_text(&written)?);
             }
             Ok(Arc::new(out.finish()) as ArrayRef)
         })
@@ -101,19 +99,15 @@ fn path_at(paths: &ArrayRef, row: usize) -> Result<Option<Vec<String>>> {
     if paths.is_null(row) {
         return Ok(None);
     }
-    let list = match paths.data_type() {
-        DataType::List(_) => paths.as_list::<i32>().value(row),
-        DataType::LargeList(_) => paths.as_list::<i64>().value(row),
-        _ => {
-            let texts = datafusion::arrow::compute::cast(paths, &DataType::Utf8)?;
-            let text = texts.as_string::<i32>().value(row).to_string();
-            return path_elements(&text).map(Some).ok_or_else(|| {
-                super::pg_error(
-                    ErrorKind::InvalidTextRepresentation,
-                    format!("malformed array literal: \"{text}\""),
-                )
-            });
-        }
+    let Some((list, _)) = super::json_build::list_row(paths, row) else {
+        let texts = datafusion::arrow::compute::cast(paths, &DataType::Utf8)?;
+        let text = texts.as_string::<i32>().value(row).to_string();
+        return path_elements(&text).map(Some).ok_or_else(|| {
+            super::pg_error(
+                ErrorKind::InvalidTextRepresentation,
+                format!("malformed array literal: \"{text}\""),
+            )
+        });
     };
     let list = datafusion::arrow::compute::cast(&list, &DataType::Utf8)?;
     let list = list.as_string::<i32>();
@@ -122,7 +116,9 @@ fn path_at(paths: &ArrayRef, row: usize) -> Result<Option<Vec<String>>> {
     ))
 }
 
-/// Writes `member` with the value at `path[depth..]` set (see the module header).
+/// Writes `member` with the value at `path[depth..]` set, every other value as written: the
+/// caller puts the whole result in jsonb's form (a duplicate key is set in each place, and the
+/// form keeps the last, as jsonb has it).
 fn set(
     member: &Member<'_>,
     path: &[String],
@@ -138,32 +134,26 @@ fn set(
     let last = depth + 1 == path.len();
     match &member.node {
         Node::Object(members) => {
-            // jsonb's form: the last of duplicate keys, keys by length then bytes.
-            let mut entries: Vec<(String, String)> = Vec::with_capacity(members.len() + 1);
-            for (i, (key, item)) in members.iter().enumerate() {
-                if members[i + 1..].iter().any(|(k, _)| k == key) {
-                    continue;
-                }
-                let mut text = String::new();
-                if key == step {
-                    set(item, path, depth + 1, value, create, &mut text)?;
-                } else {
-                    write_jsonb(item, &mut text)?;
-                }
-                entries.push((key.clone(), text));
-            }
-            if last && create && !members.iter().any(|(k, _)| k == step) {
-                entries.push((step.clone(), value.to_string()));
-            }
-            entries.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
             out.push('{');
-            for (i, (key, text)) in entries.iter().enumerate() {
+            for (i, (key, item)) in members.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
                 write_string(key, out)?;
                 out.push_str(": ");
-                out.push_str(text);
+                if key == step {
+                    set(item, path, depth + 1, value, create, out)?;
+                } else {
+                    out.push_str(item.text);
+                }
+            }
+            if last && create && !members.iter().any(|(k, _)| k == step) {
+                if !members.is_empty() {
+                    out.push_str(", ");
+                }
+                write_string(step, out)?;
+                out.push_str(": ");
+                out.push_str(value);
             }
             out.push('}');
         }
@@ -179,25 +169,30 @@ fn set(
             })?;
             let len = items.len() as i64;
             let at = if index < 0 { len + index } else { index };
-            let mut texts: Vec<String> = Vec::with_capacity(items.len() + 1);
-            for (i, item) in items.iter().enumerate() {
-                let mut text = String::new();
-                if i as i64 == at {
-                    set(item, path, depth + 1, value, create, &mut text)?;
-                } else {
-                    write_jsonb(item, &mut text)?;
-                }
-                texts.push(text);
-            }
-            if last && create && !(0..len).contains(&at) {
-                if at < 0 {
-                    texts.insert(0, value.to_string());
-                } else {
-                    texts.push(value.to_string());
-                }
-            }
+            let added = last && create && !(0..len).contains(&at);
             out.push('[');
-            out.push_str(&texts.join(", "));
+            if added && at < 0 {
+                out.push_str(value);
+                if !items.is_empty() {
+                    out.push_str(", ");
+                }
+            }
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if i as i64 == at {
+                    set(item, path, depth + 1, value, create, out)?;
+                } else {
+                    out.push_str(item.text);
+                }
+            }
+            if added && at >= 0 {
+                if !items.is_empty() {
+                    out.push_str(", ");
+                }
+                out.push_str(value);
+            }
             out.push(']');
         }
         _ => {

@@ -79,7 +79,7 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                 op,
                 Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
             ) && let Some(flavor) =
-                document_flavor(&left, schema).or(document_flavor(&right, schema))
+                document_flavor(&left, schema).or_else(|| document_flavor(&right, schema))
             {
                 return Err(document_order_error(flavor, &format!("the operator {op}")));
             }
@@ -311,8 +311,8 @@ fn refuse_document_order(plan: &LogicalPlan, schema: &DFSchema) -> Result<()> {
         return Err(document_order_error(flavor, "ORDER BY"));
     }
     let mut refused = None;
-    for expr in plan.expressions() {
-        let _ = expr.apply(|inner| {
+    plan.apply_expressions(|expr| {
+        expr.apply(|inner| {
             refused = match inner {
                 Expr::WindowFunction(w) => ordered_by_document(&w.params.order_by)
                     .map(|flavor| document_order_error(flavor, "a window's ORDER BY")),
@@ -324,16 +324,10 @@ fn refuse_document_order(plan: &LogicalPlan, schema: &DFSchema) -> Result<()> {
                         .first()
                         .and_then(|a| document_flavor(a, schema))
                     {
-                        Some(flavor) if matches!(name, "min" | "max") => {
-                            let type_name = match flavor {
-                                super::json_build::Flavor::Json => "json",
-                                super::json_build::Flavor::Jsonb => "jsonb",
-                            };
-                            Some(super::pg_error(
-                                crate::error::ErrorKind::UndefinedFunction,
-                                format!("function {name}({type_name}) does not exist"),
-                            ))
-                        }
+                        Some(flavor) if matches!(name, "min" | "max") => Some(super::pg_error(
+                            crate::error::ErrorKind::UndefinedFunction,
+                            format!("function {name}({}) does not exist", flavor.tag()),
+                        )),
                         _ => ordered_by_document(&f.params.order_by).map(|flavor| {
                             document_order_error(flavor, &format!("{name}'s ORDER BY"))
                         }),
@@ -346,10 +340,10 @@ fn refuse_document_order(plan: &LogicalPlan, schema: &DFSchema) -> Result<()> {
             } else {
                 TreeNodeRecursion::Continue
             })
-        });
-        if let Some(error) = refused {
-            return Err(error);
-        }
+        })
+    })?;
+    if let Some(error) = refused {
+        return Err(error);
     }
     Ok(())
 }
@@ -368,19 +362,14 @@ fn jsonb_against_text(
     if !matches!(op, Operator::Eq | Operator::NotEq) {
         return (left, right);
     }
-    let flavor = |e: &Expr| {
-        e.to_field(schema)
-            .ok()
-            .and_then(|(_, field)| super::json_build::flavor_of(&field))
-    };
-    let jsonb = super::json::json_cast_udf(super::json_build::Flavor::Jsonb);
-    match (flavor(&left), flavor(&right)) {
-        (Some(super::json_build::Flavor::Jsonb), None) if is_string(rt) => {
-            (left, jsonb.call(vec![right]))
-        }
-        (None, Some(super::json_build::Flavor::Jsonb)) if is_string(lt) => {
-            (jsonb.call(vec![left]), right)
-        }
+    use super::json_build::Flavor;
+    let jsonb = |text: Expr| super::json::json_cast_udf(Flavor::Jsonb).call(vec![text]);
+    match (
+        document_flavor(&left, schema),
+        document_flavor(&right, schema),
+    ) {
+        (Some(Flavor::Jsonb), None) if is_string(rt) => (left, jsonb(right)),
+        (None, Some(Flavor::Jsonb)) if is_string(lt) => (jsonb(left), right),
         _ => (left, right),
     }
 }

@@ -100,15 +100,14 @@ pub fn fields(
         .into_iter()
         .zip(schema.fields())
         .map(|(info, field)| {
-            // Nested columns are sent as jsonb (json_values); a document a query made (a cast to
-            // json / jsonb, a JSON builder) as the type it is, so clients parse it.
+            // Nested columns are sent as jsonb (json_values); a document (a json / jsonb column,
+            // a cast, a JSON builder; its text encoded from Utf8 in row_values) as the type the
+            // catalog names it, so clients parse it.
             let document = if super::json_values::sent_as_json(field.data_type()) {
                 Some(Type::JSONB)
             } else if field.data_type() == &datafusion::arrow::datatypes::DataType::Utf8 {
-                crate::semantics::json_flavor_of(field).map(|flavor| match flavor {
-                    crate::semantics::JsonFlavor::Json => Type::JSON,
-                    crate::semantics::JsonFlavor::Jsonb => Type::JSONB,
-                })
+                Some(crate::catalog::field_wire_type(field))
+                    .filter(|t| matches!(*t, Type::JSON | Type::JSONB))
             } else {
                 None
             };

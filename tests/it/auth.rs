@@ -143,27 +143,10 @@ async fn trust_on_a_network_address_refuses_to_start() {
 async fn tls_required_with_psql_verify_full_and_plaintext_refused() {
     let psql = require_tool("psql");
     let dir = tempfile::tempdir().unwrap();
-    let certs = dir.path().join("certs");
-    let out = Command::new(env!("CARGO_BIN_EXE_deltagres"))
-        .args([
-            "cert",
-            "--out",
-            certs.to_str().unwrap(),
-            "--host",
-            "localhost",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let certs = crate::support::development_certificates(dir.path());
     let server_certs = certs.clone();
     let server = TestServer::start_with(&dir.path().join("data"), move |c| {
-        c.tls.mode = deltagres::config::TlsMode::Require;
-        c.tls.cert = Some(server_certs.join("server.crt"));
-        c.tls.key = Some(server_certs.join("server.key"));
+        crate::support::require_tls(c, &server_certs)
     })
     .await;
     let port = server.addr.port();

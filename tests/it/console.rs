@@ -616,28 +616,11 @@ async fn trust_refuses_a_console_off_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_speaks_https_with_the_wires_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let certs = dir.path().join("certs");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
-        .args([
-            "cert",
-            "--out",
-            certs.to_str().unwrap(),
-            "--host",
-            "localhost",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let certs = crate::support::development_certificates(dir.path());
     let server_certs = certs.clone();
     let server = TestServer::start_with(&dir.path().join("data"), move |c| {
         c.http.listen = "127.0.0.1:0".into();
-        c.tls.mode = deltagres::config::TlsMode::Require;
-        c.tls.cert = Some(server_certs.join("server.crt"));
-        c.tls.key = Some(server_certs.join("server.key"));
+        crate::support::require_tls(c, &server_certs);
         c.auth.method = AuthMethod::ScramSha256;
         c.auth.users = vec![UserConfig {
             name: "alice".into(),

@@ -123,6 +123,7 @@ const SCRIPT: &[&str] = &[
     r#"SELECT jsonb_set('{"a":{"b":1},"c":[1,2]}', '{a,b}', '2.50'), jsonb_set('{"a":1}', '{x}', '"n"'), jsonb_set('{"a":1}', '{x}', '"n"', false)"#,
     r#"SELECT jsonb_set('[1,2,3]', '{-1}', '9'), jsonb_set('[1,2]', '{5}', '9'), jsonb_set('[1,2]', '{-5}', '9'), jsonb_set('{"a":1}', '{x,y}', '1')"#,
     r#"SELECT jsonb_set('{"a":[1,{"k":0}]}', ARRAY['a','1','k'], '{"z": null}'), jsonb_set('{"a":1}', '{a}', NULL) IS NULL"#,
+    r#"SELECT jsonb_set('{"a":1,"a":2}', '{a}', '5'), jsonb_set('{"a":{"x":1},"a":{"y":2}}', '{a,z}', '1'), jsonb_set('[]', '{0}', '1'), jsonb_set('{}', '{k}', '[1, {"b":1,"a":0}]')"#,
     r#"SELECT jsonb_set('1', '{a}', '2')"#,
     r#"SELECT jsonb_set('[1]', '{x}', '2')"#,
     // Columns declared json / jsonb: every write checks its values (22P02, nothing written),

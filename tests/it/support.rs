@@ -413,3 +413,32 @@ pub async fn spawn_server_process(
         data_dir.to_string_lossy()
     );
 }
+
+/// A development CA and a server certificate for `localhost` made by `deltagres cert` in
+/// `dir/certs` (ca.crt, server.crt, server.key); returns that folder.
+pub fn development_certificates(dir: &Path) -> PathBuf {
+    let certs = dir.join("certs");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deltagres"))
+        .args([
+            "cert",
+            "--out",
+            certs.to_str().unwrap(),
+            "--host",
+            "localhost",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    certs
+}
+
+/// `[tls]` required, with the certificate and key of [`development_certificates`]'s folder.
+pub fn require_tls(config: &mut Config, certs: &Path) {
+    config.tls.mode = deltagres::config::TlsMode::Require;
+    config.tls.cert = Some(certs.join("server.crt"));
+    config.tls.key = Some(certs.join("server.key"));
+}
