@@ -68,7 +68,16 @@ impl CachedTable {
             (Some(_), None) => true,
             _ => false,
         };
-        if newer && committed.snapshot().is_ok() {
+        // A state built on a write's copy of the snapshot (see `super::identity::operable`) has
+        // lost the identity feature from its protocol: never kept.
+        let copied = match (committed.snapshot(), loaded.table.snapshot()) {
+            (Ok(new), Ok(held)) => {
+                super::identity::lists_identity_feature(held.protocol())
+                    && !super::identity::lists_identity_feature(new.protocol())
+            }
+            _ => false,
+        };
+        if newer && !copied && committed.snapshot().is_ok() {
             loaded.table = committed.clone();
         }
     }

@@ -6,6 +6,8 @@ mod cached;
 mod clone;
 mod column_mapping;
 mod conflict_guard;
+mod identity;
+mod identity_write;
 mod local_store;
 mod log_upkeep;
 mod metadata;
@@ -26,6 +28,12 @@ pub use column_mapping::{
     ColumnChange, MODE_KEY as COLUMN_MAPPING_MODE, change_columns, maps_columns, physical_name,
 };
 pub use conflict_guard::install_conflict_guard;
+pub use identity::{
+    IDENTITY_ALLOW_EXPLICIT_INSERT, IDENTITY_HIGH_WATER_MARK, IDENTITY_START, IDENTITY_STEP,
+    IdentityColumn, IdentityFill, identity_columns, lists_identity_feature, operable, settle,
+    with_generated_values,
+};
+pub use identity_write::append_filled;
 pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{

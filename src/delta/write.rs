@@ -54,6 +54,7 @@ pub async fn create_empty(
             format!("unsupported column type: {e}"),
         )
     })?;
+    let (struct_type, identity_protocol) = super::identity::declare_identity_columns(struct_type)?;
     let mut builder = options
         .storage
         .open_or_new(&location)
@@ -71,6 +72,9 @@ pub async fn create_empty(
         });
     if let Some(comment) = &options.comment {
         builder = builder.with_comment(comment.clone());
+    }
+    if let Some(protocol) = identity_protocol {
+        builder = builder.with_actions([deltalake::kernel::Action::Protocol(protocol)]);
     }
     Ok(builder.await?)
 }
@@ -110,6 +114,7 @@ pub async fn write_plan(
 /// Appends the rows of `plan` (an INSERT's input, already shaped to the table's columns) to
 /// `table` in one commit, and returns the number of rows added and the table as committed (the
 /// state delta-rs brought up to the new version).
+/// A table with identity columns generates their values ([`super::identity_write`]).
 /// Checkpoints and log cleanup are left to [`super::checkpoint_if_due`], which runs them on the
 /// table's schedule (delta-rs would list the whole log after every commit).
 pub async fn append_plan(
@@ -117,6 +122,9 @@ pub async fn append_plan(
     plan: LogicalPlan,
     session: std::sync::Arc<dyn datafusion::catalog::Session>,
 ) -> Result<(u64, DeltaTable)> {
+    if super::identity::lists_identity_feature(table.snapshot()?.protocol()) {
+        return super::identity_write::append(table, plan, session).await;
+    }
     let table = table
         .write(Vec::new())
         .with_input_plan(plan)

@@ -16,7 +16,8 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| Error::syntax(format!("syntax error: {e}")))?;
-    let tokens = rewrite_version_shorthand(rewrite_merge_stars(tokens)?);
+    let tokens =
+        rewrite_identity_option_order(rewrite_version_shorthand(rewrite_merge_stars(tokens)?));
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
@@ -275,6 +276,46 @@ fn parse_u64(parser: &mut Parser) -> Result<u64, ParserError> {
             "expected a non-negative integer, found {other}"
         ))),
     }
+}
+
+/// `AS IDENTITY (START WITH n INCREMENT BY m)`, the order PostgreSQL's documentation and
+/// Databricks write, becomes `(INCREMENT BY m START WITH n)`: sqlparser takes a sequence's
+/// options only in the order of PostgreSQL's CREATE SEQUENCE synopsis.
+fn rewrite_identity_option_order(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let keyword =
+        |t: &TokenWithSpan, k: Keyword| matches!(&t.token, Token::Word(w) if w.keyword == k);
+    let mut i = 0;
+    while i < tokens.len() {
+        if !keyword(&tokens[i], Keyword::IDENTITY) {
+            i += 1;
+            continue;
+        }
+        let open =
+            (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)));
+        let Some(open) = open.filter(|&j| tokens[j].token == Token::LParen) else {
+            i += 1;
+            continue;
+        };
+        let Some(close) = (open..tokens.len()).find(|&j| tokens[j].token == Token::RParen) else {
+            break;
+        };
+        let start = (open..close).find(|&j| keyword(&tokens[j], Keyword::START));
+        let increment = (open..close).find(|&j| keyword(&tokens[j], Keyword::INCREMENT));
+        if let (Some(start), Some(increment)) = (start, increment)
+            && start < increment
+        {
+            let moved: Vec<TokenWithSpan> = tokens[increment..close].to_vec();
+            let mut reordered: Vec<TokenWithSpan> = tokens[open + 1..start].to_vec();
+            reordered.extend(moved);
+            reordered.push(TokenWithSpan::wrap(Token::Whitespace(
+                sqlparser::tokenizer::Whitespace::Space,
+            )));
+            reordered.extend(tokens[start..increment].iter().cloned());
+            tokens.splice(open + 1..close, reordered);
+        }
+        i = close + 1;
+    }
+    tokens
 }
 
 /// Databricks' `t@v3` shorthand becomes `t VERSION AS OF 3`.

@@ -119,6 +119,8 @@ pub async fn create_table(
         .unwrap_or_default();
     // `GENERATED ALWAYS AS (expr) [STORED]`: Delta's generated columns (delta-rs computes them).
     let mut generated: Vec<(String, String)> = Vec::new();
+    // `GENERATED ALWAYS | BY DEFAULT AS IDENTITY`: Delta's identity columns.
+    let mut identity: Vec<crate::delta::IdentityColumn> = Vec::new();
     for column in &mut create.columns {
         let column_name = normalize_ident(&column.name);
         let mut kept = Vec::new();
@@ -133,6 +135,18 @@ pub async fn create_table(
                     super::names::quote_identifiers(&mut expr);
                     generated.push((column_name.clone(), expr.to_string()));
                 }
+                ast::ColumnOption::Generated {
+                    generated_as:
+                        generated_as @ (ast::GeneratedAs::Always | ast::GeneratedAs::ByDefault),
+                    generation_expr: None,
+                    sequence_options,
+                    ..
+                } => identity.push(super::identity::declared(
+                    column,
+                    &column_name,
+                    matches!(generated_as, ast::GeneratedAs::Always),
+                    sequence_options.as_deref().unwrap_or_default(),
+                )?),
                 ast::ColumnOption::Check(mut check) => {
                     if check.name.is_none() {
                         check.name = option.name.clone().or_else(|| {
@@ -155,6 +169,12 @@ pub async fn create_table(
     }
     let table_ref = resolve_table(&create.name, cx.default_schema)?;
     crate::catalog::validate_table_name(&table_ref)?;
+    if !identity.is_empty() && create.query.is_some() {
+        return Err(Error::unsupported(
+            "identity columns in CREATE TABLE ... AS are not supported",
+        )
+        .with_hint("create the table with its columns, then INSERT ... SELECT"));
+    }
     if !generated.is_empty() && create.query.is_some() {
         return Err(Error::unsupported(
             "generated columns in CREATE TABLE ... AS are not supported",
@@ -239,6 +259,7 @@ pub async fn create_table(
         cx,
         &create,
         &generated,
+        &identity,
         &table_ref,
         location.clone(),
         &options,
@@ -296,6 +317,7 @@ async fn create_delta_table(
     cx: &mut PlanContext<'_>,
     create: &CreateTable,
     generated: &[(String, String)],
+    identity: &[crate::delta::IdentityColumn],
     table_ref: &TableRef,
     location: Url,
     options: &CreateOptions,
@@ -333,6 +355,7 @@ async fn create_delta_table(
                     )])),
                     None => f.as_ref().clone(),
                 })
+                .map(|f| super::identity::declare_field(f, identity))
                 .collect();
             delta::create_empty(location, &Schema::new(fields), options).await
         }
@@ -468,10 +491,10 @@ fn check_column_options(column: &ColumnDef) -> Result<()> {
             ))
             .with_hint("check the rows in the query that loads the table"),
             O::Generated { .. } | O::Identity(_) => Error::unsupported(format!(
-                "column \"{}\": identity columns are not supported: delta-rs cannot write tables with Delta's identityColumns feature",
-                column.name
+                "column \"{}\": {} is not supported",
+                column.name, option.option
             ))
-            .with_hint("compute the value in the INSERT (e.g. row_number() OVER () + max id); GENERATED ALWAYS AS (expr) columns are supported"),
+            .with_hint("identity columns are GENERATED ALWAYS | BY DEFAULT AS IDENTITY [(START WITH n INCREMENT BY m)]; generated columns GENERATED ALWAYS AS (expr)"),
             other => Error::unsupported(format!(
                 "column \"{}\": option {other} is not supported",
                 column.name

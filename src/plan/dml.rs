@@ -44,8 +44,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .map(|c| Ident::with_quote('"', c).to_string())
         .collect();
     let selection = update.selection.clone();
-    let mut builder = table
-        .clone()
+    let mut builder = crate::delta::operable(&table)?
         .update()
         .with_session_state(session_state(cx))
         .with_commit_properties(crate::delta::quiet_commit());
@@ -54,6 +53,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         builder = builder.with_predicate(predicate.to_string());
     }
     let generated = crate::delta::generated_columns(&table)?;
+    let always_identity = super::identity::always_generated(&table)?;
     let table_schema = crate::delta::table_arrow_schema(&table)?;
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
     for assignment in update.assignments {
@@ -79,6 +79,9 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         if generated.iter().any(|(g, _)| *g == column) {
             return Err(generated_assigned(&column));
+        }
+        if always_identity.contains(&column) {
+            return Err(super::identity::update_refused(&column));
         }
         if let Some(i) = columns.iter().position(|c| *c == column) {
             new_values[i] = format!(
@@ -175,8 +178,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         ),
         None => None,
     };
-    let mut builder = table
-        .clone()
+    let mut builder = crate::delta::operable(&table)?
         .delete()
         .with_session_state(session_state(cx))
         .with_commit_properties(crate::delta::quiet_commit());
@@ -209,7 +211,11 @@ pub async fn truncate(cx: &mut PlanContext<'_>, truncate: ast::Truncate) -> Resu
     for target in &truncate.table_names {
         let table_ref = resolve_table(&target.name, cx.default_schema)?;
         let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
-        table.delete().with_session_state(session_state(cx)).await?;
+        crate::delta::operable(&table)?
+            .delete()
+            .with_session_state(session_state(cx))
+            .with_commit_properties(crate::delta::quiet_commit())
+            .await?;
     }
     Ok(QueryOutput::Command(CommandTag::Other(
         "TRUNCATE TABLE".into(),

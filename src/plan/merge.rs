@@ -100,6 +100,7 @@ pub async fn merge(
         .collect();
 
     let generated = crate::delta::generated_columns(&target)?;
+    let identity = crate::delta::identity_columns(&target)?;
     // Values assigned to document columns go through their casts (plan::documents).
     let target_schema = crate::delta::table_arrow_schema(&target)?;
     let checked = |sets: Vec<(String, String)>| -> Vec<(String, String)> {
@@ -125,12 +126,17 @@ pub async fn merge(
     // Run the merge in this session's runtime, so it shares (and spills within) the engine's
     // memory pool; the session's planner knows delta-rs's own nodes (`plan::lakehouse_state`).
     let merge_state = cx.df.state();
-    let mut builder = target
+    let mut builder = crate::delta::operable(&target)?
         .merge(source, on.to_string())
         .with_session_state(std::sync::Arc::new(merge_state))
         .with_source_alias(source_alias.clone())
         .with_target_alias(target_alias.clone())
         .with_merge_schema(schema_evolution);
+    if crate::delta::lists_identity_feature(target.snapshot()?.protocol()) {
+        // delta-rs would checkpoint the state it was given, whose protocol is a copy: the
+        // checkpoint is left to the upkeep after the statement, which reads the real one.
+        builder = builder.with_commit_properties(crate::delta::quiet_commit());
+    }
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
         // A NOT MATCHED clause sees only the source row, a NOT MATCHED BY SOURCE clause only
@@ -203,6 +209,15 @@ pub async fn merge(
                         let value =
                             super::dml::generated_value(expr, &assigned, Some(&target_alias))?;
                         sets.push((column.clone(), value.to_string()));
+                    }
+                }
+                // A GENERATED ALWAYS identity keeps its value: SET of it is 428C9, `SET *`
+                // leaves it out.
+                for column in identity.iter().filter(|c| c.always) {
+                    if star {
+                        sets.retain(|(c, _)| *c != column.name);
+                    } else if sets.iter().any(|(c, _)| *c == column.name) {
+                        return Err(super::identity::update_refused(&column.name));
                     }
                 }
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
@@ -296,6 +311,21 @@ pub async fn merge(
                             .collect()
                     }
                 };
+                for column in &identity {
+                    match sets.iter().any(|(c, _)| *c == column.name) {
+                        true if column.always => {
+                            return Err(super::identity::insert_refused(&column.name));
+                        }
+                        true => {}
+                        false => {
+                            return Err(Error::unsupported(format!(
+                                "MERGE cannot generate values of identity column \"{}\" yet",
+                                column.name
+                            ))
+                            .with_hint("insert the new rows with INSERT ... SELECT ... WHERE NOT EXISTS (...), which generates them"));
+                        }
+                    }
+                }
                 let sets = checked(sets);
                 builder = builder.when_not_matched_insert(|mut i| {
                     if let Some(p) = &predicate {

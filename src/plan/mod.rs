@@ -14,6 +14,7 @@ mod dml_join;
 mod documents;
 mod explain;
 mod hints;
+mod identity;
 mod maintenance;
 mod merge;
 mod names;

@@ -47,6 +47,10 @@ pub async fn optimize(
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(name, cx.default_schema)?;
     let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
+    // A table with identity columns is rewritten through a copy of its snapshot (see
+    // `delta::operable`); its checkpoint is left to the upkeep after the statement.
+    let identity = crate::delta::lists_identity_feature(table.snapshot()?.protocol());
+    let table = crate::delta::operable(&table)?;
     let snapshot = table.snapshot()?;
     let partition_columns: Vec<String> = snapshot.metadata().partition_columns().to_vec();
     let columns: Vec<String> = snapshot
@@ -118,12 +122,15 @@ pub async fn optimize(
         tracing::info!(table = %table_ref, ?metrics, "compaction committed");
         optimized
     } else if clustering.is_empty() {
-        let (optimized, metrics) = table
+        let mut builder = table
             .optimize()
             .with_type(OptimizeType::Compact)
             .with_filters(&literals)
-            .with_target_size(target_size)
-            .await?;
+            .with_target_size(target_size);
+        if identity {
+            builder = builder.with_commit_properties(crate::delta::quiet_commit());
+        }
+        let (optimized, metrics) = builder.await?;
         tracing::info!(table = %table_ref, ?metrics, "compaction committed");
         optimized
     } else {

@@ -133,11 +133,12 @@ async fn generated_columns_written(
         .into_iter()
         .map(|(name, _)| name)
         .collect();
+    let identity = super::identity::always_generated(&table)?;
     let values_width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
         Some(ast::SetExpr::Values(values)) => values.rows.first().map(|row| row.content.len()),
         _ => None,
     };
-    if generated.is_empty() && values_width.is_none() {
+    if generated.is_empty() && identity.is_empty() && values_width.is_none() {
         return Ok(generated);
     }
     if insert.columns.is_empty() {
@@ -155,7 +156,7 @@ async fn generated_columns_written(
             }
         };
         let table_columns = crate::delta::table_arrow_schema(&table)?;
-        if generated.is_empty() && width >= table_columns.fields().len() {
+        if generated.is_empty() && identity.is_empty() && width >= table_columns.fields().len() {
             return Ok(generated);
         }
         insert.columns = table_columns
@@ -171,6 +172,9 @@ async fn generated_columns_written(
         .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
         .map(super::normalize_ident)
         .collect();
+    if let Some(column) = given.iter().find(|c| identity.contains(c)) {
+        return Err(super::identity::insert_refused(column));
+    }
     if let Some(column) = given.iter().find(|c| generated.contains(c)) {
         return Err(Error::new(
             ErrorKind::GeneratedAlways,
@@ -205,7 +209,12 @@ async fn insert_once(
         && dml.op == WriteOp::Insert(InsertOp::Append)
         && let Some(table) = catalog_table(cx, &dml.table_name)
     {
-        let target = cx.catalog.load(&table).await?;
+        // Identity values continue the table's sequence: the statement holds the table's write
+        // turn, so no writer of this server takes the same values.
+        let (_turn, target) = match identity_target(cx, &table).await? {
+            Some((turn, target)) => (Some(turn), target),
+            None => (None, cx.catalog.load(&table).await?),
+        };
         // Generated columns are left out for delta-rs to compute from the row.
         let input = if generated.is_empty() {
             dml.input.as_ref().clone()
@@ -259,6 +268,19 @@ fn catalog_table(
     cx.catalog.table_exists(&table).then_some(table)
 }
 
+/// `table`'s write turn and its state under it, when the table has identity columns (an INSERT
+/// generates their values from the state it writes on).
+async fn identity_target(
+    cx: &PlanContext<'_>,
+    table: &crate::catalog::TableRef,
+) -> Result<Option<(crate::catalog::WriteTurn, deltalake::DeltaTable)>> {
+    let loaded = cx.catalog.load(table).await?;
+    if !crate::delta::lists_identity_feature(loaded.snapshot()?.protocol()) {
+        return Ok(None);
+    }
+    Ok(Some(cx.load_for_rewrite(table).await?))
+}
+
 /// `INSERT ... RETURNING`: the rows to add are computed once, written through the same table
 /// provider as any INSERT, and the RETURNING list is evaluated over them.
 async fn insert_returning(
@@ -280,6 +302,19 @@ async fn insert_returning(
     // written and returned.
     let input =
         super::documents::checked_rows(dml.input.as_ref().clone(), dml.target.schema().as_ref())?;
+    // Identity values are generated before the rows are returned (and then written as given).
+    let identity = match catalog_table(cx, &dml.table_name) {
+        Some(table) => identity_target(cx, &table)
+            .await?
+            .map(|(turn, target)| (turn, table, target)),
+        None => None,
+    };
+    let (input, fill) = match &identity {
+        Some((_, _, target)) => {
+            crate::delta::with_generated_values(input, &crate::delta::identity_columns(target)?)?
+        }
+        None => (input, crate::delta::IdentityFill::default()),
+    };
     let source = state.create_physical_plan(&input).await?;
     let rows: Vec<_> = datafusion::physical_plan::execute_stream(source, task.clone())?
         .try_collect()
@@ -291,6 +326,21 @@ async fn insert_returning(
         None,
     )?
     .build()?;
+    if let Some((_turn, table, target)) = identity {
+        let (_, committed) =
+            crate::delta::append_filled(target, scan, Arc::new(state), fill).await?;
+        cx.catalog.adopt(&table, &committed).await;
+        planned.report(cx.notices);
+        return super::returning::project(
+            cx,
+            alias,
+            dml.target.schema(),
+            rows,
+            items,
+            super::returning::tag("INSERT"),
+        )
+        .await;
+    }
     let write = LogicalPlan::Dml(DmlStatement::new(
         dml.table_name.clone(),
         dml.target.clone(),

@@ -27,6 +27,7 @@ mod formatting;
 mod fuzz;
 mod generated;
 mod hints;
+mod identity;
 mod interop;
 mod json;
 mod lakehouse;

@@ -104,12 +104,8 @@ impl CopyLoad {
         .build()?;
         let plan = crate::plan::documents::checked_rows(plan, &table_schema)?;
         let writer = tokio::spawn(async move {
-            let table = table
-                .write(Vec::new())
-                .with_input_plan(plan)
-                .with_session_state(state)
-                .with_save_mode(deltalake::protocol::SaveMode::Append)
-                .await?;
+            // The same append as INSERT's (identity columns generated where not given).
+            let (_, table) = crate::delta::append_plan(table, plan, state).await?;
             // Committed: a failed checkpoint is the next commit's to retry.
             if let Err(e) = crate::delta::checkpoint_if_due(&table).await {
                 tracing::warn!(error = %e.message, "log upkeep after COPY failed");
