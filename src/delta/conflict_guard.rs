@@ -7,23 +7,19 @@
 //! compactions, a compaction and a z-order) or a rewrite (UPDATE, DELETE, MERGE) that removes a
 //! file a compaction already replaced both land, and the rows of those files are then in the
 //! table twice. Within one server the write turn keeps such statements apart; this guard covers
-//! writers in other processes and servers sharing the table. It wraps each table's log store
-//! (every storage scheme) and, only when other commits landed between a commit's read version
+//! writers in other processes and servers sharing the table. It hooks each table's log store
+//! (every storage scheme, [`super::entry_hook`]) and, only when other commits landed between a commit's read version
 //! and the version it is written at, reads those commits' removes before writing it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use deltalake::DeltaResult;
 use deltalake::kernel::transaction::{CommitConflictError, TransactionError};
-use deltalake::logstore::{
-    CommitOrBytes, LogStore, LogStoreConfig, LogStoreFactory, ObjectStoreRef, StorageConfig,
-};
-use object_store::ObjectStoreExt as _;
-use object_store::path::Path;
+use deltalake::logstore::{LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig};
 use url::Url;
-use uuid::Uuid;
+
+use super::entry_hook::{CommitEntryHook, HookedLogStore, actions};
 
 /// Wraps the log store factory of every registered storage scheme with the guard (once per
 /// process; the storage handlers register themselves before `main`).
@@ -59,49 +55,63 @@ impl LogStoreFactory for GuardedFactory {
         let inner = self
             .inner
             .with_options(prefixed_store, root_store, location, options)?;
-        Ok(Arc::new(GuardedLogStore { inner }))
+        Ok(Arc::new(HookedLogStore {
+            inner,
+            hook: RemoveGuard,
+        }))
     }
 }
 
-/// A log store that checks a commit's removes against the commits that landed since its read
-/// version before writing it.
-struct GuardedLogStore {
-    inner: Arc<dyn LogStore>,
+/// The hook that checks a commit's removes against the commits that landed since its read
+/// version before it is written.
+struct RemoveGuard;
+
+#[async_trait::async_trait]
+impl CommitEntryHook for RemoveGuard {
+    async fn before_write(
+        &self,
+        inner: &dyn LogStore,
+        version: u64,
+        entry: Option<&[u8]>,
+    ) -> Result<Option<Vec<u8>>, TransactionError> {
+        if let Some(commit) = entry {
+            check(inner, version, commit).await?;
+        }
+        Ok(None)
+    }
 }
 
-impl GuardedLogStore {
-    /// Err when a commit between the read version of `commit` and `version` removed a file that
-    /// `commit` removes.
-    async fn check(&self, version: u64, commit: &Bytes) -> Result<(), TransactionError> {
-        if !may_remove(commit) {
-            return Ok(());
-        }
-        let Some((read_version, removes)) = read_version_and_removes(commit) else {
-            return Ok(());
+/// Err when a commit between the read version of `commit` and `version` removed a file that
+/// `commit` removes.
+async fn check(inner: &dyn LogStore, version: u64, commit: &[u8]) -> Result<(), TransactionError> {
+    if !may_remove(commit) {
+        return Ok(());
+    }
+    let Some((read_version, removes)) = read_version_and_removes(commit) else {
+        return Ok(());
+    };
+    if removes.is_empty() || read_version + 1 >= version {
+        return Ok(());
+    }
+    for winner in read_version + 1..version {
+        let Ok(Some(bytes)) = inner.read_commit_entry(winner).await else {
+            continue;
         };
-        if removes.is_empty() || read_version + 1 >= version {
-            return Ok(());
+        let winner_removes = removed_paths(&bytes);
+        if let Some(path) = removes.iter().find(|p| winner_removes.contains(*p)) {
+            tracing::warn!(
+                version,
+                read_version,
+                winner,
+                path = %path,
+                "commit refused: a concurrent commit already removed a file it removes"
+            );
+            return Err(TransactionError::CommitConflict(
+                CommitConflictError::ConcurrentDeleteDelete,
+            ));
         }
-        for winner in read_version + 1..version {
-            let Ok(Some(bytes)) = self.inner.read_commit_entry(winner).await else {
-                continue;
-            };
-            let winner_removes = removed_paths(&bytes);
-            if let Some(path) = removes.iter().find(|p| winner_removes.contains(*p)) {
-                tracing::warn!(
-                    version,
-                    read_version,
-                    winner,
-                    path = %path,
-                    "commit refused: a concurrent commit already removed a file it removes"
-                );
-                return Err(TransactionError::CommitConflict(
-                    CommitConflictError::ConcurrentDeleteDelete,
-                ));
-            }
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// The `readVersion` of a commit's commitInfo and the paths it removes; None without a read
@@ -131,15 +141,6 @@ fn removed_paths(commit: &[u8]) -> HashSet<String> {
         .collect()
 }
 
-/// The actions of a commit, one JSON document per line (blank lines skipped; None for a line
-/// that does not parse).
-fn actions(commit: &[u8]) -> impl Iterator<Item = Option<serde_json::Value>> + '_ {
-    commit
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|line| serde_json::from_slice(line).ok())
-}
-
 /// The path a remove action removes; None for any other action.
 fn removed_path(action: &serde_json::Value) -> Option<String> {
     action
@@ -155,98 +156,6 @@ fn may_remove(commit: &[u8]) -> bool {
 }
 
 const REMOVE_KEY: &[u8] = b"\"remove\"";
-
-#[async_trait::async_trait]
-impl LogStore for GuardedLogStore {
-    /// The wrapped store's own name: delta-rs decides by it whether a commit is handed over as
-    /// bytes (conditional put) or as a temporary file to rename.
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    async fn refresh(&self) -> DeltaResult<()> {
-        self.inner.refresh().await
-    }
-
-    async fn read_commit_entry(&self, version: u64) -> DeltaResult<Option<Bytes>> {
-        self.inner.read_commit_entry(version).await
-    }
-
-    async fn write_commit_entry(
-        &self,
-        version: u64,
-        commit_or_bytes: CommitOrBytes,
-        operation_id: Uuid,
-    ) -> Result<(), TransactionError> {
-        let bytes = match &commit_or_bytes {
-            CommitOrBytes::LogBytes(bytes) => Some(bytes.clone()),
-            // Stores that write a temporary file and rename it: read it back.
-            CommitOrBytes::TmpCommit(path) => {
-                match self.inner.object_store(Some(operation_id)).get(path).await {
-                    Ok(got) => got.bytes().await.ok(),
-                    Err(_) => None,
-                }
-            }
-        };
-        if let Some(bytes) = bytes {
-            self.check(version, &bytes).await?;
-        }
-        self.inner
-            .write_commit_entry(version, commit_or_bytes, operation_id)
-            .await
-    }
-
-    async fn abort_commit_entry(
-        &self,
-        version: u64,
-        commit_or_bytes: CommitOrBytes,
-        operation_id: Uuid,
-    ) -> Result<(), TransactionError> {
-        self.inner
-            .abort_commit_entry(version, commit_or_bytes, operation_id)
-            .await
-    }
-
-    async fn get_latest_version(&self, start_version: u64) -> DeltaResult<u64> {
-        self.inner.get_latest_version(start_version).await
-    }
-
-    fn object_store(&self, operation_id: Option<Uuid>) -> ObjectStoreRef {
-        self.inner.object_store(operation_id)
-    }
-
-    fn root_object_store(&self, operation_id: Option<Uuid>) -> ObjectStoreRef {
-        self.inner.root_object_store(operation_id)
-    }
-
-    fn to_uri(&self, location: &Path) -> String {
-        self.inner.to_uri(location)
-    }
-
-    fn root_url(&self) -> &Url {
-        self.inner.root_url()
-    }
-
-    fn log_path(&self) -> &Path {
-        self.inner.log_path()
-    }
-
-    fn transaction_url(&self, operation_id: Option<Uuid>) -> DeltaResult<Url> {
-        self.inner.transaction_url(operation_id)
-    }
-
-    async fn is_delta_table_location(&self) -> DeltaResult<bool> {
-        self.inner.is_delta_table_location().await
-    }
-
-    fn config(&self) -> &LogStoreConfig {
-        self.inner.config()
-    }
-
-    fn object_store_url(&self) -> datafusion::execution::object_store::ObjectStoreUrl {
-        self.inner.object_store_url()
-    }
-}
 
 #[cfg(test)]
 mod tests {

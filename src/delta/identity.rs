@@ -12,7 +12,7 @@
 //! refuses the table. Writes here go through delta-rs with a copy of the snapshot whose protocol
 //! does not list the feature (see [`operable`]); the value generation and the high-water mark
 //! are ours ([`super::identity_write`]). The copy is only handed to delta-rs's write builders:
-//! the state kept afterwards is always the real one, reloaded from the log ([`settle`]).
+//! the state kept afterwards is always the real one, brought up to date from the log.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,13 +31,13 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Schema metadata key: the first value of the sequence.
-pub const IDENTITY_START: &str = "delta.identity.start";
+const IDENTITY_START: &str = "delta.identity.start";
 /// Schema metadata key: the increment between values (never 0).
-pub const IDENTITY_STEP: &str = "delta.identity.step";
+const IDENTITY_STEP: &str = "delta.identity.step";
 /// Schema metadata key: whether INSERT may give the value (BY DEFAULT) or not (ALWAYS).
-pub const IDENTITY_ALLOW_EXPLICIT_INSERT: &str = "delta.identity.allowExplicitInsert";
+const IDENTITY_ALLOW_EXPLICIT_INSERT: &str = "delta.identity.allowExplicitInsert";
 /// Schema metadata key: the highest (lowest, for a negative step) value generated so far.
-pub const IDENTITY_HIGH_WATER_MARK: &str = "delta.identity.highWaterMark";
+const IDENTITY_HIGH_WATER_MARK: &str = "delta.identity.highWaterMark";
 /// The writer feature a table with identity columns lists.
 const FEATURE: &str = "identityColumns";
 
@@ -187,8 +187,8 @@ pub fn lists_identity_feature(protocol: &Protocol) -> bool {
 
 /// The table delta-rs's write builders are given for `table`: `table` itself, or, when its
 /// protocol lists identity columns, the same table at the same version whose protocol leaves the
-/// feature out (see the module header). Only for handing to a write builder: keep the state
-/// [`settle`] returns, never this one.
+/// feature out (see the module header). Only for handing to a write builder: the state kept
+/// afterwards is the table's own, brought up to date from the log, never this one.
 pub fn operable(table: &DeltaTable) -> Result<DeltaTable> {
     let state = table.snapshot()?;
     if !lists_identity_feature(state.protocol()) {
@@ -201,28 +201,15 @@ pub fn operable(table: &DeltaTable) -> Result<DeltaTable> {
     Ok(copy)
 }
 
-/// The snapshot `snapshot` with the identity feature out of its protocol. delta-rs gives no
-/// constructor for a snapshot with another protocol; its serde form (the one it pickles tables
-/// with) carries the protocol as the third element of the snapshot, so the copy goes through it.
+/// The snapshot `snapshot` with the identity feature out of its protocol (see
+/// [`super::protocol_copy`]; an EagerSnapshot's serde form is its Snapshot's, in a list).
 pub fn without_identity_feature(snapshot: &EagerSnapshot) -> Result<EagerSnapshot> {
     let mut form = serde_json::to_value(snapshot).map_err(copy_error)?;
     let inner = form
         .get_mut(0)
         .ok_or_else(|| Error::internal("a snapshot's serde form is empty"))?;
-    let protocol = inner
-        .get_mut(2)
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| Error::internal("a snapshot's serde form has no protocol"))?;
-    leave_out_identity_feature(protocol);
-    // The materialized file list names the snapshot it belongs to, protocol included.
-    if let Some(protocol) = inner
-        .get_mut(9)
-        .and_then(|files| files.get_mut("identity"))
-        .and_then(|identity| identity.get_mut("protocol"))
-        .and_then(Value::as_object_mut)
-    {
-        leave_out_identity_feature(protocol);
-    }
+    super::protocol_copy::edit_protocol(inner, leave_out_identity_feature)
+        .map_err(Error::internal)?;
     serde_json::from_value(form).map_err(copy_error)
 }
 
@@ -238,13 +225,6 @@ fn leave_out_identity_feature(protocol: &mut serde_json::Map<String, Value>) {
 
 fn copy_error(e: serde_json::Error) -> Error {
     Error::internal(format!("copying a table snapshot for writing: {e}"))
-}
-
-/// The real state of `table` after an operation that was given [`operable`]'s copy: reloaded
-/// from the log, so the kept state has the table's own protocol and its latest metadata.
-pub async fn settle(mut table: DeltaTable) -> Result<DeltaTable> {
-    table.update_state().await?;
-    Ok(table)
 }
 
 /// The values one statement generates for its table's identity columns: how many each column

@@ -6,11 +6,13 @@ mod cached;
 mod clone;
 mod column_mapping;
 mod conflict_guard;
+mod entry_hook;
 mod identity;
 mod identity_write;
 mod local_store;
 mod log_upkeep;
 mod metadata;
+mod protocol_copy;
 mod read_features;
 mod rewrite;
 mod schema;
@@ -29,8 +31,7 @@ pub use column_mapping::{
 };
 pub use conflict_guard::install_conflict_guard;
 pub use identity::{
-    IDENTITY_ALLOW_EXPLICIT_INSERT, IDENTITY_HIGH_WATER_MARK, IDENTITY_START, IDENTITY_STEP,
-    IdentityColumn, IdentityFill, identity_columns, lists_identity_feature, operable, settle,
+    IdentityColumn, IdentityFill, identity_columns, lists_identity_feature, operable,
     with_generated_values,
 };
 pub use identity_write::append_filled;

@@ -43,22 +43,18 @@ fn lists_nothing_to_read_feature(table: &DeltaTable) -> Option<u64> {
 }
 
 /// The same snapshot with the [`NOTHING_TO_READ`] features taken out of its protocol's reader
-/// and writer lists (the protocol must list a reader-writer feature in both or neither). delta-rs
-/// gives no constructor for a snapshot with another protocol; its serde form (the one it pickles
-/// tables with) carries the protocol as the third element, so the copy goes through it.
+/// and writer lists (the protocol must list a reader-writer feature in both or neither); see
+/// [`super::protocol_copy`].
 fn without_nothing_to_read_features(snapshot: &Snapshot) -> Result<Snapshot, DeltaTableError> {
     let mut form = serde_json::to_value(snapshot).map_err(serde_error)?;
-    let protocol = form
-        .get_mut(2)
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| {
-            DeltaTableError::Generic("a snapshot's serde form has no protocol".into())
-        })?;
-    for list in ["readerFeatures", "writerFeatures"] {
-        if let Some(Value::Array(features)) = protocol.get_mut(list) {
-            features.retain(|f| !f.as_str().is_some_and(|f| NOTHING_TO_READ.contains(&f)));
+    super::protocol_copy::edit_protocol(&mut form, |protocol| {
+        for list in ["readerFeatures", "writerFeatures"] {
+            if let Some(Value::Array(features)) = protocol.get_mut(list) {
+                features.retain(|f| !f.as_str().is_some_and(|f| NOTHING_TO_READ.contains(&f)));
+            }
         }
-    }
+    })
+    .map_err(|e| DeltaTableError::Generic(e.into()))?;
     serde_json::from_value(form).map_err(serde_error)
 }
 

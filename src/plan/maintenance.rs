@@ -118,7 +118,6 @@ pub async fn vacuum(
 ) -> Result<QueryOutput> {
     let table_ref = resolve_table(table, cx.default_schema)?;
     let table = cx.catalog.load(&table_ref).await?;
-    let identity = crate::delta::lists_identity_feature(table.snapshot()?.protocol());
     // A table with identity columns through a copy of its snapshot (see `delta::operable`).
     let table = crate::delta::operable(&table)?;
     let table_root = table.table_url().clone();
@@ -128,10 +127,9 @@ pub async fn vacuum(
         .vacuum()
         .with_mode(deltalake::operations::vacuum::VacuumMode::Full)
         .with_dry_run(dry_run)
-        .with_enforce_retention_duration(enforce_retention);
-    if identity {
-        builder = builder.with_commit_properties(crate::delta::quiet_commit());
-    }
+        .with_enforce_retention_duration(enforce_retention)
+        // The checkpoint is the upkeep's after the statement, as for every write.
+        .with_commit_properties(crate::delta::quiet_commit());
     if let Some(hours) = retain_hours {
         if hours < 0.0 {
             return Err(Error::new(

@@ -131,12 +131,10 @@ pub async fn merge(
         .with_session_state(std::sync::Arc::new(merge_state))
         .with_source_alias(source_alias.clone())
         .with_target_alias(target_alias.clone())
-        .with_merge_schema(schema_evolution);
-    if crate::delta::lists_identity_feature(target.snapshot()?.protocol()) {
-        // delta-rs would checkpoint the state it was given, whose protocol is a copy: the
-        // checkpoint is left to the upkeep after the statement, which reads the real one.
-        builder = builder.with_commit_properties(crate::delta::quiet_commit());
-    }
+        .with_merge_schema(schema_evolution)
+        // The checkpoint is the upkeep's after the statement, as for every write (it reads the
+        // table's own state, never the copy an identity table is merged through).
+        .with_commit_properties(crate::delta::quiet_commit());
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
         // A NOT MATCHED clause sees only the source row, a NOT MATCHED BY SOURCE clause only

@@ -48,8 +48,7 @@ pub async fn optimize(
     let table_ref = resolve_table(name, cx.default_schema)?;
     let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     // A table with identity columns is rewritten through a copy of its snapshot (see
-    // `delta::operable`); its checkpoint is left to the upkeep after the statement.
-    let identity = crate::delta::lists_identity_feature(table.snapshot()?.protocol());
+    // `delta::operable`).
     let table = crate::delta::operable(&table)?;
     let snapshot = table.snapshot()?;
     let partition_columns: Vec<String> = snapshot.metadata().partition_columns().to_vec();
@@ -122,15 +121,14 @@ pub async fn optimize(
         tracing::info!(table = %table_ref, ?metrics, "compaction committed");
         optimized
     } else if clustering.is_empty() {
-        let mut builder = table
+        // The checkpoint is the upkeep's after the statement, as for every write.
+        let (optimized, metrics) = table
             .optimize()
             .with_type(OptimizeType::Compact)
             .with_filters(&literals)
-            .with_target_size(target_size);
-        if identity {
-            builder = builder.with_commit_properties(crate::delta::quiet_commit());
-        }
-        let (optimized, metrics) = builder.await?;
+            .with_target_size(target_size)
+            .with_commit_properties(crate::delta::quiet_commit())
+            .await?;
         tracing::info!(table = %table_ref, ?metrics, "compaction committed");
         optimized
     } else {

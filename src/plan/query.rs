@@ -211,10 +211,7 @@ async fn insert_once(
     {
         // Identity values continue the table's sequence: the statement holds the table's write
         // turn, so no writer of this server takes the same values.
-        let (_turn, target) = match identity_target(cx, &table).await? {
-            Some((turn, target)) => (Some(turn), target),
-            None => (None, cx.catalog.load(&table).await?),
-        };
+        let (_turn, target) = insert_target(cx, &table).await?;
         // Generated columns are left out for delta-rs to compute from the row.
         let input = if generated.is_empty() {
             dml.input.as_ref().clone()
@@ -268,17 +265,18 @@ fn catalog_table(
     cx.catalog.table_exists(&table).then_some(table)
 }
 
-/// `table`'s write turn and its state under it, when the table has identity columns (an INSERT
-/// generates their values from the state it writes on).
-async fn identity_target(
+/// The state of `table` an INSERT writes on, with the table's write turn when it has identity
+/// columns (their values are generated from the state under the turn).
+async fn insert_target(
     cx: &PlanContext<'_>,
     table: &crate::catalog::TableRef,
-) -> Result<Option<(crate::catalog::WriteTurn, deltalake::DeltaTable)>> {
+) -> Result<(Option<crate::catalog::WriteTurn>, deltalake::DeltaTable)> {
     let loaded = cx.catalog.load(table).await?;
     if !crate::delta::lists_identity_feature(loaded.snapshot()?.protocol()) {
-        return Ok(None);
+        return Ok((None, loaded));
     }
-    Ok(Some(cx.load_for_rewrite(table).await?))
+    let (turn, target) = cx.load_for_rewrite(table).await?;
+    Ok((Some(turn), target))
 }
 
 /// `INSERT ... RETURNING`: the rows to add are computed once, written through the same table
@@ -304,9 +302,10 @@ async fn insert_returning(
         super::documents::checked_rows(dml.input.as_ref().clone(), dml.target.schema().as_ref())?;
     // Identity values are generated before the rows are returned (and then written as given).
     let identity = match catalog_table(cx, &dml.table_name) {
-        Some(table) => identity_target(cx, &table)
-            .await?
-            .map(|(turn, target)| (turn, table, target)),
+        Some(table) => match insert_target(cx, &table).await? {
+            (Some(turn), target) => Some((turn, table, target)),
+            (None, _) => None,
+        },
         None => None,
     };
     let (input, fill) = match &identity {
