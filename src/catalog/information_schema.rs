@@ -338,6 +338,25 @@ fn column_row(
     ] {
         row.text(column, value);
     }
+    // A Delta identity column, as PostgreSQL reports one (its sequence's default bounds).
+    if let Some(identity) = crate::delta::IdentityColumn::from_arrow_field(field) {
+        let (minimum, maximum) = if identity.step > 0 {
+            (1, i64::MAX)
+        } else {
+            (i64::MIN, -1)
+        };
+        row.text("is_identity", "YES");
+        let generation = if identity.always {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        };
+        row.text("identity_generation", generation);
+        row.text("identity_start", identity.start.to_string());
+        row.text("identity_increment", identity.step.to_string());
+        row.text("identity_maximum", maximum.to_string());
+        row.text("identity_minimum", minimum.to_string());
+    }
     let updatable = matches!(table_type, TableType::Base);
     row.text("is_updatable", if updatable { "YES" } else { "NO" });
     let numeric = |precision: i32, radix: i32, scale: Option<i32>| {

@@ -59,16 +59,31 @@ pub struct IdentityColumn {
 impl IdentityColumn {
     /// The column as its table's schema declares it, when it is an identity column.
     pub fn from_field(field: &StructField) -> Option<Self> {
-        let metadata = field.metadata();
-        let start = number(metadata.get(IDENTITY_START)?)?;
-        let step = number(metadata.get(IDENTITY_STEP)?)?;
-        let always = !metadata
-            .get(IDENTITY_ALLOW_EXPLICIT_INSERT)
+        Self::from_metadata(field.name(), |key| field.metadata().get(key).cloned())
+    }
+
+    /// The same from an Arrow field of the table's schema (its metadata values as texts), as
+    /// the catalog sees the table.
+    pub fn from_arrow_field(field: &datafusion::arrow::datatypes::Field) -> Option<Self> {
+        Self::from_metadata(field.name(), |key| {
+            field
+                .metadata()
+                .get(key)
+                .cloned()
+                .map(MetadataValue::String)
+        })
+    }
+
+    fn from_metadata(name: &str, value: impl Fn(&str) -> Option<MetadataValue>) -> Option<Self> {
+        let start = number(&value(IDENTITY_START)?)?;
+        let step = number(&value(IDENTITY_STEP)?)?;
+        let always = !value(IDENTITY_ALLOW_EXPLICIT_INSERT)
+            .as_ref()
             .and_then(boolean)
             .unwrap_or(false);
-        let high_water_mark = metadata.get(IDENTITY_HIGH_WATER_MARK).and_then(number);
+        let high_water_mark = value(IDENTITY_HIGH_WATER_MARK).as_ref().and_then(number);
         Some(Self {
-            name: field.name().to_string(),
+            name: name.to_string(),
             start,
             step,
             always,

@@ -33,6 +33,10 @@ const SCRIPT: &[&str] = &[
     "CREATE TABLE down (id BIGINT GENERATED ALWAYS AS IDENTITY (START WITH -1 INCREMENT BY -2), x TEXT)",
     "INSERT INTO down (x) VALUES ('a'), ('b'), ('c')",
     "SELECT * FROM down ORDER BY id",
+    "SELECT table_name, column_name, is_identity, identity_generation, identity_start, \
+     identity_increment, identity_maximum, identity_minimum, identity_cycle \
+     FROM information_schema.columns WHERE table_name IN ('ids', 'byd', 'down') \
+     ORDER BY table_name, ordinal_position",
 ];
 
 #[tokio::test]
