@@ -501,7 +501,9 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         ErrorKind::UndefinedColumn
     } else if lower.contains("invalid function") || lower.contains("no function matches") {
         ErrorKind::UndefinedFunction
-    } else if lower.contains("non-nullable") || lower.contains("not null") && lower.contains("null")
+    } else if lower.contains("non-nullable")
+        || lower.contains("not null") && lower.contains("null")
+        || lower.contains("violates not-null constraint")
     {
         ErrorKind::NotNullViolation
     } else if lower.contains("divide by zero") || lower.contains("division by zero") {
@@ -544,6 +546,12 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
     };
     let message = match kind {
         ErrorKind::UndefinedTable => rewrite_table_not_found(message),
+        // Already PostgreSQL's message (ours, passed along by delta-rs as text).
+        ErrorKind::NotNullViolation
+            if strip_wrappers(message).starts_with("null value in column") =>
+        {
+            strip_wrappers(message).to_string()
+        }
         ErrorKind::NotNullViolation => format!(
             "null value violates not-null constraint ({})",
             message.trim_start_matches("Invalid argument error: ")
@@ -769,7 +777,9 @@ fn from_delta(e: DeltaTableError) -> Error {
             if let Some(df) =
                 std::error::Error::source(&other).and_then(|s| s.downcast_ref::<DataFusionError>())
             {
-                return classify_message(&df.to_string(), ErrorKind::Internal);
+                // Our own error raised while delta-rs ran the plan keeps its SQLSTATE.
+                return shared_ours(df)
+                    .unwrap_or_else(|| classify_message(&df.to_string(), ErrorKind::Internal));
             }
             classify_message(&text, ErrorKind::Internal)
         }

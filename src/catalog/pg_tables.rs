@@ -333,7 +333,7 @@ pub(super) async fn catalog_tables(
 }
 
 /// Column names and modifiers in the order the library enumerates them for `pg_attribute`.
-async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(String, i32, u32)>> {
+async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<ColumnFacts>> {
     Ok(catalog_tables(catalogs)
         .await?
         .iter()
@@ -342,22 +342,37 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<(Str
                 .schema()
                 .fields()
                 .iter()
-                .map(|field| {
-                    (
-                        field.name().clone(),
-                        type_modifier(field.data_type()),
-                        super::pg::field_wire_type(field).oid(),
-                    )
+                .map(|field| ColumnFacts {
+                    name: field.name().clone(),
+                    modifier: type_modifier(field.data_type()),
+                    type_oid: super::pg::field_wire_type(field).oid(),
+                    identity: match crate::delta::IdentityColumn::from_arrow_field(field) {
+                        Some(identity) if identity.always => "a",
+                        Some(_) => "d",
+                        None => "",
+                    },
                 })
                 .collect::<Vec<_>>()
         })
         .collect())
 }
 
-/// `pg_attribute` with `atttypmod` and `atttypid` replaced (the library lists every type it
-/// has no row for, arrays and records among them, as text), when its rows are the columns we
-/// enumerated (a table created in between leaves the batch as it is).
-fn with_modifiers(batch: RecordBatch, expected: &[(String, i32, u32)]) -> Result<RecordBatch> {
+/// What `pg_attribute` says of a column that the library does not know.
+struct ColumnFacts {
+    name: String,
+    /// `atttypmod`.
+    modifier: i32,
+    /// `atttypid`.
+    type_oid: u32,
+    /// `attidentity`: `a` (GENERATED ALWAYS), `d` (BY DEFAULT) or empty (psql `\d` shows it).
+    identity: &'static str,
+}
+
+/// `pg_attribute` with `atttypmod`, `atttypid` and `attidentity` replaced (the library lists
+/// every type it has no row for, arrays and records among them, as text, and no identity
+/// columns), when its rows are the columns we enumerated (a table created in between leaves the
+/// batch as it is).
+fn with_modifiers(batch: RecordBatch, expected: &[ColumnFacts]) -> Result<RecordBatch> {
     let schema = batch.schema();
     let (Ok(name_index), Ok(modifier_index), Ok(type_index)) = (
         schema.index_of("attname"),
@@ -371,22 +386,30 @@ fn with_modifiers(batch: RecordBatch, expected: &[(String, i32, u32)]) -> Result
         && expected
             .iter()
             .enumerate()
-            .all(|(row, (name, _, _))| names.is_valid(row) && names.value(row) == name);
+            .all(|(row, facts)| names.is_valid(row) && names.value(row) == facts.name);
     if !matches {
         return Ok(batch);
     }
     let modifiers: ArrayRef = Arc::new(Int32Array::from_iter_values(
-        expected.iter().map(|(_, modifier, _)| *modifier),
+        expected.iter().map(|facts| facts.modifier),
     ));
     let types = datafusion::arrow::compute::cast(
         &(Arc::new(datafusion::arrow::array::UInt32Array::from_iter_values(
-            expected.iter().map(|(_, _, oid)| *oid),
+            expected.iter().map(|facts| facts.type_oid),
         )) as ArrayRef),
         schema.field(type_index).data_type(),
     )?;
     let mut columns = batch.columns().to_vec();
     columns[modifier_index] = modifiers;
     columns[type_index] = types;
+    if let Ok(identity_index) = schema.index_of("attidentity") {
+        columns[identity_index] = datafusion::arrow::compute::cast(
+            &(Arc::new(datafusion::arrow::array::StringArray::from_iter_values(
+                expected.iter().map(|facts| facts.identity),
+            )) as ArrayRef),
+            schema.field(identity_index).data_type(),
+        )?;
+    }
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 

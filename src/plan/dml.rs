@@ -83,6 +83,13 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         if always_identity.contains(&column) {
             return Err(super::identity::update_refused(&column));
         }
+        if is_null_literal(&assignment.value)
+            && table_schema
+                .field_with_name(&column)
+                .is_ok_and(|f| !f.is_nullable())
+        {
+            return Err(not_null_violated(&[column], &table_ref.table));
+        }
         if let Some(i) = columns.iter().position(|c| *c == column) {
             new_values[i] = format!(
                 "({}) AS {}",
@@ -124,11 +131,53 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         let schema = crate::delta::table_arrow_schema(&table)?;
         return returning::project(cx, &name, schema, rows, &items, returning::tag("UPDATE")).await;
     }
-    let (_, metrics) = builder.await?;
+    let (_, metrics) = builder.await.map_err(|e| {
+        let e = Error::from(e);
+        // delta-rs reports a NULL in a NOT NULL column as it reports a failed CHECK; with no
+        // CHECK on the table, only the NOT NULL columns this UPDATE sets can have failed.
+        let not_null: Vec<String> = assigned
+            .keys()
+            .filter(|c| {
+                table_schema
+                    .field_with_name(c)
+                    .is_ok_and(|f| !f.is_nullable())
+            })
+            .cloned()
+            .collect();
+        let checks = super::alter::constraints(&table).map_or(1, |c| c.len());
+        if e.kind == crate::error::ErrorKind::CheckViolation && checks == 0 && !not_null.is_empty()
+        {
+            not_null_violated(&not_null, &table_ref.table)
+        } else {
+            e
+        }
+    })?;
     tracing::debug!(table = %table_ref, ?metrics, "update committed");
     Ok(QueryOutput::Command(CommandTag::Update(
         metrics.num_updated_rows as u64,
     )))
+}
+
+/// Whether `expr` is the literal NULL.
+fn is_null_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v) if v.value == sqlparser::ast::Value::Null)
+}
+
+/// 23502 for NULL written into one of the NOT NULL `columns` of `table`, as PostgreSQL says it.
+fn not_null_violated(columns: &[String], table: &str) -> Error {
+    let mut columns = columns.to_vec();
+    columns.sort();
+    let named = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Error::new(
+        crate::error::ErrorKind::NotNullViolation,
+        format!(
+            "null value in column {named} of relation \"{table}\" violates not-null constraint"
+        ),
+    )
 }
 
 /// `DELETE FROM t [AS a] [WHERE p]`.

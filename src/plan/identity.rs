@@ -3,7 +3,13 @@
 //! UPDATE may not give a GENERATED ALWAYS column a value: 428C9). The values themselves are
 //! generated where rows are written ([`crate::delta::identity_columns`]).
 
-use datafusion::arrow::datatypes::Field;
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::Column;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
+};
 use sqlparser::ast::{self, ColumnDef, SequenceOptions};
 
 use crate::delta::IdentityColumn;
@@ -81,7 +87,8 @@ fn integer(value: &ast::Expr, name: &str) -> Result<i64> {
 }
 
 /// `field` with the metadata that declares it an identity column, when it is one of
-/// `identity` (texts here; the Delta layer writes them as Spark's numbers and boolean).
+/// `identity` (texts here; the Delta layer writes them as Spark's numbers and boolean), and NOT
+/// NULL as PostgreSQL's identity columns are (so UPDATE and MERGE cannot set NULL either).
 pub(super) fn declare_field(field: Field, identity: &[IdentityColumn]) -> Field {
     let Some(column) = identity.iter().find(|c| &c.name == field.name()) else {
         return field;
@@ -90,7 +97,7 @@ pub(super) fn declare_field(field: Field, identity: &[IdentityColumn]) -> Field 
     for (key, value) in column.declaration() {
         metadata.insert(key.to_string(), value.to_string());
     }
-    field.with_metadata(metadata)
+    field.with_metadata(metadata).with_nullable(false)
 }
 
 /// 428C9 for an INSERT that gives a GENERATED ALWAYS identity column a value, as PostgreSQL.
@@ -123,4 +130,84 @@ pub(super) fn always_generated(table: &deltalake::DeltaTable) -> Result<Vec<Stri
         .filter(|c| c.always)
         .map(|c| c.name)
         .collect())
+}
+
+/// `plan` (an INSERT's rows) with a NULL in any of `columns` (BY DEFAULT identity columns the
+/// INSERT gives values for) refused as PostgreSQL refuses it (23502: identity columns are NOT
+/// NULL, and only an omitted column or DEFAULT takes the next value).
+pub(super) fn refuse_given_nulls(
+    plan: LogicalPlan,
+    columns: &[String],
+    table: &crate::catalog::TableRef,
+) -> Result<LogicalPlan> {
+    if columns.is_empty() {
+        return Ok(plan);
+    }
+    let schema = plan.schema().clone();
+    let projection: Vec<Expr> = (0..schema.fields().len())
+        .map(|i| {
+            let (qualifier, field) = schema.qualified_field(i);
+            let value = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+            if !columns.contains(field.name()) {
+                return value;
+            }
+            ScalarUDF::new_from_impl(GivenValue {
+                column: field.name().clone(),
+                table: table.table.clone(),
+                signature: Signature::any(1, Volatility::Volatile),
+            })
+            .call(vec![value])
+            .alias(field.name())
+        })
+        .collect();
+    Ok(LogicalPlanBuilder::from(plan)
+        .project(projection)?
+        .build()?)
+}
+
+/// The identity value an INSERT gives, passed through, or 23502 for a NULL.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct GivenValue {
+    column: String,
+    table: String,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for GivenValue {
+    fn name(&self) -> &str {
+        "deltagres_given_identity_value"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(args[0].clone())
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let value = &args.args[0];
+        let has_null = match value {
+            ColumnarValue::Scalar(scalar) => scalar.is_null(),
+            ColumnarValue::Array(array) => array.null_count() > 0,
+        };
+        if has_null {
+            let error = Error::new(
+                ErrorKind::NotNullViolation,
+                format!(
+                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                    self.column, self.table
+                ),
+            )
+            .with_hint("leave the identity column out of the INSERT (or give DEFAULT) to have its value generated");
+            return Err(datafusion::error::DataFusionError::External(Box::new(
+                error,
+            )));
+        }
+        Ok(value.clone())
+    }
 }

@@ -15,6 +15,7 @@ mod documents;
 mod explain;
 mod hints;
 mod identity;
+mod insert_columns;
 mod maintenance;
 mod merge;
 mod names;

@@ -86,15 +86,15 @@ pub(super) fn rows(
 pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<QueryOutput> {
     let mut statement = statement;
     let returning = super::returning::take(&mut statement);
-    let generated = generated_columns_written(cx, &mut statement).await?;
+    let columns = super::insert_columns::prepare(cx, &mut statement).await?;
     // A failed commit leaves nothing behind, so an INSERT that lost a commit race to another
     // writer can simply run again against the new version (delta-rs already retries plain
     // version clashes; this covers its retry budget running out under heavy contention).
     let mut attempt = 1;
     loop {
         let attempt_result = match &returning {
-            Some(r) => insert_returning(cx, statement.clone(), &r.items, &r.alias).await,
-            None => insert_once(cx, statement.clone(), &generated).await,
+            Some(r) => insert_returning(cx, statement.clone(), &r.items, &r.alias, &columns).await,
+            None => insert_once(cx, statement.clone(), &columns).await,
         };
         match attempt_result {
             Err(e) if e.kind == ErrorKind::WriteConflict && attempt < INSERT_ATTEMPTS => {
@@ -107,92 +107,15 @@ pub async fn insert(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Resu
     }
 }
 
-/// The generated columns of an INSERT's Delta target; an INSERT that gives one a value is
-/// 428C9, as in PostgreSQL (the column list names it, or the values reach its position). An
-/// INSERT without a column list whose rows are narrower than the table (`VALUES (1)` into three
-/// columns) gets the list of the columns its values fill: PostgreSQL fills the rest with their
-/// defaults (NULL here), DataFusion would refuse the statement.
-async fn generated_columns_written(
-    cx: &PlanContext<'_>,
-    statement: &mut ast::Statement,
-) -> Result<Vec<String>> {
-    let ast::Statement::Insert(insert) = statement else {
-        return Ok(Vec::new());
-    };
-    let ast::TableObject::TableName(name) = &insert.table else {
-        return Ok(Vec::new());
-    };
-    let Ok(table_ref) = super::resolve_table(name, cx.default_schema) else {
-        return Ok(Vec::new());
-    };
-    if !cx.catalog.table_exists(&table_ref) {
-        return Ok(Vec::new());
-    }
-    let table = cx.catalog.load(&table_ref).await?;
-    let generated: Vec<String> = crate::delta::generated_columns(&table)?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    let identity = super::identity::always_generated(&table)?;
-    let values_width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
-        Some(ast::SetExpr::Values(values)) => values.rows.first().map(|row| row.content.len()),
-        _ => None,
-    };
-    if generated.is_empty() && identity.is_empty() && values_width.is_none() {
-        return Ok(generated);
-    }
-    if insert.columns.is_empty() {
-        let width = match values_width {
-            Some(width) => width,
-            None => {
-                let Some(source) = insert.source.clone() else {
-                    return Ok(generated);
-                };
-                super::planned::logical_plan(&cx.df.state(), ast::Statement::Query(source))
-                    .await?
-                    .schema()
-                    .fields()
-                    .len()
-            }
-        };
-        let table_columns = crate::delta::table_arrow_schema(&table)?;
-        if generated.is_empty() && identity.is_empty() && width >= table_columns.fields().len() {
-            return Ok(generated);
-        }
-        insert.columns = table_columns
-            .fields()
-            .iter()
-            .take(width)
-            .map(|f| ast::ObjectName::from(vec![ast::Ident::with_quote('"', f.name())]))
-            .collect();
-    }
-    let given: Vec<String> = insert
-        .columns
-        .iter()
-        .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
-        .map(super::normalize_ident)
-        .collect();
-    if let Some(column) = given.iter().find(|c| identity.contains(c)) {
-        return Err(super::identity::insert_refused(column));
-    }
-    if let Some(column) = given.iter().find(|c| generated.contains(c)) {
-        return Err(Error::new(
-            ErrorKind::GeneratedAlways,
-            format!("cannot insert a non-DEFAULT value into column \"{column}\""),
-        )
-        .with_detail(format!("Column \"{column}\" is a generated column.")));
-    }
-    Ok(generated)
-}
-
 /// How often an INSERT is tried when concurrent writers keep winning the commit.
 const INSERT_ATTEMPTS: u32 = 5;
 
 async fn insert_once(
     cx: &mut PlanContext<'_>,
     statement: ast::Statement,
-    generated: &[String],
+    columns: &super::insert_columns::InsertColumns,
 ) -> Result<QueryOutput> {
+    let generated = &columns.generated;
     let started = std::time::Instant::now();
     let planned = plan_statement(cx.df, cx.settings, statement).await?;
     let planned_at = started.elapsed();
@@ -228,6 +151,7 @@ async fn insert_once(
                 .project(kept)?
                 .build()?
         };
+        let input = super::identity::refuse_given_nulls(input, &columns.identity_given, &table)?;
         let input = super::documents::checked_rows(
             input,
             crate::delta::table_arrow_schema(&target)?.as_ref(),
@@ -286,6 +210,7 @@ async fn insert_returning(
     statement: ast::Statement,
     items: &[ast::SelectItem],
     alias: &str,
+    columns: &super::insert_columns::InsertColumns,
 ) -> Result<QueryOutput> {
     use datafusion::datasource::{MemTable, provider_as_source};
     use datafusion::logical_expr::LogicalPlanBuilder;
@@ -309,7 +234,8 @@ async fn insert_returning(
         None => None,
     };
     let (input, fill) = match &identity {
-        Some((_, _, target)) => {
+        Some((_, table, target)) => {
+            let input = super::identity::refuse_given_nulls(input, &columns.identity_given, table)?;
             crate::delta::with_generated_values(input, &crate::delta::identity_columns(target)?)?
         }
         None => (input, crate::delta::IdentityFill::default()),

@@ -41,6 +41,9 @@ type Sent = std::result::Result<RecordBatch, DataFusionError>;
 pub struct CopyLoad {
     table: String,
     columns: Vec<String>,
+    /// The identity columns the data gives values for: NULL there is 23502, as in PostgreSQL
+    /// (only columns left out of the COPY are generated).
+    identity_given: Vec<String>,
     input_types: Vec<DataType>,
     table_schema: SchemaRef,
     decoder: Decoder,
@@ -88,6 +91,29 @@ impl CopyLoad {
             .map(|c| Ok(table_schema.field_with_name(c)?.data_type().clone()))
             .collect::<Result<Vec<_>>>()?;
         let copy_types = input_types.clone();
+        let identity_given = copy
+            .columns
+            .iter()
+            .filter(|c| {
+                table_schema.field_with_name(c).is_ok_and(|field| {
+                    crate::delta::IdentityColumn::from_arrow_field(field).is_some()
+                })
+            })
+            .cloned()
+            .collect();
+        // Identity columns left out of the COPY are NULL until the append generates them.
+        let table_schema = Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+            table_schema
+                .fields()
+                .iter()
+                .map(|field| {
+                    let nullable = field.is_nullable()
+                        || crate::delta::IdentityColumn::from_arrow_field(field).is_some();
+                    field.as_ref().clone().with_nullable(nullable)
+                })
+                .collect::<Vec<_>>(),
+            table_schema.metadata().clone(),
+        ));
         let (sender, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let complete = Arc::new(AtomicBool::new(false));
         let source = Arc::new(ChannelPartition {
@@ -115,6 +141,7 @@ impl CopyLoad {
         Ok(Self {
             table: copy.table.to_string(),
             columns: copy.columns.clone(),
+            identity_given,
             input_types,
             table_schema,
             decoder: Decoder::new(&copy.format, &copy_types),
@@ -293,6 +320,20 @@ impl CopyLoad {
                     return Err(Error { message, ..error });
                 }
             };
+            if typed.null_count() > 0 && self.identity_given.contains(column) {
+                let line = rows
+                    .iter()
+                    .find(|(_, r)| r[i].is_none())
+                    .map_or(0, |(line, _)| *line);
+                return Err(Error::new(
+                    ErrorKind::NotNullViolation,
+                    format!(
+                        "COPY {}, line {line}, column {column}: null value in column \"{column}\" violates not-null constraint",
+                        self.table
+                    ),
+                )
+                .with_hint("leave the identity column out of the COPY column list to have its values generated"));
+            }
             by_name.insert(column.as_str(), typed);
         }
         let columns: Vec<ArrayRef> = self

@@ -1,0 +1,229 @@
+//! The columns an INSERT gives values for, worked out from its statement before DataFusion
+//! plans it, with PostgreSQL's rules for the columns whose values the table makes:
+//! - `DEFAULT` in a VALUES row is the column's default: NULL for a plain column (tables have no
+//!   other defaults), the next value for an identity column, the expression's value for a
+//!   generated column (DataFusion would read `DEFAULT` as a column name);
+//! - a value given to a GENERATED ALWAYS identity column or a generated column is 428C9;
+//! - a value given to a BY DEFAULT identity column is kept, and a NULL among such values is
+//!   23502 (only an omitted column or `DEFAULT` is generated);
+//! - an INSERT without a column list whose rows are narrower than the table (`VALUES (1)` into
+//!   three columns) fills the columns its values reach, the rest get their defaults (DataFusion
+//!   would refuse the statement).
+
+use sqlparser::ast;
+
+use super::PlanContext;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What the planning of an INSERT needs to know about its target's made columns.
+#[derive(Debug, Default)]
+pub(super) struct InsertColumns {
+    /// The target's generated columns (`GENERATED ALWAYS AS (expr)`): their values are left
+    /// out of the rows for delta-rs to compute.
+    pub generated: Vec<String>,
+    /// The BY DEFAULT identity columns the statement gives values for: a NULL among them is
+    /// refused rather than replaced by a generated value.
+    pub identity_given: Vec<String>,
+}
+
+/// Applies the rules of the module header to `statement` (an INSERT into a Delta table; any
+/// other statement is left as it is): fills in the column list where needed, replaces `DEFAULT`
+/// in VALUES rows, and refuses values for columns that take none.
+pub(super) async fn prepare(
+    cx: &PlanContext<'_>,
+    statement: &mut ast::Statement,
+) -> Result<InsertColumns> {
+    let ast::Statement::Insert(insert) = statement else {
+        return Ok(InsertColumns::default());
+    };
+    let ast::TableObject::TableName(name) = &insert.table else {
+        return Ok(InsertColumns::default());
+    };
+    let Ok(table_ref) = super::resolve_table(name, cx.default_schema) else {
+        return Ok(InsertColumns::default());
+    };
+    if !cx.catalog.table_exists(&table_ref) {
+        return Ok(InsertColumns::default());
+    }
+    let table = cx.catalog.load(&table_ref).await?;
+    let generated: Vec<String> = crate::delta::generated_columns(&table)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let identity = crate::delta::identity_columns(&table)?;
+    let values_width = match insert.source.as_ref().map(|q| q.body.as_ref()) {
+        Some(ast::SetExpr::Values(values)) => values.rows.first().map(|row| row.content.len()),
+        _ => None,
+    };
+    let made_columns = !generated.is_empty() || !identity.is_empty();
+    if !made_columns && values_width.is_none() {
+        return Ok(InsertColumns::default());
+    }
+    let table_columns = crate::delta::table_arrow_schema(&table)?;
+    if insert.columns.is_empty() {
+        let width = match values_width {
+            Some(width) => width,
+            None => {
+                let Some(source) = insert.source.clone() else {
+                    return Ok(InsertColumns {
+                        generated,
+                        ..Default::default()
+                    });
+                };
+                super::planned::logical_plan(&cx.df.state(), ast::Statement::Query(source))
+                    .await?
+                    .schema()
+                    .fields()
+                    .len()
+            }
+        };
+        let narrower = width < table_columns.fields().len();
+        let has_default = values_width.is_some() && default_positions(insert).next().is_some();
+        if made_columns || narrower || has_default {
+            insert.columns = table_columns
+                .fields()
+                .iter()
+                .take(width)
+                .map(|f| ast::ObjectName::from(vec![ast::Ident::with_quote('"', f.name())]))
+                .collect();
+        }
+    }
+    let named: Vec<String> = insert
+        .columns
+        .iter()
+        .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
+        .map(super::normalize_ident)
+        .collect();
+    let by_default = |column: &str| {
+        identity
+            .iter()
+            .any(|c| !c.always && c.name.eq_ignore_ascii_case(column))
+    };
+    let omitted = replace_defaults(insert, &named, &by_default)?;
+    let given: Vec<&String> = named.iter().filter(|c| !omitted.contains(c)).collect();
+    if let Some(column) = given.iter().find(|c| {
+        identity
+            .iter()
+            .any(|i| i.always && i.name.as_str() == c.as_str())
+    }) {
+        return Err(super::identity::insert_refused(column));
+    }
+    if let Some(column) = given.iter().find(|c| generated.contains(c)) {
+        return Err(Error::new(
+            ErrorKind::GeneratedAlways,
+            format!("cannot insert a non-DEFAULT value into column \"{column}\""),
+        )
+        .with_detail(format!("Column \"{column}\" is a generated column.")));
+    }
+    let identity_given = given
+        .into_iter()
+        .filter(|c| by_default(c))
+        .cloned()
+        .collect();
+    Ok(InsertColumns {
+        generated,
+        identity_given,
+    })
+}
+
+/// Whether `expr` is the keyword `DEFAULT` (sqlparser reads it as an identifier).
+fn is_default(expr: &ast::Expr) -> bool {
+    matches!(expr, ast::Expr::Identifier(ident)
+        if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
+}
+
+/// The positions of a VALUES source's rows that hold `DEFAULT` somewhere.
+fn default_positions(insert: &ast::Insert) -> impl Iterator<Item = usize> + '_ {
+    let rows = match insert.source.as_ref().map(|q| q.body.as_ref()) {
+        Some(ast::SetExpr::Values(values)) => values.rows.as_slice(),
+        _ => &[],
+    };
+    let width = rows.first().map_or(0, |row| row.content.len());
+    (0..width).filter(move |&p| {
+        rows.iter()
+            .any(|row| row.content.get(p).is_some_and(is_default))
+    })
+}
+
+/// Replaces `DEFAULT` in the VALUES rows of `insert` (whose columns are `named`) with NULL,
+/// and returns the columns every row gives `DEFAULT`: they count as omitted (their values are
+/// made) and leave the statement, as DataFusion refuses NULL in a VALUES column of a NOT NULL
+/// column. A BY DEFAULT identity column with `DEFAULT` in some rows and values in others is
+/// refused: its NULLs could not be told apart.
+fn replace_defaults(
+    insert: &mut ast::Insert,
+    named: &[String],
+    by_default: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>> {
+    let positions: Vec<usize> = default_positions(insert).collect();
+    let Some(query) = insert.source.as_mut() else {
+        return Ok(Vec::new());
+    };
+    let ast::SetExpr::Values(values) = query.body.as_mut() else {
+        return Ok(Vec::new());
+    };
+    let mut omitted_positions = Vec::new();
+    for p in positions {
+        let column = named.get(p).cloned().unwrap_or_default();
+        let every_row = values
+            .rows
+            .iter()
+            .all(|row| row.content.get(p).is_some_and(is_default));
+        if every_row {
+            omitted_positions.push(p);
+        } else if by_default(&column) {
+            return Err(Error::unsupported(format!(
+                "identity column \"{column}\" is given DEFAULT in some rows and values in others"
+            ))
+            .with_hint("insert the rows that take a generated value in a statement of their own"));
+        }
+        for row in &mut values.rows {
+            if let Some(expr) = row.content.get_mut(p)
+                && is_default(expr)
+            {
+                *expr = ast::Expr::value(ast::Value::Null);
+            }
+        }
+    }
+    let omitted: Vec<String> = omitted_positions
+        .iter()
+        .filter_map(|&p| named.get(p).cloned())
+        .collect();
+    let width = values.rows.first().map_or(0, |row| row.content.len());
+    if omitted_positions.len() < width {
+        let keep = |p: &usize| !omitted_positions.contains(p);
+        for row in &mut values.rows {
+            row.content = std::mem::take(&mut row.content)
+                .into_iter()
+                .enumerate()
+                .filter(|(p, _)| keep(p))
+                .map(|(_, expr)| expr)
+                .collect();
+        }
+        insert.columns = std::mem::take(&mut insert.columns)
+            .into_iter()
+            .enumerate()
+            .filter(|(p, _)| keep(p))
+            .map(|(_, column)| column)
+            .collect();
+    } else if !omitted.is_empty() {
+        // Every column DEFAULT: a statement needs one column, so the rows of NULLs stay, read
+        // as a query (DataFusion checks NOT NULL on VALUES only) and made by the write.
+        let subquery = query.as_ref().clone();
+        **query = wrapped_query(subquery)?;
+    }
+    Ok(omitted)
+}
+
+/// `SELECT * FROM (query) AS deltagres_defaults`.
+fn wrapped_query(query: ast::Query) -> Result<ast::Query> {
+    let sql = format!("SELECT * FROM ({query}) AS deltagres_defaults");
+    let statement =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
+            .map_err(|e| Error::internal(format!("rewriting DEFAULT rows: {e}")))?
+            .pop();
+    match statement {
+        Some(ast::Statement::Query(query)) => Ok(*query),
+        _ => Err(Error::internal("rewriting DEFAULT rows")),
+    }
+}
