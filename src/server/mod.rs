@@ -4,6 +4,7 @@
 //! [`Session`]: crate::session::Session
 
 mod cancel;
+mod coalesced;
 mod encode;
 mod frames;
 mod handler;

@@ -269,3 +269,92 @@ async fn declared_parameter_types_type_the_result_as_in_postgres() {
     }
     server.stop().await;
 }
+
+/// One frontend message: its type byte, then its length and body.
+fn frontend_message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut message = vec![kind];
+    message.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
+    message.extend_from_slice(body);
+    message
+}
+
+/// Reads backend messages until one of type `last`, returning their type bytes.
+async fn backend_types_until(socket: &mut tokio::net::TcpStream, last: u8) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut types = String::new();
+    loop {
+        let kind = socket.read_u8().await.expect("a backend message");
+        let length = socket.read_i32().await.expect("its length") as usize;
+        let mut body = vec![0; length - 4];
+        socket.read_exact(&mut body).await.expect("its body");
+        types.push(kind as char);
+        if kind == last {
+            return types;
+        }
+    }
+}
+
+/// The replies to Parse, Bind, Describe and Execute wait for Sync or Flush, as PostgreSQL's do
+/// (one write per round instead of one per message), and then come in the same order.
+#[tokio::test]
+async fn extended_replies_wait_for_flush_or_sync_as_in_postgres() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn exchange(port: u16, database: &str) -> Vec<String> {
+        let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let mut startup = 196608i32.to_be_bytes().to_vec();
+        for part in ["user", "tester", "database", database] {
+            startup.extend_from_slice(part.as_bytes());
+            startup.push(0);
+        }
+        startup.push(0);
+        let mut message = (startup.len() as i32 + 4).to_be_bytes().to_vec();
+        message.extend_from_slice(&startup);
+        socket.write_all(&message).await.unwrap();
+        backend_types_until(&mut socket, b'Z').await;
+        let mut round = Vec::new();
+        round.extend(frontend_message(b'P', b"\0SELECT 1 AS one\0\0\0"));
+        round.extend(frontend_message(b'B', b"\0\0\0\0\0\0\0\0"));
+        round.extend(frontend_message(b'D', b"P\0"));
+        round.extend(frontend_message(b'E', b"\0\0\0\0\0"));
+        socket.write_all(&round).await.unwrap();
+        let mut seen = Vec::new();
+        let mut byte = [0u8; 1];
+        let early = tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            socket.read(&mut byte),
+        )
+        .await;
+        seen.push(format!(
+            "before Flush: {}",
+            if early.is_ok() { "replies" } else { "nothing" }
+        ));
+        socket
+            .write_all(&frontend_message(b'H', b""))
+            .await
+            .unwrap();
+        seen.push(format!(
+            "at Flush: {}",
+            backend_types_until(&mut socket, b'C').await
+        ));
+        socket
+            .write_all(&frontend_message(b'S', b""))
+            .await
+            .unwrap();
+        seen.push(format!(
+            "at Sync: {}",
+            backend_types_until(&mut socket, b'Z').await
+        ));
+        socket
+            .write_all(&frontend_message(b'X', b""))
+            .await
+            .unwrap();
+        seen
+    }
+    let pg = crate::support::Postgres::start();
+    let server = TestServer::start().await;
+    let expected = exchange(pg.port, "postgres").await;
+    assert_eq!(expected[0], "before Flush: nothing");
+    assert_eq!(exchange(server.addr.port(), "deltagres").await, expected);
+}
