@@ -6,6 +6,7 @@
 //! their own, so later layers never have to guess what a statement really is.
 
 mod compat;
+mod json_from;
 mod lakehouse;
 mod order_subqueries;
 mod output_names;
@@ -46,6 +47,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
             Statement::Sql(sql) => {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
+                json_from::rewrite(sql)?;
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
@@ -53,6 +55,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
             Statement::CreateTable(create) => {
                 if let Some(query) = create.query.as_mut() {
                     output_names::name_query(query);
+                    json_from::rewrite_query(query)?;
                     pg_values::rewrite_query(query);
                 }
             }

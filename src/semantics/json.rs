@@ -413,6 +413,10 @@ impl ScalarUDFImpl for JsonGet {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrow = matches!(self.kind, JsonGetKind::Arrow | JsonGetKind::ArrowText);
         let as_text = self.as_text();
+        // PostgreSQL's jsonb keeps a scalar as a one-element array: `'1'::jsonb -> 0` (or -1)
+        // is the scalar; json's is NULL, as is `#>` into a scalar.
+        let scalar_is_element =
+            arrow && args.arg_fields.first().and_then(|f| flavor_of(f)) == Some(Flavor::Jsonb);
         super::over_arrays(&args, |arrays| {
             let docs = arrays[0].as_string::<i32>();
             let mut out = StringBuilder::new();
@@ -446,6 +450,12 @@ impl ScalarUDFImpl for JsonGet {
                 let mut at = Some(&doc);
                 for s in &steps {
                     at = at.and_then(|m| step(m, s));
+                }
+                if scalar_is_element
+                    && let [Step::Index(0 | -1)] = steps.as_slice()
+                    && !matches!(doc.node, Node::Array(_) | Node::Object(_))
+                {
+                    at = Some(&doc);
                 }
                 match at {
                     Some(m) if as_text => out.append_option(text_value(m)),

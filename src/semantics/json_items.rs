@@ -1,5 +1,6 @@
 //! The pieces of a JSON document as rows, and rows as one JSON object, as PostgreSQL gives them:
-//! `json[b]_array_elements[_text]` and `json[b]_object_keys` (set-returning: the dialect plans
+//! `json[b]_array_elements[_text]`, `json[b]_object_keys` and the values of `json[b]_each[_text]`
+//! (set-returning: the dialect plans
 //! `f(doc)` in a select list as `unnest(pg_f(doc))`, these functions giving the list, and
 //! `..._elements` as `CAST(unnest(...) AS json[b])`, so its rows are documents), and
 //! `json[b]_object_agg(k, v)` (the dialect plans it as this module's final step over
@@ -30,8 +31,13 @@ enum Items {
     Elements,
     /// An array's elements as text (strings unquoted, `null` as NULL).
     ElementsText,
-    /// An object's keys.
+    /// An object's keys (jsonb: in jsonb's order, each once).
     Keys,
+    /// An object's values as documents, in the order of [`Items::Keys`] (jsonb: the last of
+    /// duplicate keys), for `json[b]_each`.
+    Values,
+    /// An object's values as text (strings unquoted, `null` as NULL), for `json[b]_each_text`.
+    ValuesText,
     /// `json[b]_object_agg`'s final step: a list of `[key, value]` arrays as one object.
     ObjectFromPairs,
 }
@@ -125,6 +131,27 @@ impl JsonItems {
                         }
                     }
                 }
+                (Node::Object(members), Items::Values | Items::ValuesText) => {
+                    let mut ordered: Vec<&(String, Member<'_>)> = members.iter().collect();
+                    if self.flavor == Flavor::Jsonb {
+                        // Stable: duplicates stay in written order, and the last one is kept.
+                        ordered.sort_by(|a, b| super::json::jsonb_key_order(&a.0, &b.0));
+                        let mut kept: Vec<&(String, Member<'_>)> = Vec::new();
+                        for member in ordered {
+                            match kept.last_mut() {
+                                Some(last) if last.0 == member.0 => *last = member,
+                                _ => kept.push(member),
+                            }
+                        }
+                        ordered = kept;
+                    }
+                    for (_, member) in ordered {
+                        match self.element_text(member)? {
+                            Some(text) => out.values().append_value(text),
+                            None => out.values().append_null(),
+                        }
+                    }
+                }
                 (Node::Object(members), Items::Keys) => {
                     let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
                     if self.flavor == Flavor::Jsonb {
@@ -144,7 +171,7 @@ impl JsonItems {
 
     /// An element's text as this function gives it; None for SQL NULL.
     fn element_text(&self, member: &Member<'_>) -> Result<Option<String>> {
-        if self.items == Items::ElementsText {
+        if matches!(self.items, Items::ElementsText | Items::ValuesText) {
             match &member.node {
                 Node::Null => return Ok(None),
                 Node::Str(s) => return Ok(Some(s.clone())),
@@ -170,6 +197,10 @@ impl JsonItems {
         };
         let message = match self.items {
             Items::Keys => format!("cannot call {} on {what}", self.public),
+            Items::Values | Items::ValuesText => match self.flavor {
+                Flavor::Jsonb => format!("cannot call {} on a non-object", self.public),
+                Flavor::Json => format!("cannot deconstruct {what} as an object"),
+            },
             _ => format!("cannot extract elements from {what}"),
         };
         super::pg_error(ErrorKind::InvalidParameterValue, message)
@@ -280,6 +311,30 @@ pub fn functions() -> Vec<ScalarUDF> {
             Flavor::Jsonb,
             "jsonb_object_keys",
             "pg_jsonb_object_keys",
+        ),
+        (
+            Items::Values,
+            Flavor::Json,
+            "json_each",
+            "pg_json_each_values",
+        ),
+        (
+            Items::Values,
+            Flavor::Jsonb,
+            "jsonb_each",
+            "pg_jsonb_each_values",
+        ),
+        (
+            Items::ValuesText,
+            Flavor::Json,
+            "json_each_text",
+            "pg_json_each_text_values",
+        ),
+        (
+            Items::ValuesText,
+            Flavor::Jsonb,
+            "jsonb_each_text",
+            "pg_jsonb_each_text_values",
         ),
         (
             Items::ObjectFromPairs,

@@ -269,6 +269,14 @@ fn widened_integer(arg: &Expr, schema: &DFSchema) -> bool {
 
 /// The JSON type of a value that is a document (a json / jsonb column, a cast, a builder).
 fn document_flavor(e: &Expr, schema: &DFSchema) -> Option<super::json_build::Flavor> {
+    // A cast is to another type (`doc::text`): DataFusion keeps the input's field metadata
+    // through it, but the value is no document any more (casts to json are functions here).
+    if matches!(
+        e.clone().unalias_nested().data,
+        Expr::Cast(_) | Expr::TryCast(_)
+    ) {
+        return None;
+    }
     e.to_field(schema)
         .ok()
         .and_then(|(_, field)| super::json_build::flavor_of(&field))
