@@ -284,6 +284,7 @@ pub fn with_generated_values(
             Some(column) => {
                 let taken = Arc::new(AtomicU64::new(0));
                 let generator = NextValues {
+                    name: "deltagres_identity_value".to_string(),
                     first: column.next_value()?,
                     step: column.step,
                     column: column.name.clone(),
@@ -304,10 +305,48 @@ pub fn with_generated_values(
     Ok((plan, fill))
 }
 
+/// A function of [`value_functions`]: called `name(CAST(NULL AS BIGINT))`, it gives the next
+/// value of its column.
+pub struct ValueFunction {
+    /// The name the statement calls it by (registered in its session state).
+    pub name: String,
+    /// The function.
+    pub function: ScalarUDF,
+}
+
+/// Functions that generate the values of `columns` for a statement whose rows delta-rs computes
+/// from SQL text (MERGE's INSERT clause), one per column in order, with the count of values they take (a
+/// value may be taken for a row the statement does not insert: a gap, as a PostgreSQL sequence
+/// leaves one).
+pub fn value_functions(columns: &[IdentityColumn]) -> Result<(Vec<ValueFunction>, IdentityFill)> {
+    let mut fill = IdentityFill::default();
+    let mut functions = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        let taken = Arc::new(AtomicU64::new(0));
+        let name = format!("deltagres_identity_next_{i}");
+        let generator = NextValues {
+            name: name.clone(),
+            first: column.next_value()?,
+            step: column.step,
+            column: column.name.clone(),
+            taken: taken.clone(),
+            signature: Signature::exact(vec![DataType::Int64], Volatility::Volatile),
+        };
+        fill.columns.push((column.clone(), taken));
+        functions.push(ValueFunction {
+            name,
+            function: ScalarUDF::new_from_impl(generator),
+        });
+    }
+    Ok((functions, fill))
+}
+
 /// The function that fills an identity column: a row's given value, or the next value of the
 /// column's sequence (volatile: each call takes values).
 #[derive(Debug)]
 struct NextValues {
+    /// The name it is called by.
+    name: String,
     first: i64,
     step: i64,
     column: String,
@@ -332,7 +371,7 @@ impl std::hash::Hash for NextValues {
 
 impl ScalarUDFImpl for NextValues {
     fn name(&self) -> &str {
-        "deltagres_identity_value"
+        &self.name
     }
 
     fn signature(&self) -> &Signature {

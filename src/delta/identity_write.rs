@@ -51,14 +51,7 @@ pub async fn append_filled(
     fill: IdentityFill,
 ) -> Result<(u64, DeltaTable)> {
     let state = table.snapshot()?;
-    let store: LogStoreRef = Arc::new(HookedLogStore {
-        inner: table.log_store(),
-        hook: HighWaterMarks {
-            metadata: state.metadata().clone(),
-            schema: state.schema().as_ref().clone(),
-            fill,
-        },
-    });
+    let store = marking_store(&table, fill)?;
     let copy = identity::without_identity_feature(state.snapshot())?;
     let written = WriteBuilder::new(store, Some(copy))
         .with_input_plan(plan)
@@ -73,6 +66,20 @@ pub async fn append_filled(
     let mut table = table;
     table.update_state().await?;
     Ok((rows, table))
+}
+
+/// `table`'s log store with the high-water marks after the values `fill` counts added to the
+/// commit entry a write builder makes through it (see the module header).
+pub fn marking_store(table: &DeltaTable, fill: IdentityFill) -> Result<LogStoreRef> {
+    let state = table.snapshot()?;
+    Ok(Arc::new(HookedLogStore {
+        inner: table.log_store(),
+        hook: HighWaterMarks {
+            metadata: state.metadata().clone(),
+            schema: state.schema().as_ref().clone(),
+            fill,
+        },
+    }))
 }
 
 /// The hook that adds the identity columns' new high-water marks to the commit entry (see the

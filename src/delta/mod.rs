@@ -32,9 +32,9 @@ pub use column_mapping::{
 pub use conflict_guard::install_conflict_guard;
 pub use identity::{
     IdentityColumn, IdentityFill, identity_columns, lists_identity_feature, operable,
-    with_generated_values,
+    value_functions as identity_value_functions, with_generated_values,
 };
-pub use identity_write::append_filled;
+pub use identity_write::{append_filled, marking_store};
 pub use local_store::install_local_store;
 pub use log_upkeep::checkpoint_if_due;
 pub use metadata::{

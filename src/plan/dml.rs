@@ -132,25 +132,9 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         return returning::project(cx, &name, schema, rows, &items, returning::tag("UPDATE")).await;
     }
     let (_, metrics) = builder.await.map_err(|e| {
-        let e = Error::from(e);
-        // delta-rs reports a NULL in a NOT NULL column as it reports a failed CHECK; with no
-        // CHECK on the table, only the NOT NULL columns this UPDATE sets can have failed.
-        let not_null: Vec<String> = assigned
-            .keys()
-            .filter(|c| {
-                table_schema
-                    .field_with_name(c)
-                    .is_ok_and(|f| !f.is_nullable())
-            })
-            .cloned()
-            .collect();
-        let checks = super::alter::constraints(&table).map_or(1, |c| c.len());
-        if e.kind == crate::error::ErrorKind::CheckViolation && checks == 0 && !not_null.is_empty()
-        {
-            not_null_violated(&not_null, &table_ref.table)
-        } else {
-            e
-        }
+        // Only the NOT NULL columns this UPDATE sets can have failed.
+        let written: Vec<&String> = assigned.keys().collect();
+        null_in_not_null_column(Error::from(e), &table, &table_ref.table, &written)
     })?;
     tracing::debug!(table = %table_ref, ?metrics, "update committed");
     Ok(QueryOutput::Command(CommandTag::Update(
@@ -161,6 +145,35 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
 /// Whether `expr` is the literal NULL.
 fn is_null_literal(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(v) if v.value == sqlparser::ast::Value::Null)
+}
+
+/// `error` as PostgreSQL's 23502 when it is delta-rs's report of a NULL written into a NOT NULL
+/// column of `table` (named `name`): delta-rs reports that as it reports a failed CHECK (23514),
+/// so it is one when the table has no CHECK constraint and one of the NOT NULL columns among
+/// `written` was written.
+pub(super) fn null_in_not_null_column(
+    error: Error,
+    table: &deltalake::DeltaTable,
+    name: &str,
+    written: &[&String],
+) -> Error {
+    if error.kind != crate::error::ErrorKind::CheckViolation {
+        return error;
+    }
+    let Ok(schema) = crate::delta::table_arrow_schema(table) else {
+        return error;
+    };
+    let not_null: Vec<String> = written
+        .iter()
+        .filter(|c| schema.field_with_name(c).is_ok_and(|f| !f.is_nullable()))
+        .map(|c| c.to_string())
+        .collect();
+    let checks = super::alter::constraints(table).map_or(1, |c| c.len());
+    if checks == 0 && !not_null.is_empty() {
+        not_null_violated(&not_null, name)
+    } else {
+        error
+    }
 }
 
 /// 23502 for NULL written into one of the NOT NULL `columns` of `table`, as PostgreSQL says it.

@@ -125,16 +125,35 @@ pub async fn merge(
     ));
     // Run the merge in this session's runtime, so it shares (and spills within) the engine's
     // memory pool; the session's planner knows delta-rs's own nodes (`plan::lakehouse_state`).
-    let merge_state = cx.df.state();
-    let mut builder = crate::delta::operable(&target)?
-        .merge(source, on.to_string())
-        .with_session_state(std::sync::Arc::new(merge_state))
-        .with_source_alias(source_alias.clone())
-        .with_target_alias(target_alias.clone())
-        .with_merge_schema(schema_evolution)
-        // The checkpoint is the upkeep's after the statement, as for every write (it reads the
-        // table's own state, never the copy an identity table is merged through).
-        .with_commit_properties(crate::delta::quiet_commit());
+    let mut merge_state = cx.df.state();
+    // Identity values of inserted rows come from functions of this statement, and their
+    // high-water marks go into the merge's own commit (delta/identity_write.rs).
+    let (identity_values, fill) = crate::delta::identity_value_functions(&identity)?;
+    for value in &identity_values {
+        datafusion::execution::FunctionRegistry::register_udf(
+            &mut merge_state,
+            std::sync::Arc::new(value.function.clone()),
+        )?;
+    }
+    let operable = crate::delta::operable(&target)?;
+    let store = if identity.is_empty() {
+        operable.log_store()
+    } else {
+        crate::delta::marking_store(&target, fill)?
+    };
+    let mut builder = deltalake::operations::merge::MergeBuilder::new(
+        store,
+        Some(operable.snapshot()?.snapshot().clone()),
+        on.to_string(),
+        source,
+    )
+    .with_session_state(std::sync::Arc::new(merge_state))
+    .with_source_alias(source_alias.clone())
+    .with_target_alias(target_alias.clone())
+    .with_merge_schema(schema_evolution)
+    // The checkpoint is the upkeep's after the statement, as for every write (it reads the
+    // table's own state, never the copy an identity table is merged through).
+    .with_commit_properties(crate::delta::quiet_commit());
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
         // A NOT MATCHED clause sees only the source row, a NOT MATCHED BY SOURCE clause only
@@ -258,7 +277,7 @@ pub async fn merge(
             ) => {
                 let is_star =
                     insert.columns.len() == 1 && last_ident(&insert.columns[0])? == STAR_COLUMN;
-                let sets: Vec<(String, String)> = match insert.kind {
+                let mut sets: Vec<(String, String)> = match insert.kind {
                     _ if is_star => {
                         star_columns(&target_columns, &source_columns, schema_evolution)
                             .into_iter()
@@ -309,19 +328,16 @@ pub async fn merge(
                             .collect()
                     }
                 };
-                for column in &identity {
+                for (column, function) in identity.iter().zip(&identity_values) {
                     match sets.iter().any(|(c, _)| *c == column.name) {
                         true if column.always => {
                             return Err(super::identity::insert_refused(&column.name));
                         }
                         true => {}
-                        false => {
-                            return Err(Error::unsupported(format!(
-                                "MERGE cannot generate values of identity column \"{}\" yet",
-                                column.name
-                            ))
-                            .with_hint("insert the new rows with INSERT ... SELECT ... WHERE NOT EXISTS (...), which generates them"));
-                        }
+                        false => sets.push((
+                            column.name.clone(),
+                            format!("{}(CAST(NULL AS BIGINT))", function.name),
+                        )),
                     }
                 }
                 let sets = checked(sets);
@@ -346,7 +362,13 @@ pub async fn merge(
     let (_, metrics) = match builder.await {
         Ok(done) => done,
         Err(e) => {
-            let mut error = Error::from(e);
+            let columns: Vec<&String> = target_columns.iter().collect();
+            let mut error = super::dml::null_in_not_null_column(
+                Error::from(e),
+                &target,
+                &target_ref.table,
+                &columns,
+            );
             if error.kind == ErrorKind::CardinalityViolation
                 && let Ok(Some(key)) = duplicate_match_detail(
                     cx,
