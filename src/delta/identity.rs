@@ -282,16 +282,7 @@ pub fn with_generated_values(
         let expr = match columns.iter().find(|c| &c.name == field.name()) {
             None => given,
             Some(column) => {
-                let taken = Arc::new(AtomicU64::new(0));
-                let generator = NextValues {
-                    name: "deltagres_identity_value".to_string(),
-                    first: column.next_value()?,
-                    step: column.step,
-                    column: column.name.clone(),
-                    taken: taken.clone(),
-                    signature: Signature::exact(vec![DataType::Int64], Volatility::Volatile),
-                };
-                fill.columns.push((column.clone(), taken));
+                let generator = NextValues::counted("deltagres_identity_value", column, &mut fill)?;
                 ScalarUDF::new_from_impl(generator)
                     .call(vec![datafusion::logical_expr::cast(given, DataType::Int64)])
                     .alias(field.name())
@@ -322,17 +313,8 @@ pub fn value_functions(columns: &[IdentityColumn]) -> Result<(Vec<ValueFunction>
     let mut fill = IdentityFill::default();
     let mut functions = Vec::new();
     for (i, column) in columns.iter().enumerate() {
-        let taken = Arc::new(AtomicU64::new(0));
         let name = format!("deltagres_identity_next_{i}");
-        let generator = NextValues {
-            name: name.clone(),
-            first: column.next_value()?,
-            step: column.step,
-            column: column.name.clone(),
-            taken: taken.clone(),
-            signature: Signature::exact(vec![DataType::Int64], Volatility::Volatile),
-        };
-        fill.columns.push((column.clone(), taken));
+        let generator = NextValues::counted(&name, column, &mut fill)?;
         functions.push(ValueFunction {
             name,
             function: ScalarUDF::new_from_impl(generator),
@@ -352,6 +334,23 @@ struct NextValues {
     column: String,
     taken: Arc<AtomicU64>,
     signature: Signature,
+}
+
+impl NextValues {
+    /// The function called `name` that generates `column`'s next values, its count of values
+    /// taken recorded in `fill`.
+    fn counted(name: &str, column: &IdentityColumn, fill: &mut IdentityFill) -> Result<Self> {
+        let taken = Arc::new(AtomicU64::new(0));
+        fill.columns.push((column.clone(), taken.clone()));
+        Ok(Self {
+            name: name.to_string(),
+            first: column.next_value()?,
+            step: column.step,
+            column: column.name.clone(),
+            taken,
+            signature: Signature::exact(vec![DataType::Int64], Volatility::Volatile),
+        })
+    }
 }
 
 impl PartialEq for NextValues {

@@ -362,8 +362,9 @@ fn parse_query(sql: &str) -> Option<Query> {
         .map(|q| *q)
 }
 
-/// Whether a function argument refers to a column.
-fn mentions_column(arg: &FunctionArg) -> bool {
+/// Whether a function argument refers to a column (then a function in FROM is correlated with
+/// the relations before it: PostgreSQL's implicit LATERAL).
+pub fn mentions_column(arg: &FunctionArg) -> bool {
     let mut found = false;
     let _ = ast::visit_expressions(arg, |e: &Expr| {
         if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {

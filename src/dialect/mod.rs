@@ -19,6 +19,7 @@ mod statement;
 mod table_statements;
 mod viewdef;
 
+pub use json_from::mentions_column;
 pub use lakehouse::LakehouseDialect;
 pub use output_names::display_name;
 pub(crate) use pg_rewrites::call as function_call;

@@ -83,7 +83,7 @@ impl VisitorMut for Rewriter<'_> {
         else {
             return ControlFlow::Continue(());
         };
-        let lateral = args.args.iter().any(mentions_column);
+        let lateral = args.args.iter().any(crate::dialect::mentions_column);
         *factor = TableFactor::Derived {
             lateral,
             subquery,
@@ -150,20 +150,6 @@ fn is_list_valued_set_function(expr: &Expr) -> bool {
     matches!(expr, Expr::Function(f)
         if LIST_VALUED_SET_FUNCTIONS.contains(&last_part(&f.name).as_str())
             && matches!(f.args, FunctionArguments::List(_)))
-}
-
-/// Whether a function argument refers to a column (then the function is correlated with the
-/// relations before it: PostgreSQL's implicit LATERAL).
-fn mentions_column(arg: &FunctionArg) -> bool {
-    let mut found = false;
-    let _ = ast::visit_expressions(arg, |e: &Expr| {
-        if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
-            found = true;
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    });
-    found
 }
 
 #[cfg(test)]
