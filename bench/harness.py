@@ -792,6 +792,20 @@ def case_wire(b):
         variants = [(clients, mode, "SELECT 1", "SELECT 1;\n") for clients in (1, 16)
                     for mode in ("simple", "extended")]
         variants += [(clients, "simple", "SELECT <new constant>", fresh) for clients in (1, 16)]
+        # What BI tools send: their schema browser's catalog query, and a dashboard tile's
+        # aggregate repeated as it refreshes (PostgreSQL reads the same rows through a view
+        # named as ours).
+        with pg.connect() as conn:
+            conn.execute("CREATE SCHEMA IF NOT EXISTS retail")
+            conn.execute("CREATE OR REPLACE VIEW retail.orders AS SELECT * FROM public.orders")
+        catalog = ("SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
+                   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind IN ('r', 'v', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                   "ORDER BY 1, 2;\n")
+        tile = ("SELECT status, count(*) AS orders, sum(amount) AS revenue FROM retail.orders "
+                "GROUP BY status ORDER BY status;\n")
+        variants += [(1, "extended", "catalog: list tables", catalog),
+                     (1, "extended", f"dashboard tile: revenue by status over {int(b.args.scale_n):,} orders", tile)]
         for clients, mode, what, script in variants:
             name = f"wire: {what}, {clients} client{'s' if clients > 1 else ''}, {mode}"
             for system, port, db, pid in (("deltagres", dg.port, "deltagres", dg.pid),

@@ -120,6 +120,9 @@ pub struct PlanContext<'a> {
     pub temp: &'a TempTables,
     /// The session's reusable plans (statements that read nothing; see `plan_cache`).
     pub plan_cache: &'a mut PlanCache,
+    /// Whether `df` is the session's own context (not a statement's time-travel catalog): only
+    /// then may planning use the session's kept copy of its state.
+    pub session_df: bool,
 }
 
 impl PlanContext<'_> {
@@ -150,6 +153,7 @@ impl PlanContext<'_> {
             allowed_paths: self.allowed_paths,
             temp: self.temp,
             plan_cache: &mut *self.plan_cache,
+            session_df: false,
         }
     }
 }

@@ -17,15 +17,25 @@
 //! A statement that names no relation and calls no setting function is also found by the text
 //! the client sent, so its repeats skip parsing and the dialect's rewrites as well.
 //!
+//! Every query also plans with one copy of the session's DataFusion state, and runs with one
+//! task context made from it ([`PlanCache::snapshot`]), kept until the cache is emptied or the
+//! session changes its state: copying a state copies every function registry, a large share of
+//! a short statement's time.
+//!
+//! A plan is kept the second time its key is planned: a statement with a constant nobody sends
+//! twice (`SELECT 4711`) would otherwise push out the plans that are repeated.
+//!
 //! `SET deltagres.plan_cache = off` turns it off for a session (to compare, or to rule it out).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::execution::TaskContext;
+use datafusion::execution::{SessionState, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF, Volatility};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
 
 /// The setting that turns plan reuse off for a session (`off`, `false` or `0`).
 pub const PLAN_CACHE_SETTING: &str = "deltagres.plan_cache";
@@ -47,6 +57,11 @@ pub struct PlanCache {
     described: HashMap<String, (crate::dialect::Statement, super::Description)>,
     /// The key of the plan the last query ran with (kept or reused).
     last_key: Option<String>,
+    /// Hashes of keys planned once and not kept yet (see the module header).
+    planned_once: HashSet<u64>,
+    hasher: RandomState,
+    /// The session's state and the task context made from it (see [`PlanCache::snapshot`]).
+    snapshot: Option<(Arc<SessionState>, Arc<TaskContext>)>,
 }
 
 /// A physical plan and the task context it runs with (both immutable once made).
@@ -76,13 +91,41 @@ impl PlanCache {
         self.get(self.texts.get(sql)?)
     }
 
-    /// Keeps `plan` for `key` when [`reusable`] said so.
+    /// Keeps `plan` for `key` when [`reusable`] said so, if `key` was planned before.
     pub fn insert(&mut self, key: String, plan: KeptPlan) {
+        if self.planned_once.len() >= MAX_PLANS * 16 {
+            self.planned_once.clear();
+        }
+        if self.planned_once.insert(self.hasher.hash_one(&key)) {
+            return;
+        }
         if self.plans.len() >= MAX_PLANS {
-            self.clear();
+            self.plans.clear();
+            self.texts.clear();
         }
         self.plans.insert(key.clone(), plan);
         self.last_key = Some(key);
+    }
+
+    /// The session's DataFusion state to plan a query with, marked as starting now (`now()`
+    /// is the statement's time), and the task context to run it with: copied from `ctx` (the
+    /// session's own context, never a statement's) once, then the same until
+    /// [`PlanCache::clear`] or [`PlanCache::forget_snapshot`].
+    pub fn snapshot(&mut self, ctx: &SessionContext) -> (Arc<SessionState>, Arc<TaskContext>) {
+        let (state, task) = self.snapshot.get_or_insert_with(|| {
+            let state = ctx.state();
+            let task = Arc::new(TaskContext::from(&state));
+            (Arc::new(state), task)
+        });
+        // Unshared once the last statement's planning ended: no copy.
+        Arc::make_mut(state).mark_start_execution();
+        (state.clone(), task.clone())
+    }
+
+    /// Forgets the copy of the session's state: the session changed it (its default schema,
+    /// time zone or the settings `pg_settings` shows).
+    pub fn forget_snapshot(&mut self) {
+        self.snapshot = None;
     }
 
     /// Notes that the last query ran with the plan kept for `key`.
@@ -125,12 +168,15 @@ impl PlanCache {
             .insert(sql.to_string(), (statement, description));
     }
 
-    /// Forgets every plan (a setting changed).
+    /// Forgets every plan and the copy of the session's state (a setting changed, or a
+    /// statement other than a query runs: it may change the state).
     pub fn clear(&mut self) {
         self.plans.clear();
         self.texts.clear();
         self.described.clear();
+        self.planned_once.clear();
         self.last_key = None;
+        self.snapshot = None;
     }
 
     /// How many plans are kept (for tests of the invalidation).

@@ -25,7 +25,9 @@ pub struct Planned {
     pub plan: LogicalPlan,
     /// The session state the plan was made with, reused for physical planning (cloning a
     /// state copies every function registry: a large share of a short query's time).
-    state: datafusion::execution::SessionState,
+    state: Arc<datafusion::execution::SessionState>,
+    /// The task context to run with when the session already had one for this state.
+    task: Option<Arc<datafusion::execution::TaskContext>>,
     outcomes: Vec<Arc<HintOutcome>>,
     warnings: Vec<String>,
 }
@@ -94,7 +96,12 @@ impl Planned {
             self.report(notices);
             return Ok((physical, task));
         }
-        let task = Arc::new(datafusion::execution::TaskContext::from(&self.state));
+        let task = match &self.task {
+            Some(task) => task.clone(),
+            None => Arc::new(datafusion::execution::TaskContext::from(
+                self.state.as_ref(),
+            )),
+        };
         let physical = self.state.create_physical_plan(&self.plan).await?;
         self.report(notices);
         Ok((physical, task))
@@ -145,14 +152,25 @@ pub async fn plan_statement(
     settings: &Settings,
     statement: ast::Statement,
 ) -> Result<Planned> {
+    plan_statement_in(Arc::new(ctx.state()), None, settings, statement).await
+}
+
+/// [`plan_statement`] with a state (and the task context made from it) the session kept
+/// (see `plan_cache::SessionSnapshot`).
+pub async fn plan_statement_in(
+    state: Arc<datafusion::execution::SessionState>,
+    task: Option<Arc<datafusion::execution::TaskContext>>,
+    settings: &Settings,
+    statement: ast::Statement,
+) -> Result<Planned> {
     let found = hints::collect(&statement);
-    let state = ctx.state();
     let plan = logical_plan(&state, statement).await?;
     let plan = signed_result_types(plan)?;
     if found.hints.is_empty() {
         return Ok(Planned {
             plan,
             state,
+            task,
             outcomes: Vec::new(),
             warnings: found.warnings,
         });
@@ -171,6 +189,7 @@ pub async fn plan_statement(
     Ok(Planned {
         plan,
         state,
+        task,
         outcomes,
         warnings: found.warnings,
     })

@@ -6,7 +6,7 @@ use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
 use futures::TryStreamExt;
 use sqlparser::ast;
 
-use super::planned::plan_statement;
+use super::planned::{plan_statement, plan_statement_in};
 use super::{Description, PlanContext};
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{CommandTag, QueryOutput, RowSet};
@@ -28,8 +28,14 @@ pub async fn run(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<
         cx.plan_cache.used(key.clone());
         return rows(kept.physical, kept.task);
     }
-    // Boxed: a reused plan's statement should not carry the planner's state (see `execute`).
-    let planned = Box::pin(plan_statement(cx.df, cx.settings, statement)).await?;
+    // A query plans with the session's kept state; anything else may change the state.
+    let planned = if cx.session_df && matches!(statement, ast::Statement::Query(_)) {
+        let (state, task) = cx.plan_cache.snapshot(cx.df);
+        // Boxed: a reused plan's statement should not carry the planner's state (see `execute`).
+        Box::pin(plan_statement_in(state, Some(task), cx.settings, statement)).await?
+    } else {
+        Box::pin(plan_statement(cx.df, cx.settings, statement)).await?
+    };
     match &planned.plan {
         LogicalPlan::Ddl(ddl) => {
             return Err(Error::unsupported(format!(

@@ -610,6 +610,25 @@ impl ExtendedQueryHandler for QueryHandler {
             &statement.sql,
             statement.prepared.statement.as_ref(),
         );
+        // Without parameters, a statement's text is all there is to it, as in a simple query:
+        // a repeat whose text alone decides its plan runs that plan again.
+        let remembered = params.is_empty();
+        if remembered && let Some(result) = session.run_remembered(&statement.sql) {
+            return match result {
+                Ok(output) => self.slot.respond(
+                    client,
+                    &session,
+                    output,
+                    tracker,
+                    &portal.result_column_format,
+                ),
+                Err(e) => {
+                    tracker.failed(e.sqlstate(), &e.message);
+                    log_error(&e);
+                    Err(pg_error(&e))
+                }
+            };
+        }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         session.set_live_notices(Some(tx));
         let result = relay_notices(
@@ -623,6 +642,9 @@ impl ExtendedQueryHandler for QueryHandler {
         flush_session_messages(client, &mut session).await?;
         match result {
             Ok(output) => {
+                if remembered {
+                    session.remember_text(&statement.sql);
+                }
                 if let QueryOutput::CopyIn(copy) = &output {
                     *self.slot.copy.lock().await = copy.take_load();
                 }

@@ -403,6 +403,7 @@ impl Session {
             allowed_paths: self.engine.allowed_paths(),
             temp: &self.temp,
             plan_cache: &mut self.plan_cache,
+            session_df: true,
         }
     }
 
@@ -423,6 +424,7 @@ impl Session {
         let options = state.config_mut().options_mut();
         if options.catalog.default_schema != schema {
             options.catalog.default_schema = schema.clone();
+            self.plan_cache.forget_snapshot();
         }
         // Copied for pg_settings only when a value changed since the last statement.
         if settings_changed {
@@ -430,6 +432,7 @@ impl Session {
                 .config_mut()
                 .set_extension(Arc::new(catalog::SessionSettings(self.settings.all())));
             self.synced_settings = Some(generation);
+            self.plan_cache.forget_snapshot();
         }
         schema
     }

@@ -91,6 +91,13 @@ async fn nothing_a_reused_plan_depends_on_goes_stale() {
             simple_rows(&p, in_zone).await,
             "after {change}"
         );
+        // Over the extended protocol too, whose repeats without parameters are found by text.
+        let extended = "SELECT extract(hour FROM TIMESTAMPTZ '2024-01-01 00:00:00+00')::text AS h";
+        for _ in 0..3 {
+            let ours: String = c.query(extended, &[]).await.unwrap()[0].get(0);
+            let theirs: String = p.query(extended, &[]).await.unwrap()[0].get(0);
+            assert_eq!(ours, theirs, "{extended} after {change}");
+        }
     }
 
     // A view another session replaces: its new query is what runs.
@@ -129,6 +136,58 @@ async fn nothing_a_reused_plan_depends_on_goes_stale() {
         .unwrap();
     assert_eq!(simple_rows(&c, count).await, [[Some("3".to_string())]]);
 
+    // A schema first on search_path that another session creates later: from then on names
+    // resolve there (the session's copy of its state follows).
+    let whereami = "SELECT s FROM whereami";
+    for (client, peer) in [(&c, &other), (&p, &p)] {
+        client
+            .batch_execute("SET search_path = later, public")
+            .await
+            .unwrap();
+        peer.batch_execute(
+            "CREATE TABLE public.whereami (s TEXT); INSERT INTO public.whereami VALUES ('public')",
+        )
+        .await
+        .unwrap();
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            simple_rows(&c, whereami).await,
+            simple_rows(&p, whereami).await
+        );
+    }
+    for peer in [&other, &p] {
+        peer.batch_execute(
+            "CREATE SCHEMA later; CREATE TABLE later.whereami (s TEXT); \
+             INSERT INTO later.whereami VALUES ('later')",
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        simple_rows(&p, whereami).await,
+        [[Some("later".to_string())]]
+    );
+    assert_eq!(
+        simple_rows(&c, whereami).await,
+        [[Some("later".to_string())]]
+    );
+    c.batch_execute("RESET search_path").await.unwrap();
+
+    // Time travel plans in a catalog of its own statement: the first query after a SET (which
+    // starts the session's state over) reads one version, the next another.
+    other
+        .batch_execute("CREATE TABLE travel (id INT); INSERT INTO travel VALUES (1); INSERT INTO travel VALUES (2)")
+        .await
+        .unwrap();
+    c.batch_execute("SET application_name = 'travel'")
+        .await
+        .unwrap();
+    for (version, rows) in [(1, "1"), (2, "2"), (1, "1")] {
+        let sql = format!("SELECT count(*) FROM travel VERSION AS OF {version}");
+        assert_eq!(simple_rows(&c, &sql).await, [[Some(rows.to_string())]]);
+    }
+
     // A repeated text (found without parsing) still follows the session: in a failed block it
     // is refused as PostgreSQL refuses it, setting functions are read again.
     for _ in 0..3 {
@@ -137,6 +196,11 @@ async fn nothing_a_reused_plan_depends_on_goes_stale() {
     c.batch_execute("BEGIN").await.unwrap();
     crate::support::expect_sqlstate(&c, "SELECT 1 / 0", "22012").await;
     crate::support::expect_sqlstate(&c, "SELECT 1", "25P02").await;
+    let extended = c.query("SELECT 1", &[]).await.unwrap_err();
+    assert_eq!(
+        extended.code(),
+        Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION)
+    );
     c.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(simple_rows(&c, "SELECT 1").await, [[Some("1".to_string())]]);
     let setting = "SELECT current_setting('application_name') AS a";
@@ -149,5 +213,6 @@ async fn nothing_a_reused_plan_depends_on_goes_stale() {
         .await
         .unwrap();
     assert_eq!(simple_rows(&c, setting).await, [[Some("two".to_string())]]);
+
     server.stop().await;
 }
