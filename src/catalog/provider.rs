@@ -139,16 +139,12 @@ impl SchemaProvider for DeltaSchemaProvider {
                 _ => Ok(None),
             };
         }
-        let table = self
+        let provider = self
             .catalog
-            .load(&table_ref)
+            .read_provider(&table_ref)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        Ok(Some(
-            delta::read_provider(&table)
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))?,
-        ))
+        Ok(Some(provider))
     }
 
     /// Answered from the registry, without opening the table (psql's `\\dt` asks it of every

@@ -254,6 +254,21 @@ impl DeltaCatalog {
         Ok(loaded)
     }
 
+    /// A provider reading `table`'s latest committed version (see
+    /// [`crate::delta::CachedTable::current_provider`]).
+    pub async fn read_provider(
+        &self,
+        table: &TableRef,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let entry = self
+            .entry(table)
+            .ok_or_else(|| Error::undefined_table(table))?;
+        let mut cached = entry.cached.lock().await;
+        cached
+            .current_provider(&entry.location, &table.to_string(), &self.options)
+            .await
+    }
+
     /// Keeps the state a statement's commit to `table` left (see [`crate::delta::CachedTable::adopt`]),
     /// so the upkeep after the commit and the next statement start from it instead of replaying
     /// the commit again.

@@ -189,6 +189,10 @@ pub(super) async fn listed_views(
                 continue;
             };
             for name in schema.table_names() {
+                // Asked first: the registry answers it without opening the table.
+                if !matches!(schema.table_type(&name).await, Ok(Some(TableType::View))) {
+                    continue;
+                }
                 if let Some(table) =
                     super::unreadable::table_or_unreadable(schema.as_ref(), &name).await?
                     && table.table_type() == TableType::View

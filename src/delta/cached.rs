@@ -9,6 +9,9 @@
 //! - once a newer checkpoint exists than the one the state grew from and a checkpoint interval
 //!   of commits has piled up, the table is reopened from that checkpoint (one batch again).
 
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
 use deltalake::DeltaTable;
 use deltalake::table::config::TablePropertiesExt as _;
 use object_store::ObjectStoreExt as _;
@@ -21,6 +24,8 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Debug, Default)]
 pub struct CachedTable {
     loaded: Option<Loaded>,
+    /// The provider reading the version it names (see [`CachedTable::current_provider`]).
+    provider: Option<(Option<u64>, Arc<dyn TableProvider>)>,
 }
 
 #[derive(Debug)]
@@ -52,6 +57,28 @@ impl CachedTable {
             }
         }
         Ok(self.loaded.as_ref().expect("loaded above").table.clone())
+    }
+
+    /// A provider reading the table's latest committed state, built once per version and
+    /// shared by every statement that reads that version: building one (delta-rs normalizes the
+    /// location and derives the scan schema) was a third of a catalog query's time, since
+    /// `pg_class` and `information_schema` open every table.
+    pub async fn current_provider(
+        &mut self,
+        location: &Url,
+        name: &str,
+        options: &StorageOptions,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let table = self.current(location, name, options).await?;
+        let version = table.version();
+        if let Some((kept, provider)) = &self.provider
+            && *kept == version
+        {
+            return Ok(provider.clone());
+        }
+        let provider = super::read_provider(&table).await?;
+        self.provider = Some((version, provider.clone()));
+        Ok(provider)
     }
 
     /// Takes the state a statement's own commit left (delta-rs brings the written table up to
