@@ -156,7 +156,7 @@ pub async fn plan_statement(
 }
 
 /// [`plan_statement`] with a state (and the task context made from it) the session kept
-/// (see `plan_cache::SessionSnapshot`).
+/// (see `PlanCache::snapshot`).
 pub async fn plan_statement_in(
     state: Arc<datafusion::execution::SessionState>,
     task: Option<Arc<datafusion::execution::TaskContext>>,

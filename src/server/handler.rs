@@ -613,33 +613,26 @@ impl ExtendedQueryHandler for QueryHandler {
         // Without parameters, a statement's text is all there is to it, as in a simple query:
         // a repeat whose text alone decides its plan runs that plan again.
         let remembered = params.is_empty();
-        if remembered && let Some(result) = session.run_remembered(&statement.sql) {
-            return match result {
-                Ok(output) => self.slot.respond(
+        let result = match remembered
+            .then(|| session.run_remembered(&statement.sql))
+            .flatten()
+        {
+            Some(result) => result,
+            None => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                session.set_live_notices(Some(tx));
+                let result = relay_notices(
                     client,
-                    &session,
-                    output,
-                    tracker,
-                    &portal.result_column_format,
-                ),
-                Err(e) => {
-                    tracker.failed(e.sqlstate(), &e.message);
-                    log_error(&e);
-                    Err(pg_error(&e))
-                }
-            };
-        }
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        session.set_live_notices(Some(tx));
-        let result = relay_notices(
-            client,
-            rx,
-            session.execute_prepared(&statement.prepared, &params),
-        )
-        .await;
-        session.set_live_notices(None);
-        let result = result?;
-        flush_session_messages(client, &mut session).await?;
+                    rx,
+                    session.execute_prepared(&statement.prepared, &params),
+                )
+                .await;
+                session.set_live_notices(None);
+                let result = result?;
+                flush_session_messages(client, &mut session).await?;
+                result
+            }
+        };
         match result {
             Ok(output) => {
                 if remembered {
