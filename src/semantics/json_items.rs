@@ -124,41 +124,14 @@ impl JsonItems {
             let doc = parse_or_error(docs.value(row))?;
             match (&doc.node, self.items) {
                 (Node::Array(members), Items::Elements | Items::ElementsText) => {
-                    for member in members {
-                        match self.element_text(member)? {
-                            Some(text) => out.values().append_value(text),
-                            None => out.values().append_null(),
-                        }
-                    }
+                    self.append_elements(out.values(), members.iter())?;
                 }
                 (Node::Object(members), Items::Values | Items::ValuesText) => {
-                    let mut ordered: Vec<&(String, Member<'_>)> = members.iter().collect();
-                    if self.flavor == Flavor::Jsonb {
-                        // Stable: duplicates stay in written order, and the last one is kept.
-                        ordered.sort_by(|a, b| super::json::jsonb_key_order(&a.0, &b.0));
-                        let mut kept: Vec<&(String, Member<'_>)> = Vec::new();
-                        for member in ordered {
-                            match kept.last_mut() {
-                                Some(last) if last.0 == member.0 => *last = member,
-                                _ => kept.push(member),
-                            }
-                        }
-                        ordered = kept;
-                    }
-                    for (_, member) in ordered {
-                        match self.element_text(member)? {
-                            Some(text) => out.values().append_value(text),
-                            None => out.values().append_null(),
-                        }
-                    }
+                    let members = self.object_members(members);
+                    self.append_elements(out.values(), members.iter().map(|(_, m)| m))?;
                 }
                 (Node::Object(members), Items::Keys) => {
-                    let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-                    if self.flavor == Flavor::Jsonb {
-                        keys.sort_by(|a, b| super::json::jsonb_key_order(a, b));
-                        keys.dedup();
-                    }
-                    for key in keys {
+                    for (key, _) in self.object_members(members) {
                         out.values().append_value(key);
                     }
                 }
@@ -167,6 +140,44 @@ impl JsonItems {
             out.append(true);
         }
         Ok(Arc::new(out.finish()))
+    }
+
+    /// An object's members in the order this function gives them: as written for json; for
+    /// jsonb in jsonb's key order, each key once with its last value.
+    fn object_members<'a, 'b>(
+        &self,
+        members: &'a [(String, Member<'b>)],
+    ) -> Vec<&'a (String, Member<'b>)> {
+        let mut ordered: Vec<&(String, Member<'_>)> = members.iter().collect();
+        if self.flavor == Flavor::Jsonb {
+            // Stable: duplicates stay in written order, and the last one is kept.
+            ordered.sort_by(|a, b| super::json::jsonb_key_order(&a.0, &b.0));
+            let mut kept: Vec<&(String, Member<'_>)> = Vec::new();
+            for member in ordered {
+                match kept.last_mut() {
+                    Some(last) if last.0 == member.0 => *last = member,
+                    _ => kept.push(member),
+                }
+            }
+            ordered = kept;
+        }
+        ordered
+    }
+
+    /// Appends each of `members` as this function gives an element (see
+    /// [`JsonItems::element_text`]).
+    fn append_elements<'a, 'b: 'a>(
+        &self,
+        out: &mut StringBuilder,
+        members: impl Iterator<Item = &'a Member<'b>>,
+    ) -> Result<()> {
+        for member in members {
+            match self.element_text(member)? {
+                Some(text) => out.append_value(text),
+                None => out.append_null(),
+            }
+        }
+        Ok(())
     }
 
     /// An element's text as this function gives it; None for SQL NULL.

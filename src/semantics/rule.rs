@@ -271,10 +271,11 @@ fn widened_integer(arg: &Expr, schema: &DFSchema) -> bool {
 fn document_flavor(e: &Expr, schema: &DFSchema) -> Option<super::json_build::Flavor> {
     // A cast is to another type (`doc::text`): DataFusion keeps the input's field metadata
     // through it, but the value is no document any more (casts to json are functions here).
-    if matches!(
-        e.clone().unalias_nested().data,
-        Expr::Cast(_) | Expr::TryCast(_)
-    ) {
+    let mut unaliased = e;
+    while let Expr::Alias(alias) = unaliased {
+        unaliased = &alias.expr;
+    }
+    if matches!(unaliased, Expr::Cast(_) | Expr::TryCast(_)) {
         return None;
     }
     e.to_field(schema)
