@@ -53,6 +53,8 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
+    // psql `\d`: generated columns' expressions (see pg_attrdef).
+    ctx.register_udf(ScalarUDF::from(super::pg_attrdef::PgGetExpr::new()));
     // psql `\d`: names for the types of struct and list-of-struct columns.
     if let Some(library) = ctx.state().scalar_functions().get("format_type").cloned() {
         ctx.register_udf(ScalarUDF::from(super::format_type_udf::FormatType::new(

@@ -50,7 +50,7 @@ impl PgCatalogSchema {
     async fn pg_roles(&self) -> Result<Option<Arc<dyn TableProvider>>> {
         Ok(self.inner.table("pg_roles").await?.map(|inner| {
             let correction = Correction::Roles(self.users.clone());
-            Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+            Arc::new(CorrectedTable::new("pg_roles", inner, correction)) as Arc<dyn TableProvider>
         }))
     }
 
@@ -84,8 +84,29 @@ impl SchemaProvider for PgCatalogSchema {
         match name {
             "pg_attribute" => Ok(self.inner.table(name).await?.map(|inner| {
                 let correction = Correction::TypeModifiers(self.catalogs.clone());
-                Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+                Arc::new(CorrectedTable::new("pg_attribute", inner, correction))
+                    as Arc<dyn TableProvider>
             })),
+            "pg_namespace" => Ok(self.inner.table(name).await?.map(|inner| {
+                Arc::new(CorrectedTable::new(
+                    "pg_namespace",
+                    inner,
+                    Correction::Unchanged,
+                )) as Arc<dyn TableProvider>
+            })),
+            "pg_attrdef" => match (
+                self.inner.table("pg_attribute").await?,
+                self.inner.table(name).await?,
+            ) {
+                (Some(attributes), Some(inner)) => {
+                    Ok(Some(Arc::new(super::pg_attrdef::ColumnDefaults::new(
+                        attributes,
+                        inner.schema(),
+                        self.catalogs.clone(),
+                    ))))
+                }
+                _ => self.inner.table(name).await,
+            },
             "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" => {
                 Ok(self.inner.table(name).await?.map(|inner| {
                     let added = added_columns(name)
@@ -96,7 +117,7 @@ impl SchemaProvider for PgCatalogSchema {
                         arrays: array_columns(name),
                         added,
                     };
-                    Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+                    Arc::new(CorrectedTable::new(name, inner, correction)) as Arc<dyn TableProvider>
                 }))
             }
             "pg_roles" => self.pg_roles().await,
@@ -104,7 +125,8 @@ impl SchemaProvider for PgCatalogSchema {
             // is in pg_tables or pg_views, and then drops it with the wrong statement.
             "pg_tables" => Ok(self.inner.table(name).await?.map(|inner| {
                 let correction = Correction::ExcludeViews(self.catalogs.clone());
-                Arc::new(CorrectedTable::new(inner, correction)) as Arc<dyn TableProvider>
+                Arc::new(CorrectedTable::new("pg_tables", inner, correction))
+                    as Arc<dyn TableProvider>
             })),
             "pg_views" => {
                 let rows = super::views::listed_views(self.catalogs.as_ref())
@@ -125,7 +147,11 @@ impl SchemaProvider for PgCatalogSchema {
                 )?))
             }
             "pg_settings" => Ok(self.inner.table(name).await?.map(|inner| {
-                Arc::new(CorrectedTable::new(inner, Correction::Settings)) as Arc<dyn TableProvider>
+                Arc::new(CorrectedTable::new(
+                    "pg_settings",
+                    inner,
+                    Correction::Settings,
+                )) as Arc<dyn TableProvider>
             })),
             "pg_user" => match self.pg_roles().await? {
                 Some(roles) => Ok(Some(self.pg_user(roles)?)),
@@ -143,6 +169,8 @@ impl SchemaProvider for PgCatalogSchema {
 /// What [`CorrectedTable`] changes in the library's rows.
 #[derive(Debug)]
 enum Correction {
+    /// Nothing (the session's temporary tables are still added).
+    Unchanged,
     /// `pg_attribute.atttypmod` from each column's Arrow type (the library reports -1), the
     /// columns enumerated from `catalogs` in the library's order.
     TypeModifiers(Arc<dyn CatalogProviderList>),
@@ -160,18 +188,22 @@ enum Correction {
     },
 }
 
-/// A library catalog table read whole (they are small) and corrected.
+/// A library catalog table read whole (they are small) and corrected, with the scanning
+/// session's temporary tables added (see `temp_rows`).
 #[derive(Debug)]
 struct CorrectedTable {
+    /// The catalog table's name.
+    name: String,
     inner: Arc<dyn TableProvider>,
     correction: Correction,
     schema: SchemaRef,
 }
 
 impl CorrectedTable {
-    fn new(inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
+    fn new(name: &str, inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
         let schema = match &correction {
-            Correction::TypeModifiers(_)
+            Correction::Unchanged
+            | Correction::TypeModifiers(_)
             | Correction::Roles(_)
             | Correction::Settings
             | Correction::ExcludeViews(_) => inner.schema(),
@@ -194,6 +226,7 @@ impl CorrectedTable {
             }
         };
         Self {
+            name: name.to_string(),
             inner,
             correction,
             schema,
@@ -240,7 +273,8 @@ impl TableProvider for CorrectedTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.scan(state, None, &[], None).await?;
         let batches = collect(plan, state.task_ctx()).await?;
-        let corrected = match &self.correction {
+        let mut corrected = match &self.correction {
+            Correction::Unchanged => batches,
             // The modifiers line up with the rows as a whole, not batch by batch.
             Correction::TypeModifiers(catalogs) => {
                 let batch = datafusion::arrow::compute::concat_batches(&self.schema, &batches)?;
@@ -275,6 +309,9 @@ impl TableProvider for CorrectedTable {
                 .map(|b| self.correct_columns(b, arrays, added))
                 .collect::<Result<Vec<_>>>()?,
         };
+        if let Some(temp) = super::temp_rows::session_rows(&self.name, &self.schema, state).await? {
+            corrected.push(temp);
+        }
         Ok(MemorySourceConfig::try_new_exec(
             &[corrected],
             self.schema(),
@@ -333,7 +370,9 @@ pub(super) async fn catalog_tables(
 }
 
 /// Column names and modifiers in the order the library enumerates them for `pg_attribute`.
-async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<ColumnFacts>> {
+pub(super) async fn column_modifiers(
+    catalogs: &dyn CatalogProviderList,
+) -> Result<Vec<ColumnFacts>> {
     Ok(catalog_tables(catalogs)
         .await?
         .iter()
@@ -351,6 +390,7 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<Colu
                         Some(_) => "d",
                         None => "",
                     },
+                    generated: super::pg_attrdef::generation_expression(field),
                 })
                 .collect::<Vec<_>>()
         })
@@ -358,36 +398,46 @@ async fn column_modifiers(catalogs: &dyn CatalogProviderList) -> Result<Vec<Colu
 }
 
 /// What `pg_attribute` says of a column that the library does not know.
-struct ColumnFacts {
-    name: String,
+pub(super) struct ColumnFacts {
+    /// `attname`.
+    pub name: String,
     /// `atttypmod`.
     modifier: i32,
     /// `atttypid`.
     type_oid: u32,
     /// `attidentity`: `a` (GENERATED ALWAYS), `d` (BY DEFAULT) or empty (psql `\d` shows it).
     identity: &'static str,
+    /// The expression of a generated column (`attgenerated` `s`, `atthasdef`, and its
+    /// `pg_attrdef` row).
+    pub generated: Option<String>,
 }
 
-/// `pg_attribute` with `atttypmod`, `atttypid` and `attidentity` replaced (the library lists
-/// every type it has no row for, arrays and records among them, as text, and no identity
-/// columns), when its rows are the columns we enumerated (a table created in between leaves the
-/// batch as it is).
-fn with_modifiers(batch: RecordBatch, expected: &[ColumnFacts]) -> Result<RecordBatch> {
-    let schema = batch.schema();
-    let (Ok(name_index), Ok(modifier_index), Ok(type_index)) = (
-        schema.index_of("attname"),
-        schema.index_of("atttypmod"),
-        schema.index_of("atttypid"),
-    ) else {
-        return Ok(batch);
+/// Whether the rows of a `pg_attribute` batch are the columns `expected` lists, in order (a
+/// table created between the library's walk and ours makes them differ).
+pub(super) fn lines_up(batch: &RecordBatch, expected: &[ColumnFacts]) -> bool {
+    let Ok(name_index) = batch.schema().index_of("attname") else {
+        return false;
     };
     let names = batch.column(name_index).as_string::<i32>();
-    let matches = names.len() == expected.len()
+    names.len() == expected.len()
         && expected
             .iter()
             .enumerate()
-            .all(|(row, facts)| names.is_valid(row) && names.value(row) == facts.name);
-    if !matches {
+            .all(|(row, facts)| names.is_valid(row) && names.value(row) == facts.name)
+}
+
+/// `pg_attribute` with `atttypmod`, `atttypid`, `attidentity`, `attgenerated` and `atthasdef`
+/// replaced (the library lists every type it has no row for, arrays and records among them, as
+/// text, and no identity or generated columns), when its rows are the columns we enumerated (a
+/// table created in between leaves the batch as it is).
+fn with_modifiers(batch: RecordBatch, expected: &[ColumnFacts]) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let (Ok(modifier_index), Ok(type_index)) =
+        (schema.index_of("atttypmod"), schema.index_of("atttypid"))
+    else {
+        return Ok(batch);
+    };
+    if !lines_up(&batch, expected) {
         return Ok(batch);
     }
     let modifiers: ArrayRef = Arc::new(Int32Array::from_iter_values(
@@ -409,6 +459,21 @@ fn with_modifiers(batch: RecordBatch, expected: &[ColumnFacts]) -> Result<Record
             )) as ArrayRef),
             schema.field(identity_index).data_type(),
         )?;
+    }
+    if let Ok(generated_index) = schema.index_of("attgenerated") {
+        columns[generated_index] = datafusion::arrow::compute::cast(
+            &(Arc::new(datafusion::arrow::array::StringArray::from_iter_values(
+                expected
+                    .iter()
+                    .map(|facts| if facts.generated.is_some() { "s" } else { "" }),
+            )) as ArrayRef),
+            schema.field(generated_index).data_type(),
+        )?;
+    }
+    if let Ok(default_index) = schema.index_of("atthasdef") {
+        columns[default_index] = Arc::new(datafusion::arrow::array::BooleanArray::from_iter(
+            expected.iter().map(|facts| Some(facts.generated.is_some())),
+        ));
     }
     Ok(RecordBatch::try_new(schema, columns)?)
 }

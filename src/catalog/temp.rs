@@ -8,14 +8,19 @@
 //! Delta catalog seen through a [`SessionCatalog`] that adds the session's `pg_temp` schema and an
 //! `information_schema` listing it, so no other session can see (or collide with) its tables.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::information_schema::INFORMATION_SCHEMA;
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProviderList, MemorySchemaProvider,
-    SchemaProvider,
+    SchemaProvider, Session,
 };
 use datafusion::error::Result;
+use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 
 use super::CATALOG_NAME;
@@ -52,6 +57,8 @@ pub fn attach_session_catalog(ctx: SessionContext, temp: &TempTables) -> Session
                 shared: delta,
                 temp: temp.clone(),
                 information_schema,
+                namespace_oid: next_temp_oid(),
+                table_oids: parking_lot::Mutex::new(HashMap::new()),
             }),
         );
     }
@@ -62,12 +69,84 @@ pub fn attach_session_catalog(ctx: SessionContext, temp: &TempTables) -> Session
     ctx
 }
 
+/// The first OID of temporary objects: far above the OIDs the catalog library counts up from
+/// 16384 for shared tables, and below `i32::MAX` (catalog OID columns are int4).
+const TEMP_OID_BASE: u32 = 1 << 30;
+
+/// The next OID for a temporary object, unique across the server's sessions.
+fn next_temp_oid() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(TEMP_OID_BASE);
+    let oid = NEXT.fetch_add(1, Ordering::Relaxed);
+    // After a billion temporary objects, start over (long gone by then).
+    if oid >= i32::MAX as u32 {
+        NEXT.store(TEMP_OID_BASE, Ordering::Relaxed);
+    }
+    oid
+}
+
 /// The shared catalog plus one session's `pg_temp` and an `information_schema` that sees it.
 #[derive(Debug)]
 struct SessionCatalog {
     shared: Arc<dyn CatalogProvider>,
     temp: TempTables,
     information_schema: Arc<dyn SchemaProvider>,
+    /// The OID of the session's `pg_temp` in `pg_namespace`.
+    namespace_oid: u32,
+    /// Each temporary table's OID, by name and the provider it names (a table dropped and
+    /// created again gets a new OID, as in PostgreSQL: clients cache columns by OID).
+    table_oids: parking_lot::Mutex<HashMap<(String, usize), u32>>,
+}
+
+/// One session's temporary tables as its catalog rows show them (see `temp_rows`).
+pub(super) struct SessionTemp {
+    /// The OID of the session's `pg_temp` namespace.
+    pub namespace_oid: u32,
+    /// (OID, name, columns) of each temporary table, by name.
+    pub tables: Vec<(u32, String, SchemaRef)>,
+}
+
+/// The temporary tables of the session `state` belongs to; None for a session without any
+/// (or a context that is not a session's, such as the engine's own).
+pub(super) async fn session_temp(state: &dyn Session) -> Result<Option<SessionTemp>> {
+    let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
+        return Ok(None);
+    };
+    let Some(catalog) = state.catalog_list().catalog(CATALOG_NAME) else {
+        return Ok(None);
+    };
+    let any: &dyn Any = catalog.as_ref();
+    let Some(session) = any.downcast_ref::<SessionCatalog>() else {
+        return Ok(None);
+    };
+    let mut names = session.temp.table_names();
+    if names.is_empty() {
+        return Ok(None);
+    }
+    names.sort();
+    let mut tables = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(table) = session.temp.table(&name).await? {
+            let identity = Arc::as_ptr(&table) as *const () as usize;
+            tables.push((identity, name, table.schema()));
+        }
+    }
+    let mut oids = session.table_oids.lock();
+    oids.retain(|key, _| {
+        tables
+            .iter()
+            .any(|(id, name, _)| key == &(name.clone(), *id))
+    });
+    let tables = tables
+        .into_iter()
+        .map(|(id, name, schema)| {
+            let oid = *oids.entry((name.clone(), id)).or_insert_with(next_temp_oid);
+            (oid, name, schema)
+        })
+        .collect();
+    Ok(Some(SessionTemp {
+        namespace_oid: session.namespace_oid,
+        tables,
+    }))
 }
 
 impl CatalogProvider for SessionCatalog {

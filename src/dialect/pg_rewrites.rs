@@ -17,12 +17,12 @@ use sqlparser::ast::{
     visit_relations_mut,
 };
 
-/// Catalog tables that hold no rows here (no sequences, column defaults, triggers, inheritance,
-/// extended statistics, row policies or role memberships): a scalar subquery reading one is NULL.
+/// Catalog tables that hold no rows here (no sequences, triggers, inheritance, extended
+/// statistics, row policies or role memberships): a scalar subquery reading one is NULL.
+/// (`pg_attrdef` holds the generated columns' expressions.)
 const EMPTY_CATALOG_TABLES: &[&str] = &[
     "pg_auth_members",
     "pg_sequence",
-    "pg_attrdef",
     "pg_trigger",
     "pg_inherits",
     "pg_statistic_ext",

@@ -11,7 +11,7 @@ use deltalake::kernel::StructField;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use sqlparser::ast::{self, AlterColumnOperation, AlterTableOperation, SqlOption};
 
-use super::names::{normalize_ident, quote_identifiers};
+use super::names::normalize_ident;
 use super::{PlanContext, resolve_table};
 use crate::catalog::TableRef;
 use crate::delta;
@@ -84,11 +84,9 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     ),
                 ));
             }
-            let mut expr = (*check.expr).clone();
-            quote_identifiers(&mut expr);
             table
                 .add_constraint()
-                .with_constraint(name, expr.to_string())
+                .with_constraint(name, super::names::spark_sql_text(&check.expr))
                 .with_session_state(std::sync::Arc::new(cx.df.state()))
                 .with_commit_properties(delta::quiet_commit())
                 .await

@@ -128,12 +128,11 @@ pub async fn create_table(
             match option.option {
                 ast::ColumnOption::Generated {
                     generated_as: ast::GeneratedAs::Always | ast::GeneratedAs::ExpStored,
-                    generation_expr: Some(mut expr),
+                    generation_expr: Some(expr),
                     sequence_options: None,
                     ..
                 } => {
-                    super::names::quote_identifiers(&mut expr);
-                    generated.push((column_name.clone(), expr.to_string()));
+                    generated.push((column_name.clone(), super::names::spark_sql_text(&expr)));
                 }
                 ast::ColumnOption::Generated {
                     generated_as:
@@ -292,9 +291,7 @@ pub async fn create_table(
                 None if i == 0 => format!("{}_check", table_ref.table),
                 None => format!("{}_check{i}", table_ref.table),
             };
-            let mut expr = (*check.expr).clone();
-            super::names::quote_identifiers(&mut expr);
-            builder = builder.with_constraint(name, expr.to_string());
+            builder = builder.with_constraint(name, super::names::spark_sql_text(&check.expr));
         }
         builder
             .with_session_state(std::sync::Arc::new(cx.df.state()))

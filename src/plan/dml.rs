@@ -455,9 +455,7 @@ pub(super) fn generated_value(
     assigned: &std::collections::HashMap<String, Expr>,
     alias: Option<&str>,
 ) -> Result<Expr> {
-    let mut expr = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
-        .try_with_sql(expression)?
-        .parse_expr()?;
+    let mut expr = super::names::parse_stored_expression(expression)?;
     let _ = sqlparser::ast::visit_expressions_mut(&mut expr, |e| {
         if let Expr::Identifier(ident) = e {
             if let Some(value) = assigned.get(&normalize_ident(ident)) {

@@ -2,21 +2,99 @@
 
 use std::process::Command;
 
-use crate::support::{TestServer, require_tool};
+use crate::support::{Postgres, TestServer, require_tool};
 
 fn psql(server: &TestServer, args: &[&str]) -> std::process::Output {
+    psql_at(&server.url(), args)
+}
+
+/// psql connected to `url` (deltagres or the PostgreSQL oracle), without ~/.psqlrc.
+fn psql_at(url: &str, args: &[&str]) -> std::process::Output {
     let psql = require_tool("psql");
     Command::new(psql)
-        .args([
-            "-h",
-            &server.addr.ip().to_string(),
-            "-p",
-            &server.addr.port().to_string(),
-        ])
-        .args(["-U", "tester", "-d", "deltagres", "-X", "-q"])
+        .arg(url)
+        .args(["-X", "-q"])
         .args(args)
         .output()
         .expect("psql runs")
+}
+
+/// psql's output, failing the test on an error.
+fn psql_output(url: &str, args: &[&str]) -> String {
+    let out = psql_at(url, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "psql at {url} failed: {stderr}\n{stdout}"
+    );
+    stdout
+}
+
+/// psql `\d` shows identity and generated columns as it does on PostgreSQL 15 (the oracle), and
+/// a session's temporary table is listed by `\dt` and described by `\d` in that session, and in
+/// no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_shows_generated_columns_and_temporary_tables_as_postgresql() {
+    let server = TestServer::start().await;
+    let postgres = Postgres::start();
+    let ddl = "CREATE TABLE gen (id BIGINT GENERATED ALWAYS AS IDENTITY, a INT NOT NULL, \
+               b INT GENERATED ALWAYS AS (a * 2) STORED, c TEXT)";
+    server.client().await.batch_execute(ddl).await.unwrap();
+    postgres.client().await.batch_execute(ddl).await.unwrap();
+    let script = [
+        "-c",
+        "CREATE TEMP TABLE tt (x INT NOT NULL, y TEXT)",
+        "-c",
+        "\\d tt",
+        "-c",
+        "\\d gen",
+        "-A",
+        "-c",
+        "SELECT n.nspname LIKE 'pg_temp%', c.relname, c.relkind, c.relpersistence \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname IN ('tt', 'gen') ORDER BY 2",
+    ];
+    // PostgreSQL names the session's temporary schema pg_temp_N; ours is pg_temp.
+    let normalize = |text: String| {
+        regex::Regex::new("pg_temp_[0-9]+")
+            .unwrap()
+            .replace_all(&text, "pg_temp")
+            .to_string()
+    };
+    let ours = normalize(psql_output(&server.url(), &script));
+    let theirs = normalize(psql_output(&postgres.url(), &script));
+    assert_eq!(ours, theirs);
+    assert!(
+        ours.contains("generated always as (a * 2) stored")
+            && ours.contains("generated always as identity")
+            && ours.contains("Table \"pg_temp.tt\"")
+            && ours.contains("t|tt|r|t"),
+        "{ours}"
+    );
+    // `\dt` in the session lists the temporary table with the shared one.
+    let listed = psql_output(
+        &server.url(),
+        &[
+            "-c",
+            "CREATE TEMP TABLE tt (x INT)",
+            "-A",
+            "-t",
+            "-c",
+            "\\dt",
+        ],
+    );
+    assert!(
+        listed.contains("pg_temp|tt|table") && listed.contains("public|gen|table"),
+        "{listed}"
+    );
+    // Another session sees neither the table nor its schema.
+    let other = psql_output(&server.url(), &["-A", "-t", "-c", "\\dt"]);
+    assert!(
+        !other.contains("tt") && other.contains("public|gen|table"),
+        "{other}"
+    );
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
