@@ -781,7 +781,7 @@ fn from_delta(e: DeltaTableError) -> Error {
                 return shared_ours(df)
                     .unwrap_or_else(|| classify_message(&df.to_string(), ErrorKind::Internal));
             }
-            classify_message(&text, ErrorKind::Internal)
+            classify_message(strip_wrappers(&text), ErrorKind::Internal)
         }
     }
 }

@@ -20,9 +20,21 @@ use crate::session::{
 };
 
 /// The ErrorResponse fields for one of our errors.
+///
+/// The message is one line, as PostgreSQL's are (psql prints it after `ERROR:`, drivers put it
+/// in their exception's text): the lines a library appends to its own (DataFusion's "Column
+/// names are case sensitive ..." and "Valid fields are ...") go to DETAIL.
 pub fn error_info(e: &Error) -> ErrorInfo {
-    let mut info = ErrorInfo::new("ERROR".into(), e.sqlstate().into(), e.message.clone());
-    info.detail = e.detail.clone();
+    let (message, rest) = match e.message.split_once('\n') {
+        Some((first, rest)) if !rest.trim().is_empty() => (first.trim_end(), Some(rest.trim())),
+        _ => (e.message.trim_end(), None),
+    };
+    let mut info = ErrorInfo::new("ERROR".into(), e.sqlstate().into(), message.to_string());
+    info.detail = match (rest, &e.detail) {
+        (Some(rest), Some(detail)) => Some(format!("{rest}\n{detail}")),
+        (Some(rest), None) => Some(rest.to_string()),
+        (None, detail) => detail.clone(),
+    };
     info.hint = e.hint.clone();
     info
 }
@@ -217,4 +229,28 @@ fn rows_response(
     let mut response = QueryResponse::new(fields, data);
     response.set_command_tag(&rows.tag);
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_library_s_extra_lines_go_to_detail() {
+        let e = Error::new(
+            ErrorKind::UndefinedColumn,
+            "Schema error: No field named order.\nColumn names are case sensitive.\nValid fields are \"Order\".",
+        )
+        .with_detail("while inserting");
+        let info = error_info(&e);
+        assert_eq!(info.message, "Schema error: No field named order.");
+        assert_eq!(
+            info.detail.as_deref(),
+            Some("Column names are case sensitive.\nValid fields are \"Order\".\nwhile inserting")
+        );
+        let one_line = error_info(&Error::new(ErrorKind::UndefinedColumn, "no such column\n"));
+        assert_eq!(one_line.message, "no such column");
+        assert_eq!(one_line.detail, None);
+    }
 }

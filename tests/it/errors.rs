@@ -14,6 +14,7 @@ async fn sqlstates_and_connection_stays_usable() {
         ("SELEC 1", "42601"),
         ("SELECT * FROM no_such_table", "42P01"),
         ("SELECT no_such_column FROM t", "42703"),
+        ("SELECT \"ID\" FROM t", "42703"),
         ("CREATE TABLE t (x INT)", "42P07"),
         ("INSERT INTO t (id, v) VALUES (NULL, 'x')", "23502"),
         ("SELECT 1 / 0", "22012"),
@@ -35,6 +36,12 @@ async fn sqlstates_and_connection_stays_usable() {
             sqlstate(&extended),
             expected,
             "extended protocol: {sql}: {extended}"
+        );
+        // One line, as PostgreSQL's messages: what a library adds goes to DETAIL.
+        let message = simple.as_db_error().map(|e| e.message().to_string());
+        assert!(
+            message.as_deref().is_some_and(|m| !m.contains('\n')),
+            "{sql}: {message:?}"
         );
         let ok: i64 = client.query_one("SELECT 41 + 1", &[]).await.unwrap().get(0);
         assert_eq!(ok, 42, "connection usable after {sql}");
