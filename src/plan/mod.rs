@@ -16,6 +16,7 @@ mod explain;
 mod hints;
 mod identity;
 mod insert_columns;
+mod leaf_limits;
 mod maintenance;
 mod merge;
 mod names;
@@ -68,7 +69,9 @@ pub use hints::SALT_BUCKETS_SETTING;
 pub fn lakehouse_state(
     state: datafusion::execution::SessionState,
 ) -> datafusion::execution::SessionState {
-    let rules = hints::physical_optimizer_rules(state.physical_optimizers().to_vec());
+    let rules = leaf_limits::with_leaf_limit_guards(hints::physical_optimizer_rules(
+        state.physical_optimizers().to_vec(),
+    ));
     // PostgreSQL's literal typing runs before DataFusion's type coercion.
     let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> =
         vec![Arc::new(untyped_literals::BooleanStringLiterals)];

@@ -346,6 +346,15 @@ pub async fn describe(
             description.param_types[n - 1] = data_type;
         }
     }
+    // PostgreSQL types a LIMIT or OFFSET parameter as bigint; DataFusion leaves it untyped, and
+    // drivers refuse to bind a value to an unknown type.
+    for n in limit_parameters(&plan) {
+        if let Some(slot) = description.param_types.get_mut(n.wrapping_sub(1))
+            && slot.is_none()
+        {
+            *slot = Some(datafusion::arrow::datatypes::DataType::Int64);
+        }
+    }
     if !matches!(
         plan,
         LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)
@@ -385,4 +394,27 @@ async fn describe_returning(
         .await?,
     );
     Ok(description)
+}
+
+/// The numbers of the parameters that are a LIMIT's or OFFSET's whole expression, subqueries
+/// included.
+fn limit_parameters(plan: &LogicalPlan) -> Vec<usize> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut numbers = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Limit(limit) = node {
+            for e in [limit.skip.as_deref(), limit.fetch.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                if let datafusion::logical_expr::Expr::Placeholder(p) = e
+                    && let Some(n) = p.id.strip_prefix('$').and_then(|n| n.parse().ok())
+                {
+                    numbers.push(n);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    numbers
 }
