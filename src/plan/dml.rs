@@ -25,6 +25,16 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         return super::dml_join::update_from(cx, update).await;
     }
+    // `WHERE col IN (SELECT ...)`: an UPDATE ... FROM over the subquery's distinct rows.
+    if returning.is_none()
+        && !update.assignments.iter().any(|a| has_subquery(&a.value))
+        && super::dml_join::update_in_subquery_as_from(&mut update)?
+    {
+        if update.selection.as_ref().is_some_and(has_subquery) {
+            return Err(subquery_unsupported("UPDATE"));
+        }
+        return super::dml_join::update_from(cx, update).await;
+    }
     if update.selection.as_ref().is_some_and(has_subquery)
         || update.assignments.iter().any(|a| has_subquery(&a.value))
     {
@@ -435,7 +445,7 @@ pub(super) fn has_subquery(expr: &Expr) -> bool {
 
 fn subquery_unsupported(statement: &str) -> Error {
     Error::unsupported(format!(
-        "subqueries in {statement} are supported only as `col IN (SELECT ...)` in DELETE's WHERE"
+        "subqueries in {statement} are supported only as a condition `col IN (SELECT ...)` of the WHERE (ANDed with the others)"
     ))
     .with_hint(format!(
         "join the other table with {}, or use MERGE",

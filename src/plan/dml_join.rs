@@ -109,6 +109,28 @@ pub fn in_subquery_as_source(selection: &Expr) -> Option<(Vec<TableWithJoins>, E
     Some((vec![source], on))
 }
 
+/// `UPDATE t SET ... WHERE ... AND (a, b) IN (SELECT x, y ...)` as `UPDATE t SET ... FROM
+/// (SELECT DISTINCT ...) WHERE ... AND a = x AND b = y`: an IN matches a row once however often
+/// its value comes back, where a join with duplicates would match it several times (21000, see
+/// the module header). None when no top-level condition is such an IN.
+pub fn update_in_subquery_as_from(update: &mut ast::Update) -> Result<bool> {
+    let Some((mut source, on)) = update.selection.as_ref().and_then(in_subquery_as_source) else {
+        return Ok(false);
+    };
+    if let Some(TableFactor::Derived { subquery, .. }) = source.first_mut().map(|t| &mut t.relation)
+    {
+        let sql = format!("SELECT DISTINCT * FROM ({subquery}) AS {IN_SOURCE}_rows");
+        let dialect = crate::dialect::LakehouseDialect::default();
+        match sqlparser::parser::Parser::parse_sql(&dialect, &sql)?.pop() {
+            Some(ast::Statement::Query(distinct)) => *subquery = distinct,
+            _ => return Err(Error::internal("the IN source did not parse")),
+        }
+    }
+    update.from = Some(UpdateTableFromKind::AfterSet(source));
+    update.selection = Some(on);
+    Ok(true)
+}
+
 /// The MERGE's row count under the tag of the statement the client sent (`UPDATE n`), which
 /// drivers read as the affected row count.
 fn retag(output: QueryOutput, tag: fn(u64) -> CommandTag) -> QueryOutput {

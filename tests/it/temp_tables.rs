@@ -1,7 +1,7 @@
 //! `CREATE TEMP TABLE` (what dbt's incremental models and snapshots stage their rows in):
 //! private to the session, resolved before `search_path`, read anywhere a table can be, gone at
 //! disconnect; and the dbt statements that read them (MERGE with bare VALUES columns, DELETE
-//! ... WHERE (key) IN (SELECT ...)). Expected rows are PostgreSQL 15's own answers.
+//! and UPDATE ... WHERE (key) IN (SELECT ...)). Expected rows are PostgreSQL 15's own answers.
 
 use crate::support::{Postgres, TestServer, expect_sqlstate, script_answers, simple_rows};
 
@@ -27,6 +27,15 @@ const SCRIPT: &[&str] = &[
     "INSERT INTO days VALUES (DATE '2024-01-03', 1), (DATE '2024-01-03', 2)",
     "DELETE FROM target AS dest WHERE (day) IN (SELECT DISTINCT day FROM days AS src)",
     "DELETE FROM target WHERE (id, day) IN (SELECT id, day FROM stage) AND v <> 'zzz'",
+    "SELECT * FROM target ORDER BY id",
+    // UPDATE ... WHERE key IN (SELECT ...): a key the subquery returns twice updates its row
+    // once; NULLs in the subquery match nothing.
+    "INSERT INTO target VALUES (6, DATE '2024-01-04', 'f'), (7, NULL, 'g')",
+    "INSERT INTO days VALUES (DATE '2024-01-04', 3), (NULL, 4)",
+    "UPDATE target SET v = v || '!' WHERE day IN (SELECT day FROM days) AND id > 1",
+    "UPDATE target AS t SET v = upper(t.v) WHERE (t.id, t.day) IN (SELECT id, day FROM stage) AND t.v IS NOT NULL",
+    "UPDATE target SET v = v || v WHERE id IN (SELECT id - 1 FROM target)",
+    "UPDATE target SET v = 'none' WHERE id IN (SELECT extra FROM days WHERE extra > 100)",
     "SELECT * FROM target ORDER BY id",
     // A temporary table hides a table of its name until dropped; a CTE hides both.
     "CREATE TABLE shadow (x INT)",
