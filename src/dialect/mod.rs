@@ -6,6 +6,7 @@
 //! their own, so later layers never have to guess what a statement really is.
 
 mod compat;
+mod fetch_first;
 mod json_from;
 mod lakehouse;
 mod order_subqueries;
@@ -14,6 +15,7 @@ mod parser;
 mod pg_functions;
 mod pg_input;
 mod pg_rewrites;
+mod pg_types;
 mod pg_values;
 mod statement;
 mod table_statements;
@@ -44,10 +46,12 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
         statements = compat::rewrite_client_catalog_queries(sql, statements);
     }
     for statement in &mut statements {
+        pg_types::rewrite(statement);
         match statement {
             Statement::Sql(sql) => {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
+                fetch_first::rewrite(sql.as_mut());
                 json_from::rewrite(sql)?;
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
@@ -56,6 +60,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
             Statement::CreateTable(create) => {
                 if let Some(query) = create.query.as_mut() {
                     output_names::name_query(query);
+                    fetch_first::rewrite(query.as_mut());
                     json_from::rewrite_query(query)?;
                     pg_values::rewrite_query(query);
                 }

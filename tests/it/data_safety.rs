@@ -1,7 +1,7 @@
 //! Statements that once lost rows or answered another question than the one asked (issue 18):
 //! each test here failed before its fix. OPTIMIZE on every partition type, with a concurrent
 //! appender; COPY of a time-travelled query; column options a Delta table cannot keep; LIMIT on
-//! a query that reads no column of its table.
+//! a query that reads no column of its table; FLOAT columns that kept 7 digits.
 
 use tokio_postgres::Client;
 
@@ -622,5 +622,50 @@ async fn limit_holds_on_a_query_that_reads_no_column() {
         theirs.prepare(limited).await.unwrap(),
     );
     assert_eq!(a.params(), b.params());
+    server.stop().await;
+}
+
+/// A `FLOAT` column stored 4-byte reals (7 significant digits) where PostgreSQL stores double
+/// precision; `FETCH FIRST n ROWS ONLY` was refused. PostgreSQL 15 answers the same statements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn float_columns_are_double_precision_and_fetch_first_is_a_limit() {
+    let postgres = crate::support::Postgres::start();
+    let server = TestServer::start().await;
+    let script = [
+        "CREATE TABLE fl (id INT, a FLOAT, b FLOAT(10), c FLOAT(40), d FLOAT[])",
+        "INSERT INTO fl VALUES (1, 1.0 / 3, 1.0 / 3, 1.0 / 3, ARRAY[0.1::float8]), \
+         (2, 123456789.123, 123456789.123, 123456789.123, NULL), (3, NULL, NULL, NULL, NULL)",
+        "SELECT * FROM fl ORDER BY id",
+        "ALTER TABLE fl ADD COLUMN e FLOAT",
+        "UPDATE fl SET e = a * 3 WHERE id = 1",
+        "SELECT id, e FROM fl ORDER BY id",
+        "SELECT id FROM fl ORDER BY id FETCH FIRST 2 ROWS ONLY",
+        "SELECT id FROM fl ORDER BY id OFFSET 1 ROWS FETCH NEXT 1 ROW ONLY",
+        "SELECT (SELECT id FROM fl ORDER BY id DESC FETCH FIRST ROW ONLY)",
+    ];
+    let expected = crate::support::script_answers(&postgres.client().await, &script).await;
+    let got = crate::support::script_answers(&server.client().await, &script).await;
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    // psql and drivers see the column type PostgreSQL gives: double precision.
+    let types = simple_rows(
+        &server.client().await,
+        "SELECT column_name, data_type FROM information_schema.columns \
+         WHERE table_name = 'fl' ORDER BY ordinal_position",
+    )
+    .await;
+    let types: Vec<String> = types.into_iter().filter_map(|r| r[1].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            "integer",
+            "double precision",
+            "real",
+            "double precision",
+            "ARRAY",
+            "double precision"
+        ]
+    );
     server.stop().await;
 }
