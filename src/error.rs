@@ -454,6 +454,11 @@ fn strip_backtrace(m: &str) -> &str {
 /// Errors whose only structure is their text: match the wording DataFusion and delta-rs use.
 fn classify_message(message: &str, fallback: ErrorKind) -> Error {
     let lower = message.to_ascii_lowercase();
+    // Arrow's check of a value against a numeric(p, s) column or cast, as PostgreSQL says it.
+    if lower.contains("too large to store in a decimal") {
+        return Error::new(ErrorKind::NumericValueOutOfRange, "numeric field overflow")
+            .with_detail(strip_wrappers(message).trim_start_matches("Invalid argument error: "));
+    }
     if lower.contains("merge matched a target row with multiple source rows") {
         return Error::new(
             ErrorKind::CardinalityViolation,
@@ -658,7 +663,13 @@ fn datetime_input_error(message: &str, lower: &str) -> Option<Error> {
     if !temporal {
         return None;
     }
-    let text = message.split('\'').nth(1).unwrap_or(message);
+    // The quoted text after Arrow's own words (a context around them may quote other names:
+    // "Optimizer rule 'simplify_expressions' failed").
+    let from = ["cannot cast string '", "error parsing timestamp from '"]
+        .iter()
+        .find_map(|words| lower.find(words).map(|at| at + words.len() - 1))
+        .unwrap_or(0);
+    let text = message[from..].split('\'').nth(1).unwrap_or(message);
     let shaped = {
         let b = text.as_bytes();
         b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
@@ -777,9 +788,19 @@ fn from_delta(e: DeltaTableError) -> Error {
             if let Some(df) =
                 std::error::Error::source(&other).and_then(|s| s.downcast_ref::<DataFusionError>())
             {
-                // Our own error raised while delta-rs ran the plan keeps its SQLSTATE.
-                return shared_ours(df)
-                    .unwrap_or_else(|| classify_message(&df.to_string(), ErrorKind::Internal));
+                // Our own error raised while delta-rs ran the plan keeps its SQLSTATE; another
+                // is judged by its root cause, not by the context around it ("Optimizer rule
+                // 'simplify_expressions' failed", whose quoted name was read as the bad value).
+                return shared_ours(df).unwrap_or_else(|| {
+                    let root = df.find_root();
+                    let fallback = match root {
+                        DataFusionError::ArrowError(..) | DataFusionError::Execution(_) => {
+                            ErrorKind::DataException
+                        }
+                        _ => ErrorKind::Internal,
+                    };
+                    classify_message(strip_wrappers(&root.to_string()), fallback)
+                });
             }
             classify_message(strip_wrappers(&text), ErrorKind::Internal)
         }

@@ -136,3 +136,33 @@ async fn sql_of_any_shape_gets_an_error_not_a_crash() {
     );
     server.stop().await;
 }
+
+/// A bad value in an INSERT gets PostgreSQL's SQLSTATE and message, naming the value: the
+/// context DataFusion wraps around it ("Optimizer rule 'simplify_expressions' failed") was read
+/// as the value (`invalid input syntax for type date: "simplify_expressions"`), and a numeric
+/// overflow was XX000. PostgreSQL 15 is the oracle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_values_in_writes_are_named_as_postgresql_names_them() {
+    let postgres = crate::support::Postgres::start();
+    let server = TestServer::start().await;
+    let (ours, theirs) = (server.client().await, postgres.client().await);
+    let ddl = "CREATE TABLE bad (n NUMERIC(5,2), d DATE, s SMALLINT)";
+    ours.batch_execute(ddl).await.unwrap();
+    theirs.batch_execute(ddl).await.unwrap();
+    for sql in [
+        "INSERT INTO bad (n) VALUES (1234.5)",
+        "SELECT 1234.5::numeric(5,2)",
+        "INSERT INTO bad (d) VALUES ('x')",
+        "INSERT INTO bad (d) VALUES ('2024-02-30')",
+        "INSERT INTO bad (s) VALUES (40000)",
+    ] {
+        let answer = |e: tokio_postgres::Error| {
+            let db = e.as_db_error().expect("a database error");
+            (db.code().code().to_string(), db.message().to_string())
+        };
+        let got = answer(ours.simple_query(sql).await.expect_err(sql));
+        let expected = answer(theirs.simple_query(sql).await.expect_err(sql));
+        assert_eq!(got, expected, "{sql}");
+    }
+    server.stop().await;
+}
