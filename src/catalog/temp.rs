@@ -131,10 +131,10 @@ pub(super) async fn session_temp(state: &dyn Session) -> Result<Option<SessionTe
         }
     }
     let mut oids = session.table_oids.lock();
-    oids.retain(|key, _| {
+    oids.retain(|(kept, kept_id), _| {
         tables
             .iter()
-            .any(|(id, name, _)| key == &(name.clone(), *id))
+            .any(|(id, name, _)| kept == name && kept_id == id)
     });
     let tables = tables
         .into_iter()

@@ -25,14 +25,13 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         return super::dml_join::update_from(cx, update).await;
     }
-    // `WHERE col IN (SELECT ...)`: an UPDATE ... FROM over the subquery's distinct rows.
+    // `WHERE col IN (SELECT ...)`: an UPDATE ... FROM over the subquery's distinct rows (a
+    // subquery left in the WHERE is refused below).
     if returning.is_none()
         && !update.assignments.iter().any(|a| has_subquery(&a.value))
         && super::dml_join::update_in_subquery_as_from(&mut update)?
+        && !update.selection.as_ref().is_some_and(has_subquery)
     {
-        if update.selection.as_ref().is_some_and(has_subquery) {
-            return Err(subquery_unsupported("UPDATE"));
-        }
         return super::dml_join::update_from(cx, update).await;
     }
     if update.selection.as_ref().is_some_and(has_subquery)
