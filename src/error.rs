@@ -63,6 +63,8 @@ pub enum ErrorKind {
     BadCopyFileFormat,
     /// 22003: a numeric value is out of range.
     NumericValueOutOfRange,
+    /// 22001: a string longer than its column's declared length (`varchar(n)`, `char(n)`).
+    StringDataRightTruncation,
     /// 22023: a SET or function argument has an invalid value.
     InvalidParameterValue,
     /// 22000: other data exceptions.
@@ -107,7 +109,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 46] = [
+    const ALL: [ErrorKind; 47] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -134,6 +136,7 @@ impl ErrorKind {
         ErrorKind::InvalidTextRepresentation,
         ErrorKind::BadCopyFileFormat,
         ErrorKind::NumericValueOutOfRange,
+        ErrorKind::StringDataRightTruncation,
         ErrorKind::InvalidParameterValue,
         ErrorKind::DataException,
         ErrorKind::UndefinedObject,
@@ -202,6 +205,7 @@ impl ErrorKind {
             ErrorKind::InvalidTextRepresentation => "22P02",
             ErrorKind::BadCopyFileFormat => "22P04",
             ErrorKind::NumericValueOutOfRange => "22003",
+            ErrorKind::StringDataRightTruncation => "22001",
             ErrorKind::InvalidParameterValue => "22023",
             ErrorKind::DataException => "22000",
             ErrorKind::UndefinedObject => "42704",
@@ -534,6 +538,9 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         || lower.contains("invalid input syntax for type")
     {
         ErrorKind::InvalidTextRepresentation
+    } else if lower.contains("value too long for type") {
+        // A varchar(n) / char(n) column's length check (semantics::CharType), as text alike.
+        ErrorKind::StringDataRightTruncation
     } else if lower.contains("date/time field value out of range") {
         ErrorKind::DatetimeFieldOverflow
     } else if lower.contains("overflow") || lower.contains(" out of range") {

@@ -328,8 +328,18 @@ fn column_row(
     row.text("data_type", sql_type_name(&udt));
     row.text("udt_catalog", catalog);
     row.text("udt_schema", "pg_catalog");
-    row.text("udt_name", udt);
+    row.text("udt_name", udt.as_str());
     row.text("dtd_identifier", position.to_string());
+    // Text lengths: a varchar(n) / char(n) column's n (4 bytes a character in UTF-8), and the
+    // largest text value PostgreSQL stores (1 GB) for text.
+    if let Some(char_type) = crate::semantics::CharType::of(field) {
+        let length = i32::try_from(char_type.length).unwrap_or(i32::MAX);
+        row.numbers.insert("character_maximum_length", length);
+        row.numbers
+            .insert("character_octet_length", length.saturating_mul(4));
+    } else if udt == "text" {
+        row.numbers.insert("character_octet_length", 1 << 30);
+    }
     for (column, value) in [
         ("is_self_referencing", "NO"),
         ("is_identity", "NO"),

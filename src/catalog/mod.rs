@@ -31,8 +31,8 @@ pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
 pub use pg::{
-    field_wire_type, format_type, install_pg_catalog, sent_as_json, type_modifier,
-    type_name as pg_type_name, wire_type,
+    field_type_modifier, field_wire_type, format_type, install_pg_catalog, sent_as_json,
+    type_modifier, type_name as pg_type_name, wire_type,
 };
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;

@@ -252,10 +252,30 @@ fn nested(data_type: &DataType) -> bool {
 /// The PostgreSQL type a column is sent as and listed as: its [`wire_type`], or json / jsonb for
 /// a column declared so (stored as text, marked in the table's schema: `plan::documents`).
 pub fn field_wire_type(field: &datafusion::arrow::datatypes::Field) -> pgwire::api::Type {
+    use crate::semantics::{CharKind, CharType};
     match crate::semantics::json_flavor_of(field) {
         Some(crate::semantics::JsonFlavor::Json) => pgwire::api::Type::JSON,
         Some(crate::semantics::JsonFlavor::Jsonb) => pgwire::api::Type::JSONB,
-        None => wire_type(field.data_type()),
+        None => match CharType::of(field) {
+            Some(CharType {
+                kind: CharKind::Varchar,
+                ..
+            }) => pgwire::api::Type::VARCHAR,
+            Some(CharType {
+                kind: CharKind::Char,
+                ..
+            }) => pgwire::api::Type::BPCHAR,
+            None => wire_type(field.data_type()),
+        },
+    }
+}
+
+/// `atttypmod` / the RowDescription's type modifier of a column: a `varchar(n)` / `char(n)`
+/// column's length, else what its Arrow type carries ([`type_modifier`]).
+pub fn field_type_modifier(field: &datafusion::arrow::datatypes::Field) -> i32 {
+    match crate::semantics::CharType::of(field) {
+        Some(char_type) => char_type.type_modifier(),
+        None => type_modifier(field.data_type()),
     }
 }
 
@@ -264,6 +284,9 @@ pub fn field_wire_type(field: &datafusion::arrow::datatypes::Field) -> pgwire::a
 pub fn format_type(field: &datafusion::arrow::datatypes::Field) -> String {
     if crate::semantics::json_flavor_of(field).is_some() {
         return field_wire_type(field).name().to_string();
+    }
+    if let Some(char_type) = crate::semantics::CharType::of(field) {
+        return char_type.pg_name();
     }
     let data_type = field.data_type();
     match data_type {

@@ -21,7 +21,7 @@ use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col, lit};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 
 use super::identity::role_rows;
-use super::pg::type_modifier;
+use super::pg::field_type_modifier;
 use super::pg_settings::settings_rows;
 
 /// The `pg_catalog` schema with our changes on top of the library's.
@@ -383,7 +383,7 @@ pub(super) async fn column_modifiers(
                 .iter()
                 .map(|field| ColumnFacts {
                     name: field.name().clone(),
-                    modifier: type_modifier(field.data_type()),
+                    modifier: field_type_modifier(field),
                     type_oid: super::pg::field_wire_type(field).oid(),
                     identity: match crate::delta::IdentityColumn::from_arrow_field(field) {
                         Some(identity) if identity.always => "a",

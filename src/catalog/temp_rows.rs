@@ -93,7 +93,7 @@ fn attribute_rows(temp: &SessionTemp) -> Vec<Row> {
                 ("attlen", ScalarValue::Int16(Some(-1))),
                 (
                     "atttypmod",
-                    ScalarValue::Int32(Some(super::pg::type_modifier(field.data_type()))),
+                    ScalarValue::Int32(Some(super::pg::field_type_modifier(field))),
                 ),
                 (
                     "attnotnull",

@@ -49,7 +49,7 @@ pub use rewrite::{
 pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };
-pub use schema_change::{set_not_null, unset_properties};
+pub use schema_change::{set_column_metadata, set_not_null, unset_properties};
 pub use storage::{
     StorageOptions, check_atomic_commits, dir_form, is_object_store, object_store_url,
 };

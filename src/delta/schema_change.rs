@@ -1,6 +1,7 @@
 //! Table metadata changes that delta-rs has no operation for, as one metadata commit each:
-//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows) and `UNSET
-//! TBLPROPERTIES`. The new metadata keeps the table's id, partitioning and other properties;
+//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows), a text column's
+//! declared type (`ALTER COLUMN ... TYPE varchar(n)`, after the caller has checked the rows) and
+//! `UNSET TBLPROPERTIES`. The new metadata keeps the table's id, partitioning and other properties;
 //! only the schema or the named keys change.
 
 use std::collections::HashMap;
@@ -36,6 +37,57 @@ pub async fn set_not_null(table: DeltaTable, column: &str) -> Result<DeltaTable>
     });
     let new_schema = StructType::try_new(fields)
         .map_err(|e| Error::internal(format!("schema with {column} NOT NULL: {e}")))?;
+    let metadata = snapshot
+        .metadata()
+        .clone()
+        .with_schema(&new_schema)
+        .map_err(deltalake::DeltaTableError::from)?;
+    let operation = DeltaOperation::UpdateFieldMetadata {
+        fields: vec![changed],
+    };
+    commit_metadata(table, metadata, operation).await
+}
+
+/// Sets (or, with `None`, removes) the metadata `key` of `column`: a declared text type
+/// (`__CHAR_VARCHAR_TYPE_STRING`), which changes what writes accept, not the data.
+pub async fn set_column_metadata(
+    table: DeltaTable,
+    column: &str,
+    key: &str,
+    value: Option<String>,
+) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
+    let schema = snapshot.schema();
+    let Some(field) = schema.field(column) else {
+        return Err(Error::new(
+            ErrorKind::UndefinedColumn,
+            format!("column \"{column}\" does not exist"),
+        ));
+    };
+    let mut changed = field.clone();
+    match value {
+        Some(value) => {
+            changed.metadata.insert(
+                key.to_string(),
+                deltalake::kernel::MetadataValue::String(value),
+            );
+        }
+        None => {
+            changed.metadata.remove(key);
+        }
+    }
+    if changed.metadata == field.metadata {
+        return Ok(table);
+    }
+    let fields = schema.fields().map(|f| {
+        if f.name() == column {
+            changed.clone()
+        } else {
+            f.clone()
+        }
+    });
+    let new_schema = StructType::try_new(fields)
+        .map_err(|e| Error::internal(format!("schema with {column}'s new metadata: {e}")))?;
     let metadata = snapshot
         .metadata()
         .clone()

@@ -26,6 +26,7 @@ pub use lakehouse::LakehouseDialect;
 pub use output_names::display_name;
 pub(crate) use pg_rewrites::call as function_call;
 pub(crate) use pg_rewrites::{and_all, conjuncts};
+pub use pg_types::declared_char_type;
 pub use statement::{CloneOf, CreateTable, STAR_COLUMN, Statement, TimeTravel};
 
 use crate::error::{Error, Result};
@@ -70,6 +71,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
             Statement::Merge { merge, .. } => pg_values::rewrite(merge),
             _ => {}
         }
+        pg_types::rewrite_length_casts(statement);
     }
     Ok(statements)
 }

@@ -184,9 +184,16 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     }
                     delta::set_not_null(table, &column).await?;
                 }
+                AlterColumnOperation::SetDataType {
+                    data_type,
+                    using: None,
+                    ..
+                } if text_type(data_type) => {
+                    set_text_type(cx, table, &table_ref, &column, data_type).await?;
+                }
                 other => {
                     return Err(Error::unsupported(format!(
-                        "ALTER COLUMN {other} is not supported (SET NOT NULL and DROP NOT NULL are)"
+                        "ALTER COLUMN {other} is not supported (SET NOT NULL, DROP NOT NULL and TYPE between text types are)"
                     )));
                 }
             }
@@ -422,13 +429,96 @@ fn property_map(options: &[SqlOption]) -> Result<HashMap<String, String>> {
         .collect()
 }
 
+/// Whether `data_type` is one of the text types: `text`, `varchar[(n)]`, `char[(n)]`.
+fn text_type(data_type: &ast::DataType) -> bool {
+    matches!(
+        data_type,
+        ast::DataType::Text
+            | ast::DataType::Varchar(None)
+            | ast::DataType::CharacterVarying(None)
+            | ast::DataType::CharVarying(None)
+            | ast::DataType::String(None)
+    ) || crate::dialect::declared_char_type(data_type).is_some()
+}
+
+/// `ALTER COLUMN c TYPE text | varchar[(n)] | char(n)` of a text column: Delta stores all of
+/// them as strings, so only the declared type (the column's metadata) changes, after the rows
+/// are checked as PostgreSQL's rewrite would check them: a value longer than the new length
+/// fails with 22001. A value with trailing spaces would lose them in a `char(n)` column, which
+/// this change does not rewrite: refused, with the UPDATE that does it.
+async fn set_text_type(
+    cx: &PlanContext<'_>,
+    table: deltalake::DeltaTable,
+    table_ref: &TableRef,
+    column: &str,
+    data_type: &ast::DataType,
+) -> Result<()> {
+    let arrow_schema = delta::table_arrow_schema(&table)?;
+    let field = arrow_schema
+        .field_with_name(column)
+        .map_err(|_| no_such_column(column, table_ref))?;
+    let current = crate::semantics::CharType::of(field);
+    let is_string = matches!(
+        field.data_type(),
+        datafusion::arrow::datatypes::DataType::Utf8
+            | datafusion::arrow::datatypes::DataType::Utf8View
+            | datafusion::arrow::datatypes::DataType::LargeUtf8
+    );
+    if !is_string || crate::semantics::json_flavor_of(field).is_some() {
+        return Err(Error::unsupported(format!(
+            "ALTER COLUMN {column} TYPE {data_type} is not supported: the column is not text (Delta tables cannot change a column's type in place)"
+        ))
+        .with_hint("add a column of the new type, fill it with UPDATE, drop the old one and rename the new one"));
+    }
+    let target = crate::dialect::declared_char_type(data_type);
+    let quoted = ast::Ident::with_quote('"', column).to_string();
+    if let Some(target) = target {
+        let too_long = count_rows_where(
+            cx,
+            table_ref,
+            &format!("character_length({quoted}) > {}", target.length),
+        )
+        .await?;
+        if too_long > 0 {
+            return Err(Error::new(
+                ErrorKind::StringDataRightTruncation,
+                format!("value too long for type {}", target.pg_name()),
+            ));
+        }
+        let was_char = current.is_some_and(|c| c.kind == crate::semantics::CharKind::Char);
+        if target.kind == crate::semantics::CharKind::Char && !was_char {
+            let padded = count_rows_where(cx, table_ref, &format!("{quoted} LIKE '% '")).await?;
+            if padded > 0 {
+                return Err(Error::unsupported(format!(
+                    "ALTER COLUMN {column} TYPE {}: {padded} values end in spaces, which a char column does not keep",
+                    target.pg_name()
+                ))
+                .with_hint(format!("UPDATE the table SET {quoted} = rtrim({quoted}) first")));
+            }
+        }
+    }
+    delta::set_column_metadata(
+        table,
+        column,
+        crate::semantics::CHAR_TYPE_KEY,
+        target.map(|t| t.tag()),
+    )
+    .await?;
+    Ok(())
+}
+
 /// How many rows hold NULL in `column` (SET NOT NULL checks the rows first, as PostgreSQL).
 async fn count_nulls(cx: &PlanContext<'_>, table: &TableRef, column: &str) -> Result<u64> {
+    let quoted = ast::Ident::with_quote('"', column);
+    count_rows_where(cx, table, &format!("{quoted} IS NULL")).await
+}
+
+/// How many rows of `table` meet `condition` (SQL text).
+async fn count_rows_where(cx: &PlanContext<'_>, table: &TableRef, condition: &str) -> Result<u64> {
     let sql = format!(
-        "SELECT count(*) FROM {}.{} WHERE {} IS NULL",
+        "SELECT count(*) FROM {}.{} WHERE {condition}",
         ast::Ident::with_quote('"', &table.schema),
         ast::Ident::with_quote('"', &table.table),
-        ast::Ident::with_quote('"', column)
     );
     let batches = cx.df.sql(&sql).await?.collect().await?;
     Ok(batches

@@ -442,7 +442,8 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
         .await?;
     match plan {
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
-            // Columns declared json / jsonb are marked, so writes check their values.
+            // Columns declared json / jsonb, varchar(n) or char(n) are marked, so writes check
+            // their values.
             let schema = create.input.schema().as_arrow().clone();
             let fields: Vec<Field> = schema
                 .fields()
@@ -450,12 +451,16 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
                 .zip(columns)
                 .map(|(field, column)| match column.data_type {
                     ast::DataType::JSON => {
-                        super::documents::mark(field.as_ref().clone(), JsonFlavor::Json)
+                        super::column_input::mark(field.as_ref().clone(), JsonFlavor::Json)
                     }
                     ast::DataType::JSONB => {
-                        super::documents::mark(field.as_ref().clone(), JsonFlavor::Jsonb)
+                        super::column_input::mark(field.as_ref().clone(), JsonFlavor::Jsonb)
                     }
-                    _ => field.as_ref().clone(),
+                    // varchar(n) / char(n): the length, which writes check.
+                    ref declared => match crate::dialect::declared_char_type(declared) {
+                        Some(char_type) => char_type.mark(field.as_ref().clone()),
+                        None => field.as_ref().clone(),
+                    },
                 })
                 .collect();
             Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))

@@ -110,7 +110,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         unqualify(&mut value, &table_ref, alias.as_deref());
         builder = builder.with_update(
             column.as_str(),
-            super::documents::checked_sql(&table_schema, &column, value.to_string()),
+            super::column_input::checked_sql(&table_schema, &column, value.to_string()),
         );
         assigned.insert(column, value);
     }
@@ -414,8 +414,10 @@ pub async fn insert_replace_where(
     let planned =
         super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
     let input = columns_by_position(&target, planned.plan.clone())?;
-    let input =
-        super::documents::checked_rows(input, crate::delta::table_arrow_schema(&target)?.as_ref())?;
+    let input = super::column_input::checked_rows(
+        input,
+        crate::delta::table_arrow_schema(&target)?.as_ref(),
+    )?;
     let table = target
         .write(Vec::new())
         .with_input_plan(input)

@@ -106,7 +106,7 @@ pub async fn merge(
     let checked = |sets: Vec<(String, String)>| -> Vec<(String, String)> {
         sets.into_iter()
             .map(|(c, v)| {
-                let v = super::documents::checked_sql(&target_schema, &c, v);
+                let v = super::column_input::checked_sql(&target_schema, &c, v);
                 (c, v)
             })
             .collect()

@@ -6,12 +6,12 @@
 
 mod alter;
 mod checks;
+mod column_input;
 mod copy;
 mod ddl;
 mod describe;
 mod dml;
 mod dml_join;
-mod documents;
 mod explain;
 mod hints;
 mod identity;

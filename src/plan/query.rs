@@ -158,7 +158,7 @@ async fn insert_once(
                 .build()?
         };
         let input = super::identity::refuse_given_nulls(input, &columns.identity_given, &table)?;
-        let input = super::documents::checked_rows(
+        let input = super::column_input::checked_rows(
             input,
             crate::delta::table_arrow_schema(&target)?.as_ref(),
         )?;
@@ -229,8 +229,10 @@ async fn insert_returning(
     let task = Arc::new(datafusion::execution::TaskContext::from(&state));
     // Document columns' values checked (and jsonb's written in its form) before they are
     // written and returned.
-    let input =
-        super::documents::checked_rows(dml.input.as_ref().clone(), dml.target.schema().as_ref())?;
+    let input = super::column_input::checked_rows(
+        dml.input.as_ref().clone(),
+        dml.target.schema().as_ref(),
+    )?;
     // Identity values are generated before the rows are returned (and then written as given).
     let identity = match catalog_table(cx, &dml.table_name) {
         Some(table) => match insert_target(cx, &table).await? {

@@ -11,6 +11,7 @@
 //! COPY's queries and the catalog's own.
 
 mod case;
+mod char_types;
 mod checked;
 mod datetime;
 mod extract;
@@ -30,6 +31,7 @@ pub mod temporal_text;
 mod text_out;
 mod time_zone;
 
+pub use char_types::{CHAR_TYPE_KEY, CharKind, CharType, input_udf as char_input_udf};
 pub use datetime::Age;
 pub use extract::DatePart;
 pub use float_text::float_text;
@@ -76,6 +78,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(json_contains::functions())
         .chain(json_items::functions())
         .chain(json_set::functions())
+        .chain(char_types::functions())
     {
         ctx.register_udf(function);
     }

@@ -117,9 +117,16 @@ pub fn fields(
             // catalog names it, so clients parse it.
             let document = if super::json_values::sent_as_json(field.data_type()) {
                 Some(Type::JSONB)
-            } else if field.data_type() == &datafusion::arrow::datatypes::DataType::Utf8 {
-                Some(crate::catalog::field_wire_type(field))
-                    .filter(|t| matches!(*t, Type::JSON | Type::JSONB))
+            } else if matches!(
+                field.data_type(),
+                datafusion::arrow::datatypes::DataType::Utf8
+                    | datafusion::arrow::datatypes::DataType::Utf8View
+                    | datafusion::arrow::datatypes::DataType::LargeUtf8
+            ) {
+                // ... and a varchar(n) / char(n) value as that type.
+                Some(crate::catalog::field_wire_type(field)).filter(|t| {
+                    matches!(*t, Type::JSON | Type::JSONB | Type::VARCHAR | Type::BPCHAR)
+                })
             } else {
                 None
             };
@@ -136,7 +143,7 @@ pub fn fields(
             };
             let size = type_size(info.datatype());
             info.with_type_size(size)
-                .with_type_modifier(crate::catalog::type_modifier(field.data_type()))
+                .with_type_modifier(crate::catalog::field_type_modifier(field))
         })
         .collect())
 }

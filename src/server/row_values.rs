@@ -47,13 +47,21 @@ pub fn encode_batch(
                 Encoder::encode_field(&mut encoder, &values[row], pg_field)?;
                 continue;
             }
+            // A char(n) value, blank-padded to n as PostgreSQL sends it (stored without its
+            // trailing spaces, see semantics::CharType).
+            if *pg_field.datatype() == Type::BPCHAR
+                && let Some(char_type) = crate::semantics::CharType::of(schema.field(index))
+                && let Some(text) = string_at(batch.column(index), row)
+            {
+                let value = text.map(|text| char_type.output(text).into_owned());
+                Encoder::encode_field(&mut encoder, &value, pg_field)?;
+                continue;
+            }
             // A document a query made (see encode::fields): its text, as json or jsonb.
             if matches!(*pg_field.datatype(), Type::JSON | Type::JSONB)
-                && let Some(text) = batch.column(index).as_string_opt::<i32>()
+                && let Some(text) = string_at(batch.column(index), row)
             {
-                let value = text
-                    .is_valid(row)
-                    .then(|| super::json_values::JsonbText(text.value(row).to_string()));
+                let value = text.map(|text| super::json_values::JsonbText(text.to_string()));
                 Encoder::encode_field(&mut encoder, &value, pg_field)?;
                 continue;
             }
@@ -67,6 +75,21 @@ pub fn encode_batch(
         }
         Ok(encoder.take_row())
     })
+}
+
+/// The text at `row` of a string column of any of Arrow's three layouts (`None` inside for
+/// NULL); `None` when the column is not text.
+fn string_at(column: &dyn Array, row: usize) -> Option<Option<&str>> {
+    let valid = column.is_valid(row);
+    if let Some(text) = column.as_string_opt::<i32>() {
+        return Some(valid.then(|| text.value(row)));
+    }
+    if let Some(text) = column.as_string_opt::<i64>() {
+        return Some(valid.then(|| text.value(row)));
+    }
+    column
+        .as_string_view_opt()
+        .map(|text| valid.then(|| text.value(row)))
 }
 
 fn encode(

@@ -10,6 +10,7 @@ mod auth;
 mod bi;
 mod catalog;
 mod change_feed;
+mod char_types;
 mod cli;
 mod clients;
 mod clone;

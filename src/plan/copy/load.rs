@@ -128,7 +128,7 @@ impl CopyLoad {
             None,
         )?
         .build()?;
-        let plan = crate::plan::documents::checked_rows(plan, &table_schema)?;
+        let plan = crate::plan::column_input::checked_rows(plan, &table_schema)?;
         let writer = tokio::spawn(async move {
             // The same append as INSERT's (identity columns generated where not given).
             let (_, table) = crate::delta::append_plan(table, plan, state).await?;
