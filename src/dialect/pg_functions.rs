@@ -7,6 +7,14 @@
 //! `json[b]_object_agg` (as `array_agg` of `[key, value]` pairs) and the set-returning
 //! `json[b]_array_elements[_text]` / `json[b]_object_keys` (as `unnest` of a list, see
 //! `semantics::json_items`).
+//!
+//! And functions DataFusion has under PostgreSQL's name with another answer: `array_remove` and
+//! `array_replace` act on every matching element in PostgreSQL, NULL included (DataFusion's on
+//! the first: `semantics::ARRAY_REMOVE` / `array_replace_all`); `array_length` of an empty array
+//! is NULL (not 0), an integer;
+//! `array_agg(DISTINCT x)` / `string_agg(DISTINCT x, s)` without an ORDER BY list the values in
+//! order, as PostgreSQL's sorting DISTINCT does (DataFusion's hashing lists them as found; see
+//! `sorted_distinct`).
 
 use sqlparser::ast::{
     self, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator,
@@ -67,6 +75,20 @@ pub fn rewrite(expr: &mut Expr) {
         function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
         return;
     }
+    if name == "array_remove" || name == "array_replace" {
+        let to = match name.as_str() {
+            "array_remove" => crate::semantics::ARRAY_REMOVE,
+            _ => "array_replace_all",
+        };
+        function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
+        return;
+    }
+    if name == "array_agg" || name == "string_agg" {
+        if let Some(sorted) = sorted_distinct(function, &name) {
+            *expr = sorted;
+        }
+        return;
+    }
     let FunctionArguments::List(list) = &function.args else {
         return;
     };
@@ -97,6 +119,11 @@ pub fn rewrite(expr: &mut Expr) {
             );
             *expr = call("trunc", vec![quotient]);
         }
+        ("array_length", [_, _]) => {
+            // PostgreSQL's integer (DataFusion's is unsigned).
+            let length = call("nullif", vec![expr.clone(), number(0)]);
+            *expr = cast(length, ast::DataType::Int(None));
+        }
         ("date_trunc", [field, value]) => {
             if let Some(truncated) = date_trunc_beyond_year(field, value) {
                 *expr = truncated;
@@ -104,6 +131,75 @@ pub fn rewrite(expr: &mut Expr) {
         }
         _ => {}
     }
+}
+
+/// `array_agg(DISTINCT x [ORDER BY x ...])` / `string_agg(DISTINCT x, s [ORDER BY x ...])`,
+/// planned as `array_sort` of the distinct values (and `array_to_string` of the non-NULL ones for
+/// `string_agg`): without an ORDER BY in order, NULLs last, as PostgreSQL's sorting DISTINCT
+/// lists them; with one in its order. Not DataFusion's ordered DISTINCT aggregate, which gives
+/// two such aggregates of one column the first one's order (`array_agg(DISTINCT x ORDER BY x),
+/// array_agg(DISTINCT x ORDER BY x DESC)` both ascended). None for other calls.
+fn sorted_distinct(function: &ast::Function, name: &str) -> Option<Expr> {
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    if list.duplicate_treatment != Some(ast::DuplicateTreatment::Distinct) {
+        return None;
+    }
+    let (value, separator) = match (name, list.args.as_slice()) {
+        ("array_agg", [FunctionArg::Unnamed(FunctionArgExpr::Expr(v))]) => (v, None),
+        (
+            "string_agg",
+            [
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(v)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(s)),
+            ],
+        ) => (v, Some(s)),
+        _ => return None,
+    };
+    // The order: none (ascending), or `ORDER BY x [ASC | DESC] [NULLS ...]` of the value itself.
+    let (ascending, nulls_first) = match list.clauses.as_slice() {
+        [] => (true, false),
+        [ast::FunctionArgumentClause::OrderBy(order)] => match order.as_slice() {
+            [by] if &by.expr == value => {
+                let ascending = by.options.asc.unwrap_or(true);
+                (ascending, by.options.nulls_first.unwrap_or(!ascending))
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut values = function.clone();
+    values.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("array_agg"))]);
+    if let FunctionArguments::List(args) = &mut values.args {
+        args.args.truncate(1);
+        args.clauses.clear();
+    }
+    if separator.is_some() {
+        // string_agg skips NULLs, and is NULL when no value is left.
+        let not_null = Expr::IsNotNull(Box::new(value.clone()));
+        values.filter = Some(Box::new(match values.filter.take() {
+            Some(filter) => binary(nested(*filter), BinaryOperator::And, not_null),
+            None => not_null,
+        }));
+    }
+    let text = |s: &str| Expr::value(Value::SingleQuotedString(s.into()));
+    let sorted = call(
+        "array_sort",
+        vec![
+            Expr::Function(values),
+            text(if ascending { "ASC" } else { "DESC" }),
+            text(if nulls_first {
+                "NULLS FIRST"
+            } else {
+                "NULLS LAST"
+            }),
+        ],
+    );
+    Some(match separator {
+        Some(separator) => call("array_to_string", vec![sorted, separator.clone()]),
+        None => sorted,
+    })
 }
 
 /// `json_agg(x ...)` as `pg_json_list(array_agg(pg_json_element(x) ...))` (jsonb alike), so the
@@ -130,7 +226,11 @@ fn json_agg(function: &ast::Function, jsonb: bool) -> Option<Expr> {
             return None;
         }
         let list = format!("{list}_values");
-        return Some(call(&list, vec![Expr::Function(inner)]));
+        let values = match sorted_distinct(&inner, "array_agg") {
+            Some(sorted) => sorted,
+            None => Expr::Function(inner),
+        };
+        return Some(call(&list, vec![values]));
     }
     if let FunctionArguments::List(inner_args) = &mut inner.args {
         inner_args.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(call(

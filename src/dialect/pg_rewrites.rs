@@ -2,8 +2,8 @@
 //!
 //! For every statement: `ARRAY(subquery)` (psql `\du`, pgAdmin) becomes an `array_agg` of the
 //! subquery, `LIKE ... ESCAPE 'c'` with a constant pattern (SQLAlchemy's inspector) is
-//! translated to the backslash escape DataFusion knows, and `current_role` becomes a function
-//! call. For catalog queries only, where a probe matters more than PostgreSQL's "more than one
+//! translated to the backslash escape DataFusion knows, `SIMILAR TO` becomes a match of
+//! PostgreSQL's `similar_to_escape` of the pattern, and `current_role` becomes a function call. For catalog queries only, where a probe matters more than PostgreSQL's "more than one
 //! row" error: scalar subqueries without an aggregate (SQLAlchemy's column query, psql `\dT`)
 //! take `first_value` of their rows, which DataFusion can decorrelate; `oid::regtype` shows the
 //! type's name; and unqualified `pg_user` means `pg_catalog.pg_user`.
@@ -61,6 +61,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
         field_access_to_get_field(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
+        similar_to_to_regex_match(expr);
         super::viewdef::viewdef_to_subquery(expr);
         if catalog_query {
             information_schema_function_unqualified(expr);
@@ -712,6 +713,34 @@ fn regtype_to_name(expr: &mut Expr) {
         let oid = std::mem::replace(oid.as_mut(), Expr::value(Value::Null));
         *expr = call("format_type", vec![oid, Expr::value(Value::Null)]);
     }
+}
+
+/// `x [NOT] SIMILAR TO p [ESCAPE e]` -> `x [!]~ similar_to_escape(p [, e])`: DataFusion reads the
+/// pattern as a bare regular expression (see `semantics::similar_to`).
+fn similar_to_to_regex_match(expr: &mut Expr) {
+    let Expr::SimilarTo {
+        negated,
+        expr: value,
+        pattern,
+        escape_char,
+    } = expr
+    else {
+        return;
+    };
+    let mut args = vec![(**pattern).clone()];
+    if let Some(escape) = escape_char.take() {
+        args.push(Expr::Value(escape));
+    }
+    let op = if *negated {
+        ast::BinaryOperator::PGRegexNotMatch
+    } else {
+        ast::BinaryOperator::PGRegexMatch
+    };
+    *expr = Expr::BinaryOp {
+        left: Box::new(Expr::Nested(value.clone())),
+        op,
+        right: Box::new(call("similar_to_escape", args)),
+    };
 }
 
 /// `x LIKE 'a/_%' ESCAPE '/'` -> `x LIKE 'a\_%'` when the pattern is constant text.

@@ -10,6 +10,7 @@
 //! Because it is an analyzer rule, every plan gets it: SELECT, INSERT ... SELECT, CTAS, views,
 //! COPY's queries and the catalog's own.
 
+mod array_remove;
 mod case;
 mod char_types;
 mod checked;
@@ -26,11 +27,14 @@ mod numeric;
 mod numeric_cast;
 mod operators;
 mod rule;
+mod similar_to;
 mod sleep;
 pub mod temporal_text;
 mod text_out;
 mod time_zone;
+mod timestamp_input;
 
+pub use array_remove::ARRAY_REMOVE;
 pub use char_types::{CHAR_TYPE_KEY, CharKind, CharType, input_udf as char_input_udf};
 pub use datetime::Age;
 pub use extract::DatePart;
@@ -47,6 +51,7 @@ pub use json_items::{
 pub use operators::PostgresOperators;
 pub use rule::PostgresSemantics;
 pub use time_zone::AtTimeZone;
+pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::common::ScalarValue;
@@ -61,6 +66,8 @@ pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(true)));
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(false)));
     ctx.register_udf(ScalarUDF::from(Age::new()));
+    ctx.register_udf(ScalarUDF::from(array_remove::ArrayRemove::new()));
+    ctx.register_udf(ScalarUDF::from(similar_to::SimilarToEscape::new()));
     ctx.register_udf(ScalarUDF::from(DatePart::new(false)));
     ctx.register_udf(ScalarUDF::from(DatePart::new(true)));
     ctx.register_udf(ScalarUDF::from(numeric_cast::CastToNumeric::new()));

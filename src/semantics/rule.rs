@@ -1,10 +1,11 @@
 //! The analyzer rule that puts PostgreSQL's semantics into a plan after DataFusion's type
 //! coercion: checked arithmetic, numeric division, rounding casts to integers, `round` of a
 //! float to even, decimal literals with a negative scale (`1e20`) made plain integers, and casts
-//! to text that write values as PostgreSQL's output functions do, and the text compared with a
-//! jsonb value read as jsonb.
+//! to text that write values as PostgreSQL's output functions do, the text compared with a
+//! jsonb value read as jsonb, and texts cast to a timestamp column's type read in PostgreSQL's
+//! forms (`timestamp_input`).
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue};
@@ -18,6 +19,12 @@ use datafusion::optimizer::AnalyzerRule;
 use super::checked::CheckedArithmetic;
 use super::numeric::{Integral, IntegralNumeric, NumericDivide, RoundForIntegerCast};
 use super::text_out;
+use super::timestamp_input::PgTimestampText;
+
+/// Whether `expr` is already a text put through [`PgTimestampText`].
+fn is_timestamp_text(expr: &Expr) -> bool {
+    matches!(expr, Expr::ScalarFunction(f) if f.name() == "pg_timestamp_text")
+}
 
 /// Rewrites each plan node's expressions to PostgreSQL's semantics (see the module header).
 /// Runs after DataFusion's `TypeCoercion`, which runs once more after it, since a rewrite can
@@ -99,6 +106,22 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             } else {
                 Expr::Cast(Cast::new_from_field(Box::new(text), field))
             }))
+        }
+        // A text read as a timestamp column's value: with PostgreSQL's forms Arrow lacks.
+        Expr::Cast(Cast { expr, field })
+            if matches!(
+                field.data_type(),
+                DataType::Timestamp(
+                    TimeUnit::Second | TimeUnit::Millisecond | TimeUnit::Microsecond,
+                    _
+                )
+            ) && !is_timestamp_text(&expr)
+                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+        {
+            Ok(Transformed::yes(Expr::Cast(Cast::new_from_field(
+                Box::new(PgTimestampText::call(*expr)),
+                field,
+            ))))
         }
         Expr::Cast(Cast { expr, field }) => {
             let rounds = expr

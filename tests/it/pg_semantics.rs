@@ -608,3 +608,88 @@ async fn upper_and_lower_answer_as_postgresql_in_c_utf8() {
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     server.stop().await;
 }
+
+/// Array functions and DISTINCT aggregates whose DataFusion namesakes answer otherwise
+/// (`array_remove` / `array_replace` of the first match only, `array_length` of an empty array
+/// 0, DISTINCT values in hash order), compared as text with PostgreSQL's answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn array_functions_and_distinct_aggregates_answer_as_postgresql() {
+    let script = [
+        "CREATE TABLE ar (id INT, a INT[], e INT, t TEXT)",
+        "INSERT INTO ar VALUES (1, ARRAY[1, 2, 1], 1, 'z'), (2, ARRAY[NULL, 3], NULL, 'a'), \
+         (3, NULL, 1, 'z'), (4, ARRAY[5], 6, 'm'), (5, ARRAY[]::INT[], 1, NULL)",
+        "SELECT id, array_remove(a, e), array_remove(a, 1), array_remove(a, NULL), \
+         array_replace(a, 1, 9), array_replace(a, NULL, 0), array_length(a, 1), \
+         array_length(a, 2) FROM ar ORDER BY id",
+        "SELECT array_remove(ARRAY['a', NULL, 'b', 'a'], 'a'), array_remove(ARRAY[1.5, 2.5], 1.5)",
+        "SELECT array_agg(DISTINCT t), string_agg(DISTINCT t, ','), array_agg(DISTINCT e), \
+         json_agg(DISTINCT t), array_agg(DISTINCT t ORDER BY t DESC) FROM ar",
+        "SELECT e, array_agg(DISTINCT t) FROM ar GROUP BY e ORDER BY e",
+        "SELECT array_agg(DISTINCT t ORDER BY t), array_agg(DISTINCT t ORDER BY t DESC), \
+         string_agg(DISTINCT t, '-' ORDER BY t DESC), array_agg(DISTINCT e ORDER BY e NULLS FIRST), \
+         string_agg(DISTINCT t, ',') FILTER (WHERE id > 1) FROM ar",
+        "SELECT string_agg(DISTINCT t, ','), array_agg(DISTINCT t) FROM ar WHERE t IS NULL",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = crate::support::script_answers(&postgres.client().await, &script).await;
+    let got = crate::support::script_answers(&server.client().await, &script).await;
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    server.stop().await;
+}
+
+/// Timestamp texts PostgreSQL reads that Arrow's cast does not (a clock without seconds), written
+/// to timestamp columns and compared with them, as PostgreSQL answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_texts_without_seconds_are_read_as_postgresql_reads_them() {
+    let script = [
+        "SET TIME ZONE 'UTC'",
+        "CREATE TABLE tt (id INT, ts TIMESTAMP, tz TIMESTAMPTZ)",
+        "INSERT INTO tt VALUES (1, '2024-01-01 10:00', '2024-01-01 10:00+02'), \
+         (2, '2024-01-01T9:05', '2024-01-01 9:05'), (3, '2024-01-01 10:00:30.5', NULL), \
+         (4, '2024-01-01', '2024-01-01'), (5, NULL, '2024-01-01 23:59Z')",
+        "SELECT * FROM tt ORDER BY id",
+        "SELECT id FROM tt WHERE ts = '2024-01-01 10:00' OR tz > '2024-01-01 23:00' ORDER BY id",
+        "SELECT id FROM tt WHERE ts BETWEEN '2024-01-01 9:00' AND '2024-01-01 10:00' ORDER BY id",
+        "UPDATE tt SET ts = '2024-02-29 12:30' WHERE id = 4",
+        "SELECT id, ts FROM tt WHERE id = 4",
+        "INSERT INTO tt (id, ts) VALUES (6, '2024-01-01 25:00')",
+        "INSERT INTO tt (id, ts) VALUES (6, 'not a time')",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = crate::support::script_answers(&postgres.client().await, &script).await;
+    let got = crate::support::script_answers(&server.client().await, &script).await;
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    server.stop().await;
+}
+
+/// `SIMILAR TO` with `%`, `_`, alternatives, classes, escapes and NOT, over constants and a
+/// column, as PostgreSQL answers (DataFusion read the pattern as an unanchored regex).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similar_to_matches_as_postgresql() {
+    let script = [
+        "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO '%b', 'a;b' SIMILAR TO '%(,|;)%', \
+         'ab' SIMILAR TO 'a_', 'axb' SIMILAR TO 'a.b', 'a.b' SIMILAR TO 'a.b', \
+         'xy' SIMILAR TO 'x|y', 'aaa' SIMILAR TO 'a+', 'ab' SIMILAR TO '[a-c]{2}'",
+        "SELECT 'a%' SIMILAR TO 'a\\%', 'ab' SIMILAR TO 'a\\%', 'a_b' SIMILAR TO 'a#_b' ESCAPE '#', \
+         'axb' SIMILAR TO 'a#_b' ESCAPE '#', '$^' SIMILAR TO '$^', 'abc' NOT SIMILAR TO 'b%'",
+        "CREATE TABLE st (id INT, s TEXT, p TEXT)",
+        "INSERT INTO st VALUES (1, 'order-17', 'order-%'), (2, 'ORDER-1', 'order-%'), \
+         (3, 'x', '_'), (4, NULL, '%'), (5, 'line\nbreak', '%break')",
+        "SELECT id, s SIMILAR TO p, s SIMILAR TO '%-[0-9]+', s NOT SIMILAR TO '%1%' FROM st ORDER BY id",
+        "SELECT id FROM st WHERE s SIMILAR TO '(order|x)%' ORDER BY id",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = crate::support::script_answers(&postgres.client().await, &script).await;
+    let got = crate::support::script_answers(&server.client().await, &script).await;
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    server.stop().await;
+}
