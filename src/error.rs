@@ -463,6 +463,12 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         return Error::new(ErrorKind::NumericValueOutOfRange, "numeric field overflow")
             .with_detail(strip_wrappers(message).trim_start_matches("Invalid argument error: "));
     }
+    if lower.contains("scalar subquery returned more than one row") {
+        return Error::new(
+            ErrorKind::CardinalityViolation,
+            "more than one row returned by a subquery used as an expression",
+        );
+    }
     if lower.contains("merge matched a target row with multiple source rows") {
         return Error::new(
             ErrorKind::CardinalityViolation,

@@ -17,6 +17,11 @@ use crate::output::{CommandTag, QueryOutput};
 /// `UPDATE t [AS a] SET c = e, ... [WHERE p]`.
 pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result<QueryOutput> {
     let returning = update.returning.take();
+    let mut values: Vec<&mut Expr> = update.selection.iter_mut().collect();
+    for assignment in update.assignments.iter_mut() {
+        values.push(&mut assignment.value);
+    }
+    super::scalar_subqueries::inline(cx, values).await?;
     if update.from.is_some() {
         if returning.is_some() {
             return Err(Error::unsupported(
@@ -214,6 +219,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         ));
     };
     let mut using = delete.using.take();
+    super::scalar_subqueries::inline(cx, delete.selection.iter_mut().collect()).await?;
     if using.is_none()
         && returning.is_none()
         && let Some(selection) = &delete.selection
@@ -256,7 +262,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
-        builder = builder.with_predicate(predicate.to_string());
+        builder = builder.with_predicate(only_where_true(&predicate));
     }
     let rows_before = if whole_table {
         crate::delta::row_count(&table)
@@ -275,6 +281,17 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         .or(rows_before)
         .unwrap_or(0);
     Ok(QueryOutput::Command(CommandTag::Delete(deleted)))
+}
+
+/// A DELETE's predicate for delta-rs that holds only where `predicate` is true: `p AND (p) IS
+/// TRUE`. delta-rs removes whole files when the predicate (once simplified) reads only partition
+/// columns, judging them with the kernel's file skipping, which keeps a file whose predicate is
+/// NULL: `DELETE FROM t WHERE d = NULL` (NULL for every row) removed every row, and `WHERE p <>
+/// 'a'` the rows whose partition value is NULL. `IS TRUE` is never NULL, and the kernel does not
+/// take it, so such predicates are evaluated by DataFusion row by row; the plain `p` beside it
+/// keeps the file pruning by statistics.
+fn only_where_true(predicate: &Expr) -> String {
+    format!("({predicate}) AND (({predicate}) IS TRUE)")
 }
 
 /// `TRUNCATE [TABLE] t`: a DELETE of every row, one commit.

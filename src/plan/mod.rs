@@ -28,6 +28,7 @@ mod planned;
 mod query;
 mod rename;
 mod returning;
+mod scalar_subqueries;
 mod set_functions;
 mod table_changes;
 mod temp_tables;
