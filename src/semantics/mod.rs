@@ -16,6 +16,7 @@ mod char_types;
 mod checked;
 mod datetime;
 mod extract;
+mod float_min_max;
 mod float_text;
 mod json;
 mod json_build;
@@ -68,6 +69,12 @@ pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(Age::new()));
     ctx.register_udf(ScalarUDF::from(array_remove::ArrayRemove::new()));
     ctx.register_udf(ScalarUDF::from(similar_to::SimilarToEscape::new()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
+        float_min_max::FloatMinMax::min(),
+    ));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
+        float_min_max::FloatMinMax::max(),
+    ));
     ctx.register_udf(ScalarUDF::from(DatePart::new(false)));
     ctx.register_udf(ScalarUDF::from(DatePart::new(true)));
     ctx.register_udf(ScalarUDF::from(numeric_cast::CastToNumeric::new()));

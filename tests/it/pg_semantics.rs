@@ -693,3 +693,28 @@ async fn similar_to_matches_as_postgresql() {
     }
     server.stop().await;
 }
+
+/// `min` / `max` over floats holding NaN, grouped and not, from a table (several files, so
+/// statistics exist) and from VALUES, as PostgreSQL answers: NaN sorts above every number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn min_and_max_of_floats_with_nan_answer_as_postgresql() {
+    let script = [
+        "CREATE TABLE fm (g TEXT, y DOUBLE PRECISION, r REAL)",
+        "INSERT INTO fm VALUES ('a', 1.0, 1), ('a', 'NaN', 'NaN'), ('b', 'NaN', 'NaN')",
+        "INSERT INTO fm VALUES ('b', 2.0, 2), ('c', 'Infinity', '-Infinity'), ('c', 'NaN', 'NaN'), \
+         ('d', '-Infinity', '-Infinity'), ('e', 'NaN', 'NaN')",
+        "SELECT g, min(y), max(y), min(r), max(r) FROM fm GROUP BY g ORDER BY g",
+        "SELECT min(y), max(y), min(r), max(r) FROM fm",
+        "SELECT g, max(y) FILTER (WHERE y < 'Infinity') FROM fm GROUP BY g ORDER BY g",
+        "SELECT g, min(y), max(y) FROM (VALUES ('a', 'NaN'::float8), ('a', 3.0::float8), \
+         ('b', 5.0::float8), ('b', 'NaN'::float8)) t(g, y) GROUP BY g ORDER BY g",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let expected = crate::support::script_answers(&postgres.client().await, &script).await;
+    let got = crate::support::script_answers(&server.client().await, &script).await;
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    server.stop().await;
+}
