@@ -28,24 +28,7 @@ pub async fn set_not_null(table: DeltaTable, column: &str) -> Result<DeltaTable>
     }
     let mut changed = field.clone();
     changed.nullable = false;
-    let fields = schema.fields().map(|f| {
-        if f.name() == column {
-            changed.clone()
-        } else {
-            f.clone()
-        }
-    });
-    let new_schema = StructType::try_new(fields)
-        .map_err(|e| Error::internal(format!("schema with {column} NOT NULL: {e}")))?;
-    let metadata = snapshot
-        .metadata()
-        .clone()
-        .with_schema(&new_schema)
-        .map_err(deltalake::DeltaTableError::from)?;
-    let operation = DeltaOperation::UpdateFieldMetadata {
-        fields: vec![changed],
-    };
-    commit_metadata(table, metadata, operation).await
+    commit_changed_field(table, changed).await
 }
 
 /// Sets (or, with `None`, removes) the metadata `key` of `column`: a declared text type
@@ -79,15 +62,25 @@ pub async fn set_column_metadata(
     if changed.metadata == field.metadata {
         return Ok(table);
     }
+    commit_changed_field(table, changed).await
+}
+
+/// One metadata commit that replaces the field of `changed`'s name with it.
+async fn commit_changed_field(
+    table: DeltaTable,
+    changed: deltalake::kernel::StructField,
+) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
+    let schema = snapshot.schema();
     let fields = schema.fields().map(|f| {
-        if f.name() == column {
+        if f.name() == changed.name() {
             changed.clone()
         } else {
             f.clone()
         }
     });
     let new_schema = StructType::try_new(fields)
-        .map_err(|e| Error::internal(format!("schema with {column}'s new metadata: {e}")))?;
+        .map_err(|e| Error::internal(format!("schema with {}'s change: {e}", changed.name())))?;
     let metadata = snapshot
         .metadata()
         .clone()

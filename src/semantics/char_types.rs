@@ -169,34 +169,24 @@ impl CharCoerce {
 /// The functions values of these types go through, to register by name (MERGE's and UPDATE's
 /// assignments are SQL text).
 pub fn functions() -> Vec<ScalarUDF> {
-    vec![
-        ScalarUDF::from(CharCoerce::new(
-            VARCHAR_IN,
-            CharKind::Varchar,
-            Coercion::Assign,
-        )),
-        ScalarUDF::from(CharCoerce::new(BPCHAR_IN, CharKind::Char, Coercion::Assign)),
-        ScalarUDF::from(CharCoerce::new(
-            VARCHAR_CAST,
-            CharKind::Varchar,
-            Coercion::Cast,
-        )),
-        ScalarUDF::from(CharCoerce::new(BPCHAR_CAST, CharKind::Char, Coercion::Cast)),
-    ]
+    let kinds = [CharKind::Varchar, CharKind::Char];
+    kinds
+        .iter()
+        .map(|&kind| input_udf(CharType { kind, length: 0 }))
+        .chain(kinds.iter().map(|&kind| {
+            let name = CharType { kind, length: 0 }.cast_function();
+            ScalarUDF::from(CharCoerce::new(name, kind, Coercion::Cast))
+        }))
+        .collect()
 }
 
 /// The function a value assigned to a column of `char_type` goes through.
 pub fn input_udf(char_type: CharType) -> ScalarUDF {
-    match char_type.kind {
-        CharKind::Varchar => ScalarUDF::from(CharCoerce::new(
-            VARCHAR_IN,
-            CharKind::Varchar,
-            Coercion::Assign,
-        )),
-        CharKind::Char => {
-            ScalarUDF::from(CharCoerce::new(BPCHAR_IN, CharKind::Char, Coercion::Assign))
-        }
-    }
+    ScalarUDF::from(CharCoerce::new(
+        char_type.input_function(),
+        char_type.kind,
+        Coercion::Assign,
+    ))
 }
 
 /// The length argument of a call, which must be a constant.
