@@ -22,13 +22,21 @@ const NOTHING_TO_READ: &[&str] = &["vacuumProtocolCheck"];
 
 /// The provider that scans `table` at its loaded version. Why not `table.table_provider()`
 /// alone: see the module header; for every other table it is exactly that.
+/// Conditions on float columns never skip data through it (see [`super::nan_safe_read`]).
 pub async fn read_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>, DeltaTableError> {
-    let Some(version) = lists_nothing_to_read_feature(table) else {
-        return Ok(table.table_provider().await?);
+    let partition_columns = table.snapshot()?.metadata().partition_columns().to_vec();
+    let provider = match lists_nothing_to_read_feature(table) {
+        None => table.table_provider().await?,
+        Some(version) => {
+            let snapshot = Snapshot::try_new(table.log_store().as_ref(), Some(version)).await?;
+            let snapshot = without_nothing_to_read_features(&snapshot)?;
+            table.table_provider().with_snapshot(snapshot).await?
+        }
     };
-    let snapshot = Snapshot::try_new(table.log_store().as_ref(), Some(version)).await?;
-    let snapshot = without_nothing_to_read_features(&snapshot)?;
-    Ok(table.table_provider().with_snapshot(snapshot).await?)
+    Ok(super::nan_safe_read::NanSafeTable::wrap(
+        provider,
+        &partition_columns,
+    ))
 }
 
 /// The loaded version when the table's protocol lists a feature of [`NOTHING_TO_READ`].

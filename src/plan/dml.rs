@@ -64,7 +64,10 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .with_commit_properties(crate::delta::quiet_commit());
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
-        builder = builder.with_predicate(predicate.to_string());
+        let floats = super::write_predicates::float_columns(&table)?;
+        builder = builder.with_predicate(super::write_predicates::update_predicate(
+            &predicate, &floats,
+        ));
     }
     let generated = crate::delta::generated_columns(&table)?;
     let always_identity = super::identity::always_generated(&table)?;
@@ -262,7 +265,10 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
-        builder = builder.with_predicate(only_where_true(&predicate));
+        let floats = super::write_predicates::float_columns(&table)?;
+        builder = builder.with_predicate(super::write_predicates::delete_predicate(
+            &predicate, &floats,
+        ));
     }
     let rows_before = if whole_table {
         crate::delta::row_count(&table)
@@ -281,17 +287,6 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         .or(rows_before)
         .unwrap_or(0);
     Ok(QueryOutput::Command(CommandTag::Delete(deleted)))
-}
-
-/// A DELETE's predicate for delta-rs that holds only where `predicate` is true: `p AND (p) IS
-/// TRUE`. delta-rs removes whole files when the predicate (once simplified) reads only partition
-/// columns, judging them with the kernel's file skipping, which keeps a file whose predicate is
-/// NULL: `DELETE FROM t WHERE d = NULL` (NULL for every row) removed every row, and `WHERE p <>
-/// 'a'` the rows whose partition value is NULL. `IS TRUE` is never NULL, and the kernel does not
-/// take it, so such predicates are evaluated by DataFusion row by row; the plain `p` beside it
-/// keeps the file pruning by statistics.
-fn only_where_true(predicate: &Expr) -> String {
-    format!("({predicate}) AND (({predicate}) IS TRUE)")
 }
 
 /// `TRUNCATE [TABLE] t`: a DELETE of every row, one commit.
@@ -316,10 +311,15 @@ async fn snapshot_provider(
     cx: &PlanContext<'_>,
     table: &deltalake::DeltaTable,
 ) -> Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>> {
-    Ok(table
+    let provider = table
         .table_provider()
         .with_session(std::sync::Arc::new(cx.df.state()))
-        .await?)
+        .await?;
+    let partition_columns = table.snapshot()?.metadata().partition_columns().to_vec();
+    Ok(crate::delta::NanSafeTable::wrap(
+        provider,
+        &partition_columns,
+    ))
 }
 
 /// The session's state for a delta-rs operation: without it delta-rs runs in a default session,

@@ -20,6 +20,7 @@ mod leaf_limits;
 mod maintenance;
 mod merge;
 mod names;
+mod nan_pruning;
 mod optimize;
 mod params;
 mod paths;
@@ -35,6 +36,7 @@ mod temp_tables;
 mod timetravel;
 mod untyped_literals;
 mod views;
+mod write_predicates;
 mod zorder_rewrite;
 
 use std::sync::Arc;
@@ -70,12 +72,15 @@ pub use hints::SALT_BUCKETS_SETTING;
 pub fn lakehouse_state(
     state: datafusion::execution::SessionState,
 ) -> datafusion::execution::SessionState {
-    let rules = leaf_limits::with_leaf_limit_guards(hints::physical_optimizer_rules(
-        state.physical_optimizers().to_vec(),
+    let rules = nan_pruning::with_float_filter_barriers(leaf_limits::with_leaf_limit_guards(
+        hints::physical_optimizer_rules(state.physical_optimizers().to_vec()),
     ));
     // PostgreSQL's literal typing runs before DataFusion's type coercion.
-    let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> =
-        vec![Arc::new(untyped_literals::BooleanStringLiterals)];
+    let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> = vec![
+        Arc::new(untyped_literals::BooleanStringLiterals),
+        // A float meeting a numeric is compared as a float (DataFusion: as a decimal).
+        Arc::new(crate::semantics::FloatOverNumeric),
+    ];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +
     // interval is a timestamp), so coercion runs once more after it.

@@ -17,6 +17,7 @@ mod checked;
 mod datetime;
 mod extract;
 mod float_min_max;
+mod float_numeric;
 mod float_text;
 mod json;
 mod json_build;
@@ -39,6 +40,7 @@ pub use array_remove::ARRAY_REMOVE;
 pub use char_types::{CHAR_TYPE_KEY, CharKind, CharType, input_udf as char_input_udf};
 pub use datetime::Age;
 pub use extract::DatePart;
+pub use float_numeric::FloatOverNumeric;
 pub use float_text::float_text;
 pub use json::{
     ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, json_cast_udf,

@@ -766,3 +766,68 @@ async fn delete_removes_only_rows_its_condition_is_true_for() {
     }
     server.stop().await;
 }
+
+/// Parquet's min/max statistics leave NaN out, and comparisons put NaN above every number: a file
+/// whose statistics said 1.5..=2.5 was skipped for `y > 3` although it held a NaN. Reads, joins,
+/// top-N, UPDATE, DELETE, MERGE, UPDATE ... FROM and DELETE ... USING must all see the NaN rows,
+/// as PostgreSQL does, in plain and partitioned tables.
+#[tokio::test]
+async fn rows_holding_nan_are_never_skipped() {
+    let postgres = crate::support::Postgres::start();
+    let server = TestServer::start().await;
+    let pg = postgres.client().await;
+    let dg = server.client().await;
+    // Several files: one with only numbers, one with a NaN beside a number.
+    let setup = [
+        "DROP TABLE IF EXISTS fk",
+        "CREATE TABLE fk (k DOUBLE PRECISION)",
+        "INSERT INTO fk VALUES ('NaN')",
+        "DROP TABLE IF EXISTS fl",
+        "CREATE TABLE fl (id INT, y DOUBLE PRECISION, r REAL, n INT, p TEXT)",
+        "INSERT INTO fl VALUES (1, 5.0, 5.0, 0, 'a')",
+        "INSERT INTO fl VALUES (2, 'NaN', 'NaN', 0, 'a'), (3, 1.5, 1.5, 0, 'b')",
+        "INSERT INTO fl VALUES (4, 2.5, 2.5, 0, 'b'), (5, NULL, NULL, 0, 'a')",
+    ];
+    let checks = [
+        "SELECT id FROM fl WHERE y > 6 ORDER BY id",
+        "SELECT id FROM fl WHERE y <> '1.5' ORDER BY id",
+        "SELECT id FROM fl WHERE y = 'NaN' ORDER BY id",
+        "SELECT id FROM fl WHERE y >= 'NaN' ORDER BY id",
+        "SELECT id FROM fl WHERE y IS NOT DISTINCT FROM 'NaN' ORDER BY id",
+        "SELECT id FROM fl WHERE y IN ('NaN', 7) ORDER BY id",
+        "SELECT id FROM fl WHERE NOT (y <= 6) ORDER BY id",
+        "SELECT id FROM fl WHERE r > 6 ORDER BY id",
+        "SELECT id FROM fl WHERE y > 6 AND p = 'a' ORDER BY id",
+        "SELECT fl.id FROM fl JOIN fk ON fl.y = fk.k ORDER BY 1",
+        "SELECT fl.id FROM fk JOIN fl ON fl.y = fk.k ORDER BY 1",
+        "SELECT id FROM fl WHERE y IN (SELECT k FROM fk) ORDER BY id",
+        "SELECT id, y FROM fl WHERE y IS NOT NULL ORDER BY y DESC LIMIT 1",
+        "SELECT max(y), count(*) FILTER (WHERE y > 6) FROM fl",
+        "UPDATE fl SET n = n + 1 WHERE y > 6",
+        "UPDATE fl SET n = n + 10 WHERE y <> '1.5' AND p = 'a'",
+        "SELECT id, n FROM fl ORDER BY id",
+        "MERGE INTO fl t USING fk s ON t.y = s.k \
+         WHEN MATCHED THEN UPDATE SET n = 100 \
+         WHEN NOT MATCHED THEN INSERT (id, y, n, p) VALUES (9, s.k, -1, 'c')",
+        "SELECT id, n FROM fl ORDER BY id",
+        "UPDATE fl SET n = 7 FROM fk WHERE fl.y = fk.k",
+        "SELECT id, n FROM fl ORDER BY id",
+        "DELETE FROM fl USING fk WHERE fl.y = fk.k AND fl.id = 2",
+        "SELECT id FROM fl ORDER BY id",
+        "INSERT INTO fl VALUES (6, 'NaN', 'NaN', 0, 'b')",
+        "DELETE FROM fl WHERE y > 6",
+        "SELECT id FROM fl ORDER BY id",
+    ];
+    for partitioning in ["", " PARTITIONED BY (p)"] {
+        let script: Vec<&str> = setup.iter().chain(checks.iter()).copied().collect();
+        crate::support::assert_same_answers(&pg, &dg, &script, |s| {
+            if s.starts_with("CREATE TABLE fl") {
+                format!("{s}{partitioning}")
+            } else {
+                s.to_string()
+            }
+        })
+        .await;
+    }
+    server.stop().await;
+}

@@ -718,3 +718,44 @@ async fn min_and_max_of_floats_with_nan_answer_as_postgresql() {
     }
     server.stop().await;
 }
+
+/// A float meeting a numeric (`y > 1.5`: the literal is a numeric, as in PostgreSQL) is compared
+/// as double precision. DataFusion made the float a `Decimal128(30, 15)`: wrong answers
+/// (`0.1::float8 + 0.2 = 0.3` true) and errors for NaN, infinities and values past 10^15.
+#[tokio::test]
+async fn floats_and_numerics_meet_as_double_precision() {
+    let script = [
+        "CREATE TABLE fn_mix (id INT, y DOUBLE PRECISION, r REAL, d NUMERIC(10, 2))",
+        "INSERT INTO fn_mix VALUES (1, 1.5, 1.5, 1.5), (2, 'NaN', 'NaN', 2.25), \
+         (3, 1e300, 'Infinity', 3), (4, 0.1, 0.1, 0.1), (5, NULL, NULL, NULL)",
+        "SELECT id FROM fn_mix WHERE y > 1.5 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE y <> 1.5 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE y = 0.1 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE r = 0.1 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE r = 1.5 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE y BETWEEN 1.0 AND 2.0 ORDER BY id",
+        "SELECT id FROM fn_mix WHERE y IN (1.5, 0.1) ORDER BY id",
+        "SELECT id FROM fn_mix WHERE y NOT IN (1.5, 0.1) ORDER BY id",
+        "SELECT id FROM fn_mix WHERE d < y ORDER BY id",
+        "SELECT id FROM fn_mix WHERE d = r ORDER BY id",
+        "SELECT id, coalesce(y, 2.5), greatest(y, d), least(r, 2.5), nullif(y, 1.5) FROM fn_mix ORDER BY id",
+        "SELECT id, CASE WHEN id < 3 THEN y ELSE d END FROM fn_mix ORDER BY id",
+        "SELECT id, CASE y WHEN 1.5 THEN 'one and a half' ELSE 'other' END FROM fn_mix ORDER BY id",
+        "SELECT 0.1::float8 + 0.2 = 0.3, 1e20::float8 = 100000000000000000000.0, 0.1::real = 0.1",
+        "SELECT 'NaN'::float8 > 1.5, 'Infinity'::float8 > 1.5, 1e300::float8 BETWEEN 1.5 AND 2",
+        "SELECT x FROM (VALUES (1e300::float8), (1.5)) t(x) ORDER BY x",
+        "UPDATE fn_mix SET d = 9 WHERE y > 1.5",
+        "DELETE FROM fn_mix WHERE y < 1.0",
+        "SELECT id, d FROM fn_mix ORDER BY id",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    crate::support::assert_same_answers(
+        &postgres.client().await,
+        &server.client().await,
+        &script,
+        str::to_string,
+    )
+    .await;
+    server.stop().await;
+}

@@ -378,6 +378,26 @@ pub async fn script_answers(client: &Client, script: &[&str]) -> Vec<String> {
     out
 }
 
+/// Runs `script` on PostgreSQL and on deltagres (with `ours` applied to each statement first,
+/// for what only our dialect spells, like `PARTITIONED BY`) and fails, naming the statement,
+/// where the answers differ (see [`script_answers`]).
+pub async fn assert_same_answers(
+    postgres: &Client,
+    deltagres: &Client,
+    script: &[&str],
+    ours: impl Fn(&str) -> String,
+) {
+    let expected = script_answers(postgres, script).await;
+    let ours: Vec<String> = script.iter().map(|s| ours(s)).collect();
+    let ours: Vec<&str> = ours.iter().map(String::as_str).collect();
+    let got = script_answers(deltagres, &ours).await;
+    for (got, expected) in got.iter().zip(&expected) {
+        let statement = expected.lines().next().unwrap_or_default();
+        let answer = |a: &str| a.lines().nth(1).unwrap_or_default().to_string();
+        assert_eq!(answer(got), answer(expected), "{statement}");
+    }
+}
+
 /// The server binary as its own process (`deltagres serve --data-dir DATA_DIR`, listening on a
 /// free port, with `envs` added), and a client of it as `user` once it answers within `wait`.
 /// The caller kills and waits for the child; if the server never comes up the test fails.

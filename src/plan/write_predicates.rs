@@ -1,0 +1,227 @@
+//! The conditions UPDATE, DELETE and MERGE hand delta-rs, shaped so that delta-rs chooses the
+//! files to rewrite only by what it can judge exactly.
+//!
+//! delta-rs picks the files a write touches from its condition: by partition values (with the
+//! kernel's file skipping) and by the log's min/max statistics, then evaluates the condition row
+//! by row in those files. Two kinds of condition must not pick files:
+//! - one that is NULL for every row: the kernel keeps (so a DELETE removed) every file it cannot
+//!   rule out; `p AND (p) IS TRUE` is never NULL and the kernel does not take `IS TRUE`;
+//! - one that reads a float column: statistics leave NaN out (see `delta::nan_safe_read`), so a
+//!   file holding the NaN a condition matches (`y > 2`, `y <> 1.5`, `t.y = s.y`) was passed by.
+//!   Such conjuncts reach delta-rs only in shapes it cannot turn into file filters.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, visit_expressions,
+};
+
+use crate::error::Result;
+
+/// The float columns of `table` (lower-cased), whose statistics must not choose files.
+pub fn float_columns(table: &deltalake::DeltaTable) -> Result<HashSet<String>> {
+    let schema = crate::delta::table_arrow_schema(table)?;
+    let partition_columns = table.snapshot()?.metadata().partition_columns().to_vec();
+    Ok(crate::delta::float_columns(&schema, &partition_columns)
+        .into_iter()
+        .map(|c| c.to_lowercase())
+        .collect())
+}
+
+/// A DELETE's condition for delta-rs: rows where `predicate` is true, with only the conjuncts
+/// that read no float column left to choose files (see the module header).
+pub fn delete_predicate(predicate: &Expr, floats: &HashSet<String>) -> String {
+    let is_true = format!("(({predicate}) IS TRUE)");
+    match choosing_part(predicate, floats) {
+        Some(choosing) => format!("({choosing}) AND {is_true}"),
+        None => is_true,
+    }
+}
+
+/// An UPDATE's condition for delta-rs: `predicate` itself unless it reads a float column, then
+/// as a DELETE's.
+pub fn update_predicate(predicate: &Expr, floats: &HashSet<String>) -> String {
+    if reads_any(predicate, floats, None) {
+        delete_predicate(predicate, floats)
+    } else {
+        predicate.to_string()
+    }
+}
+
+/// A MERGE's ON condition with each conjunct that reads one of the target's float columns
+/// (`target.y` or a bare `y`) put out of delta-rs's reach for choosing files: an equality as
+/// `coalesce(a, a) = coalesce(b, b)` (still a join key; delta-rs would have turned `t.y = s.y`
+/// into `t.y BETWEEN min(s.y) AND max(s.y)`), anything else as `(c) IS TRUE`.
+pub fn merge_on(on: Expr, floats: &HashSet<String>, target_alias: &str) -> Expr {
+    if floats.is_empty() {
+        return on;
+    }
+    let conjuncts: Vec<Expr> = split_conjunction(on)
+        .into_iter()
+        .map(|c| {
+            if !reads_any(&c, floats, Some(target_alias)) {
+                return c;
+            }
+            match c {
+                Expr::BinaryOp {
+                    left,
+                    op: BinaryOperator::Eq,
+                    right,
+                } => Expr::BinaryOp {
+                    left: Box::new(same_value(*left)),
+                    op: BinaryOperator::Eq,
+                    right: Box::new(same_value(*right)),
+                },
+                other => Expr::IsTrue(Box::new(Expr::Nested(Box::new(other)))),
+            }
+        })
+        .collect();
+    conjuncts
+        .into_iter()
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: BinaryOperator::And,
+            right: Box::new(b),
+        })
+        .expect("a condition has at least one conjunct")
+}
+
+/// `coalesce(e, e)`: the value of `e`, in a form delta-rs does not trace to a column.
+fn same_value(e: Expr) -> Expr {
+    let arg = |e: Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e));
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("coalesce"))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![arg(e.clone()), arg(e)],
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+/// The conjuncts of `predicate` that read no float column, ANDed; `None` when there is none.
+fn choosing_part(predicate: &Expr, floats: &HashSet<String>) -> Option<Expr> {
+    split_conjunction(predicate.clone())
+        .into_iter()
+        .filter(|c| !reads_any(c, floats, None))
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: BinaryOperator::And,
+            right: Box::new(b),
+        })
+}
+
+/// `a AND b AND ...` as its parts (parenthesized ones too).
+fn split_conjunction(expr: Expr) -> Vec<Expr> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut parts = split_conjunction(*left);
+            parts.extend(split_conjunction(*right));
+            parts
+        }
+        Expr::Nested(inner)
+            if matches!(
+                *inner,
+                Expr::BinaryOp {
+                    op: BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
+            split_conjunction(*inner)
+        }
+        other => vec![other],
+    }
+}
+
+/// Whether `expr` names one of `columns`: bare, or qualified by `qualifier` (any qualifier when
+/// none is given). Names compare case-insensitively, which can only over-match: harmless here.
+fn reads_any(expr: &Expr, columns: &HashSet<String>, qualifier: Option<&str>) -> bool {
+    let named = |ident: &Ident| columns.contains(&ident.value.to_lowercase());
+    visit_expressions(expr, |e| {
+        let found = match e {
+            Expr::Identifier(ident) => named(ident),
+            Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [.., table, column] => {
+                    named(column) && qualifier.is_none_or(|q| table.value.eq_ignore_ascii_case(q))
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if found {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .is_break()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+
+    fn expr(sql: &str) -> Expr {
+        Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(sql)
+            .unwrap()
+            .parse_expr()
+            .unwrap()
+    }
+
+    fn floats() -> HashSet<String> {
+        HashSet::from(["y".to_string()])
+    }
+
+    #[test]
+    fn float_conjuncts_do_not_choose_files() {
+        assert_eq!(
+            delete_predicate(&expr("id = 1 AND y > 2"), &floats()),
+            "(id = 1) AND ((id = 1 AND y > 2) IS TRUE)"
+        );
+        assert_eq!(
+            delete_predicate(&expr("y <> 1.5"), &floats()),
+            "((y <> 1.5) IS TRUE)"
+        );
+        assert_eq!(
+            delete_predicate(&expr("d = NULL"), &floats()),
+            "(d = NULL) AND ((d = NULL) IS TRUE)"
+        );
+        assert_eq!(update_predicate(&expr("id = 1"), &floats()), "id = 1");
+        assert_eq!(
+            update_predicate(&expr("Y > 2"), &floats()),
+            "((Y > 2) IS TRUE)"
+        );
+    }
+
+    #[test]
+    fn merge_conditions_on_target_floats_are_hidden_from_file_choice() {
+        let on = merge_on(
+            expr("t.id = s.id AND t.y = s.y AND t.y > 0"),
+            &floats(),
+            "t",
+        );
+        assert_eq!(
+            on.to_string(),
+            "t.id = s.id AND coalesce(t.y, t.y) = coalesce(s.y, s.y) AND (t.y > 0) IS TRUE"
+        );
+        // A source column of the same name is not the target's.
+        let on = merge_on(expr("t.id = s.y"), &floats(), "t");
+        assert_eq!(on.to_string(), "t.id = s.y");
+    }
+}
