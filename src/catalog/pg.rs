@@ -381,44 +381,93 @@ fn row_wise(
     )
 }
 
-/// PostgreSQL's `format(fmt, args...)` with `%s`, `%I`, `%L` and `%%`.
+/// PostgreSQL's `format(fmt, args...)`: `%s`, `%I`, `%L` and `%%`, each with an optional
+/// position (`%2$s`), `-` flag and width (`%-10s`, `%5s`; `*` widths are refused).
 fn format_text(values: &[Option<String>]) -> datafusion::error::Result<Option<String>> {
     let Some(Some(template)) = values.first() else {
         return Ok(None);
     };
-    let mut args = values[1..].iter();
+    let args = &values[1..];
+    let mut next_arg = 0usize;
     let mut out = String::with_capacity(template.len());
-    let mut chars = template.chars();
+    let mut chars = template.chars().peekable();
+    let error = |message: String| datafusion::error::DataFusionError::Plan(message);
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
         }
-        let spec = chars.next();
-        if spec == Some('%') {
+        if chars.peek() == Some(&'%') {
+            chars.next();
             out.push('%');
             continue;
         }
-        let arg = args.next().ok_or_else(|| {
-            datafusion::error::DataFusionError::Plan("too few arguments for format()".into())
-        })?;
-        match (spec, arg) {
-            (Some('s'), Some(v)) => out.push_str(v),
-            (Some('s'), None) => {}
-            (Some('I'), Some(v)) => out.push_str(&quote_identifier(v)),
-            (Some('L'), Some(v)) => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
-            (Some('L'), None) => out.push_str("NULL"),
+        // [position$][-][width]type
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        let mut position = None;
+        if !digits.is_empty() && chars.peek() == Some(&'$') {
+            chars.next();
+            let n: usize = digits.parse().unwrap_or(0);
+            if n == 0 {
+                return Err(error(
+                    "format specifies argument 0, but arguments are numbered from 1".into(),
+                ));
+            }
+            position = Some(n - 1);
+            digits.clear();
+        }
+        let mut left = false;
+        if digits.is_empty() {
+            while chars.peek() == Some(&'-') {
+                left = true;
+                chars.next();
+            }
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+        }
+        let width: usize = digits.parse().unwrap_or(0);
+        let spec = chars.next();
+        if spec == Some('*') {
+            return Err(error(
+                "format() widths given by an argument (`*`) are not supported".into(),
+            ));
+        }
+        let index = position.unwrap_or(next_arg);
+        next_arg = index + 1;
+        let arg = args
+            .get(index)
+            .ok_or_else(|| error("too few arguments for format()".into()))?;
+        let text = match (spec, arg) {
+            (Some('s'), Some(v)) => v.clone(),
+            (Some('s'), None) => String::new(),
+            (Some('I'), Some(v)) => quote_identifier(v),
+            (Some('L'), Some(v)) => format!("'{}'", v.replace('\'', "''")),
+            (Some('L'), None) => "NULL".to_string(),
             (Some('I'), None) => {
-                return Err(datafusion::error::DataFusionError::Plan(
+                return Err(error(
                     "null values cannot be formatted as an SQL identifier".into(),
                 ));
             }
             (other, _) => {
-                return Err(datafusion::error::DataFusionError::Plan(format!(
+                return Err(error(format!(
                     "unrecognized format() type specifier \"{}\"",
                     other.map(String::from).unwrap_or_default()
                 )));
             }
+        };
+        let pad = width.saturating_sub(text.chars().count());
+        if left {
+            out.push_str(&text);
+            out.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&text);
         }
     }
     Ok(Some(out))
@@ -471,6 +520,22 @@ mod tests {
             .as_deref(),
             Some("public.\"My T\" = 'it''s', %")
         );
+    }
+
+    #[test]
+    fn format_takes_positions_flags_and_widths() {
+        let v = |s: &[Option<&str>]| s.iter().map(|x| x.map(String::from)).collect::<Vec<_>>();
+        let f = |s: &[Option<&str>]| format_text(&v(s)).unwrap();
+        assert_eq!(
+            f(&[Some("%5s|%-5s|"), Some("a"), Some("b")]).as_deref(),
+            Some("    a|b    |")
+        );
+        assert_eq!(
+            f(&[Some("%2$s %1$s %s"), Some("a"), Some("b")]).as_deref(),
+            Some("b a b")
+        );
+        assert!(format_text(&v(&[Some("%*s"), Some("3"), Some("a")])).is_err());
+        assert!(format_text(&v(&[Some("%3$s"), Some("a")])).is_err());
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub fn rewrite(expr: &mut Expr) {
         *expr = call(name, vec![(**operand).clone()]);
         return;
     }
+    if let Some(matched) = substring_of_pattern(expr) {
+        *expr = matched;
+        return;
+    }
     let Expr::Function(function) = expr else {
         return;
     };
@@ -70,8 +74,12 @@ pub fn rewrite(expr: &mut Expr) {
         }
         return;
     }
-    if name == "ceiling" || name == "sign" {
-        let to = if name == "ceiling" { "ceil" } else { "signum" };
+    if name == "ceiling" || name == "sign" || name == "every" {
+        let to = match name.as_str() {
+            "ceiling" => "ceil",
+            "sign" => "signum",
+            _ => "bool_and",
+        };
         function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
         return;
     }
@@ -124,6 +132,16 @@ pub fn rewrite(expr: &mut Expr) {
             let length = call("nullif", vec![expr.clone(), number(0)]);
             *expr = cast(length, ast::DataType::Int(None));
         }
+        ("regexp_replace", [s, p, r] | [s, p, r, _]) => {
+            // PostgreSQL's replacement syntax (see `semantics::regexp_replacement`).
+            let mut rewritten = vec![
+                s.clone(),
+                p.clone(),
+                call(crate::semantics::PG_REGEXP_REPLACEMENT, vec![r.clone()]),
+            ];
+            rewritten.extend(args.get(3).cloned());
+            *expr = call("regexp_replace", rewritten);
+        }
         ("date_trunc", [field, value]) => {
             if let Some(truncated) = date_trunc_beyond_year(field, value) {
                 *expr = truncated;
@@ -131,6 +149,37 @@ pub fn rewrite(expr: &mut Expr) {
         }
         _ => {}
     }
+}
+
+/// `substring(s FROM 'pattern')` (a text, not a position): the part of `s` the POSIX pattern
+/// matches, or its first parenthesized group, as `regexp_match(s, pattern)[1]`; DataFusion took
+/// the pattern for a position and failed.
+fn substring_of_pattern(expr: &Expr) -> Option<Expr> {
+    let Expr::Substring {
+        expr: text,
+        substring_from: Some(from),
+        substring_for: None,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let Expr::Value(v) = from.as_ref() else {
+        return None;
+    };
+    if !matches!(
+        v.value,
+        Value::SingleQuotedString(_) | Value::EscapedStringLiteral(_)
+    ) {
+        return None;
+    }
+    Some(call(
+        "array_element",
+        vec![
+            call("regexp_match", vec![(**text).clone(), (**from).clone()]),
+            number(1),
+        ],
+    ))
 }
 
 /// `array_agg(DISTINCT x [ORDER BY x ...])` / `string_agg(DISTINCT x, s [ORDER BY x ...])`,

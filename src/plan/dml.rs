@@ -72,6 +72,10 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
     let generated = crate::delta::generated_columns(&table)?;
     let always_identity = super::identity::always_generated(&table)?;
     let table_schema = crate::delta::table_arrow_schema(&table)?;
+    let identity_columns: Vec<String> = crate::delta::identity_columns(&table)?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
@@ -93,6 +97,20 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
                     table_ref.table
                 ),
             ));
+        }
+        let mut assignment = assignment;
+        if is_default_keyword(&assignment.value) {
+            // `SET c = DEFAULT`: a generated column keeps following its expression; a plain
+            // column's default is NULL (tables have no other defaults).
+            if generated.iter().any(|(g, _)| *g == column) {
+                continue;
+            }
+            if identity_columns.contains(&column) {
+                return Err(Error::unsupported(format!(
+                    "UPDATE ... SET {column} = DEFAULT on an identity column is not supported"
+                )));
+            }
+            assignment.value = Expr::Value(ast::Value::Null.into());
         }
         if generated.iter().any(|(g, _)| *g == column) {
             return Err(generated_assigned(&column));
@@ -160,6 +178,12 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
 }
 
 /// Whether `expr` is the literal NULL.
+/// The bare keyword `DEFAULT` (sqlparser reads it as an identifier).
+fn is_default_keyword(expr: &Expr) -> bool {
+    matches!(expr, Expr::Identifier(ident)
+        if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
+}
+
 fn is_null_literal(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(v) if v.value == sqlparser::ast::Value::Null)
 }

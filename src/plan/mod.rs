@@ -84,6 +84,8 @@ pub fn lakehouse_state(
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +
     // interval is a timestamp), so coercion runs once more after it.
+    // EXCEPT ALL / INTERSECT ALL count copies (DataFusion's anti/semi join did not).
+    analyzer_rules.push(Arc::new(crate::semantics::MultisetExceptIntersect));
     analyzer_rules.push(Arc::new(crate::semantics::PostgresSemantics));
     analyzer_rules.push(Arc::new(
         datafusion::optimizer::analyzer::type_coercion::TypeCoercion::new(),

@@ -28,10 +28,13 @@ mod justify;
 mod numeric;
 mod numeric_cast;
 mod operators;
+mod regexp_replacement;
 mod rule;
+mod set_all;
 mod similar_to;
 mod sleep;
 pub mod temporal_text;
+mod text_args;
 mod text_out;
 mod time_zone;
 mod timestamp_input;
@@ -52,7 +55,9 @@ pub use json_items::{
     SET_RETURNING as JSON_SET_RETURNING,
 };
 pub use operators::PostgresOperators;
+pub use regexp_replacement::PG_REGEXP_REPLACEMENT;
 pub use rule::PostgresSemantics;
+pub use set_all::MultisetExceptIntersect;
 pub use time_zone::AtTimeZone;
 pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
 
@@ -71,6 +76,7 @@ pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(Age::new()));
     ctx.register_udf(ScalarUDF::from(array_remove::ArrayRemove::new()));
     ctx.register_udf(ScalarUDF::from(similar_to::SimilarToEscape::new()));
+    ctx.register_udf(ScalarUDF::from(regexp_replacement::RegexpReplacement::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         float_min_max::FloatMinMax::min(),
     ));

@@ -174,6 +174,11 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                 .push(Expr::Cast(Cast::new(Box::new(arg), target)));
             Ok(Transformed::yes(Expr::AggregateFunction(agg)))
         }
+        // concat / concat_ws / format write their arguments with the output functions.
+        Expr::ScalarFunction(f) if super::text_args::with_output_text(&f, schema).is_some() => {
+            let written = super::text_args::with_output_text(&f, schema).expect("checked above");
+            Ok(Transformed::yes(Expr::ScalarFunction(written)))
+        }
         // round(numeric, k) has k fractional digits in PostgreSQL (round(3::numeric, 2) is
         // 3.00); DataFusion never adds digits, so the argument gets them first.
         Expr::ScalarFunction(mut f)

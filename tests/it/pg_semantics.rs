@@ -759,3 +759,95 @@ async fn floats_and_numerics_meet_as_double_precision() {
     .await;
     server.stop().await;
 }
+
+/// Text functions whose answers differed from PostgreSQL's: `regexp_replace` read `$1` as a
+/// group and kept `\\` doubled, `concat`/`concat_ws`/`format` wrote booleans as `true`, `format`
+/// wrote Arrow's display and knew no widths or positions, `substring(s FROM 'pattern')` failed.
+#[tokio::test]
+async fn text_functions_answer_as_postgresql() {
+    let script = [
+        "CREATE TABLE tf (id INT, s TEXT, b BOOLEAN, r TEXT)",
+        "INSERT INTO tf VALUES (1, 'a.b.c', true, '<\\1>'), (2, 'foobarbaz', false, '$'), \
+         (3, NULL, NULL, '\\&\\&')",
+        "SELECT regexp_replace('a.b', '\\.', '\\\\')",
+        "SELECT regexp_replace('abc', 'b', '[\\&]'), regexp_replace('abc', 'b', '$1x')",
+        "SELECT regexp_replace('abc', '(b)', '<\\1>'), regexp_replace('a1b2', '\\d', '$', 'g')",
+        "SELECT regexp_replace('foobarbaz', 'b(..)', 'X\\1Y', 'g'), regexp_replace('aXbXc', 'x', '-', 'gi')",
+        "SELECT id, regexp_replace(s, '(b)', r, 'g') FROM tf ORDER BY id",
+        "SELECT concat('a', true, NULL, 2.50, false), concat_ws('-', 1, NULL, false)",
+        "SELECT id, concat(s, b), concat_ws('|', b, s), format('%s/%L', b, b) FROM tf ORDER BY id",
+        "SELECT format('%5s|%-5s|', 'a', 'b'), format('%2$s %1$s %s', 'a', 'b'), format('%3s|%-3L|', 'abcd', 'x')",
+        "SELECT format('%s %s %s', 1e20::float8, '2024-01-01 10:00'::timestamp, ARRAY[1, 2])",
+        "SELECT substring('abcde' FROM 'b.'), substring('abc' FROM 'x'), substring('abcde' FROM 'b(c)d')",
+        "SELECT id, substring(s FROM '[a-z]+$') FROM tf ORDER BY id",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    crate::support::assert_same_answers(
+        &postgres.client().await,
+        &server.client().await,
+        &script,
+        str::to_string,
+    )
+    .await;
+    server.stop().await;
+}
+
+/// `EXCEPT ALL` and `INTERSECT ALL` count copies of a row, as PostgreSQL does; DataFusion's anti
+/// (semi) join removed (kept) every copy of a row the other side had once.
+#[tokio::test]
+async fn except_all_and_intersect_all_count_copies() {
+    let script = [
+        "CREATE TABLE sa (id INT, k TEXT)",
+        "CREATE TABLE sb (id INT, k TEXT)",
+        "INSERT INTO sa VALUES (1, 'a'), (1, 'a'), (1, 'a'), (2, NULL), (2, NULL), (3, 'c'), (NULL, NULL)",
+        "INSERT INTO sb VALUES (1, 'a'), (2, NULL), (4, 'd'), (NULL, NULL), (NULL, NULL)",
+        "SELECT id, k FROM sa EXCEPT ALL SELECT id, k FROM sb ORDER BY 1, 2",
+        "SELECT id, k FROM sa INTERSECT ALL SELECT id, k FROM sb ORDER BY 1, 2",
+        "SELECT id, k FROM sb EXCEPT ALL SELECT id, k FROM sa ORDER BY 1, 2",
+        "SELECT id, k FROM sb INTERSECT ALL SELECT id, k FROM sa ORDER BY 1, 2",
+        "SELECT id, k FROM sa EXCEPT SELECT id, k FROM sb ORDER BY 1, 2",
+        "SELECT id, k FROM sa INTERSECT SELECT id, k FROM sb ORDER BY 1, 2",
+        "SELECT id FROM sa EXCEPT ALL SELECT id FROM sa WHERE k = 'a' ORDER BY 1",
+        "SELECT count(*) FROM (SELECT id FROM sa EXCEPT ALL SELECT id FROM sb) t",
+        "SELECT id FROM (SELECT DISTINCT id FROM sa) d EXCEPT ALL SELECT id FROM sb ORDER BY 1",
+        "SELECT id FROM sa INTERSECT ALL SELECT id FROM sa INTERSECT ALL SELECT 1 ORDER BY 1",
+        "SELECT 1 EXCEPT ALL SELECT 1",
+        "SELECT every(id > 0), every(id > 1), bool_and(id > 0) FROM sa",
+        "SELECT * FROM (VALUES (1), (1), (2)) v(x) EXCEPT ALL SELECT * FROM (VALUES (1)) w(x) ORDER BY 1",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    crate::support::assert_same_answers(
+        &postgres.client().await,
+        &server.client().await,
+        &script,
+        str::to_string,
+    )
+    .await;
+    server.stop().await;
+}
+
+/// `UPDATE ... SET c = DEFAULT` writes the column's default (NULL for a plain column; a NOT NULL
+/// column refuses it), as PostgreSQL does; DataFusion read `default` as a column name.
+#[tokio::test]
+async fn update_set_default_writes_the_columns_default() {
+    let script = [
+        "CREATE TABLE ud (id INT, v TEXT, n INT NOT NULL)",
+        "INSERT INTO ud VALUES (1, 'a', 1), (2, 'b', 2)",
+        "UPDATE ud SET v = DEFAULT, n = n + 1 WHERE id = 1",
+        "SELECT id, v, n FROM ud ORDER BY id",
+        "UPDATE ud SET n = DEFAULT WHERE id = 2",
+        "SELECT id, v, n FROM ud ORDER BY id",
+    ];
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    crate::support::assert_same_answers(
+        &postgres.client().await,
+        &server.client().await,
+        &script,
+        str::to_string,
+    )
+    .await;
+    server.stop().await;
+}
