@@ -12,10 +12,10 @@ mod identity_write;
 mod local_store;
 mod log_upkeep;
 mod metadata;
-mod nan_safe_read;
 mod protocol_copy;
 mod read_features;
 mod rewrite;
+mod scan_filters;
 mod schema;
 mod schema_change;
 mod storage;
@@ -42,12 +42,12 @@ pub use metadata::{
     detail_batch, detail_schema, files_batch, files_schema, history_batch, history_schema,
     last_commit_metric, row_count, single_value_counts,
 };
-pub use nan_safe_read::{NanSafeTable, float_columns, holds_floats};
 pub use read_features::read_provider;
 pub use rewrite::{
     PartitionFiles, commit_rewrite, files_by_partition, partition_key, rewrite_files,
     write_ordered_files,
 };
+pub use scan_filters::{GuardedScanTable, float_columns, holds_floats};
 pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };

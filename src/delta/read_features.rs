@@ -22,7 +22,7 @@ const NOTHING_TO_READ: &[&str] = &["vacuumProtocolCheck"];
 
 /// The provider that scans `table` at its loaded version. Why not `table.table_provider()`
 /// alone: see the module header; for every other table it is exactly that.
-/// Conditions on float columns never skip data through it (see [`super::nan_safe_read`]).
+/// Conditions on float columns never skip data through it (see [`super::scan_filters`]).
 pub async fn read_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>, DeltaTableError> {
     let partition_columns = table.snapshot()?.metadata().partition_columns().to_vec();
     let provider = match lists_nothing_to_read_feature(table) {
@@ -33,7 +33,7 @@ pub async fn read_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>,
             table.table_provider().with_snapshot(snapshot).await?
         }
     };
-    Ok(super::nan_safe_read::NanSafeTable::wrap(
+    Ok(super::scan_filters::GuardedScanTable::wrap(
         provider,
         &partition_columns,
     ))

@@ -340,7 +340,7 @@ async fn snapshot_provider(
         .with_session(std::sync::Arc::new(cx.df.state()))
         .await?;
     let partition_columns = table.snapshot()?.metadata().partition_columns().to_vec();
-    Ok(crate::delta::NanSafeTable::wrap(
+    Ok(crate::delta::GuardedScanTable::wrap(
         provider,
         &partition_columns,
     ))

@@ -3,7 +3,7 @@
 //! DataFusion's `FilterPushdown` rules hand a scan the conditions above it and the dynamic
 //! filters of hash joins, TopK and aggregates; delta-rs's `DeltaScanExec` uses them to skip files
 //! (the log's statistics) and Parquet row groups. Float statistics leave NaN out, so such a
-//! filter on a float column skipped rows holding NaN (see `delta::nan_safe_read`): `t JOIN u ON
+//! filter on a float column skipped rows holding NaN (see `delta::scan_filters`): `t JOIN u ON
 //! t.y = u.y` lost the NaN pairs, and a MERGE on a float key inserted a second row instead of
 //! updating the NaN one.
 //!

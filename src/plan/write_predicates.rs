@@ -6,7 +6,7 @@
 //! by row in those files. Two kinds of condition must not pick files:
 //! - one that is NULL for every row: the kernel keeps (so a DELETE removed) every file it cannot
 //!   rule out; `p AND (p) IS TRUE` is never NULL and the kernel does not take `IS TRUE`;
-//! - one that reads a float column: statistics leave NaN out (see `delta::nan_safe_read`), so a
+//! - one that reads a float column: statistics leave NaN out (see `delta::scan_filters`), so a
 //!   file holding the NaN a condition matches (`y > 2`, `y <> 1.5`, `t.y = s.y`) was passed by.
 //!   Such conjuncts reach delta-rs only in shapes it cannot turn into file filters.
 

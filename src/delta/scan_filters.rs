@@ -1,16 +1,28 @@
-//! Scans that never skip a row holding NaN.
+//! The conditions a Delta scan is handed: only those delta-rs judges right.
 //!
-//! Parquet leaves NaN out of a float column's min/max statistics (the format says so, and the
-//! Delta log's statistics are taken from them), while comparisons order NaN above every number,
-//! as PostgreSQL does: `y > 2`, `y <> 1.5`, `y = 'NaN'` hold for a NaN. delta-kernel's file
-//! skipping and DataFusion's row-group pruning trust those bounds (apache/datafusion#24804, open),
-//! so a file whose statistics say `1.5 ..= 1.5` was skipped for `y > 2` although it holds a NaN:
-//! the row was missing from SELECT, and DELETE, UPDATE and MERGE passed it by.
+//! Two kinds it misjudged, silently:
+//! - **Conditions on float columns.** Parquet leaves NaN out of a float column's min/max
+//!   statistics (the format says so, and the Delta log's statistics are taken from them), while
+//!   comparisons order NaN above every number, as PostgreSQL does: `y > 2`, `y <> 1.5`,
+//!   `y = 'NaN'` hold for a NaN. delta-kernel's file skipping and DataFusion's row-group pruning
+//!   trust those bounds (apache/datafusion#24804, open), so a file whose statistics say
+//!   `1.5 ..= 1.5` was skipped for `y > 2` although it holds a NaN: the row was missing from
+//!   SELECT, and DELETE, UPDATE and MERGE passed it by.
+//! - **Conditions that read no column** (`NULL`, `1 = NULL`; DataFusion splits `id > 1 AND
+//!   NULL::boolean` and `id NOT IN (2, NULL)` into such a part and the rest). delta-rs takes them
+//!   for partition conditions it answers exactly, and its kernel keeps every file where one is
+//!   NULL: the condition was dropped and `WHERE id NOT IN (2, NULL)` returned every row but 2
+//!   (PostgreSQL: none).
 //!
-//! Conditions on float columns are therefore never used to skip data. [`NanSafeTable`] keeps them
-//! out of the scan (DataFusion evaluates them row by row above it); `plan::nan_pruning` keeps the
-//! filters DataFusion pushes into a planned scan (joins' and TopK's dynamic filters) away from
-//! float columns; `plan::dml` and `plan::merge` keep them out of the part of a condition delta-rs
+//! - **Partition conditions with a NULL in them** (`p NOT IN ('a', NULL)`): delta-rs answers
+//!   partition conditions exactly with its kernel, which keeps the files where one is NULL.
+//!
+//! [`GuardedScanTable`] declines the first two, so DataFusion evaluates them row by row above the
+//! scan, and has DataFusion check the third kind again above it (the scan still reads only the
+//! partitions it selects).
+//! For floats the same holds beyond it: `plan::nan_pruning` keeps the filters DataFusion pushes
+//! into a planned scan (joins' and TopK's dynamic filters) away from float columns, and
+//! `plan::write_predicates` keeps them out of the part of an UPDATE/DELETE/MERGE condition delta-rs
 //! chooses files with. Partition columns are exact values, not statistics: their conditions
 //! still choose files.
 
@@ -21,6 +33,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNode;
 use datafusion::common::{Constraints, Statistics};
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
@@ -55,41 +68,43 @@ pub fn float_columns(schema: &SchemaRef, partition_columns: &[String]) -> HashSe
         .collect()
 }
 
-/// A table provider that never hands its scan a condition on a float column (see the module
-/// header); everything else is the wrapped provider's.
+/// Whether `filter` holds a NULL constant.
+fn holds_null(filter: &Expr) -> bool {
+    filter
+        .exists(|e| Ok(matches!(e, Expr::Literal(v, _) if v.is_null())))
+        .unwrap_or(true)
+}
+
+/// A table provider that never hands its scan a condition on a float column or one that reads
+/// no column (see the module header); everything else is the wrapped provider's.
 #[derive(Debug)]
-pub struct NanSafeTable {
+pub struct GuardedScanTable {
     inner: Arc<dyn TableProvider>,
     float_columns: HashSet<String>,
 }
 
-impl NanSafeTable {
-    /// `inner` itself when it has no float column outside `partition_columns`, else `inner`
-    /// wrapped.
+impl GuardedScanTable {
+    /// `inner` wrapped; `partition_columns` are the table's (their conditions are exact).
     pub fn wrap(
         inner: Arc<dyn TableProvider>,
         partition_columns: &[String],
     ) -> Arc<dyn TableProvider> {
         let float_columns = float_columns(&inner.schema(), partition_columns);
-        if float_columns.is_empty() {
-            return inner;
-        }
         Arc::new(Self {
             inner,
             float_columns,
         })
     }
 
-    fn reads_floats(&self, filter: &Expr) -> bool {
-        filter
-            .column_refs()
-            .iter()
-            .any(|c| self.float_columns.contains(&c.name))
+    /// Whether the scan must not be handed `filter`.
+    fn declines(&self, filter: &Expr) -> bool {
+        let columns = filter.column_refs();
+        columns.is_empty() || columns.iter().any(|c| self.float_columns.contains(&c.name))
     }
 }
 
 #[async_trait]
-impl TableProvider for NanSafeTable {
+impl TableProvider for GuardedScanTable {
     fn schema(&self) -> SchemaRef {
         self.inner.schema()
     }
@@ -114,16 +129,21 @@ impl TableProvider for NanSafeTable {
         self.inner.get_column_default(column)
     }
 
-    /// Unsupported for a condition on a float column: DataFusion then keeps it above the scan
-    /// and never passes it to [`Self::scan`].
+    /// Unsupported for a condition the scan must not be handed: DataFusion then keeps it above
+    /// the scan and never passes it to [`Self::scan`].
     fn supports_filters_pushdown(
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
         let mut answers = self.inner.supports_filters_pushdown(filters)?;
         for (answer, filter) in answers.iter_mut().zip(filters) {
-            if self.reads_floats(filter) {
+            if self.declines(filter) {
                 *answer = TableProviderFilterPushDown::Unsupported;
+            } else if *answer == TableProviderFilterPushDown::Exact && holds_null(filter) {
+                // delta-rs answers partition conditions with the kernel, which keeps the files
+                // where one with a NULL in it is NULL (`p NOT IN ('a', NULL)`): DataFusion
+                // checks such a one again.
+                *answer = TableProviderFilterPushDown::Inexact;
             }
         }
         Ok(answers)
@@ -139,7 +159,7 @@ impl TableProvider for NanSafeTable {
         // DataFusion passes only the filters we accepted; drop any other anyway.
         let filters: Vec<Expr> = filters
             .iter()
-            .filter(|f| !self.reads_floats(f))
+            .filter(|f| !self.declines(f))
             .cloned()
             .collect();
         self.inner.scan(state, projection, &filters, limit).await
