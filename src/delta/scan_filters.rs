@@ -1,6 +1,6 @@
 //! The conditions a Delta scan is handed: only those delta-rs judges right.
 //!
-//! Two kinds it misjudged, silently:
+//! Three kinds it misjudged, silently:
 //! - **Conditions on float columns.** Parquet leaves NaN out of a float column's min/max
 //!   statistics (the format says so, and the Delta log's statistics are taken from them), while
 //!   comparisons order NaN above every number, as PostgreSQL does: `y > 2`, `y <> 1.5`,
@@ -13,13 +13,13 @@
 //!   for partition conditions it answers exactly, and its kernel keeps every file where one is
 //!   NULL: the condition was dropped and `WHERE id NOT IN (2, NULL)` returned every row but 2
 //!   (PostgreSQL: none).
-//!
 //! - **Partition conditions with a NULL in them** (`p NOT IN ('a', NULL)`): delta-rs answers
 //!   partition conditions exactly with its kernel, which keeps the files where one is NULL.
 //!
 //! [`GuardedScanTable`] declines the first two, so DataFusion evaluates them row by row above the
 //! scan, and has DataFusion check the third kind again above it (the scan still reads only the
 //! partitions it selects).
+//!
 //! For floats the same holds beyond it: `plan::nan_pruning` keeps the filters DataFusion pushes
 //! into a planned scan (joins' and TopK's dynamic filters) away from float columns, and
 //! `plan::write_predicates` keeps them out of the part of an UPDATE/DELETE/MERGE condition delta-rs
