@@ -11,6 +11,7 @@
 //! COPY's queries and the catalog's own.
 
 mod array_remove;
+mod binary_length;
 mod case;
 mod char_types;
 mod checked;
@@ -40,6 +41,7 @@ mod time_zone;
 mod timestamp_input;
 
 pub use array_remove::ARRAY_REMOVE;
+pub use binary_length::BinaryLength;
 pub use char_types::{CHAR_TYPE_KEY, CharKind, CharType, input_udf as char_input_udf};
 pub use datetime::Age;
 pub use extract::DatePart;

@@ -780,6 +780,9 @@ async fn text_functions_answer_as_postgresql() {
         "SELECT format('%s %s %s', 1e20::float8, '2024-01-01 10:00'::timestamp, ARRAY[1, 2])",
         "SELECT substring('abcde' FROM 'b.'), substring('abc' FROM 'x'), substring('abcde' FROM 'b(c)d')",
         "SELECT id, substring(s FROM '[a-z]+$') FROM tf ORDER BY id",
+        "SELECT length('ab'::bytea), length(decode('6162ff', 'hex')), length(''::bytea), \
+         length(NULL::bytea), length('ab'), octet_length('é'), char_length('é')",
+        "SELECT id, length(s::bytea), length(s) FROM tf ORDER BY id",
     ];
     let postgres = Postgres::start();
     let server = TestServer::start().await;
