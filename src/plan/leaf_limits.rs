@@ -28,24 +28,43 @@ use datafusion::physical_plan::{
 /// DataFusion's rule that pushes limits down (and drops them at a leaf that claims to pass them).
 const LIMIT_PUSHDOWN_RULE: &str = "LimitPushdown";
 
-/// `rules` (DataFusion's physical optimizer rules, in order) with [`GuardLeafLimits`] right
-/// before `LimitPushdown` and [`DropLimitBarriers`] right after it.
-pub fn with_leaf_limit_guards(
-    rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
-) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+/// An optimizer rule, as the session holds them.
+pub type Rule = Arc<dyn PhysicalOptimizerRule + Send + Sync>;
+
+/// `rules` with a fresh `before` right before and `after` right after each rule `target` picks
+/// (a barrier and the rule that removes it, living only around that rule), and whether any was
+/// picked.
+pub fn surround(
+    rules: Vec<Rule>,
+    target: impl Fn(&str) -> bool,
+    before: impl Fn() -> Rule,
+    after: impl Fn() -> Rule,
+) -> (Vec<Rule>, bool) {
     let mut out = Vec::with_capacity(rules.len() + 2);
     let mut placed = false;
     for rule in rules {
-        let pushdown = rule.name() == LIMIT_PUSHDOWN_RULE;
-        if pushdown {
-            out.push(Arc::new(GuardLeafLimits) as Arc<dyn PhysicalOptimizerRule + Send + Sync>);
+        let picked = target(rule.name());
+        if picked {
+            out.push(before());
         }
         out.push(rule);
-        if pushdown {
-            out.push(Arc::new(DropLimitBarriers) as Arc<dyn PhysicalOptimizerRule + Send + Sync>);
+        if picked {
+            out.push(after());
             placed = true;
         }
     }
+    (out, placed)
+}
+
+/// `rules` (DataFusion's physical optimizer rules, in order) with [`GuardLeafLimits`] right
+/// before `LimitPushdown` and [`DropLimitBarriers`] right after it.
+pub fn with_leaf_limit_guards(rules: Vec<Rule>) -> Vec<Rule> {
+    let (out, placed) = surround(
+        rules,
+        |name| name == LIMIT_PUSHDOWN_RULE,
+        || Arc::new(GuardLeafLimits),
+        || Arc::new(DropLimitBarriers),
+    );
     if !placed {
         // The unit test below fails first when DataFusion renames the rule.
         tracing::error!(

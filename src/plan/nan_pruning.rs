@@ -28,6 +28,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
 
+use super::leaf_limits::{Rule, surround};
 use crate::delta::holds_floats;
 
 /// The name of DataFusion's filter pushdown rules ("FilterPushdown", "FilterPushdown(Post)").
@@ -42,22 +43,13 @@ const NO_SUCH_COLUMN: &str = "__deltagres_float_filter_kept_above__";
 
 /// `rules` (DataFusion's physical optimizer rules, in order) with [`GuardFloatScans`] right
 /// before each filter pushdown rule and [`DropFloatFilterBarriers`] right after it.
-pub fn with_float_filter_barriers(
-    rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
-) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
-    let mut out = Vec::with_capacity(rules.len() + 4);
-    let mut placed = false;
-    for rule in rules {
-        let pushdown = rule.name().starts_with(FILTER_PUSHDOWN_RULE);
-        if pushdown {
-            out.push(Arc::new(GuardFloatScans) as Arc<dyn PhysicalOptimizerRule + Send + Sync>);
-        }
-        out.push(rule);
-        if pushdown {
-            out.push(Arc::new(DropFloatFilterBarriers) as _);
-            placed = true;
-        }
-    }
+pub fn with_float_filter_barriers(rules: Vec<Rule>) -> Vec<Rule> {
+    let (out, placed) = surround(
+        rules,
+        |name| name.starts_with(FILTER_PUSHDOWN_RULE),
+        || Arc::new(GuardFloatScans),
+        || Arc::new(DropFloatFilterBarriers),
+    );
     if !placed {
         // The unit test below fails first when DataFusion renames the rule.
         tracing::error!(

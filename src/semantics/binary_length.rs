@@ -5,11 +5,9 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::ScalarFunction;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, cast, lit};
 use datafusion::optimizer::AnalyzerRule;
 
@@ -35,36 +33,11 @@ fn is_length(expr: &Expr) -> bool {
 }
 
 fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
-    // Most nodes take no length: look before building a schema.
-    let mut candidate = false;
-    plan.apply_expressions(|expr| {
-        candidate = expr.exists(|e| Ok(is_length(e)))?;
-        Ok(if candidate {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    })?;
-    let inputs = plan.inputs();
-    if !candidate || matches!(plan, LogicalPlan::Dml(_)) {
+    if matches!(plan, LogicalPlan::Dml(_)) || !super::node_rewrite::mentions(&plan, is_length)? {
         return Ok(Transformed::no(plan));
     }
-    let schema = if inputs.is_empty() {
-        DFSchema::empty()
-    } else {
-        merge_schema(&inputs)
-    };
-    let preserver = NamePreserver::new(&plan);
-    let rewritten = plan.map_expressions(|expr| {
-        let name = preserver.save(&expr);
-        expr.transform_up(|e| rewrite_expr(e, &schema))?
-            .map_data(|e| Ok(name.restore(e)))
-    })?;
-    if rewritten.transformed {
-        rewritten.map_data(|p| p.recompute_schema())
-    } else {
-        Ok(rewritten)
-    }
+    let schema = super::node_rewrite::input_schema(&plan);
+    super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
 }
 
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {

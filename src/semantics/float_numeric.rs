@@ -12,11 +12,9 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{Between, Case, InList, ScalarFunction};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use std::sync::Arc;
 
 use datafusion::common::Column;
@@ -46,36 +44,14 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
         LogicalPlan::Union(union) => return union_as_float(union),
         other => other,
     };
-    // Most nodes mix nothing: look for a candidate before building a schema (this runs for
-    // every node of every statement).
-    let mut candidate = false;
-    plan.apply_expressions(|expr| {
-        candidate = expr.exists(|e| Ok(joins_types(e)))?;
-        Ok(if candidate {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    })?;
-    if !candidate || matches!(plan, LogicalPlan::Dml(_)) {
+    if matches!(plan, LogicalPlan::Dml(_))
+        || plan.inputs().is_empty()
+        || !super::node_rewrite::mentions(&plan, joins_types)?
+    {
         return Ok(Transformed::no(plan));
     }
-    let inputs = plan.inputs();
-    if inputs.is_empty() {
-        return Ok(Transformed::no(plan));
-    }
-    let schema = merge_schema(&inputs);
-    let preserver = NamePreserver::new(&plan);
-    let rewritten = plan.map_expressions(|expr| {
-        let name = preserver.save(&expr);
-        expr.transform_up(|e| rewrite_expr(e, &schema))?
-            .map_data(|e| Ok(name.restore(e)))
-    })?;
-    if rewritten.transformed {
-        rewritten.map_data(|p| p.recompute_schema())
-    } else {
-        Ok(rewritten)
-    }
+    let schema = super::node_rewrite::input_schema(&plan);
+    super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
 }
 
 /// Whether `expr` is one of the forms that give its operands one common type.

@@ -26,6 +26,7 @@ mod json_contains;
 mod json_items;
 mod json_set;
 mod justify;
+mod node_rewrite;
 mod numeric;
 mod numeric_cast;
 mod operators;

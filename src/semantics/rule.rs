@@ -11,8 +11,6 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, TryCast};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator};
 use datafusion::optimizer::AnalyzerRule;
 
@@ -48,26 +46,9 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     if matches!(plan, LogicalPlan::Limit(_) | LogicalPlan::Dml(_)) {
         return Ok(Transformed::no(plan));
     }
-    let schema = {
-        let inputs = plan.inputs();
-        if inputs.is_empty() {
-            DFSchema::empty()
-        } else {
-            merge_schema(&inputs)
-        }
-    };
+    let schema = super::node_rewrite::input_schema(&plan);
     refuse_document_order(&plan, &schema)?;
-    let preserver = NamePreserver::new(&plan);
-    let rewritten = plan.map_expressions(|expr| {
-        let name = preserver.save(&expr);
-        expr.transform_up(|e| rewrite_expr(e, &schema))?
-            .map_data(|e| Ok(name.restore(e)))
-    })?;
-    if rewritten.transformed {
-        rewritten.map_data(|p| p.recompute_schema())
-    } else {
-        Ok(rewritten)
-    }
+    super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
 }
 
 /// One expression, its operands already rewritten. Expressions whose types cannot be told (a

@@ -748,16 +748,7 @@ async fn floats_and_numerics_meet_as_double_precision() {
         "DELETE FROM fn_mix WHERE y < 1.0",
         "SELECT id, d FROM fn_mix ORDER BY id",
     ];
-    let postgres = Postgres::start();
-    let server = TestServer::start().await;
-    crate::support::assert_same_answers(
-        &postgres.client().await,
-        &server.client().await,
-        &script,
-        str::to_string,
-    )
-    .await;
-    server.stop().await;
+    crate::support::assert_same_as_postgres(&script).await;
 }
 
 /// Text functions whose answers differed from PostgreSQL's: `regexp_replace` read `$1` as a
@@ -784,16 +775,7 @@ async fn text_functions_answer_as_postgresql() {
          length(NULL::bytea), length('ab'), octet_length('é'), char_length('é')",
         "SELECT id, length(s::bytea), length(s) FROM tf ORDER BY id",
     ];
-    let postgres = Postgres::start();
-    let server = TestServer::start().await;
-    crate::support::assert_same_answers(
-        &postgres.client().await,
-        &server.client().await,
-        &script,
-        str::to_string,
-    )
-    .await;
-    server.stop().await;
+    crate::support::assert_same_as_postgres(&script).await;
 }
 
 /// `EXCEPT ALL` and `INTERSECT ALL` count copies of a row, as PostgreSQL does; DataFusion's anti
@@ -819,16 +801,7 @@ async fn except_all_and_intersect_all_count_copies() {
         "SELECT every(id > 0), every(id > 1), bool_and(id > 0) FROM sa",
         "SELECT * FROM (VALUES (1), (1), (2)) v(x) EXCEPT ALL SELECT * FROM (VALUES (1)) w(x) ORDER BY 1",
     ];
-    let postgres = Postgres::start();
-    let server = TestServer::start().await;
-    crate::support::assert_same_answers(
-        &postgres.client().await,
-        &server.client().await,
-        &script,
-        str::to_string,
-    )
-    .await;
-    server.stop().await;
+    crate::support::assert_same_as_postgres(&script).await;
 }
 
 /// `UPDATE ... SET c = DEFAULT` writes the column's default (NULL for a plain column; a NOT NULL
@@ -843,14 +816,5 @@ async fn update_set_default_writes_the_columns_default() {
         "UPDATE ud SET n = DEFAULT WHERE id = 2",
         "SELECT id, v, n FROM ud ORDER BY id",
     ];
-    let postgres = Postgres::start();
-    let server = TestServer::start().await;
-    crate::support::assert_same_answers(
-        &postgres.client().await,
-        &server.client().await,
-        &script,
-        str::to_string,
-    )
-    .await;
-    server.stop().await;
+    crate::support::assert_same_as_postgres(&script).await;
 }

@@ -398,6 +398,21 @@ pub async fn assert_same_answers(
     }
 }
 
+/// [`assert_same_answers`] for a script deltagres runs as written, each on a fresh PostgreSQL 15
+/// and a fresh server.
+pub async fn assert_same_as_postgres(script: &[&str]) {
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    assert_same_answers(
+        &postgres.client().await,
+        &server.client().await,
+        script,
+        str::to_string,
+    )
+    .await;
+    server.stop().await;
+}
+
 /// The server binary as its own process (`deltagres serve --data-dir DATA_DIR`, listening on a
 /// free port, with `envs` added), and a client of it as `user` once it answers within `wait`.
 /// The caller kills and waits for the child; if the server never comes up the test fails.
