@@ -67,6 +67,20 @@ pub enum ErrorKind {
     StringDataRightTruncation,
     /// 22023: a SET or function argument has an invalid value.
     InvalidParameterValue,
+    /// 22011: a substring with a negative length.
+    SubstringError,
+    /// 22021: bytes that are not a character of their encoding (`convert_from`).
+    CharacterNotInRepertoire,
+    /// 22P05: a character with no equivalent in the target encoding (`convert_to`).
+    UntranslatableCharacter,
+    /// 2201F: `power` / `sqrt` of arguments with no real result.
+    InvalidArgumentForPower,
+    /// 2201E: the logarithm of zero or of a negative number.
+    InvalidArgumentForLogarithm,
+    /// 2201B: a regular expression that does not parse.
+    InvalidRegularExpression,
+    /// 54000: a value past a fixed limit (`chr(0)`: a NUL character).
+    ProgramLimitExceeded,
     /// 22000: other data exceptions.
     DataException,
     /// 42704: an unknown configuration parameter or object.
@@ -109,7 +123,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 47] = [
+    const ALL: [ErrorKind; 54] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -138,6 +152,13 @@ impl ErrorKind {
         ErrorKind::NumericValueOutOfRange,
         ErrorKind::StringDataRightTruncation,
         ErrorKind::InvalidParameterValue,
+        ErrorKind::SubstringError,
+        ErrorKind::CharacterNotInRepertoire,
+        ErrorKind::UntranslatableCharacter,
+        ErrorKind::InvalidArgumentForPower,
+        ErrorKind::InvalidArgumentForLogarithm,
+        ErrorKind::ProgramLimitExceeded,
+        ErrorKind::InvalidRegularExpression,
         ErrorKind::DataException,
         ErrorKind::UndefinedObject,
         ErrorKind::WriteConflict,
@@ -207,6 +228,13 @@ impl ErrorKind {
             ErrorKind::NumericValueOutOfRange => "22003",
             ErrorKind::StringDataRightTruncation => "22001",
             ErrorKind::InvalidParameterValue => "22023",
+            ErrorKind::SubstringError => "22011",
+            ErrorKind::CharacterNotInRepertoire => "22021",
+            ErrorKind::UntranslatableCharacter => "22P05",
+            ErrorKind::InvalidArgumentForPower => "2201F",
+            ErrorKind::InvalidArgumentForLogarithm => "2201E",
+            ErrorKind::ProgramLimitExceeded => "54000",
+            ErrorKind::InvalidRegularExpression => "2201B",
             ErrorKind::DataException => "22000",
             ErrorKind::UndefinedObject => "42704",
             ErrorKind::WriteConflict => "40001",
@@ -499,6 +527,17 @@ fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         .with_detail(preview.trim().to_string())
         .with_hint(
             "DESCRIBE DETAIL lists the table's constraints under properties (delta.constraints.*)",
+        );
+    }
+    // The regex crate's parse error: `regex parse error:\n    (\n    ^\nerror: unclosed group`.
+    if lower.contains("regex parse error") || lower.contains("invalid regex") {
+        let reason = message
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or("the pattern does not parse");
+        return Error::new(
+            ErrorKind::InvalidRegularExpression,
+            format!("invalid regular expression: {reason}"),
         );
     }
     if lower.starts_with("no files found at ") {

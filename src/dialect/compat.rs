@@ -12,9 +12,9 @@ use std::sync::{Arc, OnceLock};
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_pg_catalog::sql::rules::{
     AliasDuplicatedProjectionRewrite, CurrentUserVariableToSessionUserFunctionCall,
-    FixArrayLiteral, FixVersionColumnName, PrependUnqualifiedPgTableName,
-    ResolveUnqualifiedIdentifier, RewriteArrayAnyAllOperation, RewritePgCatalogOperator,
-    RewriteRegCastToSubquery, SqlStatementRewriteRule, StripCallableQualifier, StripCollate,
+    FixVersionColumnName, PrependUnqualifiedPgTableName, ResolveUnqualifiedIdentifier,
+    RewritePgCatalogOperator, RewriteRegCastToSubquery, SqlStatementRewriteRule,
+    StripCallableQualifier, StripCollate,
 };
 
 use super::Statement;
@@ -262,7 +262,14 @@ fn has_wildcard(statement: &sqlparser::ast::Statement) -> bool {
     })
 }
 
-/// The library's rewrite rules, in its order, except two: `RemoveSubqueryFromProjection` turns
+/// The library's rewrite rules, in its order, except four: `RewriteArrayAnyAllOperation` makes
+/// `x = ANY(arr)` an `array_contains` (false where PostgreSQL says NULL) and splits an array
+/// text on commas (the dialect plans ANY / ALL itself, see `pg_functions`); `FixArrayLiteral`
+/// splits an array
+/// text on commas (`'{a,"b c",NULL}'::text[]` became `ARRAY['a', '"b c"', 'NULL']`, and a
+/// non-text element a number token: `'{"\\x41"}'::bytea[]` failed to parse), where the
+/// semantics rule reads it as PostgreSQL's `array_in` does (`semantics::array_in`);
+/// `RemoveSubqueryFromProjection` turns
 /// every correlated subquery of a select list into NULL (pgAdmin's trigger counts came back
 /// NULL instead of 0; `pg_rewrites` does so only for those DataFusion cannot plan), and
 /// `AliasDuplicatedProjectionRewrite` renames duplicate result columns (`output_names` keeps
@@ -272,10 +279,8 @@ fn exact_rules() -> &'static [Arc<dyn SqlStatementRewriteRule>] {
     RULES.get_or_init(|| {
         vec![
             Arc::new(ResolveUnqualifiedIdentifier),
-            Arc::new(RewriteArrayAnyAllOperation),
             Arc::new(PrependUnqualifiedPgTableName),
             Arc::new(StripCallableQualifier),
-            Arc::new(FixArrayLiteral),
             Arc::new(CurrentUserVariableToSessionUserFunctionCall),
             Arc::new(StripCollate),
             Arc::new(RewritePgCatalogOperator),

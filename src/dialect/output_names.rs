@@ -163,7 +163,9 @@ fn figure_name(expr: &Expr) -> Option<(String, u8)> {
             _ => None,
         },
         Expr::Extract { .. } => strong("extract".into()),
-        Expr::Substring { .. } => strong("substring".into()),
+        Expr::Substring { shorthand, .. } => {
+            strong(if *shorthand { "substr" } else { "substring" }.into())
+        }
         Expr::Trim { .. } => strong("btrim".into()),
         Expr::Position { .. } => strong("position".into()),
         Expr::Ceil { .. } => strong("ceil".into()),
@@ -196,6 +198,12 @@ fn type_name(data_type: &DataType) -> String {
         DataType::JSON => "json",
         DataType::JSONB => "jsonb",
         DataType::Uuid => "uuid",
+        // PostgreSQL names an array cast by its element type (`'{a}'::text[]` is `text`).
+        DataType::Array(
+            ast::ArrayElemTypeDef::SquareBracket(element, _)
+            | ast::ArrayElemTypeDef::AngleBracket(element)
+            | ast::ArrayElemTypeDef::Parenthesis(element),
+        ) => return type_name(element),
         DataType::Custom(name, _) => {
             return name
                 .0

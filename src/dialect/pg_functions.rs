@@ -3,6 +3,7 @@
 //! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
 //! `@ x` (absolute value), `make_interval(...)` (by position or by `name => value`), and
 //! `date_trunc` of a decade, century or millennium (DataFusion stops at the year),
+//! `x op ANY / ALL (array)` (as `pg_any` / `pg_all`, with PostgreSQL's NULLs),
 //! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`),
 //! `json[b]_object_agg` (as `array_agg` of `[key, value]` pairs) and the set-returning
 //! `json[b]_array_elements[_text]` / `json[b]_object_keys` (as `unnest` of a list, see
@@ -37,6 +38,10 @@ pub fn rewrite(expr: &mut Expr) {
     }
     if let Some(matched) = substring_of_pattern(expr) {
         *expr = matched;
+        return;
+    }
+    if let Some(quantified) = quantified_comparison(expr) {
+        *expr = quantified;
         return;
     }
     let Expr::Function(function) = expr else {
@@ -149,6 +154,46 @@ pub fn rewrite(expr: &mut Expr) {
         }
         _ => {}
     }
+}
+
+/// `x op ANY (array)` / `x op ALL (array)` over an array or an array text (not a subquery) as
+/// `pg_any('op', array, x)` / `pg_all(...)`, which answer with PostgreSQL's NULLs (see
+/// `semantics::quantified`; DataFusion's `= ANY` answered false where PostgreSQL says NULL).
+fn quantified_comparison(expr: &Expr) -> Option<Expr> {
+    let (left, op, right, name) = match expr {
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            ..
+        } => (left, compare_op, right, "pg_any"),
+        Expr::AllOp {
+            left,
+            compare_op,
+            right,
+        } => (left, compare_op, right, "pg_all"),
+        _ => return None,
+    };
+    if matches!(right.as_ref(), Expr::Subquery(_)) {
+        return None;
+    }
+    let op = match op {
+        BinaryOperator::Eq => "=",
+        BinaryOperator::NotEq => "<>",
+        BinaryOperator::Lt => "<",
+        BinaryOperator::LtEq => "<=",
+        BinaryOperator::Gt => ">",
+        BinaryOperator::GtEq => ">=",
+        _ => return None,
+    };
+    Some(call(
+        name,
+        vec![
+            Expr::value(Value::SingleQuotedString(op.into())),
+            (**right).clone(),
+            (**left).clone(),
+        ],
+    ))
 }
 
 /// `substring(s FROM 'pattern')` (a text, not a position): the part of `s` the POSIX pattern

@@ -64,6 +64,8 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .with_commit_properties(crate::delta::quiet_commit());
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
+        let binaries = super::write_predicates::binary_columns(&table)?;
+        super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
         let floats = super::write_predicates::float_columns(&table)?;
         builder = builder.with_predicate(super::write_predicates::update_predicate(
             &predicate, &floats,
@@ -289,6 +291,8 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
+        let binaries = super::write_predicates::binary_columns(&table)?;
+        super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
         let floats = super::write_predicates::float_columns(&table)?;
         builder = builder.with_predicate(super::write_predicates::delete_predicate(
             &predicate, &floats,

@@ -113,6 +113,8 @@ pub async fn merge(
     };
     let floats = super::write_predicates::float_columns(&target)?;
     let mut on = super::write_predicates::merge_on((*merge.on).clone(), &floats, &target_alias);
+    let binaries = super::write_predicates::binary_columns(&target)?;
+    super::write_predicates::with_bytea_literals(&mut on, &binaries, Some(&target_alias))?;
     quote_identifiers(&mut on);
     // delta-rs checks inside the merge's own plan, on the snapshot it writes, that no target row
     // is changed by two source rows (Delta's rule: several matches that all delete are fine).

@@ -80,8 +80,8 @@ pub fn lakehouse_state(
         Arc::new(untyped_literals::BooleanStringLiterals),
         // A float meeting a numeric is compared as a float (DataFusion: as a decimal).
         Arc::new(crate::semantics::FloatOverNumeric),
-        // length(bytea) counts bytes (DataFusion: the characters of its text).
-        Arc::new(crate::semantics::BinaryLength),
+        // bytea operands as PostgreSQL types them (DataFusion: as their text).
+        Arc::new(crate::semantics::BinaryOperands),
     ];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +

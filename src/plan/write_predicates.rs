@@ -9,13 +9,19 @@
 //! - one that reads a float column: statistics leave NaN out (see `delta::scan_filters`), so a
 //!   file holding the NaN a condition matches (`y > 2`, `y <> 1.5`, `t.y = s.y`) was passed by.
 //!   Such conjuncts reach delta-rs only in shapes it cannot turn into file filters.
+//!
+//! A string literal compared with a bytea column is written as the bytes PostgreSQL reads it
+//! as (`b = '\x5a'` as `b = X'5a'`): delta-rs casts it with Arrow, which takes the text's own
+//! bytes, and chose no file for `UPDATE t SET ... WHERE b = '\x5a'`.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
+use datafusion::arrow::datatypes::DataType;
 use sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, visit_expressions,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Value, visit_expressions,
+    visit_expressions_mut,
 };
 
 use crate::error::Result;
@@ -28,6 +34,96 @@ pub fn float_columns(table: &deltalake::DeltaTable) -> Result<HashSet<String>> {
         .into_iter()
         .map(|c| c.to_lowercase())
         .collect())
+}
+
+/// The bytea columns of `table` (lower-cased), whose literals [`with_bytea_literals`] reads.
+pub fn binary_columns(table: &deltalake::DeltaTable) -> Result<HashSet<String>> {
+    let schema = crate::delta::table_arrow_schema(table)?;
+    Ok(schema
+        .fields()
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.data_type(),
+                DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+            )
+        })
+        .map(|f| f.name().to_lowercase())
+        .collect())
+}
+
+/// Each string literal `predicate` compares with one of the `binaries` columns (bare, or
+/// qualified by `qualifier` when given) made a hex literal of the bytes bytea's input function
+/// reads from it; a text bytea cannot read is PostgreSQL's error (22P02 / 22023).
+pub fn with_bytea_literals(
+    predicate: &mut Expr,
+    binaries: &HashSet<String>,
+    qualifier: Option<&str>,
+) -> Result<()> {
+    if binaries.is_empty() {
+        return Ok(());
+    }
+    let is_bytea = |e: &Expr| match e {
+        Expr::Identifier(ident) => binaries.contains(&ident.value.to_lowercase()),
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [.., table, column] => {
+                binaries.contains(&column.value.to_lowercase())
+                    && qualifier.is_none_or(|q| table.value.eq_ignore_ascii_case(q))
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    let mut failure = None;
+    let mut as_bytes = |e: &mut Expr| {
+        let Expr::Value(v) = e else { return };
+        let Value::SingleQuotedString(text) = &v.value else {
+            return;
+        };
+        match crate::semantics::bytea_in(text) {
+            Ok(bytes) => {
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                *e = Expr::Value(Value::HexStringLiteral(hex).into());
+            }
+            Err(err) => failure = Some(err),
+        }
+    };
+    let _ = visit_expressions_mut(predicate, |e| {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op:
+                    BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq,
+                right,
+            } => {
+                if is_bytea(left) {
+                    as_bytes(right);
+                } else if is_bytea(right) {
+                    as_bytes(left);
+                }
+            }
+            Expr::InList { expr, list, .. } if is_bytea(expr) => {
+                list.iter_mut().for_each(&mut as_bytes)
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } if is_bytea(expr) => {
+                as_bytes(low);
+                as_bytes(high);
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// A DELETE's condition for delta-rs: rows where `predicate` is true, with only the conjuncts

@@ -10,8 +10,11 @@
 //! Because it is an analyzer rule, every plan gets it: SELECT, INSERT ... SELECT, CTAS, views,
 //! COPY's queries and the catalog's own.
 
+mod array_input;
 mod array_remove;
-mod binary_length;
+mod binary_operands;
+mod bytea;
+mod bytea_functions;
 mod case;
 mod char_types;
 mod checked;
@@ -30,7 +33,10 @@ mod node_rewrite;
 mod numeric;
 mod numeric_cast;
 mod operators;
+mod quantified;
+mod refused_arguments;
 mod regexp_replacement;
+mod rounded_avg;
 mod rule;
 mod set_all;
 mod similar_to;
@@ -41,8 +47,10 @@ mod text_out;
 mod time_zone;
 mod timestamp_input;
 
+pub use array_input::array_in;
 pub use array_remove::ARRAY_REMOVE;
-pub use binary_length::BinaryLength;
+pub use binary_operands::BinaryOperands;
+pub use bytea::bytea_in;
 pub use char_types::{CHAR_TYPE_KEY, CharKind, CharType, input_udf as char_input_udf};
 pub use datetime::Age;
 pub use extract::DatePart;
@@ -61,6 +69,7 @@ pub use operators::PostgresOperators;
 pub use regexp_replacement::PG_REGEXP_REPLACEMENT;
 pub use rule::PostgresSemantics;
 pub use set_all::MultisetExceptIntersect;
+pub use text_out::nested_text;
 pub use time_zone::AtTimeZone;
 pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
 
@@ -84,6 +93,9 @@ pub fn install_functions(ctx: &SessionContext) {
         float_min_max::FloatMinMax::min(),
     ));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
+        rounded_avg::RoundedAvg::default(),
+    ));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         float_min_max::FloatMinMax::max(),
     ));
     ctx.register_udf(ScalarUDF::from(DatePart::new(false)));
@@ -97,6 +109,9 @@ pub fn install_functions(ctx: &SessionContext) {
         ctx.register_udf(ScalarUDF::from(justify::JustifyInterval::new(kind)));
     }
     ctx.register_udf(ScalarUDF::from(AtTimeZone::new()));
+    for quantifier in [quantified::Quantifier::Any, quantified::Quantifier::All] {
+        ctx.register_udf(ScalarUDF::from(quantified::PgQuantified::new(quantifier)));
+    }
     for function in json::functions()
         .into_iter()
         .chain(json_build::functions())
@@ -104,6 +119,9 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(json_items::functions())
         .chain(json_set::functions())
         .chain(char_types::functions())
+        .chain(bytea::functions())
+        .chain(bytea_functions::functions())
+        .chain(refused_arguments::functions())
     {
         ctx.register_udf(function);
     }

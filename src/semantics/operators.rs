@@ -56,6 +56,13 @@ impl ExprPlanner for PostgresOperators {
         Ok(PlannerResult::Planned(Arc::new(udf).call(args)))
     }
 
+    /// `SUBSTRING(x FROM a FOR b)` of a text or a bytea (DataFusion's takes text only).
+    fn plan_substring(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(super::bytea_functions::substring(
+            args,
+        )))
+    }
+
     fn plan_binary_op(
         &self,
         expr: RawBinaryExpr,

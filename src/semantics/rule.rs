@@ -11,9 +11,13 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, TryCast};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator};
+use datafusion::logical_expr::{
+    Expr, ExprSchemable, LogicalPlan, Operator, WindowFunctionDefinition,
+};
 use datafusion::optimizer::AnalyzerRule;
 
+use super::array_input::PgArrayIn;
+use super::bytea::PgByteaIn;
 use super::checked::CheckedArithmetic;
 use super::numeric::{Integral, IntegralNumeric, NumericDivide, RoundForIntegerCast};
 use super::text_out;
@@ -88,6 +92,28 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                 Expr::Cast(Cast::new_from_field(Box::new(text), field))
             }))
         }
+        // A text read as an array: by PostgreSQL's array input (Arrow wrapped the whole text).
+        Expr::Cast(Cast { expr, field })
+            if PgArrayIn::reads(field.data_type())
+                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+        {
+            Ok(Transformed::yes(PgArrayIn::call(*expr, field.data_type())))
+        }
+        // A text read as bytea: by bytea's input function (Arrow takes the text's own bytes).
+        Expr::Cast(Cast { expr, field })
+            if is_binary(field.data_type())
+                && !PgByteaIn::is_call(&expr)
+                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+        {
+            let bytes = PgByteaIn::call(*expr);
+            Ok(Transformed::yes(
+                if field.data_type() == &DataType::Binary {
+                    bytes
+                } else {
+                    Expr::Cast(Cast::new_from_field(Box::new(bytes), field))
+                },
+            ))
+        }
         // A text read as a timestamp column's value: with PostgreSQL's forms Arrow lacks.
         Expr::Cast(Cast { expr, field })
             if matches!(
@@ -155,6 +181,24 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                 .push(Expr::Cast(Cast::new(Box::new(arg), target)));
             Ok(Transformed::yes(Expr::AggregateFunction(agg)))
         }
+        // The same for avg as a window function (DataFusion: a double, or six digits).
+        Expr::WindowFunction(mut window)
+            if window.params.args.len() == 1
+                && matches!(
+                    &window.fun,
+                    WindowFunctionDefinition::AggregateUDF(udaf) if udaf.name() == "avg"
+                )
+                && exact_aggregate_of_integers("avg", &window.params.args[0], schema).is_some() =>
+        {
+            let target = exact_aggregate_of_integers("avg", &window.params.args[0], schema)
+                .expect("checked above");
+            let arg = without_float_coercion(window.params.args.remove(0), schema);
+            window
+                .params
+                .args
+                .push(Expr::Cast(Cast::new(Box::new(arg), target)));
+            Ok(Transformed::yes(Expr::WindowFunction(window)))
+        }
         // concat / concat_ws / format write their arguments with the output functions.
         Expr::ScalarFunction(f) if super::text_args::with_output_text(&f, schema).is_some() => {
             let written = super::text_args::with_output_text(&f, schema).expect("checked above");
@@ -204,6 +248,13 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 
 fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_binary(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+    )
 }
 
 /// The numeric type an aggregate's integer argument takes so the aggregate answers as

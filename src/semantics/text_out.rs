@@ -85,7 +85,7 @@ impl ScalarUDFImpl for PgTextOut {
         let zone = args.config_options.execution.time_zone.clone();
         let writer = TextWriter {
             options,
-            zone: zone.unwrap_or_else(|| "UTC".into()),
+            zone: Some(zone.unwrap_or_else(|| "UTC".into())),
         };
         super::over_arrays(&args, |arrays| {
             let column = &arrays[0];
@@ -105,7 +105,20 @@ impl ScalarUDFImpl for PgTextOut {
 /// Writes one value as text, in the session's time zone.
 struct TextWriter {
     options: FormatOptions,
-    zone: String,
+    /// The zone a timestamptz is written in; `None`: the value's own (the wire's rows are
+    /// already in the session's).
+    zone: Option<String>,
+}
+
+/// A value (not NULL) of an array or composite column as PostgreSQL's output function writes
+/// it, for the wire's text format: `{1.5,2}`, `{"2024-01-01 10:00:00"}` (the rows' own
+/// rendering wrote Rust's forms inside arrays, `{1.5,2.0}`). Timestamps keep their own zone.
+pub fn nested_text(column: &ArrayRef, row: usize, options: &FormatOptions) -> Result<String> {
+    let writer = TextWriter {
+        options: options.clone(),
+        zone: None,
+    };
+    writer.text(column, row)
 }
 
 /// How an array element or a composite field is quoted (PostgreSQL's `array_out` and
@@ -129,7 +142,9 @@ impl TextWriter {
             }
             DataType::Timestamp(unit, zone) => {
                 let micros = temporal_text::timestamp_micros(column.as_ref(), row, unit);
-                let zone = zone.as_ref().map(|_| self.zone.as_str());
+                let zone = zone
+                    .as_deref()
+                    .map(|own| self.zone.as_deref().unwrap_or(own));
                 temporal_text::timestamp_text(micros, zone, &self.options)
                     .ok_or_else(|| out_of_range(column.data_type()))?
             }

@@ -122,6 +122,15 @@ fn encode(
             }
             _ => {}
         }
+        // Arrays as PostgreSQL's array_out writes them (elements in their output forms).
+        if matches!(
+            column.data_type(),
+            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+        ) {
+            let text = crate::semantics::nested_text(column, row, pg_field.format_options())
+                .map_err(|e| pgwire::error::PgWireError::ApiError(e.to_string().into()))?;
+            return Encoder::encode_field(encoder, &Some(OutputText(text)), pg_field);
+        }
         if let Some(text) =
             crate::semantics::temporal_text::text(column.as_ref(), row, pg_field.format_options())
         {
@@ -145,6 +154,40 @@ fn encode(
         }
     }
     encode_value(encoder, column, row, field, pg_field)
+}
+
+/// A value's text as its type's output function wrote it, sent in text format as it is (a
+/// `String` is quoted as an array element when the column is an array).
+#[derive(Debug)]
+struct OutputText(String);
+
+impl postgres_types::ToSql for OutputText {
+    fn to_sql(
+        &self,
+        _ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(postgres_types::IsNull::No)
+    }
+
+    fn accepts(_ty: &postgres_types::Type) -> bool {
+        true
+    }
+
+    postgres_types::to_sql_checked!();
+}
+
+impl pgwire::types::ToSqlText for OutputText {
+    fn to_sql_text(
+        &self,
+        _ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+        _format_options: &pgwire::types::format::FormatOptions,
+    ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(postgres_types::IsNull::No)
+    }
 }
 
 /// A Decimal128 value's exact text, as PostgreSQL prints a numeric.

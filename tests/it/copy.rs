@@ -380,3 +380,58 @@ async fn copy_binary_format_round_trips_with_postgresql() {
     assert_eq!(bytea_round_trip(&server.url()), expected);
     server.stop().await;
 }
+
+/// bytea and array columns are read by PostgreSQL's input functions: `\x` hex and the escape
+/// form for bytea, `{...}` with quotes and NULL for arrays. The export must be PostgreSQL's to
+/// the byte; malformed values fail with its SQLSTATE and load nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_reads_bytea_and_arrays_as_postgresql() {
+    let postgres = Postgres::start();
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.txt");
+    std::fs::write(
+        &rows,
+        "1\t\\\\x00ff41\t{1,2,NULL}\t{a,\"b c\",NULL,\"NULL\",\"q\\\\\"\"}\n\
+         2\ta\\\\001b\\\\\\\\\t{}\t\\N\n\
+         3\t\\N\t\\N\t{\"\"}\n",
+    )
+    .unwrap();
+    let run = |url: &str, commands: &[&str]| {
+        let out = psql(url, commands);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            sqlstate(&out),
+        )
+    };
+    let load = [
+        "CREATE TABLE cb (i INT, b BYTEA, xs INT[], ts TEXT[])".to_string(),
+        format!("\\copy cb FROM '{}'", rows.display()),
+        "COPY (SELECT i, b, length(b), xs, ts, ts[2] FROM cb ORDER BY i) TO STDOUT".to_string(),
+    ];
+    let load: Vec<&str> = load.iter().map(String::as_str).collect();
+    let expected = run(&postgres.url(), &load);
+    assert!(expected.0, "PostgreSQL loads the rows");
+    assert_eq!(run(&server.url(), &load), expected);
+    for (name, data) in [
+        ("odd.txt", "9\t\\\\x0\t\\N\t\\N\n"),
+        ("escape.txt", "9\ta\\\\9\t\\N\t\\N\n"),
+        ("element.txt", "9\t\\N\t{1,x}\t\\N\n"),
+        ("brace.txt", "9\t\\N\t{1,2\t\\N\n"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, data).unwrap();
+        let copy = format!("\\copy cb FROM '{}'", file.display());
+        let theirs = run(&postgres.url(), &[&copy]);
+        assert!(!theirs.0, "{name} fails on PostgreSQL");
+        assert_eq!(run(&server.url(), &[&copy]), theirs, "{name}");
+    }
+    let c = server.client().await;
+    assert_eq!(
+        simple_rows(&c, "SELECT count(*) FROM cb").await,
+        vec![vec![Some("3".into())]],
+        "failed COPYs load nothing"
+    );
+    server.stop().await;
+}

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::Session;
@@ -278,7 +278,7 @@ impl CopyLoad {
                     .map(|(line, r)| {
                         r[i].as_deref()
                             .map(|text| {
-                                decode_bytea(text).map_err(|e| {
+                                crate::semantics::bytea_in(text).map_err(|e| {
                                     let message = format!(
                                         "COPY {}, line {line}, column {column}: {}",
                                         self.table, e.message
@@ -300,19 +300,32 @@ impl CopyLoad {
             let text: ArrayRef = Arc::new(StringArray::from_iter(
                 rows.iter().map(|(_, r)| r[i].as_deref()),
             ));
-            let typed = match cast_with_options(&text, data_type, &options) {
+            let read = |text: &ArrayRef| {
+                if matches!(data_type, DataType::List(_)) {
+                    crate::semantics::array_in(text.as_string::<i32>(), data_type)
+                } else {
+                    Ok(cast_with_options(text, data_type, &options)?)
+                }
+            };
+            let typed = match read(&text) {
                 Ok(typed) => typed,
                 Err(_) => {
-                    let (line, value) = rows
+                    let (line, value, failure) = rows
                         .iter()
                         .find_map(|(line, r)| {
                             let one: ArrayRef = Arc::new(StringArray::from(vec![r[i].as_deref()]));
-                            cast_with_options(&one, data_type, &options)
-                                .is_err()
-                                .then(|| (*line, r[i].clone().unwrap_or_default()))
+                            read(&one)
+                                .err()
+                                .map(|e| (*line, r[i].clone().unwrap_or_default(), e))
                         })
-                        .unwrap_or((0, String::new()));
-                    let error = invalid_value(&value, data_type);
+                        .unwrap_or((0, String::new(), DataFusionError::Internal(String::new())));
+                    // An array's own error names the element or the syntax; a scalar's is
+                    // worded as PostgreSQL's input functions word it.
+                    let error = if matches!(data_type, DataType::List(_)) {
+                        Error::from(failure)
+                    } else {
+                        invalid_value(&value, data_type)
+                    };
                     let message = format!(
                         "COPY {}, line {line}, column {column}: {}",
                         self.table, error.message
@@ -403,54 +416,6 @@ impl Drop for CopyLoad {
     fn drop(&mut self) {
         self.abort();
     }
-}
-
-/// PostgreSQL's bytea input: `\x` and hex digits, or the escape form (`\\` for a backslash,
-/// `\nnn` octal, other bytes as they are).
-fn decode_bytea(text: &str) -> Result<Vec<u8>> {
-    let invalid = || {
-        Error::new(
-            ErrorKind::InvalidTextRepresentation,
-            format!("invalid input syntax for type bytea: \"{text}\""),
-        )
-    };
-    if let Some(hex) = text.strip_prefix("\\x") {
-        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !digits.len().is_multiple_of(2) {
-            return Err(invalid());
-        }
-        return digits
-            .chunks(2)
-            .map(|pair| {
-                std::str::from_utf8(pair)
-                    .ok()
-                    .and_then(|p| u8::from_str_radix(p, 16).ok())
-                    .ok_or_else(invalid)
-            })
-            .collect();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            out.push(bytes[i]);
-            i += 1;
-        } else if bytes.get(i + 1) == Some(&b'\\') {
-            out.push(b'\\');
-            i += 2;
-        } else {
-            let octal = bytes.get(i + 1..i + 4).ok_or_else(invalid)?;
-            let value = std::str::from_utf8(octal)
-                .ok()
-                .filter(|o| o.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-                .and_then(|o| u8::from_str_radix(o, 8).ok())
-                .ok_or_else(invalid)?;
-            out.push(value);
-            i += 4;
-        }
-    }
-    Ok(out)
 }
 
 /// Why `value` is not a `data_type`, with PostgreSQL's SQLSTATE: a well-formed date or time
