@@ -7,6 +7,7 @@
 
 mod compat;
 mod fetch_first;
+mod from_functions;
 mod json_from;
 mod lakehouse;
 mod order_subqueries;
@@ -31,6 +32,22 @@ pub use statement::{CloneOf, CreateTable, STAR_COLUMN, Statement, TimeTravel};
 
 use crate::error::{Error, Result};
 
+/// `INSERT ... ON CONFLICT` (and MySQL's `ON DUPLICATE KEY`) is 0A000 with the MERGE that
+/// does it; DataFusion's refusal said 42000.
+fn refuse_insert_on_conflict(statement: &sqlparser::ast::Statement) -> Result<()> {
+    match statement {
+        sqlparser::ast::Statement::Insert(insert) if insert.on.is_some() => Err(Error::new(
+            crate::error::ErrorKind::FeatureNotSupported,
+            "INSERT ... ON CONFLICT / ON DUPLICATE KEY is not supported",
+        )
+        .with_hint(
+            "write it as MERGE INTO t USING (VALUES ...) AS s (...) ON t.key = s.key \
+             WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT ...",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Parses one or more `;`-separated statements (a simple-query message or a script), with the
 /// catalog queries of known clients rewritten into forms the engine runs.
 pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
@@ -53,7 +70,9 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
                 fetch_first::rewrite(sql.as_mut());
+                refuse_insert_on_conflict(sql)?;
                 json_from::rewrite(sql)?;
+                from_functions::rewrite(sql)?;
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
@@ -63,6 +82,7 @@ pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
                     output_names::name_query(query);
                     fetch_first::rewrite(query.as_mut());
                     json_from::rewrite_query(query)?;
+                    from_functions::rewrite_query(query)?;
                     pg_values::rewrite_query(query);
                 }
             }

@@ -12,7 +12,7 @@
 //! And functions DataFusion has under PostgreSQL's name with another answer: `array_remove` and
 //! `array_replace` act on every matching element in PostgreSQL, NULL included (DataFusion's on
 //! the first: `semantics::ARRAY_REMOVE` / `array_replace_all`); `array_length` of an empty array
-//! is NULL (not 0), an integer;
+//! is NULL (not 0), an integer; `array_dims` is text (`[1:2]`, DataFusion: a list of lengths);
 //! `array_agg(DISTINCT x)` / `string_agg(DISTINCT x, s)` without an ORDER BY list the values in
 //! order, as PostgreSQL's sorting DISTINCT does (DataFusion's hashing lists them as found; see
 //! `sorted_distinct`).
@@ -136,6 +136,21 @@ pub fn rewrite(expr: &mut Expr) {
             // PostgreSQL's integer (DataFusion's is unsigned).
             let length = call("nullif", vec![expr.clone(), number(0)]);
             *expr = cast(length, ast::DataType::Int(None));
+        }
+        ("array_dims", [array]) => {
+            // PostgreSQL's text, `[1:2][1:3]` (DataFusion's answer is the list of lengths), NULL
+            // for an empty array.
+            let text = |t: &str| Expr::value(Value::SingleQuotedString(t.into()));
+            let lengths = call(
+                "array_to_string",
+                vec![call("array_dims", vec![array.clone()]), text("][1:")],
+            );
+            let dims = binary(
+                binary(text("[1:"), BinaryOperator::StringConcat, lengths),
+                BinaryOperator::StringConcat,
+                text("]"),
+            );
+            *expr = call("nullif", vec![dims, text("[1:]")]);
         }
         ("regexp_replace", [s, p, r] | [s, p, r, _]) => {
             // PostgreSQL's replacement syntax (see `semantics::regexp_replacement`).

@@ -247,7 +247,7 @@ fn element_values(texts: &StringArray, data_type: &DataType) -> Result<ArrayRef>
                 .iter()
                 .map(|t| t.map(super::bytea_in).transpose())
                 .collect::<std::result::Result<Vec<_>, Error>>()
-                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+                .map_err(super::external)?;
             Arc::new(BinaryArray::from_iter(bytes))
         }
         DataType::Timestamp(_, _) => Arc::new(StringArray::from_iter(texts.iter().map(|t| {
@@ -322,7 +322,7 @@ pub fn array_in(texts: &StringArray, target: &DataType) -> Result<ArrayRef> {
             .transpose()
         })
         .collect::<std::result::Result<Vec<_>, Error>>()
-        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        .map_err(super::external)?;
     let nodes: Vec<Option<&Node>> = parsed.iter().map(Option::as_ref).collect();
     build(&nodes, target)
 }

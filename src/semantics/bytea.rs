@@ -258,16 +258,12 @@ impl ScalarUDFImpl for PgByteaIn {
             for value in text.iter() {
                 match value {
                     None => out.append_null(),
-                    Some(value) => out.append_value(bytea_in(value).map_err(external)?),
+                    Some(value) => out.append_value(bytea_in(value).map_err(super::external)?),
                 }
             }
             Ok(Arc::new(out.finish()) as ArrayRef)
         })
     }
-}
-
-fn external(e: Error) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(e))
 }
 
 /// `encode(bytea, format)`: PostgreSQL's (see the module header).
@@ -319,7 +315,7 @@ impl ScalarUDFImpl for PgEncode {
                 if bytes.is_null(row) || formats.is_null(row) {
                     out.append_null();
                 } else {
-                    let format = Format::named(formats.value(row)).map_err(external)?;
+                    let format = Format::named(formats.value(row)).map_err(super::external)?;
                     out.append_value(format.encode(bytes.value(row)));
                 }
             }
@@ -367,8 +363,8 @@ impl ScalarUDFImpl for PgDecode {
                 if text.is_null(row) || formats.is_null(row) {
                     out.append_null();
                 } else {
-                    let format = Format::named(formats.value(row)).map_err(external)?;
-                    out.append_value(format.decode(text.value(row)).map_err(external)?);
+                    let format = Format::named(formats.value(row)).map_err(super::external)?;
+                    out.append_value(format.decode(text.value(row)).map_err(super::external)?);
                 }
             }
             Ok(Arc::new(out.finish()) as ArrayRef)

@@ -17,10 +17,6 @@ use datafusion::logical_expr::{
 
 use crate::error::{Error, ErrorKind};
 
-fn external(e: Error) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(e))
-}
-
 fn bytes_arg() -> Coercion {
     Coercion::new_implicit(
         TypeSignatureClass::Native(logical_binary()),
@@ -202,7 +198,8 @@ fn substring_of_bytes(
         }
         let value = bytes.value(row);
         let count = counts.map(|c| c.value(row));
-        let range = substring_range(value.len(), starts.value(row), count).map_err(external)?;
+        let range =
+            substring_range(value.len(), starts.value(row), count).map_err(super::external)?;
         out.append_value(&value[range]);
     }
     Ok(Arc::new(out.finish()) as ArrayRef)
@@ -449,8 +446,9 @@ impl ScalarUDFImpl for Convert {
                         out.append_null();
                         continue;
                     }
-                    let encoding = Encoding::named(names.value(row), role).map_err(external)?;
-                    out.append_value(encoding.read(bytes.value(row)).map_err(external)?);
+                    let encoding =
+                        Encoding::named(names.value(row), role).map_err(super::external)?;
+                    out.append_value(encoding.read(bytes.value(row)).map_err(super::external)?);
                 }
                 Ok(Arc::new(out.finish()) as ArrayRef)
             } else {
@@ -462,8 +460,9 @@ impl ScalarUDFImpl for Convert {
                         out.append_null();
                         continue;
                     }
-                    let encoding = Encoding::named(names.value(row), role).map_err(external)?;
-                    out.append_value(encoding.write(text.value(row)).map_err(external)?);
+                    let encoding =
+                        Encoding::named(names.value(row), role).map_err(super::external)?;
+                    out.append_value(encoding.write(text.value(row)).map_err(super::external)?);
                 }
                 Ok(Arc::new(out.finish()) as ArrayRef)
             }

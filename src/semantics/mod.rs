@@ -139,7 +139,12 @@ fn pg_error(
     kind: crate::error::ErrorKind,
     message: impl Into<String>,
 ) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(crate::error::Error::new(kind, message)))
+    external(crate::error::Error::new(kind, message))
+}
+
+/// One of our errors (a PostgreSQL input function's, say) handed to DataFusion unchanged.
+fn external(e: crate::error::Error) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(e))
 }
 
 /// Evaluates a function over its arguments as arrays and gives back a scalar when all of them

@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
     Signature,
 };
 
-use crate::error::{Error, ErrorKind};
+use crate::error::ErrorKind;
 
 /// Which of PostgreSQL's argument rules a wrapper applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,10 +42,6 @@ struct Refusing {
     rule: Rule,
 }
 
-fn refuse(kind: ErrorKind, message: impl Into<String>) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(Error::new(kind, message)))
-}
-
 /// `array` as doubles (NULL stays NULL), for checks only.
 fn doubles(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(datafusion::arrow::compute::cast(array, &DataType::Float64)?)
@@ -67,13 +63,13 @@ impl Rule {
                     }
                     let (x, y) = (x.value(row), y.value(row));
                     if x == 0.0 && y < 0.0 {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::InvalidArgumentForPower,
                             "zero raised to a negative power is undefined",
                         ));
                     }
                     if x < 0.0 && y.is_finite() && y.fract() != 0.0 {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::InvalidArgumentForPower,
                             "a negative number raised to a non-integer power yields a complex result",
                         ));
@@ -85,19 +81,22 @@ impl Rule {
                     let values = doubles(arg)?;
                     for value in values.as_primitive::<Float64Type>().iter().flatten() {
                         if value == 0.0 {
-                            return Err(refuse(
+                            return Err(super::pg_error(
                                 ErrorKind::InvalidArgumentForLogarithm,
                                 "cannot take logarithm of zero",
                             ));
                         }
                         if value < 0.0 {
-                            return Err(refuse(
+                            return Err(super::pg_error(
                                 ErrorKind::InvalidArgumentForLogarithm,
                                 "cannot take logarithm of a negative number",
                             ));
                         }
                         if args.len() == 2 && i == 0 && value == 1.0 {
-                            return Err(refuse(ErrorKind::DivisionByZero, "division by zero"));
+                            return Err(super::pg_error(
+                                ErrorKind::DivisionByZero,
+                                "division by zero",
+                            ));
                         }
                     }
                 }
@@ -110,7 +109,7 @@ impl Rule {
                     .flatten()
                     .any(|v| v < 0.0)
                 {
-                    return Err(refuse(
+                    return Err(super::pg_error(
                         ErrorKind::InvalidArgumentForPower,
                         "cannot take square root of a negative number",
                     ));
@@ -120,25 +119,25 @@ impl Rule {
                 let codes = datafusion::arrow::compute::cast(&args[0], &DataType::Int64)?;
                 for code in codes.as_primitive::<Int64Type>().iter().flatten() {
                     if code < 0 {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::InvalidParameterValue,
                             "character number must be positive",
                         ));
                     }
                     if code == 0 {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::ProgramLimitExceeded,
                             "null character not permitted",
                         ));
                     }
                     if code > 0x10_ffff {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::ProgramLimitExceeded,
                             format!("requested character too large for encoding: {code}"),
                         ));
                     }
                     if (0xd800..=0xdfff).contains(&code) {
-                        return Err(refuse(
+                        return Err(super::pg_error(
                             ErrorKind::ProgramLimitExceeded,
                             format!("requested character not valid for encoding: {code}"),
                         ));
@@ -153,7 +152,7 @@ impl Rule {
                     .flatten()
                     .any(|n| n == 0)
                 {
-                    return Err(refuse(
+                    return Err(super::pg_error(
                         ErrorKind::InvalidParameterValue,
                         "field position must not be zero",
                     ));
@@ -182,7 +181,7 @@ impl Rule {
             let finite_inputs = inputs.iter().all(|a| a.value(row).is_finite());
             let value = result.value(row);
             if value.is_infinite() && finite_inputs {
-                return Err(refuse(
+                return Err(super::pg_error(
                     ErrorKind::NumericValueOutOfRange,
                     "value out of range: overflow",
                 ));
@@ -192,7 +191,7 @@ impl Rule {
                 _ => value == 0.0 && inputs[0].value(row) != 0.0 && finite_inputs,
             };
             if underflow {
-                return Err(refuse(
+                return Err(super::pg_error(
                     ErrorKind::NumericValueOutOfRange,
                     "value out of range: underflow",
                 ));

@@ -23,6 +23,17 @@ async fn sqlstates_and_connection_stays_usable() {
         ("DROP TABLE no_such_table", "42P01"),
         ("CREATE TABLE nowhere.t (x INT)", "3F000"),
         ("CREATE MATERIALIZED VIEW v AS SELECT 1", "0A000"),
+        (
+            "INSERT INTO t VALUES (1, 'x') ON CONFLICT DO NOTHING",
+            "0A000",
+        ),
+        (
+            "SELECT * FROM generate_series(1, 2) WITH ORDINALITY",
+            "0A000",
+        ),
+        ("SELECT '\\x6'::bytea", "22023"),
+        ("SELECT '{1,2'::int[]", "22P02"),
+        ("SELECT ln(0)", "2201E"),
     ];
     for (sql, expected) in cases {
         let simple = client.simple_query(sql).await.expect_err(sql);

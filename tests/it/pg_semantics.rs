@@ -930,6 +930,66 @@ async fn any_and_all_answer_with_postgresql_nulls() {
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// The column names of `statement`'s result, from its RowDescription.
+async fn column_names(client: &tokio_postgres::Client, statement: &str) -> Vec<String> {
+    let messages = client.simple_query(statement).await.expect(statement);
+    messages
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::RowDescription(columns) => {
+                Some(columns.iter().map(|c| c.name().to_string()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// `generate_series` and `unnest` in FROM name their column as PostgreSQL does (after the
+/// function, or the alias; DataFusion: `value`, `UNNEST(make_array(...))`), `substr` and array
+/// casts too; `WITH ORDINALITY` is 0A000 (the column was left out); `array_dims` is text.
+#[tokio::test]
+async fn set_returning_functions_in_from_are_named_as_in_postgresql() {
+    let postgres = crate::support::Postgres::start();
+    let server = crate::support::TestServer::start().await;
+    let (theirs, ours) = (postgres.client().await, server.client().await);
+    for statement in [
+        "SELECT * FROM generate_series(1, 3)",
+        "SELECT * FROM generate_series(1, 3) g",
+        "SELECT * FROM generate_series(1, 3) AS g(x)",
+        "SELECT generate_series FROM generate_series(1, 2)",
+        "SELECT g FROM generate_series(1, 2) g",
+        "SELECT * FROM unnest(ARRAY[1, 2])",
+        "SELECT * FROM unnest(ARRAY[1, 2]) u",
+        "SELECT u FROM unnest(ARRAY[1, 2]) u",
+        "SELECT * FROM generate_series(1, 2) a, generate_series(1, 2) b",
+        "SELECT substr('abc', 2), substring('abc' FROM 2), '{a}'::text[], '{1}'::int[]",
+    ] {
+        assert_eq!(
+            column_names(&ours, statement).await,
+            column_names(&theirs, statement).await,
+            "{statement}"
+        );
+    }
+    let script = [
+        "SELECT * FROM generate_series(1, 4) g WHERE g % 2 = 0",
+        "SELECT sum(u) FROM unnest(ARRAY[1, 2, NULL]) u",
+        "SELECT * FROM generate_series(1, 2) WITH ORDINALITY",
+        "SELECT * FROM unnest(ARRAY[1, 2]) WITH ORDINALITY",
+        "SELECT array_dims(ARRAY[1, 2]), array_dims(ARRAY[[1, 2, 3], [4, 5, 6]]), array_dims('{}'::int[])",
+    ];
+    let script_answers = |c| crate::support::script_answers(c, &script);
+    let expected = script_answers(&theirs).await;
+    let got = script_answers(&ours).await;
+    for (got, expected) in got.iter().zip(&expected) {
+        if got.contains("WITH ORDINALITY") {
+            assert!(got.ends_with("ERROR 0A000"), "{got}");
+        } else {
+            assert_eq!(got, expected);
+        }
+    }
+    server.stop().await;
+}
+
 /// `EXCEPT ALL` and `INTERSECT ALL` count copies of a row, as PostgreSQL does; DataFusion's anti
 /// (semi) join removed (kept) every copy of a row the other side had once.
 #[tokio::test]

@@ -1,0 +1,103 @@
+//! `generate_series(...)` and `unnest(array)` in FROM, named as PostgreSQL names their column:
+//! after the function (`SELECT * FROM generate_series(1, 3)` has a column `generate_series`;
+//! DataFusion's was `value`, and unnest's `UNNEST(make_array(...))`), or after the table alias
+//! when there is one without column names (`FROM generate_series(1, 3) g` has a column `g`).
+//! `WITH ORDINALITY` is refused (0A000): DataFusion has no such numbering, and the column
+//! would have been left out.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    self, Ident, ObjectNamePart, Query, TableAlias, TableAliasColumnDef, TableFactor, VisitMut,
+    VisitorMut,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Names the columns of the set-returning functions in the FROM clauses of `statement`.
+pub fn rewrite(statement: &mut ast::Statement) -> Result<()> {
+    match statement.visit(&mut FromFunctions) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// [`rewrite`] for a query.
+pub fn rewrite_query(query: &mut Query) -> Result<()> {
+    match query.visit(&mut FromFunctions) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+struct FromFunctions;
+
+/// The alias that names a one-column function's column: `function(function)` with none,
+/// `t(t)` for an alias `t` without column names.
+fn name_the_column(alias: &mut Option<TableAlias>, function: &str) {
+    match alias {
+        None => {
+            *alias = Some(TableAlias {
+                explicit: true,
+                name: Ident::new(function),
+                columns: vec![TableAliasColumnDef::from_name(function)],
+                at: None,
+            })
+        }
+        Some(alias) if alias.columns.is_empty() => {
+            alias
+                .columns
+                .push(TableAliasColumnDef::from_name(alias.name.value.clone()));
+        }
+        Some(_) => {}
+    }
+}
+
+fn no_ordinality() -> Error {
+    Error::new(
+        ErrorKind::FeatureNotSupported,
+        "WITH ORDINALITY is not supported",
+    )
+    .with_hint("number the rows in a subquery: SELECT x, row_number() OVER () AS n FROM ...")
+}
+
+impl VisitorMut for FromFunctions {
+    type Break = Error;
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<Error> {
+        match factor {
+            TableFactor::Table {
+                with_ordinality: true,
+                ..
+            }
+            | TableFactor::Function {
+                with_ordinality: true,
+                ..
+            }
+            | TableFactor::UNNEST {
+                with_ordinality: true,
+                ..
+            } => return ControlFlow::Break(no_ordinality()),
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                alias,
+                ..
+            } => {
+                if let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+                    && ident.value.eq_ignore_ascii_case("generate_series")
+                {
+                    name_the_column(alias, "generate_series");
+                }
+            }
+            TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                ..
+            } if array_exprs.len() == 1 => name_the_column(alias, "unnest"),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
