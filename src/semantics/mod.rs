@@ -95,6 +95,13 @@ pub fn install_functions(ctx: &SessionContext) {
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         rounded_avg::RoundedAvg::default(),
     ));
+    // PostgreSQL's `variance` is `var_samp` (DataFusion has it as `var` / `var_samp` only).
+    ctx.register_udaf(
+        datafusion::functions_aggregate::variance::var_samp_udaf()
+            .as_ref()
+            .clone()
+            .with_aliases(["variance"]),
+    );
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         float_min_max::FloatMinMax::max(),
     ));

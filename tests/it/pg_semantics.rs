@@ -900,6 +900,8 @@ async fn avg_rounds_as_postgresql() {
         "SELECT g, avg(i), avg(b), avg(n), avg(DISTINCT i) FROM av GROUP BY g ORDER BY g",
         "SELECT avg(x) FROM (VALUES (1), (2), (2)) v(x)",
         "SELECT avg(x) FROM (VALUES (-1.0), (-2.0), (-2.0)) v(x)",
+        // `variance` is `var_samp` (DataFusion had no `variance`).
+        "SELECT variance(x::float8), var_samp(x::float8) FROM (VALUES (1), (2), (3)) v(x)",
         "SELECT g, i, avg(n) OVER (PARTITION BY g ORDER BY i, n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) \
          FROM av WHERE i IS NOT NULL ORDER BY g, i, n",
         "SELECT g, i, avg(b) OVER (PARTITION BY g ORDER BY i, b ROWS UNBOUNDED PRECEDING) \
