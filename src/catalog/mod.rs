@@ -17,6 +17,7 @@ mod pg_attrdef;
 mod pg_format;
 mod pg_settings;
 mod pg_tables;
+mod pg_typeof;
 mod provider;
 mod registry;
 mod skew;
@@ -31,8 +32,8 @@ pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
 pub use pg::{
-    field_type_modifier, field_wire_type, format_type, install_pg_catalog, sent_as_json,
-    type_modifier, type_name as pg_type_name, wire_type,
+    field_type_modifier, field_wire_type, format_type, format_type_name, install_pg_catalog,
+    sent_as_json, type_modifier, type_name as pg_type_name, wire_type,
 };
 pub use pg_settings::SessionSettings;
 pub use provider::DeltaCatalogProvider;

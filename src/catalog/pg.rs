@@ -53,6 +53,7 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             )),
         )
         .map_err(|e| Error::internal(format!("cannot set up pg_catalog: {e}")))?;
+    ctx.register_udf(ScalarUDF::from(super::pg_typeof::PgTypeof::new()));
     // psql `\d`: generated columns' expressions (see pg_attrdef).
     ctx.register_udf(ScalarUDF::from(super::pg_attrdef::PgGetExpr::new()));
     // psql `\d`: names for the types of struct and list-of-struct columns.
@@ -180,6 +181,26 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
         DataType::Utf8,
         Arc::new(|args: &[ColumnarValue]| Ok(args[1].clone())),
     )));
+    // Quoting for dynamic SQL: NULL stays NULL, except `quote_nullable`'s `NULL`.
+    type Quote = fn(&[Option<String>]) -> datafusion::error::Result<Option<String>>;
+    let quoting: [(&str, Quote); 3] = [
+        ("quote_literal", |v| Ok(v[0].as_deref().map(quote_literal))),
+        ("quote_nullable", |v| {
+            Ok(Some(
+                v[0].as_deref()
+                    .map_or_else(|| "NULL".to_string(), quote_literal),
+            ))
+        }),
+        ("quote_ident", |v| Ok(v[0].as_deref().map(quote_identifier))),
+    ];
+    for (name, quote) in quoting {
+        ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+            name,
+            Signature::any(1, Volatility::Immutable),
+            DataType::Utf8,
+            Arc::new(move |args: &[ColumnarValue]| row_wise(args, quote)),
+        )));
+    }
     ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
         "format",
         Signature::variadic_any(Volatility::Immutable),
@@ -301,6 +322,26 @@ pub fn format_type(field: &datafusion::arrow::datatypes::Field) -> String {
         }
         other => sql_name(&type_name(other)).to_string(),
     }
+}
+
+/// [`format_type`] without the type's modifiers (`numeric`, `character varying(10)[]` is
+/// `character varying[]`), as `pg_typeof` and PostgreSQL's type-mismatch messages write a type.
+pub fn format_type_name(field: &datafusion::arrow::datatypes::Field) -> String {
+    if field.data_type() == &DataType::Null {
+        return "unknown".to_string();
+    }
+    let full = format_type(field);
+    let mut name = String::with_capacity(full.len());
+    let mut depth = 0usize;
+    for c in full.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => name.push(c),
+            _ => {}
+        }
+    }
+    name
 }
 
 /// The SQL name of a PostgreSQL internal type name (`int8` -> `bigint`), as `format_type` and
@@ -447,7 +488,7 @@ fn format_text(values: &[Option<String>]) -> datafusion::error::Result<Option<St
             (Some('s'), Some(v)) => v.clone(),
             (Some('s'), None) => String::new(),
             (Some('I'), Some(v)) => quote_identifier(v),
-            (Some('L'), Some(v)) => format!("'{}'", v.replace('\'', "''")),
+            (Some('L'), Some(v)) => quote_literal(v),
             (Some('L'), None) => "NULL".to_string(),
             (Some('I'), None) => {
                 return Err(error(
@@ -471,6 +512,17 @@ fn format_text(values: &[Option<String>]) -> datafusion::error::Result<Option<St
         }
     }
     Ok(Some(out))
+}
+
+/// PostgreSQL's `quote_literal`: quotes doubled, and a text holding a backslash written as an
+/// `E'...'` string with the backslashes doubled.
+fn quote_literal(text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    if text.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
 }
 
 /// An identifier quoted only when PostgreSQL would need it.

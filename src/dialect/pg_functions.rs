@@ -1,13 +1,14 @@
 //! PostgreSQL functions and operators that DataFusion has under other names or not at all,
 //! rewritten on the syntax tree into what it plans: `mod(a, b)`, `ceiling(x)`, `sign(x)`,
 //! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
-//! `@ x` (absolute value), `make_interval(...)` (by position or by `name => value`), and
+//! `@ x` (absolute value), `num_nulls(...)` / `num_nonnulls(...)` (a sum of CASEs), `make_interval(...)` (by position or by `name => value`), and
 //! `date_trunc` of a decade, century or millennium (DataFusion stops at the year),
 //! `x op ANY / ALL (array)` (as `pg_any` / `pg_all`, with PostgreSQL's NULLs),
 //! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`),
 //! `json[b]_object_agg` (as `array_agg` of `[key, value]` pairs) and the set-returning
 //! `json[b]_array_elements[_text]` / `json[b]_object_keys` (as `unnest` of a list, see
-//! `semantics::json_items`).
+//! `semantics::json_items`), `regexp_split_to_table` and `regexp_matches` (as `unnest` of
+//! `regexp_split_to_array` / `pg_regexp_matches`, see `semantics::regexp_sets`).
 //!
 //! And functions DataFusion has under PostgreSQL's name with another answer: `array_remove` and
 //! `array_replace` act on every matching element in PostgreSQL, NULL included (DataFusion's on
@@ -77,6 +78,64 @@ pub fn rewrite(expr: &mut Expr) {
                 _ => rows,
             };
         }
+        return;
+    }
+    // `num_nulls(a, b, ...)` / `num_nonnulls(...)`: a sum of 1s, as an integer.
+    if (name == "num_nulls" || name == "num_nonnulls")
+        && let FunctionArguments::List(list) = &function.args
+        && !list.args.is_empty()
+    {
+        let counted: Option<Vec<Expr>> = list
+            .args
+            .iter()
+            .map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(value)) => {
+                    let test = if name == "num_nulls" {
+                        Expr::IsNull(Box::new(value.clone()))
+                    } else {
+                        Expr::IsNotNull(Box::new(value.clone()))
+                    };
+                    Some(Expr::Case {
+                        case_token: ast::helpers::attached_token::AttachedToken::empty(),
+                        end_token: ast::helpers::attached_token::AttachedToken::empty(),
+                        operand: None,
+                        conditions: vec![ast::CaseWhen {
+                            condition: test,
+                            result: Expr::value(Value::Number("1".into(), false)),
+                        }],
+                        else_result: Some(Box::new(Expr::value(Value::Number("0".into(), false)))),
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(counted) = counted {
+            let sum = counted
+                .into_iter()
+                .reduce(|left, right| Expr::BinaryOp {
+                    left: Box::new(left),
+                    op: BinaryOperator::Plus,
+                    right: Box::new(right),
+                })
+                .unwrap_or_else(|| Expr::value(Value::Number("0".into(), false)));
+            *expr = Expr::Cast {
+                kind: ast::CastKind::Cast,
+                expr: Box::new(Expr::Nested(Box::new(sum))),
+                data_type: ast::DataType::Int(None),
+                array: false,
+                format: None,
+            };
+        }
+        return;
+    }
+    // Set-returning regular-expression functions: `unnest` of the list form.
+    if name == "regexp_split_to_table" || name == "regexp_matches" {
+        let list = match name.as_str() {
+            "regexp_split_to_table" => "regexp_split_to_array",
+            _ => crate::semantics::REGEXP_MATCHES_LISTS,
+        };
+        function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(list))]);
+        *expr = call("unnest", vec![expr.clone()]);
         return;
     }
     if name == "ceiling" || name == "sign" || name == "every" {

@@ -172,6 +172,21 @@ pub(super) fn classify_message(message: &str, fallback: ErrorKind) -> Error {
             format!("invalid regular expression: {reason}"),
         );
     }
+    // DataFusion's planner refusing a conversion (an INSERT's value into its column's type).
+    if let Some(at) = message.find("Cannot automatically convert ") {
+        let rest = message[at + "Cannot automatically convert ".len()..].trim();
+        if let Some((from, to)) = rest.rsplit_once(" to ") {
+            return Error::new(
+                ErrorKind::DatatypeMismatch,
+                format!(
+                    "a value of type {} cannot be converted to type {}",
+                    arrow_type_words(from),
+                    arrow_type_words(to)
+                ),
+            )
+            .with_hint("You will need to rewrite or cast the expression.");
+        }
+    }
     if lower.starts_with("no files found at ") {
         return Error::new(
             ErrorKind::UndefinedFile,
@@ -527,4 +542,36 @@ pub(super) fn write_conflict(version: impl std::fmt::Display) -> Error {
         ),
     )
     .with_hint("retry the statement")
+}
+
+/// PostgreSQL's name of an Arrow type written as Arrow writes it (`List(Int64)` is `bigint[]`);
+/// the Arrow text itself where there is no PostgreSQL name.
+fn arrow_type_words(arrow: &str) -> String {
+    use datafusion::arrow::datatypes::DataType;
+    let Ok(data_type) = arrow.trim().parse::<DataType>() else {
+        return arrow.trim().to_string();
+    };
+    fn words(data_type: &DataType) -> String {
+        match data_type {
+            DataType::Boolean => "boolean".into(),
+            DataType::Int8 | DataType::Int16 => "smallint".into(),
+            DataType::Int32 => "integer".into(),
+            DataType::Int64 => "bigint".into(),
+            DataType::Float32 => "real".into(),
+            DataType::Float64 => "double precision".into(),
+            DataType::Decimal128(..) | DataType::Decimal256(..) => "numeric".into(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "bytea".into(),
+            DataType::Date32 | DataType::Date64 => "date".into(),
+            DataType::Timestamp(_, None) => "timestamp without time zone".into(),
+            DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
+            DataType::Time32(_) | DataType::Time64(_) => "time without time zone".into(),
+            DataType::Interval(_) => "interval".into(),
+            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+                format!("{}[]", words(f.data_type()))
+            }
+            other => other.to_string(),
+        }
+    }
+    words(&data_type)
 }

@@ -79,6 +79,8 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .map(|c| c.name)
         .collect();
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
+    // The state and schema SET values are typed with, made when a value needs them.
+    let mut typing = None;
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
             return Err(Error::unsupported(
@@ -136,6 +138,22 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         let mut value = assignment.value;
         unqualify(&mut value, &table_ref, alias.as_deref());
+        // PostgreSQL's assignment rule (a value that does not plan here fails in the write).
+        if super::assignment_types::typed_alone(&value)
+            && let Ok(field) = table_schema.field_with_name(&column)
+        {
+            if typing.is_none() {
+                typing = Some((
+                    cx.df.state(),
+                    datafusion::common::DFSchema::try_from(table_schema.as_ref().clone())?,
+                ));
+            }
+            if let Some((state, schema)) = &typing
+                && let Ok(typed) = state.create_logical_expr(&value.to_string(), schema)
+            {
+                super::assignment_types::check_assigned(field, &typed, schema)?;
+            }
+        }
         builder = builder.with_update(
             column.as_str(),
             super::column_input::checked_sql(&table_schema, &column, value.to_string()),

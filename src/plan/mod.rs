@@ -5,11 +5,13 @@
 //! (SET, BEGIN, ...) never get here: the session handles them.
 
 mod alter;
+mod assignment_types;
 mod checks;
 mod column_input;
 mod copy;
 mod ddl;
 mod describe;
+mod distinct_cast_names;
 mod dml;
 mod dml_join;
 mod explain;

@@ -141,9 +141,22 @@ pub async fn logical_plan(
     }
     let functions = state.table_functions();
     super::set_functions::rewrite(&mut statement, &|name| functions.contains_key(name));
-    Ok(state
+    // Kept only for a second attempt when DataFusion's names of two expressions collide.
+    let mut retry = statement.clone();
+    match state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-        .await?)
+        .await
+    {
+        Err(error)
+            if super::distinct_cast_names::is_name_collision(&error)
+                && super::distinct_cast_names::rewrite(&mut retry) =>
+        {
+            Ok(state
+                .statement_to_plan(DfStatement::Statement(Box::new(retry)))
+                .await?)
+        }
+        planned => Ok(planned?),
+    }
 }
 
 /// Plans `statement` in `ctx`, applying its hints.

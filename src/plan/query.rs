@@ -134,6 +134,9 @@ async fn insert_once(
     ) {
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
+    if let LogicalPlan::Dml(dml) = &planned.plan {
+        super::assignment_types::check_insert(&dml.input)?;
+    }
     if let LogicalPlan::Dml(dml) = &planned.plan
         && dml.op == WriteOp::Insert(InsertOp::Append)
         && let Some(table) = catalog_table(cx, &dml.table_name)
@@ -225,6 +228,7 @@ async fn insert_returning(
     let LogicalPlan::Dml(dml) = &planned.plan else {
         return Err(Error::internal("INSERT did not plan as an insert"));
     };
+    super::assignment_types::check_insert(&dml.input)?;
     let state = cx.df.state();
     let task = Arc::new(datafusion::execution::TaskContext::from(&state));
     // Document columns' values checked (and jsonb's written in its form) before they are

@@ -82,8 +82,7 @@ pub fn with_bytea_literals(
         };
         match crate::semantics::bytea_in(text) {
             Ok(bytes) => {
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                *e = Expr::Value(Value::HexStringLiteral(hex).into());
+                *e = Expr::Value(Value::HexStringLiteral(hex::encode(bytes)).into());
             }
             Err(err) => failure = Some(err),
         }

@@ -66,15 +66,7 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
 }
 
 fn is_binary(expr: &Expr, schema: &DFSchema) -> bool {
-    expr.get_type(schema).is_ok_and(|t| {
-        matches!(
-            t,
-            DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-                | DataType::FixedSizeBinary(_)
-        )
-    })
+    expr.get_type(schema).is_ok_and(|t| t.is_binary())
 }
 
 /// A string literal as written, with no type given: PostgreSQL's `unknown`.

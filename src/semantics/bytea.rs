@@ -114,10 +114,7 @@ impl Format {
 
     fn encode(self, bytes: &[u8]) -> String {
         match self {
-            Self::Hex => bytes.iter().fold(String::new(), |mut s, b| {
-                let _ = write!(s, "{b:02x}");
-                s
-            }),
+            Self::Hex => hex::encode(bytes),
             Self::Base64 => base64_encode(bytes),
             Self::Escape => {
                 let mut s = String::with_capacity(bytes.len());

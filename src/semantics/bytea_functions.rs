@@ -99,13 +99,6 @@ pub fn substring(args: Vec<Expr>) -> Expr {
     SUBSTRING.call(args)
 }
 
-fn is_binary(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    )
-}
-
 impl ScalarUDFImpl for ByteaAware {
     fn name(&self) -> &str {
         self.inner.name()
@@ -120,7 +113,7 @@ impl ScalarUDFImpl for ByteaAware {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        if arg_types.first().is_some_and(is_binary) {
+        if arg_types.first().is_some_and(DataType::is_binary) {
             return Ok(match self.kind {
                 BinaryKind::Substring => DataType::Binary,
                 BinaryKind::OctetLength | BinaryKind::BitLength => DataType::Int32,
@@ -136,7 +129,7 @@ impl ScalarUDFImpl for ByteaAware {
         if args
             .arg_fields
             .first()
-            .is_some_and(|f| is_binary(f.data_type()))
+            .is_some_and(|f| f.data_type().is_binary())
         {
             let types: Vec<DataType> = args
                 .arg_fields
@@ -156,7 +149,7 @@ impl ScalarUDFImpl for ByteaAware {
         if !args
             .arg_fields
             .first()
-            .is_some_and(|f| is_binary(f.data_type()))
+            .is_some_and(|f| f.data_type().is_binary())
         {
             return self.inner.invoke_with_args(args);
         }

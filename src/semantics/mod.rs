@@ -36,6 +36,7 @@ mod operators;
 mod quantified;
 mod refused_arguments;
 mod regexp_replacement;
+mod regexp_sets;
 mod rounded_avg;
 mod rule;
 mod set_all;
@@ -67,6 +68,7 @@ pub use json_items::{
 };
 pub use operators::PostgresOperators;
 pub use regexp_replacement::PG_REGEXP_REPLACEMENT;
+pub use regexp_sets::REGEXP_MATCHES_LISTS;
 pub use rule::PostgresSemantics;
 pub use set_all::MultisetExceptIntersect;
 pub use text_out::nested_text;
@@ -129,6 +131,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(bytea::functions())
         .chain(bytea_functions::functions())
         .chain(refused_arguments::functions())
+        .chain(regexp_sets::functions())
     {
         ctx.register_udf(function);
     }

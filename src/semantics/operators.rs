@@ -32,10 +32,6 @@ fn is_date(t: &DataType) -> bool {
     matches!(t, DataType::Date32 | DataType::Date64)
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
-}
-
 fn is_timestamp(t: &DataType) -> bool {
     matches!(t, DataType::Timestamp(..))
 }
@@ -78,7 +74,7 @@ impl ExprPlanner for PostgresOperators {
                 | BinaryOperator::LongArrow
                 | BinaryOperator::HashArrow
                 | BinaryOperator::HashLongArrow
-        ) && is_text(&lt)
+        ) && lt.is_string()
         {
             return super::json::plan_operator(&op, left, right, &rt).map(PlannerResult::Planned);
         }
@@ -86,9 +82,9 @@ impl ExprPlanner for PostgresOperators {
         let keys = matches!(
             op,
             BinaryOperator::QuestionPipe | BinaryOperator::QuestionAnd
-        ) && matches!(&rt, DataType::List(f) | DataType::LargeList(f) if is_text(f.data_type()) || f.data_type() == &DataType::Null);
-        if is_text(&lt)
-            && (is_text(&rt) || keys)
+        ) && matches!(&rt, DataType::List(f) | DataType::LargeList(f) if f.data_type().is_string() || f.data_type() == &DataType::Null);
+        if lt.is_string()
+            && (rt.is_string() || keys)
             && let Some(planned) =
                 super::json_contains::plan_operator(&op, left.clone(), right.clone())
         {

@@ -65,10 +65,6 @@ fn element_type(array: &DataType) -> Option<&DataType> {
     }
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
 impl ScalarUDFImpl for PgQuantified {
     fn name(&self) -> &str {
         Self::name_of(self.quantifier)
@@ -91,7 +87,7 @@ impl ScalarUDFImpl for PgQuantified {
                 "ANY / ALL take an operator, an array and a value",
             ));
         };
-        if is_text(array) || array == &DataType::Null {
+        if array.is_string() || array == &DataType::Null {
             let x = if x == &DataType::Null {
                 DataType::Utf8
             } else {
@@ -125,7 +121,7 @@ impl ScalarUDFImpl for PgQuantified {
             let x = &arrays[2];
             let list_type =
                 DataType::List(Arc::new(Field::new_list_field(x.data_type().clone(), true)));
-            let lists = if is_text(arrays[1].data_type()) {
+            let lists = if arrays[1].data_type().is_string() {
                 let text = datafusion::arrow::compute::cast(&arrays[1], &DataType::Utf8)?;
                 super::array_in(text.as_string::<i32>(), &list_type)?
             } else {

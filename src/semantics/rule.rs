@@ -80,7 +80,7 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         }
         // A cast to a string writes the value as PostgreSQL's output function does.
         Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
-            if is_string(field.data_type())
+            if field.data_type().is_string()
                 && expr
                     .get_type(schema)
                     .is_ok_and(|from| text_out::differs_from_postgres(&from)) =>
@@ -95,15 +95,15 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         // A text read as an array: by PostgreSQL's array input (Arrow wrapped the whole text).
         Expr::Cast(Cast { expr, field })
             if PgArrayIn::reads(field.data_type())
-                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+                && expr.get_type(schema).is_ok_and(|from| from.is_string()) =>
         {
             Ok(Transformed::yes(PgArrayIn::call(*expr, field.data_type())))
         }
         // A text read as bytea: by bytea's input function (Arrow takes the text's own bytes).
         Expr::Cast(Cast { expr, field })
-            if is_binary(field.data_type())
+            if field.data_type().is_binary()
                 && !PgByteaIn::is_call(&expr)
-                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+                && expr.get_type(schema).is_ok_and(|from| from.is_string()) =>
         {
             let bytes = PgByteaIn::call(*expr);
             Ok(Transformed::yes(
@@ -123,7 +123,7 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
                     _
                 )
             ) && !is_timestamp_text(&expr)
-                && expr.get_type(schema).is_ok_and(|from| is_string(&from)) =>
+                && expr.get_type(schema).is_ok_and(|from| from.is_string()) =>
         {
             Ok(Transformed::yes(Expr::Cast(Cast::new_from_field(
                 Box::new(PgTimestampText::call(*expr)),
@@ -216,6 +216,26 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             f.args.insert(0, Expr::Cast(Cast::new(Box::new(arg), to)));
             Ok(Transformed::yes(Expr::ScalarFunction(f)))
         }
+        // trunc(numeric, k) has k fractional digits in PostgreSQL (trunc(2.567, 2) is 2.56,
+        // none for k <= 0); DataFusion keeps the argument's: fewer by a cast of the truncated
+        // value (exact), more by widening the argument as for round.
+        Expr::ScalarFunction(mut f)
+            if f.args.len() == 2
+                && f.name().eq_ignore_ascii_case("trunc")
+                && (round_widening(&f.args, schema).is_some()
+                    || trunc_narrowing(&f.args, schema).is_some()) =>
+        {
+            if let Some(to) = round_widening(&f.args, schema) {
+                let arg = f.args.remove(0);
+                f.args.insert(0, Expr::Cast(Cast::new(Box::new(arg), to)));
+                return Ok(Transformed::yes(Expr::ScalarFunction(f)));
+            }
+            let to = trunc_narrowing(&f.args, schema).expect("checked above");
+            Ok(Transformed::yes(Expr::Cast(Cast::new(
+                Box::new(Expr::ScalarFunction(f)),
+                to,
+            ))))
+        }
         // floor/ceil/trunc/round(x): of a numeric, an integral numeric; of an integer, the
         // double precision PostgreSQL resolves them to; round of a float is rint (to even).
         Expr::ScalarFunction(f) if f.args.len() == 1 && Integral::of(f.name()).is_some() => {
@@ -246,17 +266,6 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     }
 }
 
-fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
-fn is_binary(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    )
-}
-
 /// The numeric type an aggregate's integer argument takes so the aggregate answers as
 /// PostgreSQL's: `avg(integer)` (a numeric of sixteen fractional digits once DataFusion adds its
 /// four) and `sum(bigint)` (a numeric that cannot overflow where a bigint wrapped around).
@@ -285,7 +294,26 @@ fn round_widening(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
     let DataType::Decimal128(p, s) = args[0].get_type(schema).ok()? else {
         return None;
     };
-    let digits = match &args[1] {
+    let k = constant_digits(&args[1])?;
+    (k > s as i64 && k <= 38).then(|| {
+        let k = k as i8;
+        DataType::Decimal128((p as i16 + (k - s) as i16).min(38) as u8, k)
+    })
+}
+
+/// The type of `trunc(numeric, k)` for a constant `k` below the numeric's scale: `k` fractional
+/// digits (none when `k` is negative).
+fn trunc_narrowing(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
+    let DataType::Decimal128(p, s) = args[0].get_type(schema).ok()? else {
+        return None;
+    };
+    let k = constant_digits(&args[1])?;
+    (k < s as i64).then(|| DataType::Decimal128(p, k.max(0) as i8))
+}
+
+/// The value of a constant integer argument (a literal, or a cast of one).
+fn constant_digits(arg: &Expr) -> Option<i64> {
+    let digits = match arg {
         Expr::Literal(v, _) => v.cast_to(&DataType::Int64).ok()?,
         Expr::Cast(Cast { expr, .. }) => match expr.as_ref() {
             Expr::Literal(v, _) => v.cast_to(&DataType::Int64).ok()?,
@@ -293,13 +321,10 @@ fn round_widening(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
         },
         _ => return None,
     };
-    let ScalarValue::Int64(Some(k)) = digits else {
-        return None;
-    };
-    (k > s as i64 && k <= 38).then(|| {
-        let k = k as i8;
-        DataType::Decimal128((p as i16 + (k - s) as i16).min(38) as u8, k)
-    })
+    match digits {
+        ScalarValue::Int64(Some(k)) => Some(k),
+        _ => None,
+    }
 }
 
 /// An aggregate's argument without the cast to double precision DataFusion's coercion gives
@@ -437,8 +462,8 @@ fn jsonb_against_text(
         document_flavor(&left, schema),
         document_flavor(&right, schema),
     ) {
-        (Some(Flavor::Jsonb), None) if is_string(rt) => (left, jsonb(right)),
-        (None, Some(Flavor::Jsonb)) if is_string(lt) => (jsonb(left), right),
+        (Some(Flavor::Jsonb), None) if rt.is_string() => (left, jsonb(right)),
+        (None, Some(Flavor::Jsonb)) if lt.is_string() => (jsonb(left), right),
         _ => (left, right),
     }
 }

@@ -45,7 +45,7 @@ pub fn with_output_text(f: &ScalarFunction, schema: &DFSchema) -> Option<ScalarF
 fn output_text(arg: &Expr, schema: &DFSchema, uncast: bool) -> Option<Expr> {
     // The boolean under the cast to text DataFusion's coercion put in.
     let value = match arg {
-        Expr::Cast(Cast { expr, field }) if is_string(field.data_type()) => expr.as_ref(),
+        Expr::Cast(Cast { expr, field }) if field.data_type().is_string() => expr.as_ref(),
         other => other,
     };
     let t = value.get_type(schema).ok()?;
@@ -62,8 +62,4 @@ fn boolout(b: Expr) -> Expr {
         .when(not(b), lit("f"))
         .end()
         .expect("a CASE with WHEN clauses")
-}
-
-fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }

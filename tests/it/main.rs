@@ -6,6 +6,7 @@
 mod support;
 
 mod alter;
+mod assignments;
 mod auth;
 mod bi;
 mod catalog;
@@ -37,6 +38,7 @@ mod log_upkeep;
 mod model_check;
 mod object_store;
 mod optimize;
+mod pg_functions;
 mod pg_semantics;
 mod pipeline;
 mod plan_cache;

@@ -1,8 +1,6 @@
 //! COPY TO STDOUT: record batches as PostgreSQL's text or CSV format, values written as
 //! PostgreSQL writes them (`t`/`f`, `\x` bytea, `{a,b}` arrays, ISO dates and times).
 
-use std::fmt::Write;
-
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BooleanArray, LargeBinaryArray, RecordBatch,
 };
@@ -158,12 +156,7 @@ fn pg_float(text: &str) -> String {
 }
 
 fn hex_bytea(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + bytes.len() * 2);
-    s.push_str("\\x");
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    format!("\\x{}", hex::encode(bytes))
 }
 
 /// `{1,2,NULL}`, with elements quoted as PostgreSQL quotes them.

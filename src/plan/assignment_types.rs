@@ -1,0 +1,228 @@
+//! PostgreSQL's rule for a value assigned to a column of another type.
+//!
+//! PostgreSQL converts an assigned value only where an assignment cast exists: numbers to any
+//! number, dates and timestamps among themselves, anything to a string type; a string typed as
+//! text, a boolean to an integer or an integer to a timestamp is 42804 ("column "i" is of type
+//! integer but expression is of type text"). DataFusion casts whatever Arrow can, so
+//! `INSERT INTO t (ts) SELECT 1700000000` stored 1970-01-01 00:28:20 and an integer column
+//! took a date's day number. A quoted literal has no type of its own (`VALUES ('7')` into an
+//! integer column is read by the column's input), and neither has a parameter.
+
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Checks the rows an INSERT planned by DataFusion writes (`input`: the projection that casts
+/// each source column to its target column's type).
+pub fn check_insert(input: &LogicalPlan) -> Result<()> {
+    let LogicalPlan::Projection(projection) = input else {
+        return Ok(());
+    };
+    let source = projection.input.as_ref();
+    for (expr, target) in projection.expr.iter().zip(projection.schema.fields()) {
+        let column = match unaliased(expr) {
+            Expr::Cast(cast) => match cast.expr.as_ref() {
+                Expr::Column(column) => column,
+                _ => continue,
+            },
+            Expr::TryCast(cast) => match cast.expr.as_ref() {
+                Expr::Column(column) => column,
+                _ => continue,
+            },
+            Expr::Column(column) => column,
+            _ => continue,
+        };
+        let Ok(index) = source.schema().index_of_column(column) else {
+            continue;
+        };
+        if untyped(source, index) {
+            continue;
+        }
+        let value = source.schema().field(index);
+        check(target.name(), target, value)?;
+    }
+    Ok(())
+}
+
+/// Checks `value` (an expression of an UPDATE's SET over the table's rows in `schema`) for
+/// `column`; values whose type cannot be worked out here are left to the write.
+pub fn check_assigned(column: &Field, value: &Expr, schema: &DFSchema) -> Result<()> {
+    if is_untyped_literal(value) {
+        return Ok(());
+    }
+    match value.to_field(schema) {
+        Ok((_, field)) => check(column.name(), column, &field),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Whether an UPDATE's SET value is one whose type DataFusion alone works out as PostgreSQL
+/// would (a column, a number or boolean, a cast): other expressions take their types from the
+/// dialect's analyzer (`b || '\\x21'` is a bytea there), so they are not checked here.
+pub fn typed_alone(value: &sqlparser::ast::Expr) -> bool {
+    use sqlparser::ast::{Expr as Sql, UnaryOperator, Value};
+    match value {
+        Sql::Identifier(_) | Sql::CompoundIdentifier(_) | Sql::Cast { .. } => true,
+        Sql::Value(v) => matches!(v.value, Value::Number(..) | Value::Boolean(_)),
+        Sql::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => typed_alone(expr),
+        Sql::Nested(inner) => typed_alone(inner),
+        _ => false,
+    }
+}
+
+/// 42804 unless a `value` field may be assigned to the `target` column.
+fn check(column: &str, target: &Field, value: &Field) -> Result<()> {
+    if assignable(value.data_type(), target.data_type()) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::DatatypeMismatch,
+        format!(
+            "column \"{column}\" is of type {} but expression is of type {}",
+            crate::catalog::format_type_name(target),
+            crate::catalog::format_type_name(value)
+        ),
+    )
+    .with_hint("You will need to rewrite or cast the expression."))
+}
+
+/// Whether column `index` of `plan` is made only of quoted literals, NULLs and parameters
+/// (followed through the projections and aliases that pass it on).
+fn untyped(plan: &LogicalPlan, index: usize) -> bool {
+    match plan {
+        LogicalPlan::Projection(projection) => match projection.expr.get(index).map(unaliased) {
+            Some(Expr::Column(column)) => projection
+                .input
+                .schema()
+                .index_of_column(column)
+                .is_ok_and(|i| untyped(&projection.input, i)),
+            Some(expr) => is_untyped_literal(expr),
+            None => false,
+        },
+        LogicalPlan::SubqueryAlias(alias) => untyped(&alias.input, index),
+        LogicalPlan::Values(values) => values
+            .values
+            .iter()
+            .all(|row| row.get(index).is_some_and(is_untyped_literal)),
+        _ => false,
+    }
+}
+
+/// A quoted literal, NULL or parameter: a value PostgreSQL types by where it goes.
+fn is_untyped_literal(expr: &Expr) -> bool {
+    match unaliased(expr) {
+        Expr::Literal(value, _) => matches!(
+            value,
+            ScalarValue::Null
+                | ScalarValue::Utf8(_)
+                | ScalarValue::LargeUtf8(_)
+                | ScalarValue::Utf8View(_)
+        ),
+        Expr::Placeholder(_) => true,
+        _ => false,
+    }
+}
+
+fn unaliased(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Alias(alias) => unaliased(&alias.expr),
+        other => other,
+    }
+}
+
+/// The kinds of values PostgreSQL's assignment casts distinguish.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    String,
+    Number,
+    Boolean,
+    Date,
+    Timestamp,
+    Time,
+    Interval,
+    Binary,
+    List,
+    Struct,
+    Map,
+    Other,
+}
+
+fn kind(data_type: &DataType) -> Kind {
+    use DataType::*;
+    match data_type {
+        Null => Kind::Null,
+        t if t.is_string() => Kind::String,
+        Dictionary(_, value) => kind(value),
+        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float16 | Float32
+        | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..) => Kind::Number,
+        Boolean => Kind::Boolean,
+        Date32 | Date64 => Kind::Date,
+        Timestamp(..) => Kind::Timestamp,
+        Time32(_) | Time64(_) => Kind::Time,
+        Interval(_) | Duration(_) => Kind::Interval,
+        t if t.is_binary() => Kind::Binary,
+        t if t.is_list() => Kind::List,
+        Struct(_) => Kind::Struct,
+        Map(..) => Kind::Map,
+        _ => Kind::Other,
+    }
+}
+
+fn element(data_type: &DataType) -> Option<&DataType> {
+    use DataType::*;
+    match data_type {
+        List(f) | LargeList(f) | ListView(f) | LargeListView(f) | FixedSizeList(f, _) => {
+            Some(f.data_type())
+        }
+        _ => None,
+    }
+}
+
+/// Whether PostgreSQL assigns a `source` value to a `target` column.
+fn assignable(source: &DataType, target: &DataType) -> bool {
+    match (kind(source), kind(target)) {
+        (Kind::Null, _) | (_, Kind::String) | (Kind::Other, _) | (_, Kind::Other) => true,
+        (Kind::String, _) => false,
+        (Kind::Date, Kind::Timestamp) => true,
+        (Kind::Timestamp, Kind::Date | Kind::Time) => true,
+        (Kind::Interval, Kind::Time) => true,
+        (Kind::List, Kind::List) => match (element(source), element(target)) {
+            (Some(s), Some(t)) => assignable(s, t),
+            _ => true,
+        },
+        (s, t) => s == t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::TimeUnit;
+
+    #[test]
+    fn follows_postgresql_assignment_casts() {
+        use DataType::*;
+        let ts = Timestamp(TimeUnit::Microsecond, None);
+        assert!(assignable(&Float64, &Int32));
+        assert!(assignable(&Int64, &Decimal128(10, 2)));
+        assert!(assignable(&Date32, &ts));
+        assert!(assignable(&ts, &Date32));
+        assert!(assignable(&Int64, &Utf8));
+        assert!(assignable(&Boolean, &Utf8View));
+        assert!(!assignable(&Utf8, &Int32));
+        assert!(!assignable(&Int64, &Boolean));
+        assert!(!assignable(&Boolean, &Int32));
+        assert!(!assignable(&Int64, &ts));
+        assert!(!assignable(&Date32, &Int32));
+        assert!(!assignable(&Utf8, &Binary));
+        let ints = List(std::sync::Arc::new(Field::new("item", Int64, true)));
+        assert!(!assignable(&ints, &Int32));
+        assert!(!assignable(&Int32, &ints));
+    }
+}
