@@ -80,6 +80,8 @@ pub enum ErrorKind {
     InvalidArgumentForPower,
     /// 2201E: the logarithm of zero or of a negative number.
     InvalidArgumentForLogarithm,
+    /// 2201G: `width_bucket` with equal bounds or no buckets.
+    InvalidArgumentForWidthBucket,
     /// 2201B: a regular expression that does not parse.
     InvalidRegularExpression,
     /// 54000: a value past a fixed limit (`chr(0)`: a NUL character).
@@ -126,7 +128,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 54] = [
+    const ALL: [ErrorKind; 55] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -160,6 +162,7 @@ impl ErrorKind {
         ErrorKind::UntranslatableCharacter,
         ErrorKind::InvalidArgumentForPower,
         ErrorKind::InvalidArgumentForLogarithm,
+        ErrorKind::InvalidArgumentForWidthBucket,
         ErrorKind::ProgramLimitExceeded,
         ErrorKind::InvalidRegularExpression,
         ErrorKind::DataException,
@@ -236,6 +239,7 @@ impl ErrorKind {
             ErrorKind::UntranslatableCharacter => "22P05",
             ErrorKind::InvalidArgumentForPower => "2201F",
             ErrorKind::InvalidArgumentForLogarithm => "2201E",
+            ErrorKind::InvalidArgumentForWidthBucket => "2201G",
             ErrorKind::ProgramLimitExceeded => "54000",
             ErrorKind::InvalidRegularExpression => "2201B",
             ErrorKind::DataException => "22000",

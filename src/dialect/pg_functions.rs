@@ -8,7 +8,8 @@
 //! `json[b]_object_agg` (as `array_agg` of `[key, value]` pairs) and the set-returning
 //! `json[b]_array_elements[_text]` / `json[b]_object_keys` (as `unnest` of a list, see
 //! `semantics::json_items`), `regexp_split_to_table` and `regexp_matches` (as `unnest` of
-//! `regexp_split_to_array` / `pg_regexp_matches`, see `semantics::regexp_sets`).
+//! `regexp_split_to_array` / `pg_regexp_matches`, see `semantics::regexp_sets`), and the
+//! ordered-set aggregates `percentile_disc` and `mode` (see `semantics::ordered_set`).
 //!
 //! And functions DataFusion has under PostgreSQL's name with another answer: `array_remove` and
 //! `array_replace` act on every matching element in PostgreSQL, NULL included (DataFusion's on
@@ -52,6 +53,12 @@ pub fn rewrite(expr: &mut Expr) {
         return;
     }
     let name = function.name.to_string().to_ascii_lowercase();
+    if (name == "percentile_disc" || name == "mode") && !function.within_group.is_empty() {
+        if let Some(planned) = ordered_set(function, &name) {
+            *expr = planned;
+        }
+        return;
+    }
     if name == "json_agg" || name == "jsonb_agg" {
         if let Some(planned) = json_agg(function, name == "jsonb_agg") {
             *expr = planned;
@@ -299,6 +306,37 @@ fn substring_of_pattern(expr: &Expr) -> Option<Expr> {
             number(1),
         ],
     ))
+}
+
+/// `percentile_disc(f) WITHIN GROUP (ORDER BY x)` and `mode() WITHIN GROUP (ORDER BY x)` as
+/// `semantics::ordered_set`'s final step over `array_agg(x ORDER BY x ...)` (the call's FILTER
+/// kept); None for other forms (left to DataFusion, which refuses them).
+fn ordered_set(function: &ast::Function, name: &str) -> Option<Expr> {
+    let [by] = function.within_group.as_slice() else {
+        return None;
+    };
+    let fraction = match &function.args {
+        FunctionArguments::List(list) if list.clauses.is_empty() => match list.args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(f))] if name == "percentile_disc" => {
+                Some(f.clone())
+            }
+            [] if name == "mode" => None,
+            _ => return None,
+        },
+        FunctionArguments::None if name == "mode" => None,
+        _ => return None,
+    };
+    let mut values = call("array_agg", vec![by.expr.clone()]);
+    if let Expr::Function(agg) = &mut values {
+        if let FunctionArguments::List(args) = &mut agg.args {
+            args.clauses = vec![ast::FunctionArgumentClause::OrderBy(vec![by.clone()])];
+        }
+        agg.filter = function.filter.clone();
+    }
+    Some(match fraction {
+        Some(fraction) => call(crate::semantics::PERCENTILE_DISC, vec![values, fraction]),
+        None => call(crate::semantics::MODE, vec![values]),
+    })
 }
 
 /// `array_agg(DISTINCT x [ORDER BY x ...])` / `string_agg(DISTINCT x, s [ORDER BY x ...])`,

@@ -29,10 +29,12 @@ mod json_contains;
 mod json_items;
 mod json_set;
 mod justify;
+mod make_timestamp;
 mod node_rewrite;
 mod numeric;
 mod numeric_cast;
 mod operators;
+mod ordered_set;
 mod quantified;
 mod refused_arguments;
 mod regexp_replacement;
@@ -47,6 +49,7 @@ mod text_args;
 mod text_out;
 mod time_zone;
 mod timestamp_input;
+mod width_bucket;
 
 pub use array_input::array_in;
 pub use array_remove::ARRAY_REMOVE;
@@ -67,6 +70,7 @@ pub use json_items::{
     SET_RETURNING as JSON_SET_RETURNING,
 };
 pub use operators::PostgresOperators;
+pub use ordered_set::{MODE, PERCENTILE_DISC};
 pub use regexp_replacement::PG_REGEXP_REPLACEMENT;
 pub use regexp_sets::REGEXP_MATCHES_LISTS;
 pub use rule::PostgresSemantics;
@@ -132,6 +136,8 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(bytea_functions::functions())
         .chain(refused_arguments::functions())
         .chain(regexp_sets::functions())
+        .chain(ordered_set::functions())
+        .chain([width_bucket::function(), make_timestamp::function()])
     {
         ctx.register_udf(function);
     }

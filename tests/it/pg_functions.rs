@@ -60,3 +60,61 @@ async fn trunc_of_a_numeric_has_the_digits_asked_for() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// The ordered-set aggregates `percentile_disc` and `mode` (DataFusion has neither): per group,
+/// in either order, with FILTER, over texts and floats, NULLs skipped, no rows NULL, a
+/// fraction outside [0, 1] 22003.
+#[tokio::test]
+async fn percentile_disc_and_mode_as_postgresql() {
+    let script = [
+        "CREATE TABLE os (g INT, x INT, t TEXT, f FLOAT8)",
+        "INSERT INTO os VALUES (1, 1, 'a', 1.5), (1, 2, 'b', 2.5), (1, 2, 'b', 2.5), (1, 3, 'c', NULL), \
+         (1, 3, 'c', 0.5), (1, NULL, NULL, NULL), (2, 10, 'z', 1), (3, NULL, NULL, NULL)",
+        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM os",
+        "SELECT g, percentile_disc(0.5) WITHIN GROUP (ORDER BY x), \
+         percentile_disc(0) WITHIN GROUP (ORDER BY x DESC), \
+         percentile_disc(1) WITHIN GROUP (ORDER BY t) FROM os GROUP BY g ORDER BY g",
+        "SELECT g, mode() WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY t DESC), \
+         mode() WITHIN GROUP (ORDER BY f) FROM os GROUP BY g ORDER BY g",
+        "SELECT percentile_disc(0.25) WITHIN GROUP (ORDER BY f) FILTER (WHERE g = 1) FROM os",
+        "SELECT mode() WITHIN GROUP (ORDER BY x) FROM os WHERE false",
+        "SELECT percentile_disc(1.5) WITHIN GROUP (ORDER BY x) FROM os",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// `width_bucket`: exact for numerics (a value on a boundary starts its bucket), PostgreSQL's
+/// double-precision arithmetic for floats, ranges running either way, 2201G for equal bounds or
+/// no buckets.
+#[tokio::test]
+async fn width_bucket_as_postgresql() {
+    let script = [
+        "SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(0.3, 0.1, 0.5, 2), \
+         width_bucket(0.3::float8, 0.1, 0.5, 2)",
+        "SELECT width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), width_bucket(3, 10, 0, 5), \
+         width_bucket(11, 10, 0, 5)",
+        "SELECT width_bucket(x, 0, 100, 4), count(*) FROM generate_series(0, 100, 7) x GROUP BY 1 ORDER BY 1",
+        "SELECT width_bucket(2.5::float8, 1, 10, 3), width_bucket(9.99999999::float8, 1, 10, 3)",
+        "SELECT width_bucket(NULL, 0, 2, 3), width_bucket(1, 0, 2, NULL)",
+        "SELECT width_bucket(1, 2, 2, 3)",
+        "SELECT width_bucket(1, 0, 2, 0)",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// `make_timestamp` from fields, with PostgreSQL's checks: February 29th of a common year, hour
+/// 25, month 13 and year 0 are 22008 (not carried into the next day, month or year).
+#[tokio::test]
+async fn make_timestamp_as_postgresql() {
+    let script = [
+        "SELECT make_timestamp(2024, 1, 2, 3, 4, 5.5), make_timestamp(2024, 2, 29, 23, 59, 59.999999)",
+        "SELECT make_timestamp(2024, 1, 1, 24, 0, 0), make_timestamp(2024, 1, 1, 23, 59, 60)",
+        "SELECT make_timestamp(y, 6, 15, 8, 30, 0) FROM generate_series(2020, 2022) y",
+        "SELECT make_timestamp(2024, 1, 1, 0, 0, 0) + interval '1 day', make_timestamp(2024, 1, 1, 0, 0, NULL)",
+        "SELECT make_timestamp(2023, 2, 29, 0, 0, 0)",
+        "SELECT make_timestamp(2024, 1, 1, 25, 0, 0)",
+        "SELECT make_timestamp(2024, 13, 1, 0, 0, 0)",
+        "SELECT make_timestamp(0, 1, 1, 0, 0, 0)",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
