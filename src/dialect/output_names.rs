@@ -138,6 +138,9 @@ fn figure_name(expr: &Expr) -> Option<(String, u8)> {
             Some((name, 2)) => Some((name, 2)),
             _ => Some((type_name(data_type), 1)),
         },
+        // `DATE '...'` and `INTERVAL '...'` are casts of a constant: named by the type.
+        Expr::TypedString(typed) => Some((type_name(&typed.data_type), 1)),
+        Expr::Interval(_) => Some(("interval".into(), 1)),
         Expr::Nested(inner) => figure_name(inner),
         // `(rec).field` is named by its last field, `arr[1]` and `m['k']` by what they index.
         Expr::CompoundFieldAccess { root, access_chain } => access_chain

@@ -11,6 +11,17 @@ use sqlparser::ast::{CastKind, DataType, ExactNumberInfo, Expr, Value};
 
 /// Rewrites the constant date or interval text of `expr`, if it is one.
 pub fn rewrite(expr: &mut Expr) {
+    // `TYPE 'text'` is `CAST('text' AS TYPE)` in PostgreSQL (and in DataFusion's plan): one form
+    // for every cast rule below (`numeric '1.5'` kept ten fractional digits).
+    if let Expr::TypedString(typed) = expr {
+        *expr = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(Expr::Value(typed.value.clone())),
+            data_type: typed.data_type.clone(),
+            array: false,
+            format: None,
+        };
+    }
     if numeric_cast(expr) || json_cast(expr) {
         return;
     }

@@ -172,6 +172,24 @@ pub(super) fn classify_message(message: &str, fallback: ErrorKind) -> Error {
             format!("invalid regular expression: {reason}"),
         );
     }
+    // DataFusion's `make_date` of a day the month has not, as PostgreSQL says it.
+    if let Some(at) = message.find("Unable to parse date from ") {
+        let fields: Vec<&str> = message[at + "Unable to parse date from ".len()..]
+            .split(',')
+            .map(str::trim)
+            .collect();
+        if let [year, month, day] = fields.as_slice() {
+            let pad = |f: &str| format!("{:0>2}", f);
+            return Error::new(
+                ErrorKind::DatetimeFieldOverflow,
+                format!(
+                    "date field value out of range: {year}-{}-{}",
+                    pad(month),
+                    pad(day)
+                ),
+            );
+        }
+    }
     // DataFusion's planner refusing a conversion (an INSERT's value into its column's type).
     if let Some(at) = message.find("Cannot automatically convert ") {
         let rest = message[at + "Cannot automatically convert ".len()..].trim();

@@ -58,3 +58,34 @@ async fn aggregates_differing_by_a_cast_are_both_answered() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// A typed literal (`DATE '...'`, `numeric '1.5'`, `INTERVAL '1 day'`) is a cast of a constant,
+/// as in PostgreSQL: named by its type (it was `?column?`), and read by the same input rules
+/// as `'...'::type` (`numeric '1.5'` had ten fractional digits); `make_date` of a day the month
+/// has not is 22008.
+#[tokio::test]
+async fn typed_literals_are_casts_of_constants() {
+    let postgres = crate::support::Postgres::start();
+    let server = crate::support::TestServer::start().await;
+    let (theirs, ours) = (postgres.client().await, server.client().await);
+    for statement in [
+        "SELECT date '2024-01-01', timestamp '2024-01-01 10:00', timestamptz '2024-01-01 10:00+00', \
+         interval '1 day', time '10:00'",
+        "SELECT int '1', text 'x', numeric '1.5', bool 't'",
+    ] {
+        assert_eq!(
+            crate::pg_semantics::column_names(&ours, statement).await,
+            crate::pg_semantics::column_names(&theirs, statement).await,
+            "{statement}"
+        );
+    }
+    server.stop().await;
+    let script = [
+        "SELECT int '1', text 'x', numeric '1.5', bool 't', numeric '1e3', decimal '2.50'",
+        "SELECT date '2024-01-01' + 1, timestamp '2024-03-07 10:00' + interval '1 hour', \
+         date 'March 7, 2024', interval '1 day 03:04:05'",
+        "SELECT jsonb '{\"b\": 1, \"a\": 2}', bytea '\\x0102'",
+        "SELECT make_date(2024, 2, 30)",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}

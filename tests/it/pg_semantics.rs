@@ -933,7 +933,7 @@ async fn any_and_all_answer_with_postgresql_nulls() {
 }
 
 /// The column names of `statement`'s result, from its RowDescription.
-async fn column_names(client: &tokio_postgres::Client, statement: &str) -> Vec<String> {
+pub(crate) async fn column_names(client: &tokio_postgres::Client, statement: &str) -> Vec<String> {
     let messages = client.simple_query(statement).await.expect(statement);
     messages
         .iter()
