@@ -12,6 +12,7 @@
 
 mod array_input;
 mod array_remove;
+mod array_sets;
 mod binary_operands;
 mod bytea;
 mod bytea_functions;

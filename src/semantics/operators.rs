@@ -4,6 +4,7 @@
 //! operator), and `date ± interval`, a timestamp in PostgreSQL (DataFusion keeps a date, so a
 //! month after January 31st lost its time of day), and `timestamp - timestamp` in days and time.
 //! `date ± integer` stays a date, as there. `EXTRACT` is planned as PostgreSQL's `extract`.
+//! Array `@>`, `<@` and `&&` are planned with PostgreSQL's NULLs (`array_sets`).
 
 use std::sync::Arc;
 
@@ -89,6 +90,61 @@ impl ExprPlanner for PostgresOperators {
                 super::json_contains::plan_operator(&op, left.clone(), right.clone())
         {
             return Ok(PlannerResult::Planned(planned));
+        }
+        // Array containment and overlap with PostgreSQL's NULLs (see `array_sets`); a quoted
+        // literal beside an array is an array text of its type (`tags @> '{a}'`).
+        let text_literal = |e: &Expr| {
+            matches!(
+                e,
+                Expr::Literal(
+                    datafusion::common::ScalarValue::Utf8(_)
+                        | datafusion::common::ScalarValue::Utf8View(_)
+                        | datafusion::common::ScalarValue::LargeUtf8(_),
+                    _
+                )
+            )
+        };
+        let array_ops = matches!(
+            op,
+            BinaryOperator::AtArrow | BinaryOperator::ArrowAt | BinaryOperator::PGOverlap
+        );
+        let (left, lt) = if array_ops && rt.is_list() && text_literal(&left) {
+            (cast(left, rt.clone()), rt.clone())
+        } else {
+            (left, lt)
+        };
+        let (right, rt) = if array_ops && lt.is_list() && text_literal(&right) {
+            (cast(right, lt.clone()), lt.clone())
+        } else {
+            (right, rt)
+        };
+        let listish = |t: &DataType| t.is_list() || t.is_null();
+        if listish(&lt) && listish(&rt) && !(lt.is_null() && rt.is_null()) {
+            use super::array_sets::{ArraySet, ArraySetOp};
+            match op {
+                BinaryOperator::AtArrow => {
+                    return Ok(PlannerResult::Planned(ArraySet::call(
+                        ArraySetOp::Contains,
+                        left,
+                        right,
+                    )));
+                }
+                BinaryOperator::ArrowAt => {
+                    return Ok(PlannerResult::Planned(ArraySet::call(
+                        ArraySetOp::Contains,
+                        right,
+                        left,
+                    )));
+                }
+                BinaryOperator::PGOverlap => {
+                    return Ok(PlannerResult::Planned(ArraySet::call(
+                        ArraySetOp::Overlaps,
+                        left,
+                        right,
+                    )));
+                }
+                _ => {}
+            }
         }
         let planned = match op {
             BinaryOperator::Multiply if is_interval(&lt) && rt.is_numeric() => {

@@ -118,3 +118,24 @@ async fn make_timestamp_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// Array `@>`, `<@` and `&&` with PostgreSQL's NULLs: a NULL element is contained by nothing
+/// (`ARRAY[1, NULL] @> ARRAY[NULL]` was true), a NULL array gives NULL, `&&` exists (it was
+/// 0A000), and a quoted literal beside an array is an array text (`tags @> '{a}'` was 42000).
+#[tokio::test]
+async fn array_containment_and_overlap_as_postgresql() {
+    let script = [
+        "SELECT ARRAY[1, 2] @> ARRAY[NULL::int], ARRAY[1, NULL] @> ARRAY[1], \
+         ARRAY[1, NULL] @> ARRAY[NULL::int], ARRAY[1] <@ ARRAY[1, NULL], ARRAY[NULL::int] <@ ARRAY[NULL::int]",
+        "SELECT ARRAY[1, 2] @> ARRAY[2, 2], ARRAY[]::int[] @> ARRAY[]::int[], ARRAY[]::int[] <@ ARRAY[1]",
+        "SELECT ARRAY[1, 2] && ARRAY[2, 3], ARRAY[1, 2] && ARRAY[3], ARRAY[1, NULL] && ARRAY[NULL::int], \
+         ARRAY[]::int[] && ARRAY[1], NULL::int[] && ARRAY[1]",
+        "CREATE TABLE tg (id INT, tags TEXT[])",
+        "INSERT INTO tg VALUES (1, '{a,b}'), (2, '{b,c}'), (3, NULL), (4, '{}'), (5, '{a,NULL}')",
+        "SELECT id FROM tg WHERE tags && ARRAY['a'] ORDER BY id",
+        "SELECT id FROM tg WHERE tags @> ARRAY['b'] ORDER BY id",
+        "SELECT id FROM tg WHERE tags <@ ARRAY['a', 'b'] ORDER BY id",
+        "SELECT id, tags @> '{a}', '{a,b,c}' @> tags FROM tg ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
