@@ -102,16 +102,11 @@ pub fn rewrite(expr: &mut Expr) {
                     } else {
                         Expr::IsNotNull(Box::new(value.clone()))
                     };
-                    Some(Expr::Case {
-                        case_token: ast::helpers::attached_token::AttachedToken::empty(),
-                        end_token: ast::helpers::attached_token::AttachedToken::empty(),
-                        operand: None,
-                        conditions: vec![ast::CaseWhen {
-                            condition: test,
-                            result: Expr::value(Value::Number("1".into(), false)),
-                        }],
-                        else_result: Some(Box::new(Expr::value(Value::Number("0".into(), false)))),
-                    })
+                    Some(super::pg_rewrites::case_when(
+                        test,
+                        Expr::value(Value::Number("1".into(), false)),
+                        Some(Expr::value(Value::Number("0".into(), false))),
+                    ))
                 }
                 _ => None,
             })

@@ -574,16 +574,7 @@ fn hoist_outer_predicates(expr: &mut Expr) {
         return;
     };
     let subquery = std::mem::replace(expr, Expr::value(Value::Null));
-    *expr = Expr::Case {
-        case_token: ast::helpers::attached_token::AttachedToken::empty(),
-        end_token: ast::helpers::attached_token::AttachedToken::empty(),
-        operand: None,
-        conditions: vec![ast::CaseWhen {
-            condition,
-            result: subquery,
-        }],
-        else_result: None,
-    };
+    *expr = case_when(condition, subquery, None);
 }
 
 /// The names a query's FROM clause binds: aliases, table names and their last parts.
@@ -859,6 +850,17 @@ fn name_is(name: &ObjectName, expected: &str) -> bool {
     name.0.last().is_some_and(|part| {
         matches!(part, ObjectNamePart::Identifier(ident) if ident.value.eq_ignore_ascii_case(expected))
     })
+}
+
+/// `CASE WHEN condition THEN result [ELSE otherwise] END`, as the rewrites build it.
+pub(crate) fn case_when(condition: Expr, result: Expr, otherwise: Option<Expr>) -> Expr {
+    Expr::Case {
+        case_token: ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![ast::CaseWhen { condition, result }],
+        else_result: otherwise.map(Box::new),
+    }
 }
 
 /// `name(args...)`: a plain function call, as the rewrites and the planner build them.

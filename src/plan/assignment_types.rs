@@ -174,16 +174,6 @@ fn kind(data_type: &DataType) -> Kind {
     }
 }
 
-fn element(data_type: &DataType) -> Option<&DataType> {
-    use DataType::*;
-    match data_type {
-        List(f) | LargeList(f) | ListView(f) | LargeListView(f) | FixedSizeList(f, _) => {
-            Some(f.data_type())
-        }
-        _ => None,
-    }
-}
-
 /// Whether PostgreSQL assigns a `source` value to a `target` column.
 fn assignable(source: &DataType, target: &DataType) -> bool {
     match (kind(source), kind(target)) {
@@ -192,7 +182,10 @@ fn assignable(source: &DataType, target: &DataType) -> bool {
         (Kind::Date, Kind::Timestamp) => true,
         (Kind::Timestamp, Kind::Date | Kind::Time) => true,
         (Kind::Interval, Kind::Time) => true,
-        (Kind::List, Kind::List) => match (element(source), element(target)) {
+        (Kind::List, Kind::List) => match (
+            crate::semantics::list_element(source),
+            crate::semantics::list_element(target),
+        ) {
             (Some(s), Some(t)) => assignable(s, t),
             _ => true,
         },

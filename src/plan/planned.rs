@@ -141,20 +141,18 @@ pub async fn logical_plan(
     }
     let functions = state.table_functions();
     super::set_functions::rewrite(&mut statement, &|name| functions.contains_key(name));
-    // Kept only for a second attempt when DataFusion's names of two expressions collide.
-    let mut retry = statement.clone();
+    // A second attempt when DataFusion's names of two expressions collide.
+    let retry = super::distinct_cast_names::retry_copy(&statement);
     match state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await
     {
-        Err(error)
-            if super::distinct_cast_names::is_name_collision(&error)
-                && super::distinct_cast_names::rewrite(&mut retry) =>
-        {
-            Ok(state
+        Err(error) if super::distinct_cast_names::is_name_collision(&error) => match retry {
+            Some(retry) => Ok(state
                 .statement_to_plan(DfStatement::Statement(Box::new(retry)))
-                .await?)
-        }
+                .await?),
+            None => Err(error.into()),
+        },
         planned => Ok(planned?),
     }
 }

@@ -104,14 +104,10 @@ impl ScalarUDFImpl for ArraySet {
 
 /// The element type of a list argument (Null for a NULL without a type).
 fn element_type(values: &ArrayRef) -> Result<DataType> {
-    match values.data_type() {
-        DataType::List(f)
-        | DataType::LargeList(f)
-        | DataType::FixedSizeList(f, _)
-        | DataType::ListView(f)
-        | DataType::LargeListView(f) => Ok(f.data_type().clone()),
-        DataType::Null => Ok(DataType::Null),
-        other => Err(datafusion::error::DataFusionError::Plan(format!(
+    match (super::list_element(values.data_type()), values.data_type()) {
+        (Some(element), _) => Ok(element.clone()),
+        (None, DataType::Null) => Ok(DataType::Null),
+        (None, other) => Err(datafusion::error::DataFusionError::Plan(format!(
             "array operators take arrays, not {other}"
         ))),
     }

@@ -164,6 +164,22 @@ fn external(e: crate::error::Error) -> datafusion::error::DataFusionError {
     datafusion::error::DataFusionError::External(Box::new(e))
 }
 
+/// The element type of a list type, in any of Arrow's list layouts (None for other types): the
+/// array functions and operators of this module and the assignment rule look into lists alike.
+pub fn list_element(
+    data_type: &datafusion::arrow::datatypes::DataType,
+) -> Option<&datafusion::arrow::datatypes::DataType> {
+    use datafusion::arrow::datatypes::DataType;
+    match data_type {
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f) => Some(f.data_type()),
+        _ => None,
+    }
+}
+
 /// Evaluates a function over its arguments as arrays and gives back a scalar when all of them
 /// were scalars (constant folding asks for one).
 pub(crate) fn over_arrays(

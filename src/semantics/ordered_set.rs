@@ -67,10 +67,10 @@ impl ScalarUDFImpl for OrderedSetPick {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        match &args[0] {
-            DataType::List(f) | DataType::LargeList(f) => Ok(f.data_type().clone()),
-            DataType::Null => Ok(DataType::Null),
-            other => Err(datafusion::error::DataFusionError::Plan(format!(
+        match (super::list_element(&args[0]), &args[0]) {
+            (Some(element), _) => Ok(element.clone()),
+            (None, DataType::Null) => Ok(DataType::Null),
+            (None, other) => Err(datafusion::error::DataFusionError::Plan(format!(
                 "{} takes a list, not {other}",
                 self.name()
             ))),

@@ -56,15 +56,6 @@ impl PgQuantified {
     }
 }
 
-fn element_type(array: &DataType) -> Option<&DataType> {
-    match array {
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-            Some(f.data_type())
-        }
-        _ => None,
-    }
-}
-
 impl ScalarUDFImpl for PgQuantified {
     fn name(&self) -> &str {
         Self::name_of(self.quantifier)
@@ -95,7 +86,7 @@ impl ScalarUDFImpl for PgQuantified {
             };
             return Ok(vec![op.clone(), DataType::Utf8, x]);
         }
-        let Some(element) = element_type(array) else {
+        let Some(element) = super::list_element(array) else {
             return Err(super::pg_error(
                 ErrorKind::UndefinedFunction,
                 format!("op ANY/ALL (array) requires an array on the right, not {array}"),
