@@ -79,6 +79,7 @@ impl VisitorMut for JsonFrom {
             return ControlFlow::Continue(());
         }
         expand_wildcards(&mut select.projection, &placed);
+        name_whole_rows(&mut select.projection, &placed);
         let _ = ast::visit_expressions_mut(query, |expr: &mut Expr| {
             redirect(expr, &placed);
             ControlFlow::<()>::Continue(())
@@ -435,6 +436,25 @@ fn expand_wildcards(projection: &mut Vec<SelectItem>, placed: &[Placed]) {
     *projection = expanded;
 }
 
+/// A select-list item that is a one-column function's alias alone (`SELECT e FROM
+/// jsonb_array_elements(...) e`) keeps the alias as its column name, as in PostgreSQL (it
+/// becomes a reference to the column, which was named `value`).
+fn name_whole_rows(projection: &mut [SelectItem], placed: &[Placed]) {
+    for item in projection {
+        if let SelectItem::UnnamedExpr(Expr::Identifier(ident)) = item
+            && placed
+                .iter()
+                .any(|p| same(&p.alias, ident) && p.columns.len() == 1)
+        {
+            let alias = ident.clone();
+            *item = SelectItem::ExprWithAlias {
+                expr: Expr::Identifier(alias.clone()),
+                alias,
+            };
+        }
+    }
+}
+
 /// A reference to a function's rows pointed at where its columns now are: `alias.column` at the
 /// relation that carries them, and `alias` alone (the row of a one-column function, which
 /// PostgreSQL gives as its value) at its column.
@@ -486,7 +506,12 @@ mod tests {
         );
         assert_eq!(
             rewritten("SELECT k FROM t CROSS JOIN LATERAL jsonb_object_keys(t.doc) AS k"),
-            "SELECT t.\"k\" FROM (SELECT t.*, jsonb_object_keys(t.doc) AS \"k\" FROM t) AS t"
+            "SELECT t.\"k\" AS k FROM (SELECT t.*, jsonb_object_keys(t.doc) AS \"k\" FROM t) AS t"
+        );
+        // The alias alone names its column, as in PostgreSQL (the column is `value`).
+        assert_eq!(
+            rewritten("SELECT e FROM jsonb_array_elements('[1]') e"),
+            "SELECT e.\"value\" AS e FROM (SELECT jsonb_array_elements('[1]') AS \"value\") AS e"
         );
         // Kept rows PostgreSQL would keep: refused, not dropped.
         let mut statement = Parser::parse_sql(

@@ -46,6 +46,92 @@ pub fn check_insert(input: &LogicalPlan) -> Result<()> {
     Ok(())
 }
 
+/// Checks the columns of `query`, written by position into columns `target` (INSERT ...
+/// REPLACE WHERE), as [`check_insert`] checks an INSERT's.
+pub fn check_by_position(
+    query: &LogicalPlan,
+    target: &datafusion::arrow::datatypes::Schema,
+) -> Result<()> {
+    let values = query.schema();
+    for (index, column) in target
+        .fields()
+        .iter()
+        .enumerate()
+        .take(values.fields().len())
+    {
+        if !untyped(query, index) {
+            check(column.name(), column, values.field(index))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the values of an `INSERT ... VALUES` that have a type of their own (numbers,
+/// booleans, casts) against `columns` (the target column of each position; `None` where there
+/// is none). DataFusion plans VALUES with the columns' types, casting such a value before any
+/// check sees it: `VALUES (5)` into a timestamp column stored 1970-01-01 00:00:00.000005.
+/// A cast's type is worked out once per type named, so long VALUES lists stay cheap.
+pub fn check_values(
+    ctx: &datafusion::prelude::SessionContext,
+    values: &sqlparser::ast::Values,
+    columns: &[Option<&Field>],
+) -> Result<()> {
+    use datafusion::execution::SessionState;
+    use sqlparser::ast::{Expr as Sql, UnaryOperator, Value};
+    /// The casts' types by the type named, and the state that worked them out (copied from
+    /// the session only when a cast is met).
+    struct Casts<'a> {
+        ctx: &'a datafusion::prelude::SessionContext,
+        state: Option<SessionState>,
+        types: std::collections::HashMap<String, Option<DataType>>,
+    }
+    fn own_type(value: &Sql, casts: &mut Casts<'_>) -> Option<DataType> {
+        match value {
+            Sql::Value(v) => match &v.value {
+                Value::Number(..) => Some(DataType::Int64),
+                Value::Boolean(_) => Some(DataType::Boolean),
+                _ => None,
+            },
+            Sql::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => own_type(expr, casts),
+            Sql::Nested(inner) => own_type(inner, casts),
+            Sql::Cast { data_type, .. }
+            | Sql::TypedString(sqlparser::ast::TypedString { data_type, .. }) => {
+                let name = data_type.to_string();
+                if let Some(known) = casts.types.get(&name) {
+                    return known.clone();
+                }
+                let state = casts.state.get_or_insert_with(|| casts.ctx.state());
+                let empty = DFSchema::empty();
+                let typed = state
+                    .create_logical_expr(&format!("CAST(NULL AS {name})"), &empty)
+                    .and_then(|typed| typed.get_type(&empty))
+                    .ok();
+                casts.types.insert(name, typed.clone());
+                typed
+            }
+            _ => None,
+        }
+    }
+    let mut casts = Casts {
+        ctx,
+        state: None,
+        types: std::collections::HashMap::new(),
+    };
+    for row in &values.rows {
+        for (value, column) in row.content.iter().zip(columns) {
+            if let Some(column) = column
+                && let Some(own) = own_type(value, &mut casts)
+            {
+                check(column.name(), column, &Field::new("", own, true))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks `value` (an expression of an UPDATE's SET over the table's rows in `schema`) for
 /// `column`; values whose type cannot be worked out here are left to the write.
 pub fn check_assigned(column: &Field, value: &Expr, schema: &DFSchema) -> Result<()> {

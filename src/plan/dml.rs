@@ -476,11 +476,10 @@ pub async fn insert_replace_where(
     let ctx = versioned.as_ref().unwrap_or(cx.df);
     let planned =
         super::planned::plan_statement(ctx, cx.settings, ast::Statement::Query(query)).await?;
+    let target_schema = crate::delta::table_arrow_schema(&target)?;
+    super::assignment_types::check_by_position(&planned.plan, &target_schema)?;
     let input = columns_by_position(&target, planned.plan.clone())?;
-    let input = super::column_input::checked_rows(
-        input,
-        crate::delta::table_arrow_schema(&target)?.as_ref(),
-    )?;
+    let input = super::column_input::checked_rows(input, target_schema.as_ref())?;
     let table = target
         .write(Vec::new())
         .with_input_plan(input)

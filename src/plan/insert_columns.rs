@@ -100,6 +100,21 @@ pub(super) async fn prepare(
             .any(|c| !c.always && c.name.eq_ignore_ascii_case(column))
     };
     let omitted = replace_defaults(insert, &named, &by_default)?;
+    if let Some(ast::SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) {
+        let targets: Vec<Option<&datafusion::arrow::datatypes::Field>> = if named.is_empty() {
+            table_columns
+                .fields()
+                .iter()
+                .map(|f| Some(f.as_ref()))
+                .collect()
+        } else {
+            named
+                .iter()
+                .map(|n| table_columns.field_with_name(n).ok())
+                .collect()
+        };
+        super::assignment_types::check_values(cx.df, values, &targets)?;
+    }
     let given: Vec<&String> = named.iter().filter(|c| !omitted.contains(c)).collect();
     if let Some(column) = given.iter().find(|c| {
         identity

@@ -111,6 +111,7 @@ pub async fn merge(
             })
             .collect()
     };
+    let typing = AssignmentTyping::new(cx, &source, &source_alias, &target_schema, &target_alias);
     let floats = super::write_predicates::float_columns(&target)?;
     let mut on = super::write_predicates::merge_on((*merge.on).clone(), &floats, &target_alias);
     let binaries = super::write_predicates::binary_columns(&target)?;
@@ -202,7 +203,8 @@ pub async fn merge(
                     } else {
                         let mut value = a.value;
                         resolve(&mut value);
-                        sets.push((name, value.to_string()));
+                        let value = typing.assign(&name, &value)?;
+                        sets.push((name, value));
                     }
                 }
                 // Generated columns are recomputed from the updated row (delta-rs only checks
@@ -326,9 +328,10 @@ pub async fn merge(
                             .zip(row.iter().cloned())
                             .map(|(c, mut v)| {
                                 resolve(&mut v);
-                                (c, v.to_string())
+                                let v = typing.assign(&c, &v)?;
+                                Ok((c, v))
                             })
-                            .collect()
+                            .collect::<Result<_>>()?
                     }
                 };
                 for (column, function) in identity.iter().zip(&identity_values) {
@@ -405,6 +408,67 @@ pub async fn merge(
         ),
     ));
     Ok(QueryOutput::Command(CommandTag::Merge(affected as u64)))
+}
+
+/// PostgreSQL's assignment rule (see `assignment_types`) for the values a clause gives columns,
+/// typed over the source and target rows. A value whose type cannot be worked out here (a bare
+/// name both sides have, an expression the dialect types) is left to the write.
+struct AssignmentTyping {
+    typing: Option<(
+        datafusion::execution::SessionState,
+        datafusion::common::DFSchema,
+    )>,
+    target: datafusion::arrow::datatypes::SchemaRef,
+}
+
+impl AssignmentTyping {
+    fn new(
+        cx: &PlanContext<'_>,
+        source: &DataFrame,
+        source_alias: &str,
+        target: &datafusion::arrow::datatypes::SchemaRef,
+        target_alias: &str,
+    ) -> Self {
+        use datafusion::common::DFSchema;
+        let rows = DFSchema::try_from_qualified_schema(source_alias, source.schema().as_arrow())
+            .and_then(|source| {
+                let mut rows = DFSchema::try_from_qualified_schema(target_alias, target)?;
+                rows.merge(&source);
+                Ok(rows)
+            });
+        Self {
+            typing: rows.ok().map(|rows| (cx.df.state(), rows)),
+            target: target.clone(),
+        }
+    }
+
+    /// The SQL that assigns `value` to `column`: 42804 if PostgreSQL would not assign it, and
+    /// a value for a text column cast to text first (delta-rs typed the CASE that picks the
+    /// new or the old value by the value, so a date for a text column read the old texts as
+    /// dates, 22007, and a boolean failed in its type coercion, XX000).
+    fn assign(&self, column: &str, value: &ast::Expr) -> Result<String> {
+        use datafusion::logical_expr::ExprSchemable as _;
+        let sql = value.to_string();
+        let (Some((state, rows)), Ok(field)) = (&self.typing, self.target.field_with_name(column))
+        else {
+            return Ok(sql);
+        };
+        let Ok(typed) = state.create_logical_expr(&sql, rows) else {
+            return Ok(sql);
+        };
+        if super::assignment_types::typed_alone(value) {
+            super::assignment_types::check_assigned(field, &typed, rows)?;
+        }
+        let needs_text = field.data_type().is_string()
+            && typed
+                .get_type(rows)
+                .is_ok_and(|t| !t.is_string() && t != datafusion::arrow::datatypes::DataType::Null);
+        Ok(if needs_text {
+            format!("CAST(({sql}) AS VARCHAR)")
+        } else {
+            sql
+        })
+    }
 }
 
 /// Qualifies every bare column name of `expr` with `alias`.

@@ -29,6 +29,7 @@ mod paths;
 mod plan_cache;
 mod planned;
 mod query;
+mod redundant_group_keys;
 mod rename;
 mod returning;
 mod scalar_subqueries;
@@ -98,8 +99,21 @@ pub fn lakehouse_state(
     let mut expr_planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
         vec![Arc::new(crate::semantics::PostgresOperators)];
     expr_planners.extend(state.expr_planners().iter().cloned());
+    let optimizer_rules = state
+        .optimizers()
+        .iter()
+        .map(|rule| {
+            if rule.name() == redundant_group_keys::RedundantGroupKeys::NAME {
+                Arc::new(redundant_group_keys::RedundantGroupKeys::new(rule.clone()))
+                    as Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>
+            } else {
+                rule.clone()
+            }
+        })
+        .collect();
     let mut state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
         .with_analyzer_rules(analyzer_rules)
+        .with_optimizer_rules(optimizer_rules)
         .with_expr_planners(expr_planners)
         .with_query_planner(Arc::new(hints::LakehouseQueryPlanner))
         .with_physical_optimizer_rules(rules)

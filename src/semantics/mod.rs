@@ -19,6 +19,7 @@ mod bytea_functions;
 mod case;
 mod char_types;
 mod checked;
+mod dates_as_instants;
 mod datetime;
 mod extract;
 mod float_min_max;
@@ -80,6 +81,8 @@ pub use text_out::nested_text;
 pub use time_zone::AtTimeZone;
 pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
 
+use std::sync::Arc;
+
 use datafusion::arrow::array::ArrayRef;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -90,6 +93,16 @@ use datafusion::prelude::SessionContext;
 /// dialect plans `AT TIME ZONE` and `EXTRACT` as) and those it answers in PostgreSQL's way
 /// (`date_part`), `justify_*`, and the function the dialect plans `CAST(x AS numeric)` as.
 pub fn install_functions(ctx: &SessionContext) {
+    // Over the function registered so far (the catalog library wraps DataFusion's to take
+    // integer arguments of any width).
+    if let Ok(series) = ctx.table_function("generate_series") {
+        ctx.register_udtf(
+            "generate_series",
+            Arc::new(dates_as_instants::GenerateSeriesOfInstants::new(
+                series.function().clone(),
+            )),
+        );
+    }
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(true)));
     ctx.register_udf(ScalarUDF::from(case::SimpleCase::new(false)));
     ctx.register_udf(ScalarUDF::from(Age::new()));

@@ -39,25 +39,38 @@ impl AnalyzerRule for PostgresSemantics {
         "postgres_semantics"
     }
 
-    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(rewrite_node)
+    fn analyze(&self, plan: LogicalPlan, config: &ConfigOptions) -> Result<LogicalPlan> {
+        let time_zone = config.execution.time_zone.as_deref();
+        plan.transform_up_with_subqueries(|node| rewrite_node(node, time_zone))
             .map(|t| t.data)
     }
 }
 
-fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+fn rewrite_node(plan: LogicalPlan, time_zone: Option<&str>) -> Result<Transformed<LogicalPlan>> {
     // LIMIT/OFFSET counts and DML targets are not values PostgreSQL computes with.
     if matches!(plan, LogicalPlan::Limit(_) | LogicalPlan::Dml(_)) {
         return Ok(Transformed::no(plan));
     }
     let schema = super::node_rewrite::input_schema(&plan);
     refuse_document_order(&plan, &schema)?;
-    super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
+    super::node_rewrite::rewrite_expressions(plan, &schema, |expr, schema| {
+        rewrite_expr(expr, schema, time_zone)
+    })
 }
 
 /// One expression, its operands already rewritten. Expressions whose types cannot be told (a
-/// node whose expressions do not read its inputs) stay as they are.
-fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+/// node whose expressions do not read its inputs) stay as they are. `time_zone` is the
+/// session's, the zone of its `timestamptz` values.
+fn rewrite_expr(
+    expr: Expr,
+    schema: &DFSchema,
+    time_zone: Option<&str>,
+) -> Result<Transformed<Expr>> {
+    if let Expr::ScalarFunction(f) = &expr
+        && let Some(cast) = super::dates_as_instants::cast_dates(f, schema, time_zone)
+    {
+        return Ok(Transformed::yes(cast));
+    }
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let (Ok(lt), Ok(rt)) = (left.get_type(schema), right.get_type(schema)) else {

@@ -26,6 +26,13 @@ async fn assigned_values_follow_postgresql_assignment_casts() {
         "INSERT INTO asg (i) SELECT ARRAY[1, 2]",
         "INSERT INTO asg (b) SELECT 12",
         "INSERT INTO asg (b) SELECT s FROM asg",
+        "INSERT INTO asg (ts) VALUES (5)",
+        "INSERT INTO asg (i) VALUES (true)",
+        "INSERT INTO asg (i) VALUES ('5'::text)",
+        "INSERT INTO asg (b) VALUES ('abc'::text)",
+        "INSERT INTO asg (d) VALUES (-3)",
+        "INSERT INTO asg (i, ts) VALUES (1, '2024-01-01'), (2, 7)",
+        "INSERT INTO asg VALUES (1, 'x', DATE '2024-01-01', 1.5, 2, 1)",
         "UPDATE asg SET i = s WHERE i = 7",
         "UPDATE asg SET bo = i WHERE i = 7",
         // Taken: literals, NULL, numbers to numbers, dates and timestamps, anything to text.
@@ -33,6 +40,7 @@ async fn assigned_values_follow_postgresql_assignment_casts() {
         "INSERT INTO asg (i, d) SELECT NULL, NULL",
         "INSERT INTO asg (i, n) SELECT 3.7::float8, 1.234::float8",
         "INSERT INTO asg (ts, d) SELECT DATE '2024-03-01', TIMESTAMP '2024-03-02 23:00'",
+        "INSERT INTO asg (n, f, s, ts) VALUES (1, 2, 3, DATE '2024-01-05'), (1.5, -2.5, true, NULL)",
         "INSERT INTO asg (s) SELECT 42",
         "INSERT INTO asg (s) SELECT DATE '2024-03-01'",
         "INSERT INTO asg (s) SELECT ARRAY[1, 2]",
@@ -43,9 +51,76 @@ async fn assigned_values_follow_postgresql_assignment_casts() {
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// MERGE's SET and INSERT values follow the same assignment casts (an integer for a timestamp,
+/// a boolean for an integer, a date for an integer are 42804 and change nothing).
+#[tokio::test]
+async fn merge_values_follow_postgresql_assignment_casts() {
+    let script = [
+        "CREATE TABLE mtg (id INT, ts TIMESTAMP, n INT, s TEXT)",
+        "CREATE TABLE msrc (id INT, v BIGINT, d DATE, b BOOLEAN)",
+        "INSERT INTO mtg VALUES (1, '2024-01-01 10:00', 1, 'one')",
+        "INSERT INTO msrc VALUES (1, 1700000000, '2024-02-01', true), (2, 5, '2024-02-02', false)",
+        "MERGE INTO mtg USING msrc ON mtg.id = msrc.id WHEN MATCHED THEN UPDATE SET ts = msrc.v",
+        "MERGE INTO mtg USING msrc ON mtg.id = msrc.id WHEN MATCHED THEN UPDATE SET n = msrc.b",
+        "MERGE INTO mtg USING msrc ON mtg.id = msrc.id \
+         WHEN NOT MATCHED THEN INSERT (id, n) VALUES (msrc.id, msrc.d)",
+        "MERGE INTO mtg USING msrc ON mtg.id = msrc.id \
+         WHEN NOT MATCHED THEN INSERT (id, ts) VALUES (msrc.id, 17)",
+        "SELECT * FROM mtg ORDER BY id",
+        "MERGE INTO mtg USING msrc ON mtg.id = msrc.id \
+         WHEN MATCHED THEN UPDATE SET ts = msrc.d, n = msrc.v, s = msrc.b \
+         WHEN NOT MATCHED THEN INSERT (id, ts, n, s) VALUES (msrc.id, msrc.d, msrc.v, msrc.d)",
+        "SELECT * FROM mtg ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// INSERT ... REPLACE WHERE (Databricks' form, which PostgreSQL has not) checks its query's
+/// columns as an INSERT does: an integer for a timestamp column is 42804 and the table keeps
+/// its rows.
+#[tokio::test]
+async fn replace_where_values_follow_assignment_casts() {
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE rw (id INT, ts TIMESTAMP); \
+             INSERT INTO rw VALUES (1, '2024-01-01 10:00'), (2, '2024-01-02 10:00')",
+        )
+        .await
+        .unwrap();
+    let error = client
+        .simple_query(
+            "INSERT INTO rw REPLACE WHERE id >= 2 SELECT id, 1700000000 FROM rw WHERE id >= 2",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.code(),
+        Some(&tokio_postgres::error::SqlState::DATATYPE_MISMATCH)
+    );
+    client
+        .simple_query("INSERT INTO rw REPLACE WHERE id >= 2 SELECT id, DATE '2024-03-01' FROM rw WHERE id >= 2")
+        .await
+        .unwrap();
+    let rows = client
+        .query("SELECT id, ts::text FROM rw ORDER BY id", &[])
+        .await
+        .unwrap();
+    let rows: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "2024-01-01 10:00:00".to_string()),
+            (2, "2024-03-01 00:00:00".to_string())
+        ]
+    );
+}
+
 /// Aggregates of one column with and without a cast in one select list (`sum(x::float8),
 /// sum(x)`): DataFusion names a cast after its operand, so the two had one name and the query
-/// failed ("duplicate unqualified field name"); PostgreSQL answers both.
+/// failed ("duplicate unqualified field name"); PostgreSQL answers both. The same for GROUP BY
+/// keys differing by a cast (`GROUP BY x, x::text` failed in DataFusion's optimizer).
 #[tokio::test]
 async fn aggregates_differing_by_a_cast_are_both_answered() {
     let script = [
@@ -55,6 +130,9 @@ async fn aggregates_differing_by_a_cast_are_both_answered() {
         "SELECT sum(x::float8) AS a, sum(x) AS b FROM agc",
         "SELECT count(x::text), count(x), max(x::bigint), max(x) FROM agc",
         "SELECT y, min(x::numeric), min(x) FROM agc GROUP BY y ORDER BY y",
+        "SELECT cast(x AS float8), sum(x) FROM agc GROUP BY x, cast(x AS float8) ORDER BY 1",
+        "SELECT x, x::text, count(*) FROM agc GROUP BY x, x::text ORDER BY 1",
+        "SELECT x, x + 1, count(*) FROM agc GROUP BY x, x + 1 ORDER BY 1",
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }

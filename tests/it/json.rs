@@ -317,3 +317,36 @@ async fn ordering_jsonb_and_left_lateral_elements_are_refused_not_wrong() {
     );
     server.stop().await;
 }
+
+/// A one-column JSON set-returning function's alias alone in the select list names its column
+/// (`SELECT e FROM jsonb_array_elements(...) e` is `e`, was `value`), and `e, e.value` are two
+/// columns (the second failed with a duplicate name), as in PostgreSQL.
+#[tokio::test]
+async fn json_function_alias_names_its_column_as_postgresql() {
+    let postgres = crate::support::Postgres::start();
+    let server = crate::support::TestServer::start().await;
+    let (theirs, ours) = (postgres.client().await, server.client().await);
+    let setup = "CREATE TABLE jal (id INT, doc JSONB); \
+                 INSERT INTO jal VALUES (1, '{\"a\": [1, 2]}'), (2, '{\"a\": [3]}')";
+    theirs.batch_execute(setup).await.unwrap();
+    ours.batch_execute(setup).await.unwrap();
+    for statement in [
+        "SELECT e FROM jsonb_array_elements('[1, 2]') e",
+        "SELECT e, e.value FROM jsonb_array_elements_text('[\"x\"]') e",
+        "SELECT id, e FROM jal, jsonb_array_elements(doc -> 'a') e ORDER BY id, e::text",
+        "SELECT k FROM jal CROSS JOIN LATERAL jsonb_object_keys(doc) AS k ORDER BY k",
+    ] {
+        assert_eq!(
+            crate::pg_semantics::column_names(&ours, statement).await,
+            crate::pg_semantics::column_names(&theirs, statement).await,
+            "{statement}"
+        );
+    }
+    let script = [
+        "CREATE TABLE jal (id INT, doc JSONB)",
+        "INSERT INTO jal VALUES (1, '{\"a\": [1, 2]}'), (2, '{\"a\": [3]}')",
+        "SELECT e, e.value FROM jsonb_array_elements_text('[\"x\", \"y\"]') e ORDER BY 1",
+        "SELECT id, e FROM jal, jsonb_array_elements(doc -> 'a') e ORDER BY id, e::text",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}

@@ -139,3 +139,26 @@ async fn array_containment_and_overlap_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// A date given to `generate_series(start, stop, step)` or `date_trunc` is a `timestamptz` at
+/// midnight in the session's zone, as PostgreSQL casts it (no date form of either exists
+/// there): a step under a day works, and the values carry the zone in a select list and in
+/// FROM alike.
+#[tokio::test]
+async fn dates_in_series_and_truncation_are_instants_as_postgresql() {
+    let script = [
+        "CREATE TABLE days (d DATE)",
+        "INSERT INTO days VALUES ('2024-01-03'), ('2024-02-29'), (NULL)",
+        "SELECT generate_series('2024-01-01'::date, '2024-01-02'::date, interval '12 hours')",
+        "SELECT generate_series('2024-01-01'::date, '2024-01-03'::date, interval '1 day')",
+        "SELECT * FROM generate_series('2024-01-01'::date, '2024-01-03'::date, interval '1 day')",
+        "SELECT g FROM generate_series(DATE '2024-01-30', DATE '2024-03-01', interval '1 month') AS g",
+        "SELECT date_trunc('week', '2024-01-03'::date), date_trunc('year', DATE '2024-05-03')",
+        "SELECT d, date_trunc('month', d) FROM days ORDER BY d",
+        "SET TIME ZONE 'Europe/Paris'",
+        "SELECT generate_series('2024-03-30'::date, '2024-04-01'::date, interval '1 day')",
+        "SELECT * FROM generate_series('2024-03-30'::date, '2024-03-31'::date, interval '6 hours')",
+        "SELECT date_trunc('month', DATE '2024-03-31')",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
