@@ -6,6 +6,7 @@
 //! start, so a crash can never leave the catalog and the data disagreeing.
 
 mod catalog_file;
+mod catalog_shapes;
 mod expand_array;
 mod files;
 mod format_type_udf;

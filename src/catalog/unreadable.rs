@@ -60,12 +60,16 @@ impl TableProvider for UnreadableTable {
 #[derive(Debug)]
 pub struct TolerantCatalogList {
     inner: Arc<dyn CatalogProviderList>,
+    shapes: Arc<super::catalog_shapes::Shapes>,
 }
 
 impl TolerantCatalogList {
     /// Wraps `inner`; registrations go through to it.
     pub fn wrap(inner: Arc<dyn CatalogProviderList>) -> Arc<dyn CatalogProviderList> {
-        Arc::new(Self { inner })
+        Arc::new(Self {
+            inner,
+            shapes: Arc::default(),
+        })
     }
 }
 
@@ -83,15 +87,21 @@ impl CatalogProviderList for TolerantCatalogList {
     }
 
     fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
-        self.inner
-            .catalog(name)
-            .map(|inner| Arc::new(TolerantCatalog { inner }) as Arc<dyn CatalogProvider>)
+        self.inner.catalog(name).map(|inner| {
+            Arc::new(TolerantCatalog {
+                name: name.to_string(),
+                inner,
+                shapes: self.shapes.clone(),
+            }) as Arc<dyn CatalogProvider>
+        })
     }
 }
 
 #[derive(Debug)]
 struct TolerantCatalog {
+    name: String,
     inner: Arc<dyn CatalogProvider>,
+    shapes: Arc<super::catalog_shapes::Shapes>,
 }
 
 impl CatalogProvider for TolerantCatalog {
@@ -100,9 +110,15 @@ impl CatalogProvider for TolerantCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        self.inner
-            .schema(name)
-            .map(|inner| Arc::new(TolerantSchema { inner }) as Arc<dyn SchemaProvider>)
+        let inner = self.inner.schema(name)?;
+        if super::catalog_shapes::FIXED_SCHEMAS.contains(&name) {
+            return Some(Arc::new(super::catalog_shapes::ShapedSchema::new(
+                inner,
+                (self.name.clone(), name.to_string()),
+                self.shapes.clone(),
+            )));
+        }
+        Some(Arc::new(TolerantSchema { inner }))
     }
 
     fn register_schema(

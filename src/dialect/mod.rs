@@ -12,6 +12,7 @@ mod json_from;
 mod lakehouse;
 mod order_subqueries;
 mod output_names;
+mod parsed_catalog_queries;
 mod parser;
 mod pg_functions;
 mod pg_input;
@@ -53,6 +54,15 @@ fn refuse_insert_on_conflict(statement: &sqlparser::ast::Statement) -> Result<()
 pub fn parse_sql(sql: &str) -> Result<Vec<Statement>> {
     // Decided once, on the text the client sent.
     let catalog_query = compat::is_catalog_query(sql);
+    if catalog_query {
+        return parsed_catalog_queries::get_or_parse(sql, parse_uncached);
+    }
+    parse_uncached(sql, false)
+}
+
+/// [`parse_sql`] without the cache of catalog queries; `catalog_query` is whether the text
+/// looks like one.
+fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
     let substituted = catalog_query
         .then(|| compat::substitute_client_fragments(sql))
         .flatten();

@@ -234,3 +234,73 @@ async fn create_table_like_copies_columns_types_and_not_null() {
     expect_sqlstate(&c, "CREATE TABLE copy4 (LIKE nosuch)", "42P01").await;
     server.stop().await;
 }
+
+/// A BI tool's "list tables" query, repeated over the extended protocol (its parse is kept per
+/// text, and the catalog's own tables are walked by their kept shapes): each repeat sees the
+/// tables and views as they are then, and the catalog's own tables keep their kinds and
+/// columns.
+#[tokio::test]
+async fn repeated_catalog_queries_follow_ddl() {
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    let list = "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c \
+                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                WHERE c.relkind IN ('r', 'v', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                ORDER BY 1, 2";
+    let listed = |rows: Vec<tokio_postgres::Row>| -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, String>(2)))
+            .collect()
+    };
+    assert!(listed(client.query(list, &[]).await.unwrap()).is_empty());
+    client
+        .batch_execute(
+            "CREATE TABLE listed_a (id INT); CREATE VIEW listed_v AS SELECT id FROM listed_a",
+        )
+        .await
+        .unwrap();
+    let row = |name: &str, kind: &str| ("public".to_string(), name.to_string(), kind.to_string());
+    assert_eq!(
+        listed(client.query(list, &[]).await.unwrap()),
+        [row("listed_a", "r"), row("listed_v", "v")]
+    );
+    client
+        .batch_execute("DROP VIEW listed_v; ALTER TABLE listed_a ADD COLUMN note TEXT")
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(client.query(list, &[]).await.unwrap()),
+        [row("listed_a", "r")]
+    );
+    let columns = client
+        .query(
+            "SELECT c.relnatts, (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid) \
+             FROM pg_catalog.pg_class c WHERE c.relname = $1",
+            &[&"listed_a"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(columns[0].get::<_, i16>(0), 2);
+    assert_eq!(columns[0].get::<_, i64>(1), 2);
+    // The catalog's own tables: pg_class is listed with its columns, information_schema's
+    // tables as views.
+    let own = client
+        .query(
+            "SELECT c.relnatts FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'pg_catalog' AND c.relname = 'pg_class'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(own[0].get::<_, i16>(0) >= 30);
+    let kinds = client
+        .query(
+            "SELECT DISTINCT table_type FROM information_schema.tables WHERE table_schema = 'information_schema'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kinds.len(), 1);
+    assert_eq!(kinds[0].get::<_, String>(0), "VIEW");
+}
