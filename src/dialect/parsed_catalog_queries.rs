@@ -7,7 +7,7 @@
 //! texts, and a repeat is a copy of the statements.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
 
@@ -20,7 +20,8 @@ const MAX_TEXTS: usize = 256;
 /// Texts longer than this are parsed each time (no catalog query a tool sends is this long).
 const MAX_TEXT_BYTES: usize = 16 * 1024;
 
-static PARSED: LazyLock<Mutex<HashMap<String, Vec<Statement>>>> =
+/// Shared by all sessions; held only to look up or add an entry (the copy is made outside).
+static PARSED: LazyLock<Mutex<HashMap<String, Arc<Vec<Statement>>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The statements of the catalog query `sql`, parsed by `parse` (given `sql` and `true`) the
@@ -32,14 +33,15 @@ pub(super) fn get_or_parse(
     if sql.len() > MAX_TEXT_BYTES {
         return parse(sql, true);
     }
-    if let Some(statements) = PARSED.lock().get(sql) {
-        return Ok(statements.clone());
+    let kept = PARSED.lock().get(sql).cloned();
+    if let Some(statements) = kept {
+        return Ok(statements.as_ref().clone());
     }
     let statements = parse(sql, true)?;
     let mut parsed = PARSED.lock();
     if parsed.len() >= MAX_TEXTS {
         parsed.clear();
     }
-    parsed.insert(sql.to_string(), statements.clone());
+    parsed.insert(sql.to_string(), Arc::new(statements.clone()));
     Ok(statements)
 }

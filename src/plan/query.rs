@@ -13,7 +13,13 @@ use crate::output::{CommandTag, QueryOutput, RowSet};
 
 /// Plans a sqlparser statement with DataFusion (resolving tables through our catalog), without
 /// hints (for describing a statement's parameters and columns).
-async fn plan(cx: &PlanContext<'_>, statement: ast::Statement) -> Result<LogicalPlan> {
+async fn plan(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result<LogicalPlan> {
+    // A query plans with the session's kept state, as `run` does (a copy of the state per
+    // Parse message was a tenth of a catalog query's describe).
+    if cx.session_df && matches!(statement, ast::Statement::Query(_)) {
+        let (state, _) = cx.plan_cache.snapshot(cx.df);
+        return super::planned::logical_plan(&state, statement).await;
+    }
     super::planned::logical_plan(&cx.df.state(), statement).await
 }
 
