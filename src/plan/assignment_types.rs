@@ -8,15 +8,19 @@
 //! took a date's day number. A quoted literal has no type of its own (`VALUES ('7')` into an
 //! integer column is read by the column's input), and neither has a parameter.
 
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 
 use crate::error::{Error, ErrorKind, Result};
 
 /// Checks the rows an INSERT planned by DataFusion writes (`input`: the projection that casts
-/// each source column to its target column's type).
-pub fn check_insert(input: &LogicalPlan) -> Result<()> {
+/// each source column to its target column's type) into the columns of `table` (whose fields
+/// say which are json documents).
+pub fn check_insert(
+    input: &LogicalPlan,
+    table: &datafusion::arrow::datatypes::Schema,
+) -> Result<()> {
     let LogicalPlan::Projection(projection) = input else {
         return Ok(());
     };
@@ -41,6 +45,9 @@ pub fn check_insert(input: &LogicalPlan) -> Result<()> {
             continue;
         }
         let value = source.schema().field(index);
+        let target = table
+            .field_with_name(target.name())
+            .unwrap_or(target.as_ref());
         check(target.name(), target, value)?;
     }
     Ok(())
@@ -88,7 +95,14 @@ pub fn check_values(
     fn own_type(value: &Sql, casts: &mut Casts<'_>) -> Option<DataType> {
         match value {
             Sql::Value(v) => match &v.value {
-                Value::Number(..) => Some(DataType::Int64),
+                // PostgreSQL's type of a numeric constant: integer, bigint or numeric.
+                Value::Number(n, _) => Some(if n.parse::<i32>().is_ok() {
+                    DataType::Int32
+                } else if n.parse::<i64>().is_ok() {
+                    DataType::Int64
+                } else {
+                    DataType::Decimal128(38, 10)
+                }),
                 Value::Boolean(_) => Some(DataType::Boolean),
                 _ => None,
             },
@@ -132,38 +146,27 @@ pub fn check_values(
     Ok(())
 }
 
-/// Checks `value` (an expression of an UPDATE's SET over the table's rows in `schema`) for
-/// `column`; values whose type cannot be worked out here are left to the write.
-pub fn check_assigned(column: &Field, value: &Expr, schema: &DFSchema) -> Result<()> {
+/// Checks `value` (a SET or MERGE value planned over the rows it reads) for `column`, typed as
+/// the session's analyzer types it; a quoted literal, NULL or parameter has no type of its own
+/// (the column's input reads it). Returns the value's type when it was worked out.
+pub fn check_assigned(
+    column: &Field,
+    value: &Expr,
+    exprs: &super::write_exprs::WriteExprs,
+) -> Result<Option<FieldRef>> {
     if is_untyped_literal(value) {
-        return Ok(());
+        return Ok(None);
     }
-    match value.to_field(schema) {
-        Ok((_, field)) => check(column.name(), column, &field),
-        Err(_) => Ok(()),
-    }
-}
-
-/// Whether an UPDATE's SET value is one whose type DataFusion alone works out as PostgreSQL
-/// would (a column, a number or boolean, a cast): other expressions take their types from the
-/// dialect's analyzer (`b || '\\x21'` is a bytea there), so they are not checked here.
-pub fn typed_alone(value: &sqlparser::ast::Expr) -> bool {
-    use sqlparser::ast::{Expr as Sql, UnaryOperator, Value};
-    match value {
-        Sql::Identifier(_) | Sql::CompoundIdentifier(_) | Sql::Cast { .. } => true,
-        Sql::Value(v) => matches!(v.value, Value::Number(..) | Value::Boolean(_)),
-        Sql::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => typed_alone(expr),
-        Sql::Nested(inner) => typed_alone(inner),
-        _ => false,
-    }
+    let Some(field) = exprs.analyzed_field(value.clone()) else {
+        return Ok(None);
+    };
+    check(column.name(), column, &field)?;
+    Ok(Some(field))
 }
 
 /// 42804 unless a `value` field may be assigned to the `target` column.
 fn check(column: &str, target: &Field, value: &Field) -> Result<()> {
-    if assignable(value.data_type(), target.data_type()) {
+    if assignable(value.data_type(), target.data_type()) && !non_text_into_document(target, value) {
         return Ok(());
     }
     Err(Error::new(
@@ -175,6 +178,13 @@ fn check(column: &str, target: &Field, value: &Field) -> Result<()> {
         ),
     )
     .with_hint("You will need to rewrite or cast the expression."))
+}
+
+/// A number, boolean, date, ... assigned to a json / jsonb column (text there is read by the
+/// column's input, which refuses what is no JSON; PostgreSQL refuses text too, 42804).
+fn non_text_into_document(target: &Field, value: &Field) -> bool {
+    crate::semantics::json_flavor_of(target).is_some()
+        && !matches!(kind(value.data_type()), Kind::Null | Kind::String)
 }
 
 /// Whether column `index` of `plan` is made only of quoted literals, NULLs and parameters

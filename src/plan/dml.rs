@@ -58,29 +58,37 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .map(|c| Ident::with_quote('"', c).to_string())
         .collect();
     let selection = update.selection.clone();
+    let table_schema = crate::delta::table_arrow_schema(&table)?;
+    let exprs = super::write_exprs::WriteExprs::new(
+        cx.df.state(),
+        datafusion::common::DFSchema::try_from(table_schema.as_ref().clone())?,
+    );
     let mut builder = crate::delta::operable(&table)?
         .update()
-        .with_session_state(session_state(cx))
+        .with_session_state(exprs.session())
         .with_commit_properties(crate::delta::quiet_commit());
     if let Some(mut predicate) = update.selection {
         unqualify(&mut predicate, &table_ref, alias.as_deref());
         let binaries = super::write_predicates::binary_columns(&table)?;
         super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
         let floats = super::write_predicates::float_columns(&table)?;
-        builder = builder.with_predicate(super::write_predicates::update_predicate(
-            &predicate, &floats,
-        ));
+        builder = exprs
+            .condition(&super::write_predicates::update_predicate(
+                &predicate, &floats,
+            ))?
+            .apply(
+                builder,
+                |b, e| b.with_predicate(e),
+                |b, t| b.with_predicate(t),
+            );
     }
     let generated = crate::delta::generated_columns(&table)?;
     let always_identity = super::identity::always_generated(&table)?;
-    let table_schema = crate::delta::table_arrow_schema(&table)?;
     let identity_columns: Vec<String> = crate::delta::identity_columns(&table)?
         .into_iter()
         .map(|c| c.name)
         .collect();
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
-    // The state and schema SET values are typed with, made when a value needs them.
-    let mut typing = None;
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
             return Err(Error::unsupported(
@@ -138,26 +146,18 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         }
         let mut value = assignment.value;
         unqualify(&mut value, &table_ref, alias.as_deref());
-        // PostgreSQL's assignment rule (a value that does not plan here fails in the write).
-        if super::assignment_types::typed_alone(&value)
-            && let Ok(field) = table_schema.field_with_name(&column)
-        {
-            if typing.is_none() {
-                typing = Some((
-                    cx.df.state(),
-                    datafusion::common::DFSchema::try_from(table_schema.as_ref().clone())?,
-                ));
-            }
-            if let Some((state, schema)) = &typing
-                && let Ok(typed) = state.create_logical_expr(&value.to_string(), schema)
-            {
-                super::assignment_types::check_assigned(field, &typed, schema)?;
-            }
+        let sql = value.to_string();
+        let planned = exprs.plan(&sql)?;
+        if let Ok(field) = table_schema.field_with_name(&column) {
+            super::assignment_types::check_assigned(field, &planned, &exprs)?;
         }
-        builder = builder.with_update(
-            column.as_str(),
-            super::column_input::checked_sql(&table_schema, &column, value.to_string()),
-        );
+        let checked = super::column_input::checked_sql(&table_schema, &column, sql.clone());
+        let planned = if checked == sql {
+            planned
+        } else {
+            exprs.plan(&checked)?
+        };
+        builder = builder.with_update(column.as_str(), planned);
         assigned.insert(column, value);
     }
     // Generated columns follow the columns they are computed from (delta-rs's UPDATE does not
@@ -302,9 +302,15 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         ),
         None => None,
     };
+    let exprs = super::write_exprs::WriteExprs::new(
+        cx.df.state(),
+        datafusion::common::DFSchema::try_from(
+            crate::delta::table_arrow_schema(&table)?.as_ref().clone(),
+        )?,
+    );
     let mut builder = crate::delta::operable(&table)?
         .delete()
-        .with_session_state(session_state(cx))
+        .with_session_state(exprs.session())
         .with_commit_properties(crate::delta::quiet_commit());
     let whole_table = delete.selection.is_none();
     if let Some(mut predicate) = delete.selection {
@@ -312,9 +318,15 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         let binaries = super::write_predicates::binary_columns(&table)?;
         super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
         let floats = super::write_predicates::float_columns(&table)?;
-        builder = builder.with_predicate(super::write_predicates::delete_predicate(
-            &predicate, &floats,
-        ));
+        builder = exprs
+            .condition(&super::write_predicates::delete_predicate(
+                &predicate, &floats,
+            ))?
+            .apply(
+                builder,
+                |b, e| b.with_predicate(e),
+                |b, t| b.with_predicate(t),
+            );
     }
     let rows_before = if whole_table {
         crate::delta::row_count(&table)
@@ -480,12 +492,22 @@ pub async fn insert_replace_where(
     super::assignment_types::check_by_position(&planned.plan, &target_schema)?;
     let input = columns_by_position(&target, planned.plan.clone())?;
     let input = super::column_input::checked_rows(input, target_schema.as_ref())?;
-    let table = target
+    let exprs = super::write_exprs::WriteExprs::new(
+        ctx.state(),
+        datafusion::common::DFSchema::try_from(target_schema.as_ref().clone())?,
+    );
+    let write = target
         .write(Vec::new())
         .with_input_plan(input)
-        .with_session_state(std::sync::Arc::new(ctx.state()))
-        .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
-        .with_replace_where(predicate.to_string())
+        .with_session_state(exprs.session())
+        .with_save_mode(deltalake::protocol::SaveMode::Overwrite);
+    let table = exprs
+        .condition(&predicate.to_string())?
+        .apply(
+            write,
+            |w, e| w.with_replace_where(e),
+            |w, t| w.with_replace_where(t),
+        )
         .await?;
     planned.report(cx.notices);
     let rows = crate::delta::last_commit_metric(&table, &["num_added_rows"])

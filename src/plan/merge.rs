@@ -13,6 +13,7 @@ use sqlparser::ast::{
     self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind, TableFactor,
 };
 
+use super::merge_values::{AssignmentTyping, WriteValue};
 use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table, timetravel};
 use crate::dialect::STAR_COLUMN;
@@ -111,7 +112,6 @@ pub async fn merge(
             })
             .collect()
     };
-    let typing = AssignmentTyping::new(cx, &source, &source_alias, &target_schema, &target_alias);
     let floats = super::write_predicates::float_columns(&target)?;
     let mut on = super::write_predicates::merge_on((*merge.on).clone(), &floats, &target_alias);
     let binaries = super::write_predicates::binary_columns(&target)?;
@@ -139,25 +139,39 @@ pub async fn merge(
             std::sync::Arc::new(value.function.clone()),
         )?;
     }
+    let exprs = super::merge_values::merge_exprs(
+        merge_state,
+        source.schema().as_arrow(),
+        &source_alias,
+        &target_schema,
+        &target_alias,
+    )?;
+    let typing = AssignmentTyping {
+        exprs: &exprs,
+        target: &target_schema,
+    };
     let operable = crate::delta::operable(&target)?;
     let store = if identity.is_empty() {
         operable.log_store()
     } else {
         crate::delta::marking_store(&target, fill)?
     };
-    let mut builder = deltalake::operations::merge::MergeBuilder::new(
-        store,
-        Some(operable.snapshot()?.snapshot().clone()),
-        on.to_string(),
-        source,
-    )
-    .with_session_state(std::sync::Arc::new(merge_state))
-    .with_source_alias(source_alias.clone())
-    .with_target_alias(target_alias.clone())
-    .with_merge_schema(schema_evolution)
-    // The checkpoint is the upkeep's after the statement, as for every write (it reads the
-    // table's own state, never the copy an identity table is merged through).
-    .with_commit_properties(crate::delta::quiet_commit());
+    use deltalake::operations::merge::MergeBuilder;
+    let parts = (store, Some(operable.snapshot()?.snapshot().clone()), source);
+    let mut builder = exprs
+        .condition(&on.to_string())?
+        .apply(
+            parts,
+            |(store, snapshot, source), on| MergeBuilder::new(store, snapshot, on, source),
+            |(store, snapshot, source), on| MergeBuilder::new(store, snapshot, on, source),
+        )
+        .with_session_state(exprs.session())
+        .with_source_alias(source_alias.clone())
+        .with_target_alias(target_alias.clone())
+        .with_merge_schema(schema_evolution)
+        // The checkpoint is the upkeep's after the statement, as for every write (it reads the
+        // table's own state, never the copy an identity table is merged through).
+        .with_commit_properties(crate::delta::quiet_commit());
     let column = |c: &str| format!("\"{}\".\"{}\"", source_alias, c.replace('"', "\"\""));
     for clause in merge.clauses {
         // A NOT MATCHED clause sees only the source row, a NOT MATCHED BY SOURCE clause only
@@ -176,10 +190,13 @@ pub async fn merge(
             }
             quote_identifiers(expr);
         };
-        let predicate = clause.predicate.map(|mut p| {
-            resolve(&mut p);
-            p.to_string()
-        });
+        let predicate = clause
+            .predicate
+            .map(|mut p| {
+                resolve(&mut p);
+                exprs.condition(&p.to_string())
+            })
+            .transpose()?;
         match (clause.clause_kind, clause.action) {
             (
                 MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
@@ -243,13 +260,15 @@ pub async fn merge(
                     }
                 }
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
-                let sets = checked(sets);
+                let sets = WriteValue::plan_all(&exprs, checked(sets), &generated)?;
                 let apply = |mut u: deltalake::operations::merge::UpdateBuilder| {
                     if let Some(p) = &predicate {
-                        u = u.predicate(p.clone());
+                        u = p
+                            .clone()
+                            .apply(u, |b, e| b.predicate(e), |b, t| b.predicate(t));
                     }
                     for (c, v) in &sets {
-                        u = u.update(c.as_str(), v.clone());
+                        u = v.update(u, c);
                     }
                     u
                 };
@@ -266,7 +285,9 @@ pub async fn merge(
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
                 let apply = |mut d: deltalake::operations::merge::DeleteBuilder| {
                     if let Some(p) = &predicate {
-                        d = d.predicate(p.clone());
+                        d = p
+                            .clone()
+                            .apply(d, |b, e| b.predicate(e), |b, t| b.predicate(t));
                     }
                     d
                 };
@@ -346,13 +367,15 @@ pub async fn merge(
                         )),
                     }
                 }
-                let sets = checked(sets);
+                let sets = WriteValue::plan_all(&exprs, checked(sets), &generated)?;
                 builder = builder.when_not_matched_insert(|mut i| {
                     if let Some(p) = &predicate {
-                        i = i.predicate(p.clone());
+                        i = p
+                            .clone()
+                            .apply(i, |b, e| b.predicate(e), |b, t| b.predicate(t));
                     }
                     for (c, v) in &sets {
-                        i = i.set(c.as_str(), v.clone());
+                        i = v.insert(i, c);
                     }
                     i
                 })?;
@@ -408,67 +431,6 @@ pub async fn merge(
         ),
     ));
     Ok(QueryOutput::Command(CommandTag::Merge(affected as u64)))
-}
-
-/// PostgreSQL's assignment rule (see `assignment_types`) for the values a clause gives columns,
-/// typed over the source and target rows. A value whose type cannot be worked out here (a bare
-/// name both sides have, an expression the dialect types) is left to the write.
-struct AssignmentTyping {
-    typing: Option<(
-        datafusion::execution::SessionState,
-        datafusion::common::DFSchema,
-    )>,
-    target: datafusion::arrow::datatypes::SchemaRef,
-}
-
-impl AssignmentTyping {
-    fn new(
-        cx: &PlanContext<'_>,
-        source: &DataFrame,
-        source_alias: &str,
-        target: &datafusion::arrow::datatypes::SchemaRef,
-        target_alias: &str,
-    ) -> Self {
-        use datafusion::common::DFSchema;
-        let rows = DFSchema::try_from_qualified_schema(source_alias, source.schema().as_arrow())
-            .and_then(|source| {
-                let mut rows = DFSchema::try_from_qualified_schema(target_alias, target)?;
-                rows.merge(&source);
-                Ok(rows)
-            });
-        Self {
-            typing: rows.ok().map(|rows| (cx.df.state(), rows)),
-            target: target.clone(),
-        }
-    }
-
-    /// The SQL that assigns `value` to `column`: 42804 if PostgreSQL would not assign it, and
-    /// a value for a text column cast to text first (delta-rs typed the CASE that picks the
-    /// new or the old value by the value, so a date for a text column read the old texts as
-    /// dates, 22007, and a boolean failed in its type coercion, XX000).
-    fn assign(&self, column: &str, value: &ast::Expr) -> Result<String> {
-        use datafusion::logical_expr::ExprSchemable as _;
-        let sql = value.to_string();
-        let (Some((state, rows)), Ok(field)) = (&self.typing, self.target.field_with_name(column))
-        else {
-            return Ok(sql);
-        };
-        let Ok(typed) = state.create_logical_expr(&sql, rows) else {
-            return Ok(sql);
-        };
-        if super::assignment_types::typed_alone(value) {
-            super::assignment_types::check_assigned(field, &typed, rows)?;
-        }
-        let needs_text = field.data_type().is_string()
-            && typed
-                .get_type(rows)
-                .is_ok_and(|t| !t.is_string() && t != datafusion::arrow::datatypes::DataType::Null);
-        Ok(if needs_text {
-            format!("CAST(({sql}) AS VARCHAR)")
-        } else {
-            sql
-        })
-    }
 }
 
 /// Qualifies every bare column name of `expr` with `alias`.

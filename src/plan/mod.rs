@@ -21,6 +21,7 @@ mod insert_columns;
 mod leaf_limits;
 mod maintenance;
 mod merge;
+mod merge_values;
 mod names;
 mod nan_pruning;
 mod optimize;
@@ -39,6 +40,7 @@ mod temp_tables;
 mod timetravel;
 mod untyped_literals;
 mod views;
+mod write_exprs;
 mod write_predicates;
 mod zorder_rewrite;
 

@@ -141,7 +141,7 @@ async fn insert_once(
         return Err(Error::internal("INSERT did not plan as an insert"));
     }
     if let LogicalPlan::Dml(dml) = &planned.plan {
-        super::assignment_types::check_insert(&dml.input)?;
+        super::assignment_types::check_insert(&dml.input, dml.target.schema().as_ref())?;
     }
     if let LogicalPlan::Dml(dml) = &planned.plan
         && dml.op == WriteOp::Insert(InsertOp::Append)
@@ -234,7 +234,7 @@ async fn insert_returning(
     let LogicalPlan::Dml(dml) = &planned.plan else {
         return Err(Error::internal("INSERT did not plan as an insert"));
     };
-    super::assignment_types::check_insert(&dml.input)?;
+    super::assignment_types::check_insert(&dml.input, dml.target.schema().as_ref())?;
     let state = cx.df.state();
     let task = Arc::new(datafusion::execution::TaskContext::from(&state));
     // Document columns' values checked (and jsonb's written in its form) before they are
@@ -367,6 +367,13 @@ pub async fn describe(
             *slot = Some(datafusion::arrow::datatypes::DataType::Int64);
         }
     }
+    for (n, data_type) in quantified_array_parameters(&plan) {
+        if let Some(slot) = description.param_types.get_mut(n.wrapping_sub(1))
+            && slot.is_none()
+        {
+            *slot = Some(data_type);
+        }
+    }
     if !matches!(
         plan,
         LogicalPlan::Dml(_) | LogicalPlan::Ddl(_) | LogicalPlan::Statement(_)
@@ -429,4 +436,52 @@ fn limit_parameters(plan: &LogicalPlan) -> Vec<usize> {
         Ok(TreeNodeRecursion::Continue)
     });
     numbers
+}
+
+/// The parameters of quantified comparisons, typed as PostgreSQL infers them: `x = ANY($1)`
+/// (how drivers send a list) an array of `x`'s type, `$1 = ANY(array)` the array's element
+/// type. DataFusion leaves a function's arguments untyped, and drivers that bind by the
+/// described type refused to send a list.
+fn quantified_array_parameters(
+    plan: &LogicalPlan,
+) -> Vec<(usize, datafusion::arrow::datatypes::DataType)> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Expr, ExprSchemable};
+    let mut found = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        let mut schemas: Vec<&datafusion::common::DFSchema> =
+            node.inputs().iter().map(|i| i.schema().as_ref()).collect();
+        schemas.push(node.schema().as_ref());
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                let number = |p: &datafusion::logical_expr::expr::Placeholder| {
+                    p.id.strip_prefix('$').and_then(|n| n.parse::<usize>().ok())
+                };
+                let type_of = |x: &Expr| schemas.iter().find_map(|s| x.get_type(*s).ok());
+                if let Expr::ScalarFunction(f) = e
+                    && crate::semantics::is_quantified_comparison(f.func.name())
+                {
+                    match f.args.as_slice() {
+                        [_, Expr::Placeholder(p), x] => {
+                            if let (Some(n), Some(element)) = (number(p), type_of(x)) {
+                                found.push((n, DataType::new_list(element, true)));
+                            }
+                        }
+                        [_, array, Expr::Placeholder(p)] => {
+                            if let (Some(n), Some(DataType::List(element))) =
+                                (number(p), type_of(array))
+                            {
+                                found.push((n, element.data_type().clone()));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })?;
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }

@@ -30,6 +30,7 @@ mod json_build;
 mod json_contains;
 mod json_items;
 mod json_set;
+mod jsonb_operators;
 mod justify;
 mod make_timestamp;
 mod node_rewrite;
@@ -38,6 +39,9 @@ mod numeric_cast;
 mod operators;
 mod ordered_set;
 mod quantified;
+pub use quantified::{
+    expand_over_constants as expand_quantified_constants, is_quantified_comparison,
+};
 mod refused_arguments;
 mod regexp_replacement;
 mod regexp_sets;
@@ -145,6 +149,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(json_contains::functions())
         .chain(json_items::functions())
         .chain(json_set::functions())
+        .chain(jsonb_operators::functions())
         .chain(char_types::functions())
         .chain(bytea::functions())
         .chain(bytea_functions::functions())

@@ -69,6 +69,9 @@ impl ExprPlanner for PostgresOperators {
             return Ok(PlannerResult::Original(expr));
         };
         let RawBinaryExpr { op, left, right } = expr;
+        if let Some(planned) = super::jsonb_operators::plan_operator(&op, &left, &right, schema)? {
+            return Ok(PlannerResult::Planned(planned));
+        }
         if matches!(
             op,
             BinaryOperator::Arrow

@@ -176,6 +176,77 @@ fn decide(
     Some(!decisive)
 }
 
+/// Whether `name` is the function a quantified comparison (`x op ANY/ALL (array)`) is planned
+/// as (its arguments: the operator, the array, `x`).
+pub fn is_quantified_comparison(name: &str) -> bool {
+    name == PgQuantified::name_of(Quantifier::Any) || name == PgQuantified::name_of(Quantifier::All)
+}
+
+/// `expr` with each quantified comparison over a constant array written as the comparisons it
+/// stands for: `x = ANY (ARRAY[1, 2])` as `x IN (1, 2)`, `x <> ALL (...)` as `x NOT IN (...)`,
+/// other operators as an OR (ANY) or AND (ALL) of comparisons; the same answers, NULLs
+/// included (`IN` is PostgreSQL's `= ANY`). Why: delta-rs writes a write's condition back as
+/// SQL and has no text for an array constant (`DELETE ... WHERE id = ANY (ARRAY[2, 3])`, the
+/// form drivers send a list parameter in, failed with XX000).
+pub fn expand_over_constants(
+    expr: datafusion::logical_expr::Expr,
+) -> Result<datafusion::logical_expr::Expr> {
+    use datafusion::common::ScalarValue;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::logical_expr::{Expr, Operator, binary_expr, lit};
+    expr.transform_up(|e| {
+        let Expr::ScalarFunction(f) = &e else {
+            return Ok(Transformed::no(e));
+        };
+        let quantifier = match f.func.name() {
+            n if n == PgQuantified::name_of(Quantifier::Any) => Quantifier::Any,
+            n if n == PgQuantified::name_of(Quantifier::All) => Quantifier::All,
+            _ => return Ok(Transformed::no(e)),
+        };
+        let [
+            Expr::Literal(ScalarValue::Utf8(Some(op)), _),
+            Expr::Literal(ScalarValue::List(array), _),
+            x,
+        ] = f.args.as_slice()
+        else {
+            return Ok(Transformed::no(e));
+        };
+        let op = match op.as_str() {
+            "=" => Operator::Eq,
+            "<>" => Operator::NotEq,
+            "<" => Operator::Lt,
+            "<=" => Operator::LtEq,
+            ">" => Operator::Gt,
+            ">=" => Operator::GtEq,
+            _ => return Ok(Transformed::no(e)),
+        };
+        if array.is_null(0) {
+            return Ok(Transformed::yes(lit(ScalarValue::Boolean(None))));
+        }
+        let values = array.value(0);
+        let constants = (0..values.len())
+            .map(|i| ScalarValue::try_from_array(&values, i).map(lit))
+            .collect::<Result<Vec<Expr>>>()?;
+        if constants.is_empty() {
+            return Ok(Transformed::yes(lit(quantifier == Quantifier::All)));
+        }
+        let expanded = match (quantifier, op) {
+            (Quantifier::Any, Operator::Eq) => x.clone().in_list(constants, false),
+            (Quantifier::All, Operator::NotEq) => x.clone().in_list(constants, true),
+            _ => {
+                let comparisons = constants.into_iter().map(|c| binary_expr(x.clone(), op, c));
+                match quantifier {
+                    Quantifier::Any => comparisons.reduce(Expr::or),
+                    Quantifier::All => comparisons.reduce(Expr::and),
+                }
+                .unwrap_or_else(|| lit(quantifier == Quantifier::All))
+            }
+        };
+        Ok(Transformed::yes(expanded))
+    })
+    .map(|t| t.data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,12 +91,15 @@ fn rewrite_expr(
             let (left, right) = jsonb_against_text(*left, op, *right, schema, (&lt, &rt));
             rewrite_binary(left, op, right, (&lt, &rt))
         }
-        // A cast to a string writes the value as PostgreSQL's output function does.
+        // A cast to a string writes the value as PostgreSQL's output function does; a
+        // document cast to text is text (DataFusion kept the document's mark through the cast,
+        // so `doc::text` was still described as jsonb).
         Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
             if field.data_type().is_string()
-                && expr
-                    .get_type(schema)
-                    .is_ok_and(|from| text_out::differs_from_postgres(&from)) =>
+                && expr.to_field(schema).is_ok_and(|(_, from)| {
+                    text_out::differs_from_postgres(from.data_type())
+                        || super::json_build::flavor_of(&from).is_some()
+                }) =>
         {
             let text = text_out::PgTextOut::call(*expr);
             Ok(Transformed::yes(if field.data_type() == &DataType::Utf8 {

@@ -51,6 +51,42 @@ async fn assigned_values_follow_postgresql_assignment_casts() {
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// An UPDATE's or MERGE's value that is an expression is typed as a SELECT types it and
+/// follows the same assignment casts: `SET ts = i + 1` stored a timestamp of 1970, `SET i =
+/// coalesce(s, 'a')` read the text as a number; both are 42804 as in PostgreSQL and change
+/// nothing.
+#[tokio::test]
+async fn expressions_assigned_follow_postgresql_assignment_casts() {
+    let script = [
+        "CREATE TABLE uex (id INT, i INT, s TEXT, d DATE, ts TIMESTAMP, b BOOLEAN, n NUMERIC(10, 2))",
+        "INSERT INTO uex VALUES (1, 1, '4', '2020-01-01', '2020-01-01 00:00', true, 1.5)",
+        "CREATE TABLE uexs (id INT, v BIGINT)",
+        "INSERT INTO uexs VALUES (1, 5)",
+        // Refused.
+        "UPDATE uex SET i = s || ''",
+        "UPDATE uex SET i = upper(s)",
+        "UPDATE uex SET ts = i + 1",
+        "UPDATE uex SET d = i + 1",
+        "UPDATE uex SET i = coalesce(s, 'a')",
+        "UPDATE uex SET i = CASE WHEN b THEN 'a' ELSE 'b' END",
+        "UPDATE uex SET b = i * 2",
+        "MERGE INTO uex t USING uexs s ON t.id = s.id WHEN MATCHED THEN UPDATE SET ts = s.v + 1",
+        "MERGE INTO uex t USING uexs s ON t.id = s.id + 1 \
+         WHEN NOT MATCHED THEN INSERT (id, d) VALUES (s.id, s.v * 2)",
+        "SELECT id, i, s, d, ts, b, n FROM uex ORDER BY id",
+        // Taken.
+        "UPDATE uex SET i = i + 1, n = n * 2",
+        "UPDATE uex SET ts = d + 1",
+        "UPDATE uex SET s = i * 10",
+        "UPDATE uex SET d = ts - interval '2 days'",
+        "UPDATE uex SET b = i > 0",
+        "UPDATE uex SET i = length(s) + i",
+        "MERGE INTO uex t USING uexs s ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = s.v / 2, s = s.v + 1",
+        "SELECT id, i, s, d, ts, b, n FROM uex ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
 /// MERGE's SET and INSERT values follow the same assignment casts (an integer for a timestamp,
 /// a boolean for an integer, a date for an integer are 42804 and change nothing).
 #[tokio::test]

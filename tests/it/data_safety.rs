@@ -852,6 +852,12 @@ async fn conditions_with_a_null_part_filter_as_in_postgresql() {
         "NOT (c IN ('x', NULL))",
         "id IN (2, NULL)",
         "p NOT IN ('a', NULL)",
+        "id = ANY (ARRAY[2, 3])",
+        "c = ANY (ARRAY['x', NULL])",
+        "id > ANY (ARRAY[3, NULL])",
+        "id >= ALL (ARRAY[1, 2])",
+        "id = ANY (ARRAY[]::int[])",
+        "NOT (id = ANY (ARRAY[2, NULL]))",
     ];
     for partitioning in ["", " PARTITIONED BY (p)"] {
         for condition in conditions {
@@ -877,5 +883,50 @@ async fn conditions_with_a_null_part_filter_as_in_postgresql() {
             .await;
         }
     }
+    server.stop().await;
+}
+
+/// A list sent as a parameter (`WHERE id = ANY($1)`, how drivers send a Python or Java list)
+/// selects the same rows in UPDATE and DELETE as in SELECT: the parameter is described as an
+/// array of the column's type (it was unknown, and tokio-postgres refused to send a list), and
+/// the write's condition holds an array constant, which delta-rs could not write into the
+/// commit (XX000).
+#[tokio::test]
+async fn list_parameters_select_the_rows_a_write_changes() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE lp (id INT, s TEXT); \
+             INSERT INTO lp VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')",
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i32> = vec![2, 3];
+    let selected: i64 = client
+        .query_one("SELECT count(*) FROM lp WHERE id = ANY($1)", &[&ids])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(selected, 2);
+    let updated = client
+        .execute("UPDATE lp SET s = 'x' WHERE id = ANY($1)", &[&ids])
+        .await
+        .unwrap();
+    assert_eq!(updated, 2);
+    let names: Vec<String> = vec!["x".into(), "a".into()];
+    let deleted = client
+        .execute("DELETE FROM lp WHERE s = ANY($1)", &[&names])
+        .await
+        .unwrap();
+    assert_eq!(deleted, 3);
+    let left: Vec<(i32, String)> = client
+        .query("SELECT id, s FROM lp ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(left, [(4, "d".to_string())]);
     server.stop().await;
 }

@@ -350,3 +350,88 @@ async fn json_function_alias_names_its_column_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// UPDATE, DELETE and MERGE read json operators as a SELECT does (`WHERE doc ->> 'a' = '1'`
+/// was XX000 "type_coercion", `SET s = doc ->> 't'` "Operator ->> is not yet supported": the
+/// write planned its text without the dialect), `doc::text` is text (it was still described as
+/// jsonb, so drivers parsed it), and a number, boolean or other non-text value assigned to a
+/// jsonb column is 42804 (it was stored as the document `5`).
+#[tokio::test]
+async fn json_operators_in_writes_as_postgresql() {
+    let script = [
+        "CREATE TABLE jw (id INT, doc JSONB, s TEXT)",
+        "CREATE TABLE jws (id INT, doc JSONB)",
+        "INSERT INTO jw VALUES (1, '{\"a\": 1, \"t\": \"x\"}', 'p'), \
+         (2, '{\"a\": 2, \"t\": \"y\"}', 'q'), (3, '{\"a\": 3}', 'r')",
+        "INSERT INTO jws VALUES (1, '{\"a\": 10}'), (4, '{\"a\": 40}')",
+        "UPDATE jw SET s = doc ->> 't' WHERE doc ->> 'a' = '1'",
+        "UPDATE jw SET doc = doc -> 'missing' WHERE (doc ->> 'a')::int = 3",
+        "DELETE FROM jw WHERE doc ->> 't' = 'y'",
+        "MERGE INTO jw t USING jws s ON t.id = s.id AND t.doc ->> 'a' = '1' \
+         WHEN MATCHED THEN UPDATE SET s = s.doc ->> 'a' \
+         WHEN NOT MATCHED THEN INSERT (id, doc, s) VALUES (s.id, s.doc, s.doc ->> 'a')",
+        "SELECT id, doc::text, s FROM jw ORDER BY id",
+        "SELECT doc::text AS d FROM jw ORDER BY d",
+        "SELECT pg_typeof(doc::text)::text, doc::text || '!' FROM jw WHERE id = 1",
+        "UPDATE jw SET doc = 5",
+        "UPDATE jw SET doc = id",
+        "INSERT INTO jw (doc) SELECT 5",
+        "INSERT INTO jw (doc) VALUES (true)",
+        "INSERT INTO jw (doc) SELECT DATE '2024-01-01'",
+        "SELECT count(*), count(doc) FROM jw",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE jt (doc JSONB); INSERT INTO jt VALUES ('{\"a\": 1}')")
+        .await
+        .unwrap();
+    let statement = client
+        .prepare("SELECT doc::text, doc FROM jt")
+        .await
+        .unwrap();
+    let types: Vec<_> = statement
+        .columns()
+        .iter()
+        .map(|c| c.type_().clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            tokio_postgres::types::Type::TEXT,
+            tokio_postgres::types::Type::JSONB
+        ]
+    );
+    server.stop().await;
+}
+
+/// jsonb's `||` merges objects and joins arrays, and `-` removes keys and elements, as in
+/// PostgreSQL 15 (`||` was text concatenation, `{"a": 1}{"b": 2}`, a silent wrong answer, and
+/// `-` an error); a jsonb `||` a typed text stays text concatenation, json has neither operator
+/// (42883). In a column and in an UPDATE too.
+#[tokio::test]
+async fn jsonb_concatenation_and_deletion_as_postgresql() {
+    let script = [
+        r#"SELECT '{"a":1}'::jsonb || '{"b":2}'::jsonb, '{"a":1}'::jsonb || '{"b":2}', '{"b":2}' || '{"a":1}'::jsonb"#,
+        r#"SELECT '{"a":1}'::jsonb || 'x'::text, '{"a":1}'::json || '{"b":2}'"#,
+        r#"SELECT '{"a":1}'::json || '{"b":2}'::json"#,
+        r#"SELECT '{"a":1}'::jsonb || '{"b":2}'::json"#,
+        r#"SELECT '[1,2]'::jsonb || '3'::jsonb, '1'::jsonb || '{"a":1}'::jsonb, '{"a":1}'::jsonb || '[2]'::jsonb"#,
+        r#"SELECT '{"a":{"x":1},"b":2}'::jsonb || '{"a":{"y":2}}'::jsonb || '{"b":3}'::jsonb"#,
+        r#"SELECT '"s"'::jsonb || '"t"'::jsonb, '[]'::jsonb || '[]'::jsonb, null::jsonb || '[1]'::jsonb"#,
+        r#"SELECT '{"a":1,"b":2}'::jsonb - 'a', '{"a":1,"b":2,"c":3}'::jsonb - '{a,c}'::text[]"#,
+        r#"SELECT '["a","b","a",1]'::jsonb - 'a', '[1,2,3]'::jsonb - 1, '[1,2,3]'::jsonb - -1, '[1,2,3]'::jsonb - 5"#,
+        r#"SELECT '{"a":1}'::jsonb - 0"#,
+        r#"SELECT '1'::jsonb - 'a'"#,
+        r#"SELECT '{"a":1}'::json - 'a'"#,
+        r#"SELECT ('{"a":1}'::jsonb || '{"b":2}') -> 'b'"#,
+        "CREATE TABLE jc (id INT, doc JSONB)",
+        r#"INSERT INTO jc VALUES (1, '{"k": 1}'), (2, '[1, 2]'), (3, NULL)"#,
+        r#"SELECT id, (doc || '{"m": true}')::text, (doc - 'k')::text FROM jc ORDER BY id"#,
+        r#"UPDATE jc SET doc = doc || jsonb_build_object('id', id) WHERE id = 1"#,
+        r#"UPDATE jc SET doc = doc - 0 WHERE id = 2"#,
+        "SELECT id, doc::text FROM jc ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}

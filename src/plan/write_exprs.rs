@@ -1,0 +1,196 @@
+//! The conditions and values of UPDATE, DELETE, MERGE and REPLACE WHERE, planned by this
+//! session before delta-rs runs the write.
+//!
+//! delta-rs plans an expression given as text with DataFusion's default planners only, so the
+//! dialect's operators were lost in a write: `WHERE doc ->> 'k' = '2'` failed with XX000
+//! "type_coercion" and `SET s = doc ->> 'k'` with "Operator ->> is not yet supported". Planned
+//! here, with the session's planners and functions, a write reads as a SELECT does, and the
+//! type of an assigned value is known (PostgreSQL's assignment rule, `assignment_types`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::FieldRef;
+use datafusion::catalog::Session;
+use datafusion::common::{DFSchema, DFSchemaRef};
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, Projection};
+
+use crate::error::Result;
+
+/// A session and the rows a write's expressions read (the table's columns; for MERGE the
+/// target's and the source's, each under its alias).
+pub struct WriteExprs {
+    state: Arc<SessionState>,
+    rows: DFSchemaRef,
+}
+
+impl WriteExprs {
+    /// Expressions over `rows`, planned and later run in `state`.
+    pub fn new(state: SessionState, rows: DFSchema) -> Self {
+        Self {
+            state: Arc::new(state),
+            rows: Arc::new(rows),
+        }
+    }
+
+    /// The session delta-rs runs the write in (the one the expressions were planned in).
+    pub fn session(&self) -> Arc<dyn Session> {
+        self.state.clone()
+    }
+
+    /// The rows the expressions read.
+    pub fn rows(&self) -> &DFSchema {
+        &self.rows
+    }
+
+    /// The expression of `sql` (a condition or a value) over the rows, read with PostgreSQL's
+    /// operator precedence as the statement was (`doc ->> 'k' = '2'` compares the field).
+    pub fn plan(&self, sql: &str) -> Result<Expr> {
+        let parsed = sqlparser::parser::Parser::new(&crate::dialect::LakehouseDialect::default())
+            .try_with_sql(sql)?
+            .parse_expr()?;
+        let parsed = sqlparser::ast::ExprWithAlias {
+            expr: parsed,
+            alias: None,
+        };
+        Ok(self
+            .state
+            .create_logical_expr_from_sql_expr(parsed, &self.rows)?)
+    }
+
+    /// The type `expr` has once the session's analyzer rules have typed it (as in a SELECT:
+    /// `b || '\x21'` of a bytea is a bytea there), or `None` if it cannot be worked out here
+    /// (the write reports the problem).
+    pub fn analyzed_field(&self, expr: Expr) -> Option<FieldRef> {
+        let rows = Arc::new(LogicalPlan::EmptyRelation(EmptyRelation {
+            produce_one_row: false,
+            schema: self.rows.clone(),
+        }));
+        let plan = LogicalPlan::Projection(Projection::try_new(vec![expr], rows).ok()?);
+        let analyzed = self
+            .state
+            .analyzer()
+            .execute_and_check(plan, self.state.config_options(), |_, _| {})
+            .ok()?;
+        Some(analyzed.schema().field(0).clone())
+    }
+}
+
+/// A write's condition for delta-rs: planned here, or its text where delta-rs could not write
+/// the planned form back as SQL (it records each condition in the commit as SQL text and has no
+/// text for some planned forms, e.g. an array constant: `id <> ALL (ARRAY[2, NULL])` failed with
+/// XX000). delta-rs plans a text itself, without the dialect's operators, as before.
+#[derive(Clone)]
+pub enum Condition {
+    /// Planned by this session.
+    Planned(Expr),
+    /// Read by delta-rs.
+    Text(String),
+}
+
+impl Condition {
+    /// `builder` given this condition by `planned` or by `text`.
+    pub fn apply<B, R>(
+        self,
+        builder: B,
+        planned: impl FnOnce(B, Expr) -> R,
+        text: impl FnOnce(B, String) -> R,
+    ) -> R {
+        match self {
+            Condition::Planned(expr) => planned(builder, expr),
+            Condition::Text(sql) => text(builder, sql),
+        }
+    }
+}
+
+impl WriteExprs {
+    /// The condition `sql` over the rows (see [`Condition`]), simplified as delta-rs would
+    /// before writing it as text, with quantified comparisons over constant arrays expanded.
+    pub fn condition(&self, sql: &str) -> Result<Condition> {
+        use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+        let planned = self.plan(sql)?;
+        let context = datafusion::logical_expr::simplify::SimplifyContext::builder()
+            .with_schema(self.rows.clone())
+            .with_config_options(self.state.config_options().clone())
+            .build();
+        let written = ExprSimplifier::new(context)
+            .simplify(planned)
+            .and_then(crate::semantics::expand_quantified_constants)
+            .ok()
+            .filter(writable);
+        Ok(match written {
+            Some(expr) => Condition::Planned(expr),
+            None => Condition::Text(sql.to_string()),
+        })
+    }
+}
+
+/// Whether delta-rs's SQL writer (`fmt_expr_to_sql`) has a text for every part of `expr`: its
+/// expression kinds and constant types (it panics on a part it lacks inside a function call).
+fn writable(expr: &Expr) -> bool {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut writable = true;
+    let _ = expr.apply(|e| {
+        writable = match e {
+            Expr::Literal(value, _) => writable_value(value),
+            Expr::Column(_)
+            | Expr::Case(_)
+            | Expr::Not(_)
+            | Expr::Negative(_)
+            | Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsUnknown(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsNotUnknown(_)
+            | Expr::BinaryExpr(_)
+            | Expr::ScalarFunction(_)
+            | Expr::Cast(_)
+            | Expr::Between(_)
+            | Expr::Like(_)
+            | Expr::SimilarTo(_)
+            | Expr::InList(_) => true,
+            _ => false,
+        };
+        Ok(if writable {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    writable
+}
+
+/// Whether delta-rs's SQL writer has a text for a constant of this type.
+fn writable_value(value: &datafusion::common::ScalarValue) -> bool {
+    use datafusion::common::ScalarValue as V;
+    match value {
+        V::Dictionary(_, inner) => writable_value(inner),
+        V::Boolean(_)
+        | V::Float32(_)
+        | V::Float64(_)
+        | V::Int8(_)
+        | V::Int16(_)
+        | V::Int32(_)
+        | V::Int64(_)
+        | V::UInt8(_)
+        | V::UInt16(_)
+        | V::UInt32(_)
+        | V::UInt64(_)
+        | V::Decimal128(..)
+        | V::Date32(_)
+        | V::Date64(_)
+        | V::TimestampMicrosecond(..)
+        | V::Utf8(_)
+        | V::LargeUtf8(_)
+        | V::Utf8View(_)
+        | V::Binary(_)
+        | V::FixedSizeBinary(..)
+        | V::LargeBinary(_)
+        | V::BinaryView(_)
+        | V::Null => true,
+        _ => false,
+    }
+}
