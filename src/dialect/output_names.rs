@@ -155,7 +155,10 @@ fn figure_name(expr: &Expr) -> Option<(String, u8)> {
             Some((name, 2)) => Some((name, 2)),
             _ => Some(("case".into(), 1)),
         },
-        Expr::Exists { .. } => strong("exists".into()),
+        // `NOT EXISTS (...)` is a NOT over the EXISTS: PostgreSQL gives it no name.
+        Expr::Exists { negated: false, .. } => strong("exists".into()),
+        Expr::AtTimeZone { .. } => strong("timezone".into()),
+        Expr::Tuple(_) => strong("row".into()),
         Expr::Array(_) => strong("array".into()),
         Expr::Subquery(query) => match query.body.as_ref() {
             SetExpr::Select(select) => match select.projection.as_slice() {

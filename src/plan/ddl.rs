@@ -123,6 +123,9 @@ pub async fn create_table(
     let mut identity: Vec<crate::delta::IdentityColumn> = Vec::new();
     for column in &mut create.columns {
         let column_name = normalize_ident(&column.name);
+        if let Some(serial) = super::identity::serial(column, &column_name)? {
+            identity.push(serial);
+        }
         let mut kept = Vec::new();
         for option in std::mem::take(&mut column.options) {
             match option.option {

@@ -24,6 +24,9 @@ pub(super) struct InsertColumns {
     /// The BY DEFAULT identity columns the statement gives values for: a NULL among them is
     /// refused rather than replaced by a generated value.
     pub identity_given: Vec<String>,
+    /// The target's other NOT NULL columns (not identity, not generated): a NULL in them is
+    /// refused as PostgreSQL refuses it, naming the column.
+    pub not_null: Vec<String>,
 }
 
 /// Applies the rules of the module header to `statement` (an INSERT into a Delta table; any
@@ -55,11 +58,21 @@ pub(super) async fn prepare(
         Some(ast::SetExpr::Values(values)) => values.rows.first().map(|row| row.content.len()),
         _ => None,
     };
+    let table_columns = crate::delta::table_arrow_schema(&table)?;
+    let not_null: Vec<String> = table_columns
+        .fields()
+        .iter()
+        .filter(|f| !f.is_nullable())
+        .map(|f| f.name().clone())
+        .filter(|c| !generated.contains(c) && !identity.iter().any(|i| i.name == *c))
+        .collect();
     let made_columns = !generated.is_empty() || !identity.is_empty();
     if !made_columns && values_width.is_none() {
-        return Ok(InsertColumns::default());
+        return Ok(InsertColumns {
+            not_null,
+            ..Default::default()
+        });
     }
-    let table_columns = crate::delta::table_arrow_schema(&table)?;
     if insert.columns.is_empty() {
         let width = match values_width {
             Some(width) => width,
@@ -67,6 +80,7 @@ pub(super) async fn prepare(
                 let Some(source) = insert.source.clone() else {
                     return Ok(InsertColumns {
                         generated,
+                        not_null,
                         ..Default::default()
                     });
                 };
@@ -114,6 +128,22 @@ pub(super) async fn prepare(
                 .collect()
         };
         super::assignment_types::check_values(cx.df, values, &targets)?;
+        // A NULL written into a NOT NULL column, named as PostgreSQL names it (DataFusion's
+        // check named the VALUES list's own column, `column1`); identity columns have their own
+        // rules (a DEFAULT is a NULL here by now).
+        for row in &values.rows {
+            for (value, target) in row.content.iter().zip(&targets) {
+                if let Some(target) = target
+                    && not_null.contains(target.name())
+                    && matches!(value, ast::Expr::Value(v) if v.value == ast::Value::Null)
+                {
+                    return Err(super::identity::null_refused(
+                        target.name(),
+                        &table_ref.table,
+                    ));
+                }
+            }
+        }
     }
     let given: Vec<&String> = named.iter().filter(|c| !omitted.contains(c)).collect();
     if let Some(column) = given.iter().find(|c| {
@@ -138,6 +168,7 @@ pub(super) async fn prepare(
     Ok(InsertColumns {
         generated,
         identity_given,
+        not_null,
     })
 }
 

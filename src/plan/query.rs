@@ -166,7 +166,7 @@ async fn insert_once(
                 .project(kept)?
                 .build()?
         };
-        let input = super::identity::refuse_given_nulls(input, &columns.identity_given, &table)?;
+        let input = super::identity::refuse_nulls(input, columns, &table)?;
         let input = super::column_input::checked_rows(
             input,
             crate::delta::table_arrow_schema(&target)?.as_ref(),
@@ -251,9 +251,12 @@ async fn insert_returning(
         },
         None => None,
     };
+    let input = match catalog_table(cx, &dml.table_name) {
+        Some(table) => super::identity::refuse_nulls(input, columns, &table)?,
+        None => input,
+    };
     let (input, fill) = match &identity {
-        Some((_, table, target)) => {
-            let input = super::identity::refuse_given_nulls(input, &columns.identity_given, table)?;
+        Some((_, _, target)) => {
             crate::delta::with_generated_values(input, &crate::delta::identity_columns(target)?)?
         }
         None => (input, crate::delta::IdentityFill::default()),

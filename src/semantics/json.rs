@@ -380,12 +380,13 @@ impl ScalarUDFImpl for JsonGet {
                 let index = i > 0
                     && matches!(self.kind, JsonGetKind::Arrow | JsonGetKind::ArrowText)
                     && t.is_integer();
-                if index || t == &DataType::Null {
-                    if index {
-                        DataType::Int64
-                    } else {
-                        DataType::Utf8
-                    }
+                if index {
+                    DataType::Int64
+                } else if i == 0 && t.is_string() {
+                    // The document as it is: a cast (a table's Utf8View column to Utf8) would
+                    // drop its json / jsonb mark, and with it the result's type (`doc -> 'k'`
+                    // of a jsonb column was json) and jsonb's rule for scalars.
+                    t.clone()
                 } else {
                     DataType::Utf8
                 }
@@ -418,7 +419,8 @@ impl ScalarUDFImpl for JsonGet {
         let scalar_is_element =
             arrow && args.arg_fields.first().and_then(|f| flavor_of(f)) == Some(Flavor::Jsonb);
         super::over_arrays(&args, |arrays| {
-            let docs = arrays[0].as_string::<i32>();
+            let docs = datafusion::arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+            let docs = docs.as_string::<i32>();
             let mut out = StringBuilder::new();
             'rows: for row in 0..docs.len() {
                 if docs.is_null(row) {

@@ -148,7 +148,8 @@ async fn sql_of_any_shape_gets_an_error_not_a_crash() {
     server.stop().await;
 }
 
-/// A bad value in an INSERT gets PostgreSQL's SQLSTATE and message, naming the value: the
+/// A bad value in an INSERT gets PostgreSQL's SQLSTATE and message, naming the value (or the
+/// NOT NULL column a NULL was written into): the
 /// context DataFusion wraps around it ("Optimizer rule 'simplify_expressions' failed") was read
 /// as the value (`invalid input syntax for type date: "simplify_expressions"`), and a numeric
 /// overflow was XX000. PostgreSQL 15 is the oracle.
@@ -157,7 +158,8 @@ async fn bad_values_in_writes_are_named_as_postgresql_names_them() {
     let postgres = crate::support::Postgres::start();
     let server = TestServer::start().await;
     let (ours, theirs) = (server.client().await, postgres.client().await);
-    let ddl = "CREATE TABLE bad (n NUMERIC(5,2), d DATE, s SMALLINT)";
+    let ddl = "CREATE TABLE bad (n NUMERIC(5,2), d DATE, s SMALLINT); \
+               CREATE TABLE nn (id BIGINT NOT NULL, v TEXT)";
     ours.batch_execute(ddl).await.unwrap();
     theirs.batch_execute(ddl).await.unwrap();
     for sql in [
@@ -166,6 +168,14 @@ async fn bad_values_in_writes_are_named_as_postgresql_names_them() {
         "INSERT INTO bad (d) VALUES ('x')",
         "INSERT INTO bad (d) VALUES ('2024-02-30')",
         "INSERT INTO bad (s) VALUES (40000)",
+        // A NULL into a NOT NULL column: 23502 naming the column (it was 23514 "violates a
+        // check constraint" for a column left out or a SELECT's NULL, and DataFusion's name of
+        // the VALUES column, `column1`, for a NULL in VALUES).
+        "INSERT INTO nn VALUES (NULL, 'a')",
+        "INSERT INTO nn (v, id) VALUES ('a', 1), ('b', NULL)",
+        "INSERT INTO nn (v) VALUES ('e')",
+        "INSERT INTO nn SELECT NULL, 'x'",
+        "INSERT INTO nn (v) VALUES ('e') RETURNING id",
     ] {
         let answer = |e: tokio_postgres::Error| {
             let db = e.as_db_error().expect("a database error");

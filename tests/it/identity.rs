@@ -70,6 +70,13 @@ const SCRIPT: &[&str] = &[
     "UPDATE nn SET a = NULL",
     "UPDATE nn SET a = NULLIF(a, 1)",
     "SELECT * FROM nn ORDER BY a",
+    // `bigserial` is a NOT NULL bigint that takes the next value when left out.
+    "CREATE TABLE bs (id BIGSERIAL, v TEXT)",
+    "INSERT INTO bs (v) VALUES ('a'), ('b')",
+    "INSERT INTO bs (id, v) VALUES (10, 'c')",
+    "INSERT INTO bs (v) VALUES ('d')",
+    "INSERT INTO bs (id, v) VALUES (NULL, 'e')",
+    "SELECT * FROM bs ORDER BY id",
     "SELECT table_name, column_name, is_nullable, is_identity, identity_generation, identity_start, \
      identity_increment, identity_maximum, identity_minimum, identity_cycle \
      FROM information_schema.columns WHERE table_name IN ('ids', 'byd', 'down') \
@@ -317,5 +324,26 @@ async fn a_databricks_identity_table_continues_its_sequence() {
         path = path.to_str().unwrap()
     ));
     assert_eq!(seen, "46");
+    server.stop().await;
+}
+
+/// `serial` and `smallserial` are 0A000 with a hint to BIGSERIAL (Delta's identity columns are
+/// bigint; taking them as bigint would change the column's type), and nothing is created.
+#[tokio::test]
+async fn serial_columns_narrower_than_bigint_are_refused() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    for sql in [
+        "CREATE TABLE s4 (id SERIAL, v TEXT)",
+        "CREATE TABLE s2 (id SMALLSERIAL, v TEXT)",
+    ] {
+        let error = crate::support::expect_sqlstate(&client, sql, "0A000").await;
+        let hint = error
+            .as_db_error()
+            .and_then(|e| e.hint())
+            .unwrap_or_default();
+        assert!(hint.contains("BIGSERIAL"), "{sql}: {hint}");
+    }
+    crate::support::expect_sqlstate(&client, "SELECT * FROM s4", "42P01").await;
     server.stop().await;
 }

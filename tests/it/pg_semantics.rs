@@ -965,6 +965,8 @@ async fn set_returning_functions_in_from_are_named_as_in_postgresql() {
         "SELECT u FROM unnest(ARRAY[1, 2]) u",
         "SELECT * FROM generate_series(1, 2) a, generate_series(1, 2) b",
         "SELECT substr('abc', 2), substring('abc' FROM 2), '{a}'::text[], '{1}'::int[]",
+        "SELECT NOT EXISTS (SELECT 1), EXISTS (SELECT 1), (1, 2)",
+        "SELECT now() AT TIME ZONE 'UTC', TIMESTAMP '2024-01-01' AT TIME ZONE 'UTC'",
     ] {
         assert_eq!(
             column_names(&ours, statement).await,
