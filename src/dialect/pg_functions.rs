@@ -1,7 +1,8 @@
 //! PostgreSQL functions and operators that DataFusion has under other names or not at all,
 //! rewritten on the syntax tree into what it plans: `mod(a, b)`, `ceiling(x)`, `sign(x)`,
 //! `div(a, b)` (the integral quotient, toward zero), `|/ x` and `||/ x` (square and cube root),
-//! `@ x` (absolute value), `num_nulls(...)` / `num_nonnulls(...)` (a sum of CASEs), `make_interval(...)` (by position or by `name => value`), and
+//! `@ x` (absolute value), `LOCALTIMESTAMP` / `LOCALTIME`, `statement_timestamp()` and
+//! `transaction_timestamp()` (the statement's `now()`), `num_nulls(...)` / `num_nonnulls(...)` (a sum of CASEs), `make_interval(...)` (by position or by `name => value`), and
 //! `date_trunc` of a decade, century or millennium (DataFusion stops at the year),
 //! `x op ANY / ALL (array)` (as `pg_any` / `pg_all`, with PostgreSQL's NULLs),
 //! `json_agg` / `jsonb_agg` (as `array_agg` of JSON texts, see `semantics::json_build`),
@@ -53,6 +54,23 @@ pub fn rewrite(expr: &mut Expr) {
         return;
     }
     let name = function.name.to_string().to_ascii_lowercase();
+    // SQL's `LOCALTIMESTAMP` / `LOCALTIME` (keywords the parser reads as functions without
+    // parentheses): the statement's time in the session's zone, without the zone.
+    if matches!(function.args, FunctionArguments::None) {
+        let local = match name.as_str() {
+            "localtimestamp" => ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
+            "localtime" => ast::DataType::Time(None, ast::TimezoneInfo::None),
+            _ => return,
+        };
+        *expr = Expr::Cast {
+            kind: ast::CastKind::Cast,
+            expr: Box::new(call("now", vec![])),
+            data_type: local,
+            array: false,
+            format: None,
+        };
+        return;
+    }
     if (name == "percentile_disc" || name == "mode") && !function.within_group.is_empty() {
         if let Some(planned) = ordered_set(function, &name) {
             *expr = planned;
@@ -140,11 +158,18 @@ pub fn rewrite(expr: &mut Expr) {
         *expr = call("unnest", vec![expr.clone()]);
         return;
     }
-    if name == "ceiling" || name == "sign" || name == "every" {
+    if name == "ceiling"
+        || name == "sign"
+        || name == "every"
+        || name == "statement_timestamp"
+        || name == "transaction_timestamp"
+    {
         let to = match name.as_str() {
             "ceiling" => "ceil",
             "sign" => "signum",
-            _ => "bool_and",
+            "every" => "bool_and",
+            // The statement's start: each statement is its own transaction here.
+            _ => "now",
         };
         function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
         return;

@@ -108,6 +108,38 @@ fn rewrite_expr(
                 Expr::Cast(Cast::new_from_field(Box::new(text), field))
             }))
         }
+        // A timestamptz cast to a timestamp, date or time is its wall-clock time in the
+        // session's zone (Arrow kept the UTC clock: `now()::timestamp` was nine hours off in
+        // Tokyo, and a timestamptz column's `::time` and `::date` were UTC's).
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
+            if matches!(
+                field.data_type(),
+                DataType::Timestamp(_, None)
+                    | DataType::Date32
+                    | DataType::Date64
+                    | DataType::Time32(_)
+                    | DataType::Time64(_)
+            ) && time_zone.is_some_and(|z| !z.eq_ignore_ascii_case("UTC"))
+                && matches!(expr.get_type(schema), Ok(DataType::Timestamp(_, Some(_)))) =>
+        {
+            let Ok(DataType::Timestamp(_, Some(zone))) = expr.get_type(schema) else {
+                unreachable!("matched above");
+            };
+            let instant = Expr::Cast(Cast::new(
+                expr,
+                DataType::Timestamp(TimeUnit::Nanosecond, Some(zone)),
+            ));
+            let wall =
+                datafusion::logical_expr::ScalarUDF::from(super::time_zone::AtTimeZone::new())
+                    .call(vec![
+                        instant,
+                        datafusion::logical_expr::lit(time_zone.unwrap_or("UTC")),
+                    ]);
+            Ok(Transformed::yes(Expr::Cast(Cast::new_from_field(
+                Box::new(wall),
+                field,
+            ))))
+        }
         // A text read as an array: by PostgreSQL's array input (Arrow wrapped the whole text).
         Expr::Cast(Cast { expr, field })
             if PgArrayIn::reads(field.data_type())

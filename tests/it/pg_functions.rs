@@ -162,3 +162,41 @@ async fn dates_in_series_and_truncation_are_instants_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// A timestamptz made a timestamp (a cast, an INSERT or UPDATE into a timestamp column) is its
+/// wall-clock time in the session's zone, as in PostgreSQL; Arrow's cast kept the UTC clock, so
+/// with `SET TIME ZONE 'America/New_York'` `now()::timestamp` and a stored `tz` were four hours
+/// off, silently, and a timestamptz column's `::time` and `::date` were UTC's. `LOCALTIMESTAMP`, `LOCALTIME`, `statement_timestamp()` and
+/// `transaction_timestamp()` are the statement's time (they were 42703 / 42883).
+#[tokio::test]
+async fn timestamptz_to_timestamp_is_the_session_wall_clock() {
+    let script = [
+        "SET TIME ZONE 'America/New_York'",
+        "CREATE TABLE tzw (id INT, tz TIMESTAMPTZ, ts TIMESTAMP)",
+        "INSERT INTO tzw VALUES (1, '2024-07-01 12:00+00', '2024-07-01 12:00')",
+        "INSERT INTO tzw (id, ts) SELECT 2, tz FROM tzw WHERE id = 1",
+        "INSERT INTO tzw (id, ts) VALUES (3, TIMESTAMPTZ '2024-01-01 00:00+00')",
+        "UPDATE tzw SET ts = tz + INTERVAL '1 hour' WHERE id = 1",
+        "SELECT id, tz::text, ts, tz::timestamp, ts::timestamptz, tz::date, tz::time FROM tzw ORDER BY id",
+        "SELECT id, (tz + INTERVAL '14 hours')::date, (tz - INTERVAL '13 hours')::date FROM tzw WHERE id = 1",
+        "SELECT id FROM tzw WHERE tz::timestamp = ts ORDER BY id",
+        "SELECT (TIMESTAMPTZ '2024-01-01 02:00+00')::timestamp, CAST(TIMESTAMPTZ '2024-01-01 02:00+00' AS timestamp)",
+        "SELECT LOCALTIMESTAMP = now()::timestamp, LOCALTIME = now()::time, \
+         extract(hour FROM now()) = extract(hour FROM LOCALTIMESTAMP), \
+         (now() AT TIME ZONE 'America/New_York') = now()::timestamp",
+        "SELECT pg_typeof(LOCALTIMESTAMP)::text, pg_typeof(LOCALTIME)::text, \
+         statement_timestamp() = now(), transaction_timestamp() = now()",
+        "SET TIME ZONE 'UTC'",
+        "SELECT id, tz, ts, tz::time FROM tzw ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+    let postgres = crate::support::Postgres::start();
+    let server = crate::support::TestServer::start().await;
+    let (theirs, ours) = (postgres.client().await, server.client().await);
+    let statement = "SELECT LOCALTIMESTAMP, LOCALTIME, statement_timestamp() LIMIT 0";
+    assert_eq!(
+        crate::pg_semantics::column_names(&ours, statement).await,
+        crate::pg_semantics::column_names(&theirs, statement).await,
+    );
+    server.stop().await;
+}
