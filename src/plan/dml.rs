@@ -67,20 +67,19 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .update()
         .with_session_state(exprs.session())
         .with_commit_properties(crate::delta::quiet_commit());
-    if let Some(mut predicate) = update.selection {
-        unqualify(&mut predicate, &table_ref, alias.as_deref());
-        let binaries = super::write_predicates::binary_columns(&table)?;
-        super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
-        let floats = super::write_predicates::float_columns(&table)?;
-        builder = exprs
-            .condition(&super::write_predicates::update_predicate(
-                &predicate, &floats,
-            ))?
-            .apply(
-                builder,
-                |b, e| b.with_predicate(e),
-                |b, t| b.with_predicate(t),
-            );
+    if let Some(predicate) = update.selection {
+        let (table_ref, alias) = (&table_ref, alias.as_deref());
+        builder = write_condition(
+            predicate,
+            (&table, table_ref, alias),
+            &exprs,
+            super::write_predicates::update_predicate,
+        )?
+        .apply(
+            builder,
+            |b, e| b.with_predicate(e),
+            |b, t| b.with_predicate(t),
+        );
     }
     let generated = crate::delta::generated_columns(&table)?;
     let always_identity = super::identity::always_generated(&table)?;
@@ -195,6 +194,22 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
     Ok(QueryOutput::Command(CommandTag::Update(
         metrics.num_updated_rows as u64,
     )))
+}
+
+/// The WHERE of an UPDATE or DELETE on `table` (named `table_ref`, aliased `alias`) as
+/// delta-rs takes it: unqualified, bytea literals read as the columns' input reads them, float
+/// columns kept out of file choice by `guard` (`write_predicates`), planned in `exprs`.
+fn write_condition(
+    mut predicate: Expr,
+    (table, table_ref, alias): (&deltalake::DeltaTable, &TableRef, Option<&str>),
+    exprs: &super::write_exprs::WriteExprs,
+    guard: impl FnOnce(&Expr, &std::collections::HashSet<String>) -> String,
+) -> Result<super::write_exprs::Condition> {
+    unqualify(&mut predicate, table_ref, alias);
+    let binaries = super::write_predicates::binary_columns(table)?;
+    super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
+    let floats = super::write_predicates::float_columns(table)?;
+    exprs.condition(&guard(&predicate, &floats))
 }
 
 /// Whether `expr` is the literal NULL.
@@ -313,20 +328,19 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         .with_session_state(exprs.session())
         .with_commit_properties(crate::delta::quiet_commit());
     let whole_table = delete.selection.is_none();
-    if let Some(mut predicate) = delete.selection {
-        unqualify(&mut predicate, &table_ref, alias.as_deref());
-        let binaries = super::write_predicates::binary_columns(&table)?;
-        super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
-        let floats = super::write_predicates::float_columns(&table)?;
-        builder = exprs
-            .condition(&super::write_predicates::delete_predicate(
-                &predicate, &floats,
-            ))?
-            .apply(
-                builder,
-                |b, e| b.with_predicate(e),
-                |b, t| b.with_predicate(t),
-            );
+    if let Some(predicate) = delete.selection {
+        let (table_ref, alias) = (&table_ref, alias.as_deref());
+        builder = write_condition(
+            predicate,
+            (&table, table_ref, alias),
+            &exprs,
+            super::write_predicates::delete_predicate,
+        )?
+        .apply(
+            builder,
+            |b, e| b.with_predicate(e),
+            |b, t| b.with_predicate(t),
+        );
     }
     let rows_before = if whole_table {
         crate::delta::row_count(&table)

@@ -184,21 +184,30 @@ impl ScalarUDFImpl for JsonbOperator {
     }
 }
 
+/// Writes an object of `members` (each value as its text).
+fn write_object<'m, 'a: 'm>(
+    members: impl Iterator<Item = &'m (String, Member<'a>)>,
+    out: &mut String,
+) -> Result<()> {
+    out.push('{');
+    for (i, (key, member)) in members.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_string(key, out)?;
+        out.push_str(": ");
+        out.push_str(member.text);
+    }
+    out.push('}');
+    Ok(())
+}
+
 /// `left || right` as JSON text (the caller puts it in jsonb's form, which keeps the last of
 /// duplicate keys: the right object's).
 fn concat(left: &Member<'_>, right: &Member<'_>) -> Result<String> {
     let mut out = String::with_capacity(left.text.len() + right.text.len() + 4);
     if let (Node::Object(l), Node::Object(r)) = (&left.node, &right.node) {
-        out.push('{');
-        for (i, (key, member)) in l.iter().chain(r.iter()).enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            write_string(key, &mut out)?;
-            out.push_str(": ");
-            out.push_str(member.text);
-        }
-        out.push('}');
+        write_object(l.iter().chain(r.iter()), &mut out)?;
         return Ok(out);
     }
     let elements = |m: &'_ Member<'_>| -> Vec<String> {
@@ -237,17 +246,7 @@ fn delete(doc: &Member<'_>, x: &ArrayRef, row: usize) -> Result<String> {
     let mut out = String::with_capacity(doc.text.len());
     match (&doc.node, keys) {
         (Node::Object(members), Some(keys)) => {
-            out.push('{');
-            let kept = members.iter().filter(|(k, _)| !keys.contains(k));
-            for (i, (key, member)) in kept.enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_string(key, &mut out)?;
-                out.push_str(": ");
-                out.push_str(member.text);
-            }
-            out.push('}');
+            write_object(members.iter().filter(|(k, _)| !keys.contains(k)), &mut out)?;
         }
         (Node::Array(items), Some(keys)) => {
             let kept: Vec<&str> = items
