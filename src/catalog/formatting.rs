@@ -382,6 +382,41 @@ impl ToTimestamp {
     fn is_pattern_call(arg_types: &[DataType]) -> bool {
         arg_types.len() == 2
     }
+
+    /// `to_timestamp(seconds since 1970)`: DataFusion's read an integer as a wall-clock time in
+    /// the session's zone (`to_timestamp(0)` was five hours off in New York).
+    fn is_epoch_call(arg_types: &[DataType]) -> bool {
+        matches!(arg_types, [t] if t.is_numeric())
+    }
+
+    /// The instants of `to_timestamp(seconds)`, to the microsecond as PostgreSQL rounds them.
+    fn epoch_instants(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let seconds = cast(
+            &args.args[0].to_array(args.number_rows)?,
+            &DataType::Float64,
+        )?;
+        let micros = seconds
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+            .expect("cast to Float64")
+            .iter()
+            .map(|v| match v {
+                None => Ok(None),
+                Some(v) if v.is_nan() => Err(datetime_error("timestamp cannot be NaN".into())),
+                Some(v) => {
+                    let micros = (v * 1e6).round();
+                    // PostgreSQL's range ends in 294276; a literal's here in 2262.
+                    if micros.is_finite() && micros.abs() < 9.2e18 {
+                        Ok(Some(micros as i64))
+                    } else {
+                        Err(datetime_error("timestamp out of range".into()))
+                    }
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let array = TimestampMicrosecondArray::from(micros).with_timezone(self.zone.as_str());
+        shaped(args, Arc::new(array))
+    }
 }
 
 impl ScalarUDFImpl for ToTimestamp {
@@ -403,7 +438,7 @@ impl ScalarUDFImpl for ToTimestamp {
             .iter()
             .map(|f| f.data_type().clone())
             .collect();
-        if Self::is_pattern_call(&types) {
+        if Self::is_pattern_call(&types) || Self::is_epoch_call(&types) {
             return Ok(Arc::new(Field::new(
                 self.name(),
                 DataType::Timestamp(TimeUnit::Microsecond, Some(self.zone.as_str().into())),
@@ -420,6 +455,9 @@ impl ScalarUDFImpl for ToTimestamp {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let types: Vec<DataType> = args.args.iter().map(|a| a.data_type()).collect();
+        if Self::is_epoch_call(&types) {
+            return self.epoch_instants(&args);
+        }
         if !Self::is_pattern_call(&types) {
             return self.datafusion.invoke_with_args(args);
         }

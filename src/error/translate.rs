@@ -330,7 +330,10 @@ pub(super) fn without_backtrace(message: String) -> String {
 /// Arrow's `Cannot cast string 'x' to value of Int64 type` as PostgreSQL says it: 22003 when the
 /// text is an integer too large for the type, 22P02 when it is not a number of that type.
 fn text_cast_error(message: &str) -> Option<Error> {
-    let rest = &message[message.find("Cannot cast string '")? + "Cannot cast string '".len()..];
+    // Arrow says `string` for numbers and `value` for booleans.
+    let rest = ["Cannot cast string '", "Cannot cast value '"]
+        .iter()
+        .find_map(|words| message.find(words).map(|at| &message[at + words.len()..]))?;
     let (text, rest) = rest.rsplit_once("' to value of ")?;
     let arrow_type = rest.trim_end_matches(" type").trim();
     let pg_type = match arrow_type {

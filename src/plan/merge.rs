@@ -13,7 +13,7 @@ use sqlparser::ast::{
     self, AssignmentTarget, Expr, Ident, MergeAction, MergeClauseKind, MergeInsertKind, TableFactor,
 };
 
-use super::merge_values::{AssignmentTyping, WriteValue};
+use super::merge_values::AssignmentTyping;
 use super::names::{normalize_ident, quote_identifiers};
 use super::{PlanContext, resolve_table, timetravel};
 use crate::dialect::STAR_COLUMN;
@@ -260,7 +260,7 @@ pub async fn merge(
                     }
                 }
                 let by_source = clause.clause_kind == MergeClauseKind::NotMatchedBySource;
-                let sets = WriteValue::plan_all(&exprs, checked(sets), &generated)?;
+                let sets = exprs.values(checked(sets), &generated)?;
                 let apply = |mut u: deltalake::operations::merge::UpdateBuilder| {
                     if let Some(p) = &predicate {
                         u = p
@@ -268,7 +268,9 @@ pub async fn merge(
                             .apply(u, |b, e| b.predicate(e), |b, t| b.predicate(t));
                     }
                     for (c, v) in &sets {
-                        u = v.update(u, c);
+                        u = v
+                            .clone()
+                            .apply(u, |u, e| u.update(c, e), |u, t| u.update(c, t));
                     }
                     u
                 };
@@ -367,7 +369,7 @@ pub async fn merge(
                         )),
                     }
                 }
-                let sets = WriteValue::plan_all(&exprs, checked(sets), &generated)?;
+                let sets = exprs.values(checked(sets), &generated)?;
                 builder = builder.when_not_matched_insert(|mut i| {
                     if let Some(p) = &predicate {
                         i = p
@@ -375,7 +377,7 @@ pub async fn merge(
                             .apply(i, |b, e| b.predicate(e), |b, t| b.predicate(t));
                     }
                     for (c, v) in &sets {
-                        i = v.insert(i, c);
+                        i = v.clone().apply(i, |i, e| i.set(c, e), |i, t| i.set(c, t));
                     }
                     i
                 })?;

@@ -4,8 +4,7 @@
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::DFSchema;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::{Expr, ExprSchemable as _};
-use deltalake::operations::merge::{InsertBuilder, UpdateBuilder};
+use datafusion::logical_expr::ExprSchemable as _;
 use sqlparser::ast;
 
 use super::write_exprs::WriteExprs;
@@ -59,50 +58,5 @@ impl AssignmentTyping<'_> {
         } else {
             sql
         })
-    }
-}
-
-/// A clause's value for delta-rs: planned here, or (a generated column's expression, written
-/// in Spark's SQL, that this session cannot plan) left for delta-rs to read.
-pub enum WriteValue {
-    /// Planned by this session.
-    Planned(Expr),
-    /// Read by delta-rs.
-    Text(String),
-}
-
-impl WriteValue {
-    /// Plans each of `sets` (column, SQL); a value of one of the `generated` columns that does
-    /// not plan here is left as text.
-    pub fn plan_all(
-        exprs: &WriteExprs,
-        sets: Vec<(String, String)>,
-        generated: &[(String, String)],
-    ) -> Result<Vec<(String, WriteValue)>> {
-        sets.into_iter()
-            .map(|(column, sql)| match exprs.plan(&sql) {
-                Ok(expr) => Ok((column, WriteValue::Planned(expr))),
-                Err(_) if generated.iter().any(|(g, _)| *g == column) => {
-                    Ok((column, WriteValue::Text(sql)))
-                }
-                Err(e) => Err(e),
-            })
-            .collect()
-    }
-
-    /// `u` setting `column` to this value.
-    pub fn update(&self, u: UpdateBuilder, column: &str) -> UpdateBuilder {
-        match self {
-            WriteValue::Planned(expr) => u.update(column, expr.clone()),
-            WriteValue::Text(sql) => u.update(column, sql.clone()),
-        }
-    }
-
-    /// `i` inserting this value into `column`.
-    pub fn insert(&self, i: InsertBuilder, column: &str) -> InsertBuilder {
-        match self {
-            WriteValue::Planned(expr) => i.set(column, expr.clone()),
-            WriteValue::Text(sql) => i.set(column, sql.clone()),
-        }
     }
 }

@@ -76,20 +76,21 @@ impl WriteExprs {
     }
 }
 
-/// A write's condition for delta-rs: planned here, or its text where delta-rs could not write
-/// the planned form back as SQL (it records each condition in the commit as SQL text and has no
-/// text for some planned forms, e.g. an array constant: `id <> ALL (ARRAY[2, NULL])` failed with
-/// XX000). delta-rs plans a text itself, without the dialect's operators, as before.
+/// A write's condition or value for delta-rs: planned here, or its text where delta-rs could
+/// not write a planned condition back as SQL (it records each condition in the commit as SQL
+/// text and has no text for some planned forms, e.g. an array constant: `id <> ALL (ARRAY[2,
+/// NULL])` failed with XX000), or where a generated column's expression (Spark's SQL) does not
+/// plan here. delta-rs plans a text itself, without the dialect's operators, as before.
 #[derive(Clone)]
-pub enum Condition {
+pub enum WriteExpr {
     /// Planned by this session.
     Planned(Expr),
     /// Read by delta-rs.
     Text(String),
 }
 
-impl Condition {
-    /// `builder` given this condition by `planned` or by `text`.
+impl WriteExpr {
+    /// `builder` given this expression by `planned` or by `text`.
     pub fn apply<B, R>(
         self,
         builder: B,
@@ -97,16 +98,16 @@ impl Condition {
         text: impl FnOnce(B, String) -> R,
     ) -> R {
         match self {
-            Condition::Planned(expr) => planned(builder, expr),
-            Condition::Text(sql) => text(builder, sql),
+            WriteExpr::Planned(expr) => planned(builder, expr),
+            WriteExpr::Text(sql) => text(builder, sql),
         }
     }
 }
 
 impl WriteExprs {
-    /// The condition `sql` over the rows (see [`Condition`]), simplified as delta-rs would
+    /// The condition `sql` over the rows (see [`WriteExpr`]), simplified as delta-rs would
     /// before writing it as text, with quantified comparisons over constant arrays expanded.
-    pub fn condition(&self, sql: &str) -> Result<Condition> {
+    pub fn condition(&self, sql: &str) -> Result<WriteExpr> {
         use datafusion::optimizer::simplify_expressions::ExprSimplifier;
         let planned = self.plan(sql)?;
         let context = datafusion::logical_expr::simplify::SimplifyContext::builder()
@@ -119,9 +120,27 @@ impl WriteExprs {
             .ok()
             .filter(writable);
         Ok(match written {
-            Some(expr) => Condition::Planned(expr),
-            None => Condition::Text(sql.to_string()),
+            Some(expr) => WriteExpr::Planned(expr),
+            None => WriteExpr::Text(sql.to_string()),
         })
+    }
+
+    /// The values `sets` (column, SQL) assign, planned; a value of one of the `generated`
+    /// columns that does not plan here is left as text.
+    pub fn values(
+        &self,
+        sets: Vec<(String, String)>,
+        generated: &[(String, String)],
+    ) -> Result<Vec<(String, WriteExpr)>> {
+        sets.into_iter()
+            .map(|(column, sql)| match self.plan(&sql) {
+                Ok(expr) => Ok((column, WriteExpr::Planned(expr))),
+                Err(_) if generated.iter().any(|(g, _)| *g == column) => {
+                    Ok((column, WriteExpr::Text(sql)))
+                }
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 }
 

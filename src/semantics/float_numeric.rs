@@ -8,7 +8,8 @@
 //! on any NaN, infinity or value of 10^15 or more (`Cannot cast to Decimal128(30, 15)`: a float
 //! column with one large value could not be compared with `1.5`). This analyzer rule runs before
 //! DataFusion's type coercion and casts the numeric operands (and `real` ones) of such a mix to
-//! `double precision`.
+//! `double precision`. Arithmetic of a `real` with an integer or a numeric is in double
+//! precision too, as PostgreSQL has no such operator for `real`.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -57,7 +58,7 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
 /// Whether `expr` is one of the forms that give its operands one common type.
 fn joins_types(expr: &Expr) -> bool {
     match expr {
-        Expr::BinaryExpr(BinaryExpr { op, .. }) => is_comparison(*op),
+        Expr::BinaryExpr(BinaryExpr { op, .. }) => is_comparison(*op) || is_arithmetic(*op),
         Expr::Between(_) | Expr::InList(_) | Expr::Case(_) => true,
         Expr::ScalarFunction(f) => common_type_function(f),
         _ => false,
@@ -76,6 +77,38 @@ fn is_comparison(op: Operator) -> bool {
             | Operator::IsDistinctFrom
             | Operator::IsNotDistinctFrom
     )
+}
+
+fn is_arithmetic(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide | Operator::Modulo
+    )
+}
+
+/// `left op right` in double precision when a real meets an integer or a numeric in arithmetic:
+/// PostgreSQL has no such operator for real and computes in double precision (`0.1::real * 3`
+/// is `0.30000000447034836`, a double; DataFusion answered the real `0.3`).
+fn real_arithmetic(left: Expr, op: Operator, right: Expr, schema: &DFSchema) -> Transformed<Expr> {
+    let exact = |t: &DataType| t.is_integer() || is_decimal(t);
+    let real = |t: &DataType| matches!(t, DataType::Float16 | DataType::Float32);
+    let widened = matches!(
+        (left.get_type(schema), right.get_type(schema)),
+        (Ok(lt), Ok(rt)) if real(&lt) && exact(&rt) || exact(&lt) && real(&rt)
+    );
+    if widened {
+        Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(cast(left, DataType::Float64)),
+            op,
+            Box::new(cast(right, DataType::Float64)),
+        )))
+    } else {
+        Transformed::no(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(left),
+            op,
+            Box::new(right),
+        )))
+    }
 }
 
 fn common_type_function(f: &ScalarFunction) -> bool {
@@ -177,6 +210,9 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             } else {
                 Transformed::no(e)
             }
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if is_arithmetic(op) => {
+            real_arithmetic(*left, op, *right, schema)
         }
         Expr::Between(Between {
             expr,

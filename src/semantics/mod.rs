@@ -25,6 +25,7 @@ mod extract;
 mod float_min_max;
 mod float_numeric;
 mod float_text;
+mod instants_in_session_zone;
 mod json;
 mod json_build;
 mod json_contains;
@@ -39,6 +40,7 @@ mod numeric_cast;
 mod operators;
 mod ordered_set;
 mod quantified;
+mod real_cast;
 pub use quantified::{
     expand_over_constants as expand_quantified_constants, is_quantified_comparison,
 };

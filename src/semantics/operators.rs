@@ -172,6 +172,16 @@ impl ExprPlanner for PostgresOperators {
                 )
             }
             BinaryOperator::Minus if is_timestamp(&lt) && is_timestamp(&rt) => {
+                // Two timestamptz in different zones (a column's UTC, a literal's session
+                // zone) are the same kind: DataFusion found no common type for them.
+                let right = match (&lt, &rt) {
+                    (DataType::Timestamp(_, Some(a)), DataType::Timestamp(_, Some(b)))
+                        if a != b =>
+                    {
+                        cast(right, lt.clone())
+                    }
+                    _ => right,
+                };
                 TimestampDifference::call(Expr::BinaryExpr(BinaryExpr::new(
                     Box::new(left),
                     Operator::Minus,

@@ -86,7 +86,11 @@ pub(crate) fn timestamp_text(
     let fraction = micros.rem_euclid(1_000_000);
     Some(match zone {
         Some(zone) => {
-            let zone = Tz::from_str(zone).ok()?;
+            // A timestamptz is written in the session's zone, whatever zone Arrow carries it
+            // in (a Delta column's is UTC).
+            let zone = Tz::from_str(&options.time_zone)
+                .or_else(|_| Tz::from_str(zone))
+                .ok()?;
             let local = utc.with_timezone(&zone).fixed_offset();
             let format = style.full_tz_format_str();
             // chrono's `%:::z` drops the minutes of `+05:30`; PostgreSQL writes `+HH[:MM[:SS]]`.

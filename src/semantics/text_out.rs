@@ -82,11 +82,13 @@ impl ScalarUDFImpl for PgTextOut {
         let mut options = FormatOptions::default();
         options.date_style = "ISO, MDY".into();
         options.interval_style = "postgres".into();
-        let zone = args.config_options.execution.time_zone.clone();
-        let writer = TextWriter {
-            options,
-            zone: Some(zone.unwrap_or_else(|| "UTC".into())),
-        };
+        options.time_zone = args
+            .config_options
+            .execution
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| "UTC".into());
+        let writer = TextWriter { options };
         super::over_arrays(&args, |arrays| {
             let column = &arrays[0];
             let mut out = StringBuilder::with_capacity(column.len(), column.len() * 16);
@@ -102,21 +104,17 @@ impl ScalarUDFImpl for PgTextOut {
     }
 }
 
-/// Writes one value as text, in the session's time zone.
+/// Writes one value as text, a timestamptz in the session's time zone (`options.time_zone`).
 struct TextWriter {
     options: FormatOptions,
-    /// The zone a timestamptz is written in; `None`: the value's own (the wire's rows are
-    /// already in the session's).
-    zone: Option<String>,
 }
 
 /// A value (not NULL) of an array or composite column as PostgreSQL's output function writes
 /// it, for the wire's text format: `{1.5,2}`, `{"2024-01-01 10:00:00"}` (the rows' own
-/// rendering wrote Rust's forms inside arrays, `{1.5,2.0}`). Timestamps keep their own zone.
+/// rendering wrote Rust's forms inside arrays, `{1.5,2.0}`). Timestamps are in the session's zone.
 pub fn nested_text(column: &ArrayRef, row: usize, options: &FormatOptions) -> Result<String> {
     let writer = TextWriter {
         options: options.clone(),
-        zone: None,
     };
     writer.text(column, row)
 }
@@ -142,10 +140,7 @@ impl TextWriter {
             }
             DataType::Timestamp(unit, zone) => {
                 let micros = temporal_text::timestamp_micros(column.as_ref(), row, unit);
-                let zone = zone
-                    .as_deref()
-                    .map(|own| self.zone.as_deref().unwrap_or(own));
-                temporal_text::timestamp_text(micros, zone, &self.options)
+                temporal_text::timestamp_text(micros, zone.as_deref(), &self.options)
                     .ok_or_else(|| out_of_range(column.data_type()))?
             }
             DataType::Time32(_) | DataType::Time64(_) | DataType::Interval(_) => {

@@ -200,3 +200,37 @@ async fn timestamptz_to_timestamp_is_the_session_wall_clock() {
     );
     server.stop().await;
 }
+
+/// A timestamptz column (Delta keeps its instants in UTC) reads in the session's zone as
+/// PostgreSQL's do: sent in it (the rows said `+00`), its fields (`extract`, `date_part`),
+/// truncations (`date_trunc`, `date_bin`) and calendar arithmetic (`+ interval '1 day'` across
+/// a daylight-saving change, `generate_series`) taken in it; `to_timestamp(integer)` is that
+/// many seconds after 1970 (it read them as a wall-clock time in the session's zone).
+#[tokio::test]
+async fn timestamptz_columns_read_in_the_session_zone() {
+    let script = [
+        "CREATE TABLE tzs (id INT, tz TIMESTAMPTZ)",
+        "INSERT INTO tzs VALUES (1, '2024-03-01 03:30+00'), (2, '2024-07-01 23:15:30.25+00'), (3, NULL)",
+        "SET TIME ZONE 'Asia/Tokyo'",
+        "SELECT id, tz, tz::text, ARRAY[tz], max(tz) OVER () FROM tzs ORDER BY id",
+        "SELECT id, date_trunc('day', tz), date_trunc('month', tz), date_trunc('hour', tz)::text FROM tzs ORDER BY id",
+        "SET TIME ZONE 'America/New_York'",
+        "SELECT id, tz, extract(hour FROM tz), date_part('day', tz), extract(dow FROM tz), \
+         extract(epoch FROM tz) FROM tzs ORDER BY id",
+        "SELECT id, date_trunc('day', tz), date_bin(INTERVAL '1 day', tz, TIMESTAMPTZ '2000-01-01 00:00+00') FROM tzs ORDER BY id",
+        "SELECT date_trunc('day', tz) AS d, count(*) FROM tzs GROUP BY 1 ORDER BY 1",
+        "SELECT min(tz), max(tz) FROM tzs",
+        "INSERT INTO tzs VALUES (4, '2024-03-09 17:00+00'), (5, '2024-11-02 16:00+00')",
+        "SELECT id, tz + INTERVAL '1 day', tz - INTERVAL '1 day', tz + INTERVAL '1 month', \
+         INTERVAL '1 day' + tz, tz + INTERVAL '24 hours' FROM tzs WHERE id >= 4 ORDER BY id",
+        "SELECT id, tz - TIMESTAMPTZ '2024-03-01 00:00-05', TIMESTAMPTZ '2024-12-01 00:00-05' - tz \
+         FROM tzs WHERE id >= 4 ORDER BY id",
+        "SELECT id, generate_series(tz, tz + INTERVAL '2 days', INTERVAL '1 day') FROM tzs \
+         WHERE id >= 4 ORDER BY 1, 2",
+        "SELECT to_timestamp(1700000000), to_timestamp(0)::text, to_timestamp(1700000000.25), \
+         to_timestamp(0) = TIMESTAMPTZ '1970-01-01 00:00+00'",
+        "SET TIME ZONE 'UTC'",
+        "SELECT id, tz, extract(hour FROM tz), date_trunc('day', tz) FROM tzs ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
