@@ -80,8 +80,8 @@ pub fn bind_parameters(statement: &mut Statement, values: &[ScalarValue]) -> Res
 /// PostgreSQL gives a parameter its declared type, so `SELECT $1` with an int2 parameter answers
 /// an int2 (described and sent as one), where an undeclared one stays `unknown` (text). Only
 /// the types whose SQL form means the same here and in PostgreSQL are cast (integers, floats,
-/// boolean, date); others (text and varchar too: JDBC declares every string varchar) are left to
-/// inference as before.
+/// boolean, date, numeric, timestamps, time, interval, bytea); others (text and varchar too:
+/// JDBC declares every string varchar) are left to inference as before.
 pub fn cast_declared_parameters(statement: &mut Statement, declared: &[Option<DataType>]) {
     if declared.iter().all(|t| sql_type(t.as_ref()).is_none()) {
         return;
@@ -102,8 +102,8 @@ pub fn cast_declared_parameters(statement: &mut Statement, declared: &[Option<Da
     });
 }
 
-/// The SQL type a declared parameter type is cast to; None where casting could change a value
-/// (numeric scale, time zones) or the type has no SQL name here.
+/// The SQL type a declared parameter type is cast to; None where the type has no SQL name here
+/// or is left to inference.
 fn sql_type(declared: Option<&DataType>) -> Option<ast::DataType> {
     Some(match declared? {
         DataType::Int16 => ast::DataType::SmallInt(None),
@@ -113,6 +113,27 @@ fn sql_type(declared: Option<&DataType>) -> Option<ast::DataType> {
         DataType::Float64 => ast::DataType::DoublePrecision,
         DataType::Boolean => ast::DataType::Boolean,
         DataType::Date32 => ast::DataType::Date,
+        DataType::Decimal128(..) => ast::DataType::Numeric(ast::ExactNumberInfo::None),
+        DataType::Timestamp(_, Some(_)) => {
+            ast::DataType::Timestamp(None, ast::TimezoneInfo::WithTimeZone)
+        }
+        DataType::Timestamp(_, None) => ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
+        DataType::Time64(_) => ast::DataType::Time(None, ast::TimezoneInfo::None),
+        DataType::Interval(_) => ast::DataType::Interval {
+            fields: None,
+            precision: None,
+        },
+        DataType::Binary => ast::DataType::Bytea,
+        DataType::List(element) => {
+            let element = match element.data_type() {
+                DataType::Utf8 => ast::DataType::Text,
+                other => sql_type(Some(other))?,
+            };
+            ast::DataType::Array(ast::ArrayElemTypeDef::SquareBracket(
+                Box::new(element),
+                None,
+            ))
+        }
         _ => return None,
     })
 }

@@ -113,10 +113,19 @@ impl WriteExprs {
         let context = datafusion::logical_expr::simplify::SimplifyContext::builder()
             .with_schema(self.rows.clone())
             .with_config_options(self.state.config_options().clone())
+            // `now()` is the statement's time, written as a constant (delta-rs folded it into
+            // a nanosecond timestamp it has no text for).
+            .with_query_execution_start_time(
+                self.state
+                    .execution_props()
+                    .query_execution_start_time
+                    .or_else(|| Some(chrono::Utc::now())),
+            )
             .build();
         let written = ExprSimplifier::new(context)
             .simplify(planned)
             .and_then(crate::semantics::expand_quantified_constants)
+            .and_then(microsecond_instants)
             .ok()
             .filter(writable);
         Ok(match written {
@@ -142,6 +151,24 @@ impl WriteExprs {
             })
             .collect()
     }
+}
+
+/// `expr` with its nanosecond timestamp constants (a `TIMESTAMPTZ '...'` literal, `now()`, a
+/// bound timestamptz parameter) made microsecond ones, the precision PostgreSQL and Delta keep
+/// (Delta's columns are microseconds; delta-rs types the condition again against them): its SQL
+/// writer has text only for microsecond timestamps, so `WHERE tz = TIMESTAMPTZ '2024-05-06
+/// 07:08:09+00'` failed with XX000 "Unable to convert expression to string".
+fn microsecond_instants(expr: Expr) -> datafusion::error::Result<Expr> {
+    use datafusion::common::ScalarValue;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    expr.transform_up(|e| match e {
+        Expr::Literal(ScalarValue::TimestampNanosecond(nanos, zone), metadata) => {
+            let micros = ScalarValue::TimestampMicrosecond(nanos.map(|n| n.div_euclid(1000)), zone);
+            Ok(Transformed::yes(Expr::Literal(micros, metadata)))
+        }
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
 }
 
 /// Whether delta-rs's SQL writer (`fmt_expr_to_sql`) has a text for every part of `expr`: its

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_pg::datatypes::into_pg_type;
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, IntervalUnit, TimeUnit};
 use datafusion::common::{ParamValues, ScalarValue};
 use futures::future::{Either, select};
 use futures::{Sink, SinkExt};
@@ -669,6 +669,35 @@ fn declared_type(pg: &Type) -> Option<DataType> {
         Type::FLOAT8 => DataType::Float64,
         Type::BOOL => DataType::Boolean,
         Type::DATE => DataType::Date32,
+        // A numeric parameter was read as the type inferred for it (`$1 * 2` made 1.25 the
+        // bigint 1), a timestamptz lost its zone, and an interval, time, timestamp or bytea in
+        // binary format came back as its raw bytes in a text.
+        Type::NUMERIC => DataType::Decimal128(38, 10),
+        Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        Type::TIMESTAMP => DataType::Timestamp(TimeUnit::Microsecond, None),
+        Type::TIME => DataType::Time64(TimeUnit::Microsecond),
+        Type::INTERVAL => DataType::Interval(IntervalUnit::MonthDayNano),
+        Type::BYTEA => DataType::Binary,
+        // Arrays of the element types above that the parameter decoder reads.
+        Type::BOOL_ARRAY
+        | Type::INT2_ARRAY
+        | Type::INT4_ARRAY
+        | Type::INT8_ARRAY
+        | Type::FLOAT4_ARRAY
+        | Type::FLOAT8_ARRAY
+        | Type::TEXT_ARRAY
+        | Type::VARCHAR_ARRAY => {
+            let element = match *pg {
+                Type::BOOL_ARRAY => DataType::Boolean,
+                Type::INT2_ARRAY => DataType::Int16,
+                Type::INT4_ARRAY => DataType::Int32,
+                Type::INT8_ARRAY => DataType::Int64,
+                Type::FLOAT4_ARRAY => DataType::Float32,
+                Type::FLOAT8_ARRAY => DataType::Float64,
+                _ => DataType::Utf8,
+            };
+            DataType::new_list(element, true)
+        }
         _ => return None,
     })
 }
@@ -685,14 +714,27 @@ fn decode_parameters(
     let declared = &portal.statement.parameter_types;
     let inferred = &statement.prepared.description.param_types;
     let text = DataType::Utf8;
+    // A type the client declared and the statement casts to (see `declared_type`) is read as
+    // that type, a numeric with its own scale.
+    let declared_types: Vec<Option<DataType>> = (0..count)
+        .map(|i| {
+            declared
+                .get(i)
+                .cloned()
+                .flatten()
+                .and_then(|t| declared_type(&t))
+        })
+        .collect();
     let arrow_types: Vec<Option<&DataType>> = (0..count)
         .map(|i| {
             let client_declared = declared.get(i).cloned().flatten().is_some();
-            match inferred.get(i).and_then(|t| t.as_ref()) {
-                Some(t) => Some(t),
+            match (&declared_types[i], inferred.get(i).and_then(|t| t.as_ref())) {
+                (Some(DataType::Decimal128(..)), _) => None,
+                (Some(t), _) => Some(t),
+                (None, Some(t)) => Some(t),
                 // Unknown on both sides: read the value as text and let SQL coercion type it.
-                None if !client_declared => Some(&text),
-                None => None,
+                (None, None) if !client_declared => Some(&text),
+                (None, None) => None,
             }
         })
         .collect();

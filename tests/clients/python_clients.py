@@ -17,7 +17,7 @@ import asyncio
 import os
 import sys
 import traceback
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 HOST = os.environ.get("DG_HOST", "127.0.0.1")
@@ -185,10 +185,60 @@ def _psycopg(binary):
         for sql in nested_setup(schema):
             cur.execute(sql)
         ours = cur.execute(NESTED_SELECT.format(s=schema)).fetchone()
-    with psycopg.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname=DB) as pg:
+        step("typed parameters")
+        ours_typed = typed_parameter_answers(conn, binary, schema)
+    with psycopg.connect(host="127.0.0.1", port=PG_PORT, user=PG_USER, dbname=DB, autocommit=True) as pg:
         theirs = pg.cursor(binary=binary).execute(NESTED_PG).fetchone()
+        pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        theirs_typed = typed_parameter_answers(pg, binary, schema)
+    check_typed_parameters(ours_typed, theirs_typed, "typed parameters")
     # Lists, records as tuples (typed fields in binary, texts in text format), jsonb as dict/list.
     check_nested(ours, theirs, "nested", (list, list, tuple, dict, list, list))
+
+
+# Parameters psycopg declares with their PostgreSQL types (numeric, timestamptz, timestamp,
+# interval, time, bytea, arrays), used where nothing else types them: each statement's answer
+# (values and result type OIDs) must be PostgreSQL's. A numeric was read as the type inferred
+# from the other operand (`1.25 * 2` was 2), a timestamptz lost its zone, and the binary forms
+# of an interval, time, bytea or array came back as their raw bytes in a text.
+TYPED_PARAMETERS = [
+    ("SELECT {p} * 2", (Decimal("1.25"),)),
+    ("SELECT {p} + 1", (Decimal("0.5"),)),
+    ("SELECT {p}", (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=9))),)),
+    ("SELECT {p}::text", (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=9))),)),
+    ("SELECT {p}, {p}::text", (datetime(2024, 1, 2, 3, 4, 5, 250000), datetime(2024, 1, 2))),
+    ("SELECT {p} + interval '1 hour'", (datetime(2024, 1, 2, 3, 4, 5),)),
+    ("SELECT {p}", (timedelta(days=1, seconds=5),)),
+    ("SELECT {p}", (time(10, 30, 15),)),
+    ("SELECT {p}", (b"\x00\xff",)),
+    ("SELECT {p}, {p}", ([1, 2, 3], ["a", None])),
+    ("INSERT INTO {s}.pt VALUES ({p}, {p}, {p}, {p}, {p})",
+     (1, Decimal("12.345"), datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc), datetime(2024, 5, 6, 7, 8, 9), b"\x01")),
+    ("UPDATE {s}.pt SET n = n + {p} WHERE tz = {p}", (Decimal("0.5"), datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc))),
+    ("SELECT id, n, tz, ts, b FROM {s}.pt WHERE n > {p} AND ts >= {p}", (Decimal("12.5"), datetime(2024, 5, 6))),
+]
+TYPED_TABLE = "CREATE TABLE {s}.pt (id INT, n NUMERIC(10, 2), tz TIMESTAMPTZ, ts TIMESTAMP, b BYTEA)"
+
+
+def typed_parameter_answers(conn, binary, schema):
+    ph = "%b" if binary else "%t"
+    cur = conn.cursor(binary=binary)
+    cur.execute(f"DROP TABLE IF EXISTS {schema}.pt")
+    cur.execute(TYPED_TABLE.format(s=schema))
+    answers = []
+    for sql, params in TYPED_PARAMETERS:
+        cur.execute(sql.format(p=ph, s=schema), params)
+        if cur.description is None:
+            answers.append((sql, cur.rowcount))
+        else:
+            answers.append((sql, [d.type_code for d in cur.description], cur.fetchall()))
+    return answers
+
+
+def check_typed_parameters(ours, theirs, what):
+    for o, t in zip(ours, theirs):
+        assert o == t, f"{what}: {t[0]}: PostgreSQL answers {t[1:]!r}, got {o[1:]!r}"
+    assert len(ours) == len(theirs) == len(TYPED_PARAMETERS)
 
 
 def psycopg_binary():
