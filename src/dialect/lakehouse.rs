@@ -7,9 +7,11 @@
 
 use std::any::TypeId;
 
+use sqlparser::ast::{Expr, UnaryOperator};
 use sqlparser::dialect::{Dialect, PostgreSqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
 /// PostgreSQL syntax plus Databricks/Spark lakehouse statements.
 #[derive(Debug, Default)]
@@ -17,9 +19,31 @@ pub struct LakehouseDialect {
     pg: PostgreSqlDialect,
 }
 
+/// How tightly PostgreSQL's unary `-` and `+` hold their operand: above `^`, `AT TIME ZONE` and
+/// `COLLATE` (sqlparser's PostgreSQL precedence of COLLATE), below `[ ]`, `::` and `.`.
+const SIGN_OPERAND_PREC: u8 = 120;
+
 impl Dialect for LakehouseDialect {
     fn dialect(&self) -> TypeId {
         self.pg.dialect()
+    }
+    /// A unary `-` / `+` binds tighter than `^`, as in PostgreSQL: `-2 ^ 2` is `(-2) ^ 2` = 4
+    /// (sqlparser read `-(2 ^ 2)` = -4).
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let op = match parser.peek_token().token {
+            Token::Minus => UnaryOperator::Minus,
+            Token::Plus => UnaryOperator::Plus,
+            _ => return None,
+        };
+        parser.next_token();
+        Some(
+            parser
+                .parse_subexpr(SIGN_OPERAND_PREC)
+                .map(|expr| Expr::UnaryOp {
+                    op,
+                    expr: Box::new(expr),
+                }),
+        )
     }
     fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
         self.pg.identifier_quote_style(identifier)

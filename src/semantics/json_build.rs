@@ -168,6 +168,13 @@ impl ScalarUDFImpl for JsonBuild {
                 text.clear();
                 let writer = ValueWriter { zone: &zone };
                 match self.build {
+                    // `to_json(NULL)` is NULL (the function is strict), not the document `null`.
+                    Build::Value
+                        if arrays[0].data_type() == &DataType::Null || arrays[0].is_null(row) =>
+                    {
+                        out.append_null();
+                        continue;
+                    }
                     Build::Value => writer.value(&arrays[0], &fields[0], row, &mut text)?,
                     Build::Element => {
                         text.push(if structured(&arrays[0], row) {

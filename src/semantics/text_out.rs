@@ -166,7 +166,7 @@ impl TextWriter {
                     if i > 0 {
                         text.push(',');
                     }
-                    if values.is_null(i) {
+                    if is_null_at(&values, i) {
                         text.push_str("NULL");
                     } else {
                         self.nested(&values, i, Nested::ArrayElement, &mut text)?;
@@ -182,7 +182,7 @@ impl TextWriter {
                     if i > 0 {
                         text.push(',');
                     }
-                    if !field.is_null(row) {
+                    if !is_null_at(field, row) {
                         self.nested(field, row, Nested::RecordField, &mut text)?;
                     }
                 }
@@ -281,4 +281,11 @@ fn out_of_range(t: &DataType) -> datafusion::error::DataFusionError {
         crate::error::ErrorKind::DatetimeFieldOverflow,
         format!("{t} value out of range for text output"),
     )
+}
+
+/// Whether the value at `row` is NULL, a column of Arrow's `Null` type included (it has no null
+/// mask, so `is_null` said no and `ROW(1, NULL)` was written `(1,"")`, `ARRAY[NULL, NULL]`
+/// `{"",""}`).
+fn is_null_at(column: &ArrayRef, row: usize) -> bool {
+    column.data_type() == &DataType::Null || column.is_null(row)
 }

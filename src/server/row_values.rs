@@ -122,10 +122,15 @@ fn encode(
             }
             _ => {}
         }
-        // Arrays as PostgreSQL's array_out writes them (elements in their output forms).
+        // Arrays and composites as PostgreSQL's array_out and record_out write them (elements
+        // in their output forms; a NULL field is empty, where the encoder wrote `""`, an empty
+        // text).
         if matches!(
             column.data_type(),
-            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+            DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(..)
+                | DataType::Struct(_)
         ) {
             let text = crate::semantics::nested_text(column, row, pg_field.format_options())
                 .map_err(|e| pgwire::error::PgWireError::ApiError(e.to_string().into()))?;

@@ -1003,6 +1003,25 @@ async fn timestamp_constants_in_write_conditions_select_the_rows_as_postgresql()
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// NULLs inside arrays and records, `to_json(NULL)` and a unary minus before `^` answer as in
+/// PostgreSQL: an untyped NULL element was written `""` (`ARRAY[NULL, NULL]` was `{"",""}`, a
+/// record's NULL field `(1,"")`: an empty text to every client), `to_json(NULL::int)` was the
+/// document `null`, and `-2 ^ 2` was `-(2 ^ 2)`.
+#[tokio::test]
+async fn nulls_in_arrays_and_records_and_signed_powers_answer_as_postgresql() {
+    let script = [
+        "SELECT ARRAY[NULL, NULL], ARRAY[NULL]::int[], ARRAY[NULL, 'x']",
+        "SELECT ROW(1, NULL::int), ROW(1, NULL), ROW(NULL::text, ''), ROW('x\"y', 'a b', NULL::date)",
+        "CREATE TABLE nr (id INT, s TEXT)",
+        "INSERT INTO nr VALUES (1, NULL), (2, '')",
+        "SELECT id, ROW(id, s), ARRAY[s, NULL] FROM nr ORDER BY id",
+        "SELECT to_json(NULL::int), to_jsonb(NULL::text) IS NULL, to_json(s), to_jsonb(s) FROM nr ORDER BY id",
+        "SELECT -2 ^ 2, (-2) ^ 2, 2 ^ 3 ^ 2, -2 ^ 3, - 2 * 3, -2::int, +2 ^ 2, 5 - -2 ^ 2, 1 - 2 * -3",
+        "SELECT -id ^ 2, -id::float8 ^ 0.5 FROM nr ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
 /// A value beyond `real`'s range is 22003, as in PostgreSQL (Arrow's cast answered Infinity and
 /// 0, and an INSERT stored them); arithmetic of a real with an integer or a numeric is in
 /// double precision (DataFusion kept the real: `0.1::real * 3` was `0.3`).
