@@ -58,6 +58,30 @@ impl WriteExprs {
             .create_logical_expr_from_sql_expr(parsed, &self.rows)?)
     }
 
+    /// `expr` as the session's analyzer rules make it in a SELECT (types coerced, PostgreSQL's
+    /// input rules and time zones applied: `WHERE tz < '2024-01-01 05:00'` failed with 22008,
+    /// a text without seconds that only the rules read), or `expr` itself where it cannot be
+    /// analyzed here (the write reports the problem).
+    fn analyzed(&self, expr: Expr) -> Expr {
+        let rows = Arc::new(LogicalPlan::EmptyRelation(EmptyRelation {
+            produce_one_row: false,
+            schema: self.rows.clone(),
+        }));
+        let Ok(projection) = Projection::try_new(vec![expr.clone()], rows) else {
+            return expr;
+        };
+        match self.state.analyzer().execute_and_check(
+            LogicalPlan::Projection(projection),
+            self.state.config_options(),
+            |_, _| {},
+        ) {
+            Ok(LogicalPlan::Projection(analyzed)) if analyzed.expr.len() == 1 => {
+                analyzed.expr[0].clone().unalias()
+            }
+            _ => expr,
+        }
+    }
+
     /// The type `expr` has once the session's analyzer rules have typed it (as in a SELECT:
     /// `b || '\x21'` of a bytea is a bytea there), or `None` if it cannot be worked out here
     /// (the write reports the problem).
@@ -109,7 +133,7 @@ impl WriteExprs {
     /// before writing it as text, with quantified comparisons over constant arrays expanded.
     pub fn condition(&self, sql: &str) -> Result<WriteExpr> {
         use datafusion::optimizer::simplify_expressions::ExprSimplifier;
-        let planned = self.plan(sql)?;
+        let planned = self.analyzed(self.plan(sql)?);
         let context = datafusion::logical_expr::simplify::SimplifyContext::builder()
             .with_schema(self.rows.clone())
             .with_config_options(self.state.config_options().clone())

@@ -83,6 +83,50 @@ pub(super) fn rezone_interval_arithmetic(
     )))
 }
 
+/// A text, timestamp or date made a timestamptz in a zone other than the session's (type
+/// coercion casts such a value to a column's type: `tz_col >= '2024-02-01'`, `tz_col BETWEEN
+/// TIMESTAMP '...' AND ...`, an INSERT of `'2024-01-01 10:00'` into a timestamptz column), read
+/// as a wall-clock time in the session's zone as PostgreSQL reads it, then given the column's
+/// zone (the same instant). Arrow read it in the column's zone, UTC, so with `SET TIME ZONE
+/// 'America/Los_Angeles'` a filter on a month started eight hours early. `None` for any other
+/// expression.
+pub(super) fn session_zone_input(
+    expr: &Expr,
+    schema: &DFSchema,
+    time_zone: Option<&str>,
+) -> Option<Expr> {
+    let Expr::Cast(Cast { expr: input, field }) = expr else {
+        return None;
+    };
+    let session_zone = time_zone?;
+    let DataType::Timestamp(unit, Some(zone)) = field.data_type() else {
+        return None;
+    };
+    if same_zone(zone, session_zone) {
+        return None;
+    }
+    let input = match input.get_type(schema).ok()? {
+        // Read by PostgreSQL's rules first (a time without seconds), as any text cast to a
+        // timestamp is.
+        t if t.is_string() => match input.as_ref() {
+            Expr::ScalarFunction(f) if f.name() == "pg_timestamp_text" => input.clone(),
+            _ => Box::new(super::timestamp_input::PgTimestampText::call(
+                *input.clone(),
+            )),
+        },
+        DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64 => input.clone(),
+        _ => return None,
+    };
+    let in_session = Expr::Cast(Cast::new(
+        input,
+        DataType::Timestamp(*unit, Some(Arc::from(session_zone))),
+    ));
+    Some(Expr::Cast(Cast::new_from_field(
+        Box::new(in_session),
+        field.clone(),
+    )))
+}
+
 /// Whether two zone names are the same zone for this purpose (UTC has several names).
 fn same_zone(a: &str, b: &str) -> bool {
     let utc = |z: &str| {

@@ -136,6 +136,11 @@ fn rewrite_expr(
     if let Some(requalified) = requalified_set_comparison(&expr)? {
         return Ok(Transformed::yes(requalified));
     }
+    if let Some(instant) =
+        super::instants_in_session_zone::session_zone_input(&expr, schema, time_zone)
+    {
+        return Ok(Transformed::yes(instant));
+    }
     if let Some(wall) = wall_clock_cast(&expr, schema, time_zone) {
         return Ok(Transformed::yes(wall));
     }

@@ -201,6 +201,36 @@ async fn timestamptz_to_timestamp_is_the_session_wall_clock() {
     server.stop().await;
 }
 
+/// A text, timestamp or date given to a timestamptz column (compared with it, inserted into it,
+/// in UPDATE and DELETE conditions) is a wall-clock time in the session's zone, as PostgreSQL
+/// reads it: Arrow read it in the column's zone, UTC (`created_at >= '2024-02-01'` started the
+/// month eight hours early in Los Angeles), and a text without seconds in a write's condition
+/// was 22008.
+#[tokio::test]
+async fn texts_and_timestamps_given_to_timestamptz_columns_are_in_the_session_zone() {
+    let script = [
+        "CREATE TABLE tzi (id INT, tz TIMESTAMPTZ)",
+        "DELETE FROM tzi WHERE tz < '2024-01-01 05:00'",
+        "SET TIME ZONE 'America/Los_Angeles'",
+        "INSERT INTO tzi VALUES (1, '2024-01-01 10:00'), (2, '2024-01-01 10:00+00'), \
+         (3, TIMESTAMP '2024-07-01 10:00'), (4, DATE '2024-07-01')",
+        "INSERT INTO tzi SELECT 5, TIMESTAMP '2024-01-01 00:00'",
+        "UPDATE tzi SET tz = '2024-03-10 12:00' WHERE id = 4",
+        "SELECT id, tz FROM tzi ORDER BY id",
+        "SELECT id FROM tzi WHERE tz = '2024-01-01 10:00' ORDER BY id",
+        "SELECT id FROM tzi WHERE tz IN ('2024-01-01 10:00', '2024-01-01 02:00') ORDER BY id",
+        "SELECT id FROM tzi WHERE tz > DATE '2024-06-30' ORDER BY id",
+        "SELECT id FROM tzi WHERE tz >= '2024-01-01' AND tz < '2024-02-01' ORDER BY id",
+        "SELECT id FROM tzi WHERE tz BETWEEN TIMESTAMP '2024-01-01 00:00' AND TIMESTAMP '2024-01-01 09:00' ORDER BY id",
+        "DELETE FROM tzi WHERE tz < '2024-01-01 05:00'",
+        "UPDATE tzi SET id = id + 10 WHERE tz >= '2024-03-10 12:00'",
+        "SELECT id, tz FROM tzi ORDER BY id",
+        "SET TIME ZONE 'UTC'",
+        "SELECT id, tz FROM tzi ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
 /// A timestamptz column (Delta keeps its instants in UTC) reads in the session's zone as
 /// PostgreSQL's do: sent in it (the rows said `+00`), its fields (`extract`, `date_part`),
 /// truncations (`date_trunc`, `date_bin`) and calendar arithmetic (`+ interval '1 day'` across
