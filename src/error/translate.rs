@@ -335,7 +335,9 @@ fn text_cast_error(message: &str) -> Option<Error> {
         .iter()
         .find_map(|words| message.find(words).map(|at| &message[at + words.len()..]))?;
     let (text, rest) = rest.rsplit_once("' to value of ")?;
-    let arrow_type = rest.trim_end_matches(" type").trim();
+    // The type name ends at ` type` (a wrapper may follow: `...Int64 type"), Some(""))` when
+    // the cast failed inside a Parquet scan's filter).
+    let arrow_type = rest.split(" type").next().unwrap_or(rest).trim();
     let pg_type = match arrow_type {
         "Int8" | "Int16" => "smallint",
         "Int32" => "integer",

@@ -69,6 +69,7 @@ impl ExprPlanner for PostgresOperators {
             return Ok(PlannerResult::Original(expr));
         };
         let RawBinaryExpr { op, left, right } = expr;
+        refuse_text_against_number(&op, (&left, &lt), (&right, &rt))?;
         if let Some(planned) = super::jsonb_operators::plan_operator(&op, &left, &right, schema)? {
             return Ok(PlannerResult::Planned(planned));
         }
@@ -211,4 +212,61 @@ impl ExprPlanner for PostgresOperators {
         };
         Ok(PlannerResult::Planned(planned))
     }
+}
+
+/// A text compared with a number or a boolean is 42883, as in PostgreSQL, which has no such
+/// operator: DataFusion cast the text to the number, so `text_col = 10` matched `'010'` and
+/// failed (with a Parquet error) at the first text that was no number. A quoted literal is of
+/// no type yet and stays comparable with anything (`int_col = '10'`).
+fn refuse_text_against_number(
+    op: &BinaryOperator,
+    (left, lt): (&Expr, &DataType),
+    (right, rt): (&Expr, &DataType),
+) -> Result<()> {
+    if !matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+    ) {
+        return Ok(());
+    }
+    let typed_text = |e: &Expr, t: &DataType| t.is_string() && !matches!(e, Expr::Literal(..));
+    let number_name = |t: &DataType| {
+        Some(match t {
+            DataType::Int8 | DataType::Int16 => "smallint",
+            DataType::Int32 => "integer",
+            DataType::Int64 => "bigint",
+            DataType::Float32 => "real",
+            DataType::Float64 => "double precision",
+            DataType::Decimal128(..) | DataType::Decimal256(..) => "numeric",
+            DataType::Boolean => "boolean",
+            _ => return None,
+        })
+    };
+    let (text_left, other) = if typed_text(left, lt) {
+        (true, number_name(rt))
+    } else if typed_text(right, rt) {
+        (false, number_name(lt))
+    } else {
+        return Ok(());
+    };
+    let Some(other) = other else {
+        return Ok(());
+    };
+    let (l, r) = if text_left {
+        ("text", other)
+    } else {
+        (other, "text")
+    };
+    Err(datafusion::error::DataFusionError::External(Box::new(
+        crate::error::Error::new(
+            crate::error::ErrorKind::UndefinedFunction,
+            format!("operator does not exist: {l} {op} {r}"),
+        )
+        .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."),
+    )))
 }
