@@ -18,7 +18,7 @@ use crate::output::{CommandTag, QueryOutput};
 pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result<QueryOutput> {
     let returning = update.returning.take();
     if let Some(selection) = update.selection.as_mut() {
-        quantified_subqueries_as_in(selection)?;
+        super::quantified_subqueries::as_in(selection)?;
     }
     let mut values: Vec<&mut Expr> = update.selection.iter_mut().collect();
     for assignment in update.assignments.iter_mut() {
@@ -285,7 +285,7 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
     };
     let mut using = delete.using.take();
     if let Some(selection) = delete.selection.as_mut() {
-        quantified_subqueries_as_in(selection)?;
+        super::quantified_subqueries::as_in(selection)?;
     }
     super::scalar_subqueries::inline(cx, delete.selection.iter_mut().collect()).await?;
     if using.is_none()
@@ -534,53 +534,6 @@ pub async fn insert_replace_where(
         .await
         .unwrap_or(0) as u64;
     Ok(QueryOutput::Command(CommandTag::Insert(rows)))
-}
-
-/// `x = ANY (SELECT ...)` as `x IN (SELECT ...)` and `x <> ALL (SELECT ...)` as `x NOT IN
-/// (SELECT ...)`, which PostgreSQL defines them to be (NULLs alike), so a write's condition runs
-/// as an IN does; another comparison with a subquery's rows (`> ALL`) is 0A000 (its subquery
-/// was read as a scalar one: 21000 for more than one row).
-fn quantified_subqueries_as_in(expr: &mut Expr) -> Result<()> {
-    use sqlparser::ast::BinaryOperator;
-    let mut refused = None;
-    let _ = sqlparser::ast::visit_expressions_mut(expr, |e: &mut Expr| {
-        let (negated, left, query) = match e {
-            Expr::AnyOp {
-                left,
-                compare_op: BinaryOperator::Eq,
-                right,
-                ..
-            } if matches!(right.as_ref(), Expr::Subquery(_)) => (false, left, right),
-            Expr::AllOp {
-                left,
-                compare_op: BinaryOperator::NotEq,
-                right,
-            } if matches!(right.as_ref(), Expr::Subquery(_)) => (true, left, right),
-            Expr::AnyOp { right, .. } | Expr::AllOp { right, .. }
-                if matches!(right.as_ref(), Expr::Subquery(_)) =>
-            {
-                refused = Some(e.to_string());
-                return std::ops::ControlFlow::Break(());
-            }
-            _ => return std::ops::ControlFlow::Continue(()),
-        };
-        let Expr::Subquery(subquery) = query.as_ref() else {
-            return std::ops::ControlFlow::Continue(());
-        };
-        *e = Expr::InSubquery {
-            expr: left.clone(),
-            subquery: subquery.clone(),
-            negated,
-        };
-        std::ops::ControlFlow::Continue(())
-    });
-    match refused {
-        Some(comparison) => Err(Error::unsupported(format!(
-            "a comparison with every row of a subquery ({comparison}) is not supported in UPDATE or DELETE"
-        ))
-        .with_hint("compare with the subquery's min() or max() instead (`x > (SELECT max(y) ...)`), or use = ANY / IN")),
-        None => Ok(()),
-    }
 }
 
 /// Whether `expr` holds a subquery (IN, EXISTS or scalar), which delta-rs's UPDATE and DELETE

@@ -29,6 +29,7 @@ mod params;
 mod paths;
 mod plan_cache;
 mod planned;
+mod quantified_subqueries;
 mod query;
 mod redundant_group_keys;
 mod rename;

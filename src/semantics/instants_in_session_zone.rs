@@ -1,15 +1,19 @@
-//! `timestamptz` values read by the functions that look at their wall-clock fields
-//! (`date_trunc`, `date_part` / `extract`, `date_bin`, `generate_series`) and given days or
-//! months (`ts + interval '1 day'`), in the session's zone as PostgreSQL reads them. A Delta column keeps its instants in UTC (Arrow's zone `UTC`), and DataFusion's
-//! functions read the fields in the value's own zone: after `SET TIME ZONE 'America/New_York'`
-//! `extract(hour from ts)` was UTC's hour and `date_trunc('day', ts)` UTC's midnight. The value
-//! is given the session's zone first (the same instants: only the zone changes).
+//! `timestamptz` values in the session's zone, as PostgreSQL reads them. A Delta column keeps
+//! its instants in UTC (Arrow's zone `UTC`), and DataFusion and Arrow read a value's fields,
+//! add days and months, and read a wall-clock text in the value's own zone: after `SET TIME
+//! ZONE 'America/New_York'` `extract(hour from ts)` was UTC's hour, `date_trunc('day', ts)` UTC's
+//! midnight, `ts + interval '1 day'` 24 hours across a DST change, `now()::timestamp` UTC's
+//! clock, and `tz_col >= '2024-02-01'` UTC's midnight. Here such operands are given the
+//! session's zone first (the same instants: only the zone changes): the functions that look at
+//! wall-clock fields (`date_trunc`, `date_part` / `extract`, `date_bin`, `generate_series`),
+//! interval arithmetic, casts to a timestamp, date or time, and texts, timestamps and dates made
+//! a timestamptz.
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::DFSchema;
-use datafusion::logical_expr::expr::{Cast, ScalarFunction};
+use datafusion::logical_expr::expr::{Cast, ScalarFunction, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
 
 /// `function` with its `timestamptz` arguments in the session's `time_zone`; `None` when it
@@ -136,4 +140,42 @@ fn same_zone(a: &str, b: &str) -> bool {
         )
     };
     a.eq_ignore_ascii_case(b) || (utc(a) && utc(b))
+}
+
+/// A timestamptz cast to a timestamp, date or time, as its wall-clock time in the session's
+/// zone (Arrow kept the UTC clock: `now()::timestamp` was nine hours off in Tokyo, and a
+/// timestamptz column's `::time` and `::date` were UTC's); `None` for any other expression or
+/// when the session's zone is UTC (Arrow's answer is then PostgreSQL's).
+pub(super) fn wall_clock_cast(
+    expr: &Expr,
+    schema: &DFSchema,
+    time_zone: Option<&str>,
+) -> Option<Expr> {
+    let (Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })) = expr else {
+        return None;
+    };
+    let session_zone = time_zone.filter(|z| !z.eq_ignore_ascii_case("UTC"))?;
+    if !matches!(
+        field.data_type(),
+        DataType::Timestamp(_, None)
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+    ) {
+        return None;
+    }
+    let Ok(DataType::Timestamp(_, Some(zone))) = expr.get_type(schema) else {
+        return None;
+    };
+    let instant = Expr::Cast(Cast::new(
+        expr.clone(),
+        DataType::Timestamp(TimeUnit::Nanosecond, Some(zone)),
+    ));
+    let wall = datafusion::logical_expr::ScalarUDF::from(super::time_zone::AtTimeZone::new())
+        .call(vec![instant, datafusion::logical_expr::lit(session_zone)]);
+    Some(Expr::Cast(Cast::new_from_field(
+        Box::new(wall),
+        field.clone(),
+    )))
 }

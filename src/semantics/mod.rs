@@ -41,6 +41,7 @@ mod operators;
 mod ordered_set;
 mod quantified;
 mod real_cast;
+mod set_comparison;
 pub use quantified::{
     expand_over_constants as expand_quantified_constants, is_quantified_comparison,
 };

@@ -58,63 +58,6 @@ fn rewrite_node(plan: LogicalPlan, time_zone: Option<&str>) -> Result<Transforme
     })
 }
 
-/// The name the rows of an `x op ANY / ALL (subquery)` are known by inside its comparison.
-const QUANTIFIED_ROWS: &str = "__quantified_rows";
-
-/// `x op ANY / ALL (subquery)` with the subquery's rows under a name of their own: DataFusion
-/// compares `x` (made an outer reference) with the subquery's first column by its qualified
-/// name, so where both were the same column of the same table (`WHERE id = ANY (SELECT id FROM
-/// t WHERE ...)` over `t`) the decorrelated comparison read one side twice: `= ANY` kept every
-/// row and `> ALL` none. `None` when `expr` is no such comparison or is already renamed.
-fn requalified_set_comparison(expr: &Expr) -> Result<Option<Expr>> {
-    let Expr::SetComparison(comparison) = expr else {
-        return Ok(None);
-    };
-    let plan = &comparison.subquery.subquery;
-    if matches!(plan.as_ref(), LogicalPlan::SubqueryAlias(a) if a.alias.table() == QUANTIFIED_ROWS)
-    {
-        return Ok(None);
-    }
-    let renamed = datafusion::logical_expr::SubqueryAlias::try_new(plan.clone(), QUANTIFIED_ROWS)?;
-    let mut comparison = comparison.clone();
-    comparison.subquery.subquery = std::sync::Arc::new(LogicalPlan::SubqueryAlias(renamed));
-    Ok(Some(Expr::SetComparison(comparison)))
-}
-
-/// A timestamptz cast to a timestamp, date or time, as its wall-clock time in the session's
-/// zone (Arrow kept the UTC clock: `now()::timestamp` was nine hours off in Tokyo, and a
-/// timestamptz column's `::time` and `::date` were UTC's); `None` for any other expression or
-/// when the session's zone is UTC (Arrow's answer is then PostgreSQL's).
-fn wall_clock_cast(expr: &Expr, schema: &DFSchema, time_zone: Option<&str>) -> Option<Expr> {
-    let (Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })) = expr else {
-        return None;
-    };
-    let session_zone = time_zone.filter(|z| !z.eq_ignore_ascii_case("UTC"))?;
-    if !matches!(
-        field.data_type(),
-        DataType::Timestamp(_, None)
-            | DataType::Date32
-            | DataType::Date64
-            | DataType::Time32(_)
-            | DataType::Time64(_)
-    ) {
-        return None;
-    }
-    let Ok(DataType::Timestamp(_, Some(zone))) = expr.get_type(schema) else {
-        return None;
-    };
-    let instant = Expr::Cast(Cast::new(
-        expr.clone(),
-        DataType::Timestamp(TimeUnit::Nanosecond, Some(zone)),
-    ));
-    let wall = datafusion::logical_expr::ScalarUDF::from(super::time_zone::AtTimeZone::new())
-        .call(vec![instant, datafusion::logical_expr::lit(session_zone)]);
-    Some(Expr::Cast(Cast::new_from_field(
-        Box::new(wall),
-        field.clone(),
-    )))
-}
-
 /// One expression, its operands already rewritten. Expressions whose types cannot be told (a
 /// node whose expressions do not read its inputs) stay as they are. `time_zone` is the
 /// session's, the zone of its `timestamptz` values.
@@ -133,7 +76,7 @@ fn rewrite_expr(
     {
         return Ok(Transformed::yes(call));
     }
-    if let Some(requalified) = requalified_set_comparison(&expr)? {
+    if let Some(requalified) = super::set_comparison::requalified(&expr)? {
         return Ok(Transformed::yes(requalified));
     }
     if let Some(instant) =
@@ -141,7 +84,7 @@ fn rewrite_expr(
     {
         return Ok(Transformed::yes(instant));
     }
-    if let Some(wall) = wall_clock_cast(&expr, schema, time_zone) {
+    if let Some(wall) = super::instants_in_session_zone::wall_clock_cast(&expr, schema, time_zone) {
         return Ok(Transformed::yes(wall));
     }
     match expr {

@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_pg::datatypes::into_pg_type;
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, IntervalUnit, TimeUnit};
-use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::arrow::datatypes::DataType;
 use futures::future::{Either, select};
 use futures::{Sink, SinkExt};
 use pgwire::api::cancel::DefaultCancelHandler;
@@ -34,6 +33,7 @@ use pgwire::messages::startup::ParameterStatus;
 use tokio::sync::Mutex;
 
 use super::encode::{self, pg_error};
+use super::parameters::{declared_type, decode_parameters};
 use super::startup::Startup;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind};
@@ -381,8 +381,8 @@ pub struct StatementParser {
 /// A prepared statement with its parameter types as PostgreSQL types.
 #[derive(Debug, Clone)]
 pub struct PreparedStatement {
-    prepared: Arc<Prepared>,
-    param_types: Vec<Type>,
+    pub(super) prepared: Arc<Prepared>,
+    pub(super) param_types: Vec<Type>,
     /// The text the client prepared, for the statement registry.
     sql: Arc<str>,
 }
@@ -656,131 +656,6 @@ impl ExtendedQueryHandler for QueryHandler {
             }
         }
     }
-}
-
-/// The Arrow type of a parameter type a client declared, for the types a declaration changes
-/// (see `plan::cast_declared_parameters`); None for the rest, left to inference.
-fn declared_type(pg: &Type) -> Option<DataType> {
-    Some(match *pg {
-        Type::INT2 => DataType::Int16,
-        Type::INT4 => DataType::Int32,
-        Type::INT8 => DataType::Int64,
-        Type::FLOAT4 => DataType::Float32,
-        Type::FLOAT8 => DataType::Float64,
-        Type::BOOL => DataType::Boolean,
-        Type::DATE => DataType::Date32,
-        // A numeric parameter was read as the type inferred for it (`$1 * 2` made 1.25 the
-        // bigint 1), a timestamptz lost its zone, and an interval, time, timestamp or bytea in
-        // binary format came back as its raw bytes in a text.
-        Type::NUMERIC => DataType::Decimal128(38, 10),
-        Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        Type::TIMESTAMP => DataType::Timestamp(TimeUnit::Microsecond, None),
-        Type::TIME => DataType::Time64(TimeUnit::Microsecond),
-        Type::INTERVAL => DataType::Interval(IntervalUnit::MonthDayNano),
-        Type::BYTEA => DataType::Binary,
-        // Arrays of the element types above that the parameter decoder reads.
-        Type::BOOL_ARRAY
-        | Type::INT2_ARRAY
-        | Type::INT4_ARRAY
-        | Type::INT8_ARRAY
-        | Type::FLOAT4_ARRAY
-        | Type::FLOAT8_ARRAY
-        | Type::TEXT_ARRAY
-        | Type::VARCHAR_ARRAY => {
-            let element = match *pg {
-                Type::BOOL_ARRAY => DataType::Boolean,
-                Type::INT2_ARRAY => DataType::Int16,
-                Type::INT4_ARRAY => DataType::Int32,
-                Type::INT8_ARRAY => DataType::Int64,
-                Type::FLOAT4_ARRAY => DataType::Float32,
-                Type::FLOAT8_ARRAY => DataType::Float64,
-                _ => DataType::Utf8,
-            };
-            DataType::new_list(element, true)
-        }
-        _ => return None,
-    })
-}
-
-/// Bound parameter values as Arrow scalars, decoded (text or binary) by their PostgreSQL types.
-fn decode_parameters(
-    portal: &Portal<PreparedStatement>,
-    statement: &PreparedStatement,
-) -> PgWireResult<Vec<ScalarValue>> {
-    let count = portal.parameter_len();
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    let declared = &portal.statement.parameter_types;
-    let inferred = &statement.prepared.description.param_types;
-    let text = DataType::Utf8;
-    // A type the client declared and the statement casts to (see `declared_type`) is read as
-    // that type, a numeric with its own scale.
-    let declared_types: Vec<Option<DataType>> = (0..count)
-        .map(|i| {
-            declared
-                .get(i)
-                .cloned()
-                .flatten()
-                .and_then(|t| declared_type(&t))
-        })
-        .collect();
-    let arrow_types: Vec<Option<&DataType>> = (0..count)
-        .map(|i| {
-            let client_declared = declared.get(i).cloned().flatten().is_some();
-            match (&declared_types[i], inferred.get(i).and_then(|t| t.as_ref())) {
-                (Some(DataType::Decimal128(..)), _) => None,
-                (Some(t), _) => Some(t),
-                (None, Some(t)) => Some(t),
-                // Unknown on both sides: read the value as text and let SQL coercion type it.
-                (None, None) if !client_declared => Some(&text),
-                (None, None) => None,
-            }
-        })
-        .collect();
-    // `oid[]` parameters (see param_casts) are decoded here: the library has no decoder for
-    // them. It reads them as NULL text, replaced below.
-    let oid_arrays: Vec<usize> = (0..count)
-        .filter(|i| statement.param_types.get(*i) == Some(&Type::OID_ARRAY))
-        .collect();
-    let mut arrow_types = arrow_types;
-    let mut server_types: Vec<Option<&Type>> =
-        (0..count).map(|i| statement.param_types.get(i)).collect();
-    let mut without_oid_arrays = None;
-    if !oid_arrays.is_empty() {
-        let mut copy = Portal::new_cursor(portal.name.clone(), portal.statement.clone());
-        copy.parameter_format = portal.parameter_format.clone();
-        copy.parameters = portal.parameters.clone();
-        for &i in &oid_arrays {
-            copy.parameters[i] = None;
-            arrow_types[i] = Some(&text);
-            server_types[i] = None;
-        }
-        without_oid_arrays = Some(copy);
-    }
-    let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
-        without_oid_arrays.as_ref().unwrap_or(portal),
-        &arrow_types,
-        &server_types,
-    )?;
-    let mut values: Vec<ScalarValue> = match values {
-        ParamValues::List(list) => list.into_iter().map(|v| v.value).collect(),
-        ParamValues::Map(_) => {
-            return Err(pg_error(&Error::internal(
-                "named parameters are not supported",
-            )));
-        }
-    };
-    if values.len() != count {
-        return Err(pg_error(&Error::new(
-            ErrorKind::ProtocolViolation,
-            format!("could not decode all {count} parameters"),
-        )));
-    }
-    for i in oid_arrays {
-        values[i] = super::param_casts::decode_oid_array(portal, i)?;
-    }
-    Ok(values)
 }
 
 #[async_trait]

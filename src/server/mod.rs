@@ -11,6 +11,7 @@ mod handler;
 mod idle;
 mod json_values;
 mod param_casts;
+mod parameters;
 mod refuse;
 mod row_values;
 mod startup;
