@@ -62,10 +62,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .collect();
     let selection = update.selection.clone();
     let table_schema = crate::delta::table_arrow_schema(&table)?;
-    let exprs = super::write_exprs::WriteExprs::new(
-        cx.df.state(),
-        datafusion::common::DFSchema::try_from(table_schema.as_ref().clone())?,
-    );
+    let exprs = super::write_exprs::WriteExprs::over_table(cx.df.state(), &table_schema)?;
     let mut builder = crate::delta::operable(&table)?
         .update()
         .with_session_state(exprs.session())
@@ -323,12 +320,10 @@ pub async fn delete(cx: &mut PlanContext<'_>, mut delete: ast::Delete) -> Result
         ),
         None => None,
     };
-    let exprs = super::write_exprs::WriteExprs::new(
+    let exprs = super::write_exprs::WriteExprs::over_table(
         cx.df.state(),
-        datafusion::common::DFSchema::try_from(
-            crate::delta::table_arrow_schema(&table)?.as_ref().clone(),
-        )?,
-    );
+        crate::delta::table_arrow_schema(&table)?.as_ref(),
+    )?;
     let mut builder = crate::delta::operable(&table)?
         .delete()
         .with_session_state(exprs.session())
@@ -512,10 +507,7 @@ pub async fn insert_replace_where(
     super::assignment_types::check_by_position(&planned.plan, &target_schema)?;
     let input = columns_by_position(&target, planned.plan.clone())?;
     let input = super::column_input::checked_rows(input, target_schema.as_ref())?;
-    let exprs = super::write_exprs::WriteExprs::new(
-        ctx.state(),
-        datafusion::common::DFSchema::try_from(target_schema.as_ref().clone())?,
-    );
+    let exprs = super::write_exprs::WriteExprs::over_table(ctx.state(), &target_schema)?;
     let write = target
         .write(Vec::new())
         .with_input_plan(input)

@@ -33,6 +33,15 @@ impl WriteExprs {
         }
     }
 
+    /// Expressions over one table's rows (`columns`, unqualified), as UPDATE, DELETE and
+    /// REPLACE WHERE read them.
+    pub fn over_table(
+        state: SessionState,
+        columns: &datafusion::arrow::datatypes::Schema,
+    ) -> Result<Self> {
+        Ok(Self::new(state, DFSchema::try_from(columns.clone())?))
+    }
+
     /// The session delta-rs runs the write in (the one the expressions were planned in).
     pub fn session(&self) -> Arc<dyn Session> {
         self.state.clone()
@@ -63,22 +72,9 @@ impl WriteExprs {
     /// a text without seconds that only the rules read), or `expr` itself where it cannot be
     /// analyzed here (the write reports the problem).
     fn analyzed(&self, expr: Expr) -> Expr {
-        let rows = Arc::new(LogicalPlan::EmptyRelation(EmptyRelation {
-            produce_one_row: false,
-            schema: self.rows.clone(),
-        }));
-        let Ok(projection) = Projection::try_new(vec![expr.clone()], rows) else {
-            return expr;
-        };
-        match self.state.analyzer().execute_and_check(
-            LogicalPlan::Projection(projection),
-            self.state.config_options(),
-            |_, _| {},
-        ) {
-            Ok(LogicalPlan::Projection(analyzed)) if analyzed.expr.len() == 1 => {
-                analyzed.expr[0].clone().unalias()
-            }
-            _ => expr,
+        match self.analyzed_projection(expr.clone()) {
+            Some(analyzed) => analyzed.expr[0].clone().unalias(),
+            None => expr,
         }
     }
 
@@ -86,17 +82,25 @@ impl WriteExprs {
     /// `b || '\x21'` of a bytea is a bytea there), or `None` if it cannot be worked out here
     /// (the write reports the problem).
     pub fn analyzed_field(&self, expr: Expr) -> Option<FieldRef> {
+        Some(self.analyzed_projection(expr)?.schema.field(0).clone())
+    }
+
+    /// `SELECT expr` over the rows, through the session's analyzer rules; `None` where they
+    /// refuse it.
+    fn analyzed_projection(&self, expr: Expr) -> Option<Projection> {
         let rows = Arc::new(LogicalPlan::EmptyRelation(EmptyRelation {
             produce_one_row: false,
             schema: self.rows.clone(),
         }));
         let plan = LogicalPlan::Projection(Projection::try_new(vec![expr], rows).ok()?);
-        let analyzed = self
+        match self
             .state
             .analyzer()
             .execute_and_check(plan, self.state.config_options(), |_, _| {})
-            .ok()?;
-        Some(analyzed.schema().field(0).clone())
+        {
+            Ok(LogicalPlan::Projection(analyzed)) if analyzed.expr.len() == 1 => Some(analyzed),
+            _ => None,
+        }
     }
 }
 

@@ -33,17 +33,14 @@ pub(super) fn rezone_arguments(
     let mut args = function.args.clone();
     let mut changed = false;
     for arg in &mut args {
-        let Ok(DataType::Timestamp(unit, Some(zone))) = arg.get_type(schema) else {
-            continue;
-        };
-        if same_zone(&zone, session_zone) {
-            continue;
+        let rezoned = arg
+            .get_type(schema)
+            .ok()
+            .and_then(|t| in_session_zone(arg, &t, session_zone));
+        if let Some(rezoned) = rezoned {
+            *arg = rezoned;
+            changed = true;
         }
-        *arg = Expr::Cast(Cast::new(
-            Box::new(arg.clone()),
-            DataType::Timestamp(unit, Some(Arc::from(session_zone))),
-        ));
-        changed = true;
     }
     changed.then(|| Expr::ScalarFunction(ScalarFunction::new_udf(function.func.clone(), args)))
 }
@@ -63,15 +60,7 @@ pub(super) fn rezone_interval_arithmetic(
         return None;
     }
     let session_zone = time_zone?;
-    let rezoned = |expr: &Expr, t: &DataType| match t {
-        DataType::Timestamp(unit, Some(zone)) if !same_zone(zone, session_zone) => {
-            Some(Expr::Cast(Cast::new(
-                Box::new(expr.clone()),
-                DataType::Timestamp(*unit, Some(Arc::from(session_zone))),
-            )))
-        }
-        _ => None,
-    };
+    let rezoned = |expr: &Expr, t: &DataType| in_session_zone(expr, t, session_zone);
     let interval = |t: &DataType| matches!(t, DataType::Interval(_));
     let (left, right) = if interval(right_type) {
         (rezoned(left, left_type)?, right.clone())
@@ -129,6 +118,20 @@ pub(super) fn session_zone_input(
         Box::new(in_session),
         field.clone(),
     )))
+}
+
+/// `expr` (of type `t`) as the same instants in `session_zone`, when it is a timestamptz in
+/// another zone; `None` otherwise.
+fn in_session_zone(expr: &Expr, t: &DataType, session_zone: &str) -> Option<Expr> {
+    match t {
+        DataType::Timestamp(unit, Some(zone)) if !same_zone(zone, session_zone) => {
+            Some(Expr::Cast(Cast::new(
+                Box::new(expr.clone()),
+                DataType::Timestamp(*unit, Some(Arc::from(session_zone))),
+            )))
+        }
+        _ => None,
+    }
 }
 
 /// Whether two zone names are the same zone for this purpose (UTC has several names).

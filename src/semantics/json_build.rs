@@ -169,9 +169,7 @@ impl ScalarUDFImpl for JsonBuild {
                 let writer = ValueWriter { zone: &zone };
                 match self.build {
                     // `to_json(NULL)` is NULL (the function is strict), not the document `null`.
-                    Build::Value
-                        if arrays[0].data_type() == &DataType::Null || arrays[0].is_null(row) =>
-                    {
+                    Build::Value if super::text_out::is_null_at(&arrays[0], row) => {
                         out.append_null();
                         continue;
                     }

@@ -286,6 +286,6 @@ fn out_of_range(t: &DataType) -> datafusion::error::DataFusionError {
 /// Whether the value at `row` is NULL, a column of Arrow's `Null` type included (it has no null
 /// mask, so `is_null` said no and `ROW(1, NULL)` was written `(1,"")`, `ARRAY[NULL, NULL]`
 /// `{"",""}`).
-fn is_null_at(column: &ArrayRef, row: usize) -> bool {
+pub(super) fn is_null_at(column: &ArrayRef, row: usize) -> bool {
     column.data_type() == &DataType::Null || column.is_null(row)
 }
