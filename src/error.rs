@@ -9,6 +9,8 @@ use datafusion::error::DataFusionError;
 use deltalake::DeltaTableError;
 
 mod translate;
+
+pub use translate::type_words;
 use translate::{from_arrow, from_datafusion, from_delta, without_backtrace};
 
 /// What went wrong, in the vocabulary of PostgreSQL error classes.

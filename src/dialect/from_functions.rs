@@ -61,6 +61,27 @@ fn no_ordinality() -> Error {
     .with_hint("number the rows in a subquery: SELECT x, row_number() OVER () AS n FROM ...")
 }
 
+/// `generate_series`' quoted step and endpoints typed as PostgreSQL types them (see
+/// `pg_forms::series_of_instants`).
+fn type_series_arguments(args: &mut [ast::FunctionArg]) {
+    let plain: Option<Vec<ast::Expr>> = args
+        .iter()
+        .map(|arg| match arg {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(typed) = plain
+        .filter(|p| p.len() == 3)
+        .and_then(super::pg_forms::series_of_instants)
+    else {
+        return;
+    };
+    for (arg, expr) in args.iter_mut().zip(typed) {
+        *arg = ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(expr));
+    }
+}
+
 impl VisitorMut for FromFunctions {
     type Break = Error;
 
@@ -80,7 +101,7 @@ impl VisitorMut for FromFunctions {
             } => return ControlFlow::Break(no_ordinality()),
             TableFactor::Table {
                 name,
-                args: Some(_),
+                args: Some(args),
                 alias,
                 ..
             } => {
@@ -88,6 +109,7 @@ impl VisitorMut for FromFunctions {
                     && ident.value.eq_ignore_ascii_case("generate_series")
                 {
                     name_the_column(alias, "generate_series");
+                    type_series_arguments(&mut args.args);
                 }
             }
             TableFactor::UNNEST {

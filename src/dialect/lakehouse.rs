@@ -7,7 +7,7 @@
 
 use std::any::TypeId;
 
-use sqlparser::ast::{Expr, UnaryOperator};
+use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 use sqlparser::dialect::{Dialect, PostgreSqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -44,6 +44,72 @@ impl Dialect for LakehouseDialect {
                     expr: Box::new(expr),
                 }),
         )
+    }
+    /// `x [NOT] BETWEEN SYMMETRIC a AND b`, which sqlparser does not read: true when `x` lies
+    /// between the two bounds in either order, `(x BETWEEN a AND b) OR (x BETWEEN b AND a)` as
+    /// PostgreSQL defines it. `BETWEEN ASYMMETRIC` is the plain form.
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        _precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        let is = |n: usize, keyword: Keyword| matches!(&parser.peek_nth_token(n).token, Token::Word(w) if w.keyword == keyword);
+        let negated = is(0, Keyword::NOT);
+        let at = usize::from(negated);
+        if !is(at, Keyword::BETWEEN)
+            || !(is(at + 1, Keyword::SYMMETRIC) || is(at + 1, Keyword::ASYMMETRIC))
+        {
+            return None;
+        }
+        let symmetric = is(at + 1, Keyword::SYMMETRIC);
+        for _ in 0..at + 2 {
+            parser.next_token();
+        }
+        Some(parser.parse_between(expr.clone(), negated).map(|between| {
+            let Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } = between
+            else {
+                return between;
+            };
+            if !symmetric {
+                return Expr::Between {
+                    expr,
+                    negated,
+                    low,
+                    high,
+                };
+            }
+            let forward = Expr::Between {
+                expr: expr.clone(),
+                negated: false,
+                low: low.clone(),
+                high: high.clone(),
+            };
+            let backward = Expr::Between {
+                expr,
+                negated: false,
+                low: high,
+                high: low,
+            };
+            let either = Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(forward),
+                op: BinaryOperator::Or,
+                right: Box::new(backward),
+            }));
+            if negated {
+                Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(either),
+                }
+            } else {
+                either
+            }
+        }))
     }
     fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
         self.pg.identifier_quote_style(identifier)

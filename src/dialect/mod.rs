@@ -14,6 +14,7 @@ mod order_subqueries;
 mod output_names;
 mod parsed_catalog_queries;
 mod parser;
+mod pg_forms;
 mod pg_functions;
 mod pg_input;
 mod pg_rewrites;

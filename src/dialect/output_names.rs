@@ -157,6 +157,10 @@ fn figure_name(expr: &Expr) -> Option<(String, u8)> {
         },
         // `NOT EXISTS (...)` is a NOT over the EXISTS: PostgreSQL gives it no name.
         Expr::Exists { negated: false, .. } => strong("exists".into()),
+        Expr::BinaryOp {
+            op: ast::BinaryOperator::Overlaps,
+            ..
+        } => strong("overlaps".into()),
         Expr::AtTimeZone { .. } => strong("timezone".into()),
         Expr::Tuple(_) => strong("row".into()),
         Expr::Array(_) => strong("array".into()),

@@ -15,6 +15,7 @@ pub fn rewrite(statement: &mut ast::Statement) {
         timestamp_literal(expr);
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
+        super::pg_forms::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())
@@ -27,6 +28,7 @@ pub fn rewrite_query(query: &mut ast::Query) {
         timestamp_literal(expr);
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
+        super::pg_forms::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())
@@ -43,7 +45,7 @@ fn timestamp_kind(data_type: &DataType) -> Option<bool> {
 }
 
 /// `TIMESTAMP '...'` and `'...'::timestamp[tz]` with a constant text: the text as Arrow reads it.
-fn timestamp_literal(expr: &mut Expr) {
+pub(super) fn timestamp_literal(expr: &mut Expr) {
     let Some((data_type, text)) = super::pg_input::typed_constant(expr) else {
         return;
     };

@@ -570,31 +570,38 @@ pub(super) fn write_conflict(version: impl std::fmt::Display) -> Error {
 /// PostgreSQL's name of an Arrow type written as Arrow writes it (`List(Int64)` is `bigint[]`);
 /// the Arrow text itself where there is no PostgreSQL name.
 fn arrow_type_words(arrow: &str) -> String {
-    use datafusion::arrow::datatypes::DataType;
-    let Ok(data_type) = arrow.trim().parse::<DataType>() else {
-        return arrow.trim().to_string();
-    };
-    fn words(data_type: &DataType) -> String {
-        match data_type {
-            DataType::Boolean => "boolean".into(),
-            DataType::Int8 | DataType::Int16 => "smallint".into(),
-            DataType::Int32 => "integer".into(),
-            DataType::Int64 => "bigint".into(),
-            DataType::Float32 => "real".into(),
-            DataType::Float64 => "double precision".into(),
-            DataType::Decimal128(..) | DataType::Decimal256(..) => "numeric".into(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "bytea".into(),
-            DataType::Date32 | DataType::Date64 => "date".into(),
-            DataType::Timestamp(_, None) => "timestamp without time zone".into(),
-            DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
-            DataType::Time32(_) | DataType::Time64(_) => "time without time zone".into(),
-            DataType::Interval(_) => "interval".into(),
-            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-                format!("{}[]", words(f.data_type()))
-            }
-            other => other.to_string(),
-        }
+    match arrow
+        .trim()
+        .parse::<datafusion::arrow::datatypes::DataType>()
+    {
+        Ok(data_type) => type_words(&data_type),
+        Err(_) => arrow.trim().to_string(),
     }
-    words(&data_type)
+}
+
+/// PostgreSQL's name of the type a value of `data_type` has (`integer`, `text`, `timestamp
+/// without time zone`, `bigint[]`), as its error messages write types; Arrow's name where
+/// there is no PostgreSQL one.
+pub fn type_words(data_type: &datafusion::arrow::datatypes::DataType) -> String {
+    use datafusion::arrow::datatypes::DataType;
+    match data_type {
+        DataType::Boolean => "boolean".into(),
+        DataType::Int8 | DataType::Int16 => "smallint".into(),
+        DataType::Int32 => "integer".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Float32 => "real".into(),
+        DataType::Float64 => "double precision".into(),
+        DataType::Decimal128(..) | DataType::Decimal256(..) => "numeric".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "bytea".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(_, None) => "timestamp without time zone".into(),
+        DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
+        DataType::Time32(_) | DataType::Time64(_) => "time without time zone".into(),
+        DataType::Interval(_) => "interval".into(),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            format!("{}[]", type_words(f.data_type()))
+        }
+        other => other.to_string(),
+    }
 }

@@ -88,6 +88,9 @@ pub fn lakehouse_state(
         Arc::new(crate::semantics::FloatOverNumeric),
         // bytea operands as PostgreSQL types them (DataFusion: as their text).
         Arc::new(crate::semantics::BinaryOperands),
+        // Text beside numbers in CASE / COALESCE / IN / UNION refused or typed as PostgreSQL
+        // does (DataFusion: everything made text).
+        Arc::new(crate::semantics::TypeResolution),
     ];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +

@@ -19,6 +19,7 @@ mod bytea_functions;
 mod case;
 mod char_types;
 mod checked;
+mod coalesce;
 mod dates_as_instants;
 mod datetime;
 mod extract;
@@ -26,6 +27,7 @@ mod float_min_max;
 mod float_numeric;
 mod float_text;
 mod instants_in_session_zone;
+mod isfinite;
 mod json;
 mod json_build;
 mod json_contains;
@@ -58,6 +60,7 @@ mod text_args;
 mod text_out;
 mod time_zone;
 mod timestamp_input;
+mod type_resolution;
 mod width_bucket;
 
 pub use array_input::array_in;
@@ -87,6 +90,7 @@ pub use set_all::MultisetExceptIntersect;
 pub use text_out::nested_text;
 pub use time_zone::AtTimeZone;
 pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
+pub use type_resolution::TypeResolution;
 
 use std::sync::Arc;
 
@@ -159,7 +163,12 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(refused_arguments::functions())
         .chain(regexp_sets::functions())
         .chain(ordered_set::functions())
-        .chain([width_bucket::function(), make_timestamp::function()])
+        .chain([
+            width_bucket::function(),
+            make_timestamp::function(),
+            isfinite::function(),
+            coalesce::function(),
+        ])
     {
         ctx.register_udf(function);
     }

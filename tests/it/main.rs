@@ -50,6 +50,7 @@ mod session;
 mod slt;
 mod temp_tables;
 mod tpch;
+mod type_resolution;
 mod types;
 mod views;
 mod wire;
