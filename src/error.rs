@@ -8,6 +8,7 @@
 use datafusion::error::DataFusionError;
 use deltalake::DeltaTableError;
 
+mod planner_messages;
 mod translate;
 
 pub use translate::type_words;
@@ -40,6 +41,10 @@ pub enum ErrorKind {
     DuplicateColumn,
     /// 42702: a column reference is ambiguous.
     AmbiguousColumn,
+    /// 42803: a column neither grouped nor aggregated in a grouped query.
+    GroupingError,
+    /// 42P10: an ORDER BY a DISTINCT or a position cannot sort by.
+    InvalidColumnReference,
     /// 42804: an expression has the wrong type.
     DatatypeMismatch,
     /// 42939: a name deltagres reserves for itself.
@@ -130,7 +135,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 55] = [
+    const ALL: [ErrorKind; 57] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -181,6 +186,8 @@ impl ErrorKind {
         ErrorKind::LockNotAvailable,
         ErrorKind::ObjectNotInPrerequisiteState,
         ErrorKind::ProtocolViolation,
+        ErrorKind::GroupingError,
+        ErrorKind::InvalidColumnReference,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
         ErrorKind::StatementTooComplex,
@@ -220,6 +227,8 @@ impl ErrorKind {
             ErrorKind::DuplicateSchema => "42P06",
             ErrorKind::DuplicateColumn => "42701",
             ErrorKind::AmbiguousColumn => "42702",
+            ErrorKind::GroupingError => "42803",
+            ErrorKind::InvalidColumnReference => "42P10",
             ErrorKind::DatatypeMismatch => "42804",
             ErrorKind::ReservedName => "42939",
             ErrorKind::DependentObjectsStillExist => "2BP01",

@@ -20,6 +20,7 @@ mod pg_input;
 mod pg_rewrites;
 mod pg_types;
 mod pg_values;
+mod row_in;
 mod statement;
 mod table_statements;
 mod viewdef;
@@ -84,6 +85,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 refuse_insert_on_conflict(sql)?;
                 json_from::rewrite(sql)?;
                 from_functions::rewrite(sql)?;
+                row_in::rewrite(sql);
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
@@ -94,6 +96,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                     fetch_first::rewrite(query.as_mut());
                     json_from::rewrite_query(query)?;
                     from_functions::rewrite_query(query)?;
+                    row_in::rewrite_query(query);
                     pg_values::rewrite_query(query);
                 }
             }

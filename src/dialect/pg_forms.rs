@@ -7,7 +7,7 @@
 //!   `overlaps_timestamp` computes it, NULL endpoints included;
 //! - `date(x)` as `x::date`, `timezone(z, t)` as `t AT TIME ZONE z`, `date_trunc(f, t, z)` as the
 //!   truncation of `t`'s wall clock in `z`, `make_timestamptz(...)` as `make_timestamp(...)` read
-//!   in the session's zone (or the zone given);
+//!   in the session's zone (or the zone given), `age(x)` as `age(today's midnight, x)`;
 //! - `generate_series(start, stop, 'text')`: a quoted step that is no number is an interval (an
 //!   integer one beside integer endpoints an integer), and
 //!   a quoted endpoint beside a typed timestamp or date is of that type (PostgreSQL's reading of
@@ -114,6 +114,17 @@ fn plain_args(args: &FunctionArguments) -> Option<Vec<Expr>> {
 fn function_form(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
     Some(match (name, args.len()) {
         ("date", 1) => cast(args.pop()?, DataType::Date),
+        // `age(x)`: from midnight of today, as PostgreSQL's one-argument form.
+        ("age", 1) => call(
+            "age",
+            vec![
+                cast(
+                    call("current_date", vec![]),
+                    DataType::Timestamp(None, TimezoneInfo::None),
+                ),
+                args.pop()?,
+            ],
+        ),
         ("timezone", 2) => {
             let timestamp = args.pop()?;
             at_time_zone(timestamp, args.pop()?)

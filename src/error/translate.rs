@@ -35,7 +35,9 @@ pub(super) fn from_datafusion(e: DataFusionError) -> Error {
             Error::new(kind, message)
         }
         DataFusionError::NotImplemented(m) => {
-            Error::unsupported(format!("not supported: {}", strip_backtrace(&m)))
+            super::planner_messages::planner_error(strip_backtrace(&m)).unwrap_or_else(|| {
+                Error::unsupported(format!("not supported: {}", strip_backtrace(&m)))
+            })
         }
         DataFusionError::ResourcesExhausted(m) => Error::new(
             ErrorKind::OutOfMemory,
@@ -60,7 +62,8 @@ pub(super) fn from_datafusion(e: DataFusionError) -> Error {
         DataFusionError::Collection(mut errors) if !errors.is_empty() => {
             from_datafusion(errors.remove(0))
         }
-        DataFusionError::Plan(m) => classify_message(strip_backtrace(&m), ErrorKind::Semantic),
+        DataFusionError::Plan(m) => super::planner_messages::planner_error(strip_backtrace(&m))
+            .unwrap_or_else(|| classify_message(strip_backtrace(&m), ErrorKind::Semantic)),
         DataFusionError::Execution(m) => {
             classify_message(strip_backtrace(&m), ErrorKind::DataException)
         }

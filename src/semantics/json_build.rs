@@ -120,7 +120,14 @@ impl JsonBuild {
             Build::Value | Build::Element | Build::List | Build::ListValues => {
                 Signature::any(1, Volatility::Stable)
             }
-            Build::Object | Build::Array => Signature::variadic_any(Volatility::Stable),
+            // `json_build_array()` / `json_build_object()` are `[]` / `{}`.
+            Build::Object | Build::Array => Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Nullary,
+                    datafusion::logical_expr::TypeSignature::VariadicAny,
+                ],
+                Volatility::Stable,
+            ),
         };
         Self {
             build,

@@ -33,6 +33,7 @@ mod json_build;
 mod json_contains;
 mod json_items;
 mod json_set;
+mod json_shape;
 mod jsonb_operators;
 mod justify;
 mod make_timestamp;
@@ -156,6 +157,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(json_contains::functions())
         .chain(json_items::functions())
         .chain(json_set::functions())
+        .chain(json_shape::functions())
         .chain(jsonb_operators::functions())
         .chain(char_types::functions())
         .chain(bytea::functions())

@@ -172,6 +172,22 @@ impl ExprPlanner for PostgresOperators {
                     true,
                 )
             }
+            // `timestamp - date` / `date - timestamp`: the date is midnight of that day, as
+            // PostgreSQL casts it (DataFusion answered a duration no function takes).
+            BinaryOperator::Minus
+                if (is_timestamp(&lt) && is_date(&rt)) || (is_date(&lt) && is_timestamp(&rt)) =>
+            {
+                let (left, right) = if is_date(&lt) {
+                    (cast(left, rt.clone()), right)
+                } else {
+                    (left, cast(right, lt.clone()))
+                };
+                TimestampDifference::call(Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(left),
+                    Operator::Minus,
+                    Box::new(right),
+                )))
+            }
             BinaryOperator::Minus if is_timestamp(&lt) && is_timestamp(&rt) => {
                 // Two timestamptz in different zones (a column's UTC, a literal's session
                 // zone) are the same kind: DataFusion found no common type for them.

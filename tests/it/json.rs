@@ -440,3 +440,19 @@ async fn jsonb_concatenation_and_deletion_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `json[b]_strip_nulls`, `jsonb_pretty` and the builders without arguments, as PostgreSQL 15
+/// answers them (they were 42883).
+#[tokio::test]
+async fn json_shapes_and_empty_builders_as_postgresql() {
+    let script = [
+        r#"SELECT jsonb_strip_nulls('{"a":1,"b":null,"c":{"d":null,"e":[null,1]}}'::jsonb)"#,
+        r#"SELECT json_strip_nulls('{"a": 1, "b": null, "c": [null, {"d":null, "e": "\u00e9"}]}')"#,
+        r#"SELECT jsonb_pretty('{"a":1,"b":[1,2,{"c":[]}],"d":{}}'::jsonb), jsonb_pretty('1'), jsonb_pretty('[[]]')"#,
+        r#"SELECT jsonb_pretty('{"b":"x\ny","a":1.50,"aa":{"k":[true,null]}}')"#,
+        "SELECT jsonb_pretty(NULL), jsonb_strip_nulls(NULL), json_strip_nulls(NULL)",
+        "SELECT jsonb_pretty('{')",
+        "SELECT jsonb_build_array(), json_build_array(), json_build_object(), jsonb_build_object()",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}

@@ -264,3 +264,22 @@ async fn timestamptz_columns_read_in_the_session_zone() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `timestamp - date` is an interval (the date is its midnight; DataFusion answered a duration
+/// nothing took: `extract(epoch FROM ts - d)` was 42000) and `age(x)` counts from today's
+/// midnight, as in PostgreSQL (the one-argument form was refused).
+#[tokio::test]
+async fn timestamps_minus_dates_and_age_of_one_value_as_postgresql() {
+    let script = [
+        "CREATE TABLE td (id INT, d DATE, t TIMESTAMP, tz TIMESTAMPTZ)",
+        "INSERT INTO td VALUES (1, '2024-01-15', '2024-01-15 10:30:00', '2024-01-15 10:30:00+00'), \
+         (2, '2024-02-29', '2024-03-01 00:00:00', '2024-03-01 00:00:00+00'), (3, NULL, NULL, NULL)",
+        "SELECT id, extract(epoch FROM t - d), t - d, d - t FROM td ORDER BY id",
+        "SET TIME ZONE 'America/New_York'",
+        "SELECT id, tz - d, d - tz FROM td ORDER BY id",
+        "SELECT id, extract(year FROM age(d)) > 0, age(t) > interval '1 day', age(tz) > interval '1 day' \
+         FROM td ORDER BY id",
+        "SELECT age(current_date::timestamp) = interval '0'",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}

@@ -97,3 +97,44 @@ async fn postgresql_spellings_of_operators_and_time_functions_answer_as_postgres
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `(a, b) IN (SELECT x, y ...)` as a WHERE condition (DataFusion: "Too many columns!"), and
+/// the planner's errors PostgreSQL words itself: a column neither grouped nor aggregated
+/// (42803), ORDER BY outside a DISTINCT's list or past the last column (42P10). A row IN under
+/// NOT or in a select list, and correlated forms the engine cannot join, stay 0A000.
+#[tokio::test]
+async fn row_in_subqueries_and_grouping_errors_as_in_postgresql() {
+    let script = [
+        "CREATE TABLE rw (id INT, g TEXT, v INT)",
+        "INSERT INTO rw VALUES (1, 'a', 10), (2, 'a', 20), (3, 'b', 5), (4, 'b', NULL), (5, 'c', 7)",
+        "SELECT * FROM rw WHERE (g, v) IN (SELECT g, max(v) FROM rw GROUP BY g) ORDER BY id",
+        "SELECT * FROM rw r WHERE id > 1 AND (g, v) IN (SELECT g, max(v) FROM rw GROUP BY g) ORDER BY id",
+        "SELECT id FROM rw WHERE (g, v + 0) IN (VALUES ('a', 20), ('b', NULL), ('c', 7)) ORDER BY id",
+        "SELECT DISTINCT g FROM rw ORDER BY v",
+        "SELECT g, v FROM rw GROUP BY g",
+        "SELECT g, sum(v), id FROM rw GROUP BY g",
+        "SELECT * FROM rw ORDER BY 4",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE rw (id INT, g TEXT, v INT); INSERT INTO rw VALUES (1, 'a', 1)")
+        .await
+        .unwrap();
+    for sql in [
+        "SELECT * FROM rw WHERE (g, v) NOT IN (SELECT g, max(v) FROM rw GROUP BY g)",
+        "SELECT (g, v) IN (SELECT g, v FROM rw) FROM rw",
+        "SELECT id, (SELECT count(*) FROM rw r2 WHERE r2.id < rw.id) FROM rw",
+        "SELECT * FROM rw, LATERAL (SELECT rw.id * 2 AS dbl) l",
+    ] {
+        let error = client.simple_query(sql).await.unwrap_err();
+        let db = error.as_db_error().expect("an ErrorResponse");
+        assert_eq!(db.code().code(), "0A000", "{sql}: {}", db.message());
+        assert!(
+            !db.message().contains("Physical plan"),
+            "{sql}: {}",
+            db.message()
+        );
+    }
+}
