@@ -28,6 +28,7 @@ mod viewdef;
 pub use json_from::mentions_column;
 pub use lakehouse::LakehouseDialect;
 pub use output_names::display_name;
+pub(crate) use pg_rewrites::call;
 pub(crate) use pg_rewrites::{and_all, conjuncts};
 pub(crate) use pg_rewrites::{call as function_call, case_when};
 pub use pg_types::declared_char_type;

@@ -41,6 +41,7 @@ mod temp_tables;
 mod timetravel;
 mod untyped_literals;
 mod views;
+mod whole_rows;
 mod write_exprs;
 mod write_predicates;
 mod zorder_rewrite;

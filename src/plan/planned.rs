@@ -141,8 +141,10 @@ pub async fn logical_plan(
     }
     let functions = state.table_functions();
     super::set_functions::rewrite(&mut statement, &|name| functions.contains_key(name));
-    // A second attempt when DataFusion's names of two expressions collide.
+    // A second attempt when DataFusion's names of two expressions collide, or when a
+    // relation's name is used as a value (a whole-row reference).
     let retry = super::distinct_cast_names::retry_copy(&statement);
+    let whole_rows = super::whole_rows::candidate(&statement).then(|| statement.clone());
     match state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await
@@ -153,6 +155,20 @@ pub async fn logical_plan(
                 .await?),
             None => Err(error.into()),
         },
+        Err(error) => {
+            let rewritten = match (super::whole_rows::missing_column(&error), whole_rows) {
+                (Some(name), Some(original)) => {
+                    super::whole_rows::rewrite(state, &original, &name).await
+                }
+                _ => None,
+            };
+            match rewritten {
+                Some(rewritten) => Ok(state
+                    .statement_to_plan(DfStatement::Statement(Box::new(rewritten)))
+                    .await?),
+                None => Err(error.into()),
+            }
+        }
         planned => Ok(planned?),
     }
 }

@@ -138,3 +138,28 @@ async fn row_in_subqueries_and_grouping_errors_as_in_postgresql() {
         );
     }
 }
+
+/// A relation's name used as a value is its row as a record (`to_json(t)`, `row_to_json(t)`,
+/// `json_agg(t)`, `SELECT t FROM t`, `count(t)`), as in PostgreSQL (it was 42703 `column "t" does
+/// not exist`); a name that is no column and no relation is still 42703. `gen_random_uuid()` is
+/// a version 4 UUID (as text: Delta has no uuid type).
+#[tokio::test]
+async fn whole_row_references_as_postgresql() {
+    let script = [
+        "CREATE TABLE wr (id INT, g TEXT, v INT)",
+        "INSERT INTO wr VALUES (1, 'a', 10), (2, 'b', NULL), (3, NULL, 7)",
+        "SELECT to_json(wr) FROM wr ORDER BY id",
+        "SELECT row_to_json(t) FROM (SELECT id, g FROM wr WHERE id < 3) t ORDER BY t.id",
+        "SELECT json_agg(t ORDER BY t.id) FROM (SELECT id, v FROM wr) t",
+        "SELECT jsonb_agg(t ORDER BY a) FROM (VALUES (2, 'y'), (1, 'x')) t(a, b)",
+        "SELECT wr FROM wr ORDER BY id",
+        "SELECT count(wr), count(*) FROM wr",
+        "WITH c AS (SELECT id, g FROM wr) SELECT json_agg(c ORDER BY id) FROM c",
+        "SELECT w2.id, to_json(w2) FROM wr w2 WHERE w2.id = 2",
+        "SELECT nosuch FROM wr",
+        "SELECT length(gen_random_uuid()::text), \
+         gen_random_uuid()::text ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$', \
+         gen_random_uuid() <> gen_random_uuid()",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
