@@ -112,10 +112,7 @@ fn write_stripped(member: &Member<'_>, out: &mut String) -> Result<()> {
             }
             out.push('}');
         }
-        Node::Str(s) => write_string(s, out)?,
-        Node::Number(n) => out.push_str(n),
-        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Node::Null => out.push_str("null"),
+        scalar => write_scalar(scalar, false, out)?,
     }
     Ok(())
 }
@@ -153,10 +150,21 @@ fn write_pretty(member: &Member<'_>, level: usize, out: &mut String) -> Result<(
             indent(out, level);
             out.push('}');
         }
+        scalar => write_scalar(scalar, true, out)?,
+    }
+    Ok(())
+}
+
+/// Writes a string, number, boolean or null; a number as written, or as jsonb (numeric) prints
+/// it when `numeric`.
+fn write_scalar(node: &Node<'_>, numeric: bool, out: &mut String) -> Result<()> {
+    match node {
         Node::Str(s) => write_string(s, out)?,
-        Node::Number(n) => out.push_str(&numeric_text(n)?),
+        Node::Number(n) if numeric => out.push_str(&numeric_text(n)?),
+        Node::Number(n) => out.push_str(n),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Node::Null => out.push_str("null"),
+        Node::Array(_) | Node::Object(_) => {}
     }
     Ok(())
 }

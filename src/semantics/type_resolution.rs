@@ -15,12 +15,13 @@
 //! And `max` / `min` of a boolean, which PostgreSQL does not have (42883; `bool_or` and
 //! `bool_and` are its aggregates), are refused rather than answered.
 
+use std::sync::Arc;
+
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{DFSchema, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::expr::{Case, InList, ScalarFunction};
-use std::sync::Arc;
 
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Projection, Union, cast};
 use datafusion::optimizer::AnalyzerRule;
@@ -403,8 +404,12 @@ fn resolve_union(union: Union) -> Result<Transformed<LogicalPlan>> {
     let mut inputs = Vec::with_capacity(union.inputs.len());
     for input in union.inputs {
         let columns = literal_columns(&input);
+        if columns.is_empty() {
+            inputs.push(input);
+            continue;
+        }
         let LogicalPlan::Projection(projection) = Arc::unwrap_or_clone(input) else {
-            unreachable!("only projections have literal columns");
+            return plan_err!("a UNION branch with literal columns is a projection");
         };
         let mut exprs = projection.expr;
         for column in columns {

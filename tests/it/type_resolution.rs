@@ -42,6 +42,8 @@ async fn text_beside_numbers_resolves_as_in_postgresql() {
         "SELECT name FROM tr UNION SELECT 5",
         "SELECT id FROM tr UNION SELECT '10' ORDER BY 1",
         "SELECT id FROM tr UNION ALL SELECT NULL ORDER BY 1",
+        "(SELECT DISTINCT id FROM tr) UNION ALL SELECT '10' ORDER BY 1",
+        "SELECT name FROM tr GROUP BY name UNION SELECT 'z' ORDER BY 1",
         "SELECT name FROM tr UNION SELECT 'z' ORDER BY 1",
         "SELECT id, name FROM tr UNION ALL SELECT 9, ok::text ORDER BY 1",
         "SELECT ok FROM tr UNION SELECT 1",
