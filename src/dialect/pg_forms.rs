@@ -19,7 +19,9 @@ use sqlparser::ast::{
     TimezoneInfo, UnaryOperator, Value,
 };
 
+use super::pg_functions::{binary, cast, nested, number};
 use super::pg_rewrites::{call, case_when};
+use super::pg_values::pg_at_time_zone as at_time_zone;
 
 /// Rewrites `expr` if it is one of those forms.
 pub fn rewrite(expr: &mut Expr) {
@@ -66,7 +68,7 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
             expr: value,
             pattern,
             escape_char: None,
-        } => like_any(value, pattern, |pattern| Expr::Like {
+        } => like_any(pattern, |pattern| Expr::Like {
             negated: *negated,
             any: false,
             expr: value.clone(),
@@ -79,7 +81,7 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
             expr: value,
             pattern,
             escape_char: None,
-        } => like_any(value, pattern, |pattern| Expr::ILike {
+        } => like_any(pattern, |pattern| Expr::ILike {
             negated: *negated,
             any: false,
             expr: value.clone(),
@@ -209,7 +211,7 @@ pub(super) fn series_of_instants(mut args: Vec<Expr>) -> Option<Vec<Expr>> {
 
 /// `value [NOT] LIKE ANY (ARRAY[p1, p2, ...])` as `value LIKE p1 OR value LIKE p2 ...` (false
 /// for an empty array, as PostgreSQL). Other patterns (an array column, a parameter) stay.
-fn like_any(_value: &Expr, pattern: &Expr, matches: impl Fn(Expr) -> Expr) -> Option<Expr> {
+fn like_any(pattern: &Expr, matches: impl Fn(Expr) -> Expr) -> Option<Expr> {
     let mut pattern = pattern;
     while let Expr::Nested(inner) = pattern {
         pattern = inner;
@@ -332,35 +334,4 @@ fn ordered(start: Expr, end: Expr) -> (Expr, Expr) {
         )),
     );
     (earlier, later)
-}
-
-/// `timestamp AT TIME ZONE zone` as PostgreSQL answers it (see `pg_values`).
-fn at_time_zone(timestamp: Expr, zone: Expr) -> Expr {
-    call("pg_at_time_zone", vec![timestamp, zone])
-}
-
-fn cast(expr: Expr, data_type: DataType) -> Expr {
-    Expr::Cast {
-        kind: ast::CastKind::Cast,
-        expr: Box::new(expr),
-        data_type,
-        array: false,
-        format: None,
-    }
-}
-
-fn nested(expr: Expr) -> Expr {
-    Expr::Nested(Box::new(expr))
-}
-
-fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
-    Expr::BinaryOp {
-        left: Box::new(left),
-        op,
-        right: Box::new(right),
-    }
-}
-
-fn number(n: i64) -> Expr {
-    Expr::value(Value::Number(n.to_string(), false))
 }

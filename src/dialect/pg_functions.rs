@@ -521,11 +521,13 @@ fn is_document(expr: &Expr) -> bool {
     }
 }
 
-fn nested(e: Expr) -> Expr {
+/// A syntax-tree builder the rewrites share.
+pub(super) fn nested(e: Expr) -> Expr {
     Expr::Nested(Box::new(e))
 }
 
-fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
+/// A syntax-tree builder the rewrites share.
+pub(super) fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
     nested(Expr::BinaryOp {
         left: Box::new(nested(left)),
         op,
@@ -533,7 +535,8 @@ fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
     })
 }
 
-fn cast(e: Expr, data_type: ast::DataType) -> Expr {
+/// A syntax-tree builder the rewrites share.
+pub(super) fn cast(e: Expr, data_type: ast::DataType) -> Expr {
     Expr::Cast {
         kind: ast::CastKind::Cast,
         expr: Box::new(e),
@@ -557,7 +560,8 @@ fn interval(text: &str) -> Expr {
     })
 }
 
-fn number(n: i64) -> Expr {
+/// A syntax-tree builder the rewrites share.
+pub(super) fn number(n: i64) -> Expr {
     Expr::Value(Value::Number(n.to_string(), false).into())
 }
 

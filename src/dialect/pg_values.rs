@@ -140,9 +140,13 @@ fn at_time_zone(expr: &mut Expr) {
         time_zone,
     } = expr
     {
-        let args = vec![(**timestamp).clone(), (**time_zone).clone()];
-        *expr = super::pg_rewrites::call("pg_at_time_zone", args);
+        *expr = pg_at_time_zone((**timestamp).clone(), (**time_zone).clone());
     }
+}
+
+/// `timestamp AT TIME ZONE zone` as PostgreSQL answers it, for both timestamp kinds.
+pub(super) fn pg_at_time_zone(timestamp: Expr, zone: Expr) -> Expr {
+    super::pg_rewrites::call("pg_at_time_zone", vec![timestamp, zone])
 }
 
 #[cfg(test)]
