@@ -10,6 +10,10 @@ mod lakehouse;
 mod parser;
 #[path = "../../src/dialect/statement.rs"]
 mod statement;
+#[path = "../../src/dialect/table_shorthand.rs"]
+mod table_shorthand;
+#[path = "../../src/dialect/table_statements.rs"]
+mod table_statements;
 
 /// The part of `src/error.rs` the parser uses (the real one links DataFusion and delta-rs).
 mod error {
@@ -17,6 +21,7 @@ mod error {
     pub enum ErrorKind {
         Syntax,
         StatementTooComplex,
+        ReservedName,
     }
 
     #[derive(Debug)]

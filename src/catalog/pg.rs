@@ -270,10 +270,14 @@ fn nested(data_type: &DataType) -> bool {
     )
 }
 
-/// The PostgreSQL type a column is sent as and listed as: its [`wire_type`], or json / jsonb for
-/// a column declared so (stored as text, marked in the table's schema: `plan::documents`).
+/// The PostgreSQL type a column is sent as and listed as: its [`wire_type`], or json / jsonb /
+/// uuid for a column declared so (stored as text, marked in the table's schema:
+/// `plan::column_input`).
 pub fn field_wire_type(field: &datafusion::arrow::datatypes::Field) -> pgwire::api::Type {
     use crate::semantics::{CharKind, CharType};
+    if crate::semantics::is_uuid(field) {
+        return pgwire::api::Type::UUID;
+    }
     match crate::semantics::json_flavor_of(field) {
         Some(crate::semantics::JsonFlavor::Json) => pgwire::api::Type::JSON,
         Some(crate::semantics::JsonFlavor::Jsonb) => pgwire::api::Type::JSONB,
@@ -303,7 +307,7 @@ pub fn field_type_modifier(field: &datafusion::arrow::datatypes::Field) -> i32 {
 /// A column type as PostgreSQL's `format_type` writes it (`bigint`, `numeric(12,2)`,
 /// `timestamp without time zone`, `text[]`, `jsonb`): what DESCRIBE and SHOW CREATE TABLE print.
 pub fn format_type(field: &datafusion::arrow::datatypes::Field) -> String {
-    if crate::semantics::json_flavor_of(field).is_some() {
+    if crate::semantics::json_flavor_of(field).is_some() || crate::semantics::is_uuid(field) {
         return field_wire_type(field).name().to_string();
     }
     if let Some(char_type) = crate::semantics::CharType::of(field) {

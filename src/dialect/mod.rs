@@ -22,6 +22,7 @@ mod pg_types;
 mod pg_values;
 mod row_in;
 mod statement;
+mod table_shorthand;
 mod table_statements;
 mod viewdef;
 

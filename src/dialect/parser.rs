@@ -16,8 +16,9 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| Error::syntax(format!("syntax error: {e}")))?;
-    let tokens =
-        rewrite_identity_option_order(rewrite_version_shorthand(rewrite_merge_stars(tokens)?));
+    let tokens = super::table_shorthand::rewrite(rewrite_identity_option_order(
+        rewrite_version_shorthand(rewrite_merge_stars(tokens)?),
+    ));
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;

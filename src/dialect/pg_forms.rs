@@ -8,7 +8,7 @@
 //! - `date(x)` as `x::date`, `timezone(z, t)` as `t AT TIME ZONE z`, `date_trunc(f, t, z)` as the
 //!   truncation of `t`'s wall clock in `z`, `make_timestamptz(...)` as `make_timestamp(...)` read
 //!   in the session's zone (or the zone given), `row_to_json(r)` as `to_json(r)`, `gen_random_uuid()` as
-//!   DataFusion's `uuid()` (a text), `age(x)` as `age(today's midnight, x)`;
+//!   DataFusion's `uuid()` typed uuid, `age(x)` as `age(today's midnight, x)`;
 //! - `generate_series(start, stop, 'text')`: a quoted step that is no number is an interval (an
 //!   integer one beside integer endpoints an integer), and
 //!   a quoted endpoint beside a typed timestamp or date is of that type (PostgreSQL's reading of
@@ -118,7 +118,7 @@ fn function_form(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
     Some(match (name, args.len()) {
         ("date", 1) => cast(args.pop()?, DataType::Date),
         // A version 4 UUID, as text (Delta has no uuid type; Spark keeps UUIDs as strings).
-        ("gen_random_uuid", 0) => call("uuid", args),
+        ("gen_random_uuid", 0) => call("pg_uuid", vec![call("uuid", args)]),
         // A record's JSON object (a whole-row reference is a record, see `plan::whole_rows`).
         ("row_to_json", 1) => call("to_json", args),
         // `age(x)`: from midnight of today, as PostgreSQL's one-argument form.

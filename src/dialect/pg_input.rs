@@ -124,7 +124,8 @@ fn plain_cast(expr: &mut Expr) -> Option<(&mut DataType, &mut Box<Expr>)> {
 }
 
 /// `CAST(x AS json)` / `x::jsonb`: planned as `pg_json(x)` / `pg_jsonb(x)` (the document checked,
-/// and for jsonb written in its form; see `semantics::json`), since DataFusion has no JSON type.
+/// and for jsonb written in its form; see `semantics::json`), since DataFusion has no JSON type;
+/// `x::uuid` as `pg_uuid(x)` alike.
 fn json_cast(expr: &mut Expr) -> bool {
     let Some((data_type, value)) = plain_cast(expr) else {
         return false;
@@ -132,6 +133,8 @@ fn json_cast(expr: &mut Expr) -> bool {
     let function = match data_type {
         DataType::JSON => "pg_json",
         DataType::JSONB => "pg_jsonb",
+        // uuid: PostgreSQL's input checks and canonical text (see `semantics::uuid_type`).
+        DataType::Uuid => "pg_uuid",
         _ => return false,
     };
     *expr = super::pg_rewrites::call(function, vec![(**value).clone()]);

@@ -2,7 +2,7 @@
 //! PostgreSQL says them: a column neither grouped nor aggregated (42803), an ORDER BY that a
 //! DISTINCT or a position cannot sort by (42P10), and a correlated subquery the engine cannot
 //! turn into a join or a row IN outside a WHERE (0A000, one line instead of the planner's
-//! expression dump).
+//! expression dump), and set operations of different widths (42601).
 
 use super::{Error, ErrorKind};
 
@@ -12,6 +12,26 @@ pub(super) fn planner_error(message: &str) -> Option<Error> {
         .or_else(|| order_by(message))
         .or_else(|| correlated_subquery(message))
         .or_else(|| row_in_subquery(message))
+        .or_else(|| set_operation_width(message))
+}
+
+/// `SELECT 1 UNION SELECT 1, 2`: PostgreSQL's 42601 and words (DataFusion's plan error was
+/// 42000).
+fn set_operation_width(message: &str) -> Option<Error> {
+    let operation = ["UNION", "INTERSECT", "EXCEPT"]
+        .into_iter()
+        .find(|op| message.starts_with(&format!("{op} queries have different number of columns")));
+    let operation = match operation {
+        Some(op) => op,
+        None if message.starts_with("INTERSECT/EXCEPT query must have the same number") => {
+            "INTERSECT/EXCEPT"
+        }
+        None => return None,
+    };
+    Some(Error::new(
+        ErrorKind::Syntax,
+        format!("each {operation} query must have the same number of columns"),
+    ))
 }
 
 /// `Column in SELECT must be in GROUP BY or an aggregate function: ... column "t.v" must

@@ -5,6 +5,8 @@
 //!   keeps and ignores); a value that is not JSON fails the statement with 22P02 and writes
 //!   nothing, and a jsonb value is stored in jsonb's form (keys sorted, the last duplicate
 //!   kept), as PostgreSQL stores it. Reads send such a column typed json / jsonb;
+//! - columns declared `uuid`: stored as text in the canonical form (marked `deltagres.type` =
+//!   `uuid`); a value that is no uuid fails with 22P02 (see `semantics::uuid_type`);
 //! - columns declared `varchar(n)` or `char(n)` (marked with Spark's own key, see
 //!   `semantics::CharType`): a value longer than `n` fails with 22001 and writes nothing.
 //!
@@ -34,12 +36,16 @@ pub fn mark(field: Field, flavor: JsonFlavor) -> Field {
 #[derive(Clone, Copy)]
 enum Input {
     Document(JsonFlavor),
+    Uuid,
     Text(CharType),
 }
 
 impl Input {
     fn of(target: &Schema, column: &str) -> Option<Self> {
         let field = target.field_with_name(column).ok()?;
+        if crate::semantics::is_uuid(field) {
+            return Some(Input::Uuid);
+        }
         crate::semantics::json_flavor_of(field)
             .map(Input::Document)
             .or_else(|| CharType::of(field).map(Input::Text))
@@ -50,6 +56,7 @@ impl Input {
         match self {
             Input::Document(JsonFlavor::Json) => crate::semantics::CAST_JSON,
             Input::Document(JsonFlavor::Jsonb) => crate::semantics::CAST_JSONB,
+            Input::Uuid => crate::semantics::CAST_UUID,
             Input::Text(char_type) => char_type.input_function(),
         }
     }
@@ -60,6 +67,7 @@ impl Input {
             Input::Document(flavor) => {
                 Arc::new(crate::semantics::json_cast_udf(flavor)).call(vec![value])
             }
+            Input::Uuid => Arc::new(crate::semantics::uuid_cast_udf()).call(vec![value]),
             Input::Text(char_type) => {
                 let udf = crate::semantics::char_input_udf(char_type);
                 Arc::new(udf).call(vec![value, lit(i64::from(char_type.length))])
@@ -70,7 +78,7 @@ impl Input {
     /// `sql` put through the input function, as SQL text.
     fn sql(self, sql: String) -> String {
         match self {
-            Input::Document(_) => format!("{}({sql})", self.function()),
+            Input::Document(_) | Input::Uuid => format!("{}({sql})", self.function()),
             Input::Text(char_type) => {
                 format!("{}({sql}, {})", self.function(), char_type.length)
             }

@@ -418,13 +418,15 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
     for column in columns {
         check_column_options(column)?;
     }
-    // JSON documents are stored as text (Delta has no JSON type).
+    // JSON documents and uuids are stored as text (Delta has neither type).
     let list: Vec<String> = columns
         .iter()
         .map(|c| {
             let mut c = c.clone();
             match c.data_type {
-                ast::DataType::JSON | ast::DataType::JSONB => c.data_type = ast::DataType::Text,
+                ast::DataType::JSON | ast::DataType::JSONB | ast::DataType::Uuid => {
+                    c.data_type = ast::DataType::Text
+                }
                 // PostgreSQL's long spelling of VARCHAR, which DataFusion does not know.
                 ast::DataType::CharacterVarying(length) | ast::DataType::CharVarying(length) => {
                     c.data_type = ast::DataType::Varchar(length)
@@ -445,8 +447,8 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
         .await?;
     match plan {
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
-            // Columns declared json / jsonb, varchar(n) or char(n) are marked, so writes check
-            // their values.
+            // Columns declared json / jsonb, uuid, varchar(n) or char(n) are marked, so writes
+            // check their values.
             let schema = create.input.schema().as_arrow().clone();
             let fields: Vec<Field> = schema
                 .fields()
@@ -459,6 +461,7 @@ pub(super) async fn columns_schema(cx: &PlanContext<'_>, columns: &[ColumnDef]) 
                     ast::DataType::JSONB => {
                         super::column_input::mark(field.as_ref().clone(), JsonFlavor::Jsonb)
                     }
+                    ast::DataType::Uuid => crate::semantics::mark_uuid(field.as_ref().clone()),
                     // varchar(n) / char(n): the length, which writes check.
                     ref declared => match crate::dialect::declared_char_type(declared) {
                         Some(char_type) => char_type.mark(field.as_ref().clone()),

@@ -92,6 +92,8 @@ pub fn lakehouse_state(
         // Text beside numbers in CASE / COALESCE / IN / UNION refused or typed as PostgreSQL
         // does (DataFusion: everything made text).
         Arc::new(crate::semantics::TypeResolution),
+        // A quoted literal beside a uuid read as one; `uuid::text` a text.
+        Arc::new(crate::semantics::UuidOperands),
     ];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +
@@ -199,6 +201,9 @@ impl PlanContext<'_> {
 pub struct Description {
     /// The type of each `$n` (index n-1); None when it cannot be inferred.
     pub param_types: Vec<Option<DataType>>,
+    /// The `$n` (index n-1) that stand for a uuid (compared with or written to a uuid column):
+    /// described to the client as uuid, so drivers bind their uuid values.
+    pub uuid_params: Vec<bool>,
     /// The result columns; None for statements that return no rows.
     pub result_schema: Option<SchemaRef>,
 }
@@ -400,6 +405,7 @@ pub async fn describe(cx: &mut PlanContext<'_>, statement: &Statement) -> Result
         Statement::Vacuum { .. } => Ok(rows_of(maintenance::vacuum_schema(), n)),
         _ => Ok(Description {
             param_types: vec![None; n],
+            uuid_params: vec![false; n],
             result_schema: None,
         }),
     }
@@ -413,6 +419,7 @@ fn is_create_view(statement: &Statement) -> bool {
 fn rows_of(schema: SchemaRef, params: usize) -> Description {
     Description {
         param_types: vec![None; params],
+        uuid_params: vec![false; params],
         result_schema: Some(schema),
     }
 }

@@ -337,6 +337,7 @@ pub async fn describe(
     );
     let mut description = Description {
         param_types: vec![None; param_count],
+        uuid_params: vec![false; param_count],
         result_schema: None,
     };
     if !plannable {
@@ -353,12 +354,14 @@ pub async fn describe(
         }
         Err(e) => return Err(e),
     };
-    for (name, data_type) in plan.get_parameter_types()? {
+    for (name, field) in plan.get_parameter_fields()? {
         if let Some(n) = name.strip_prefix('$').and_then(|n| n.parse::<usize>().ok())
             && n >= 1
             && n <= param_count
         {
-            description.param_types[n - 1] = data_type;
+            description.uuid_params[n - 1] =
+                field.as_ref().is_some_and(|f| crate::semantics::is_uuid(f));
+            description.param_types[n - 1] = field.map(|f| f.data_type().clone());
         }
     }
     // PostgreSQL types a LIMIT or OFFSET parameter as bigint; DataFusion leaves it untyped, and
@@ -368,6 +371,15 @@ pub async fn describe(
             && slot.is_none()
         {
             *slot = Some(datafusion::arrow::datatypes::DataType::Int64);
+        }
+    }
+    // `$1::uuid`: a uuid, as PostgreSQL describes it.
+    for n in uuid_cast_parameters(&plan) {
+        if let Some(slot) = description.param_types.get_mut(n.wrapping_sub(1))
+            && slot.is_none()
+        {
+            *slot = Some(datafusion::arrow::datatypes::DataType::Utf8);
+            description.uuid_params[n - 1] = true;
         }
     }
     for (n, data_type) in quantified_array_parameters(&plan) {
@@ -445,6 +457,29 @@ fn limit_parameters(plan: &LogicalPlan) -> Vec<usize> {
 /// (how drivers send a list) an array of `x`'s type, `$1 = ANY(array)` the array's element
 /// type. DataFusion leaves a function's arguments untyped, and drivers that bind by the
 /// described type refused to send a list.
+/// The `$n` cast to uuid (`$1::uuid` is planned as `pg_uuid($1)`).
+fn uuid_cast_parameters(plan: &LogicalPlan) -> Vec<usize> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::Expr;
+    let mut found = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::ScalarFunction(f) = e
+                    && f.func.name() == crate::semantics::CAST_UUID
+                    && let [Expr::Placeholder(p)] = f.args.as_slice()
+                    && let Some(n) = p.id.strip_prefix('$').and_then(|n| n.parse().ok())
+                {
+                    found.push(n);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })?;
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
 fn quantified_array_parameters(
     plan: &LogicalPlan,
 ) -> Vec<(usize, datafusion::arrow::datatypes::DataType)> {

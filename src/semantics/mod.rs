@@ -62,6 +62,8 @@ mod text_out;
 mod time_zone;
 mod timestamp_input;
 mod type_resolution;
+mod uuid_operands;
+mod uuid_type;
 mod width_bucket;
 
 pub use array_input::array_in;
@@ -92,6 +94,10 @@ pub use text_out::nested_text;
 pub use time_zone::AtTimeZone;
 pub use timestamp_input::with_seconds as timestamp_text_with_seconds;
 pub use type_resolution::TypeResolution;
+pub use uuid_operands::UuidOperands;
+pub use uuid_type::{
+    CAST_UUID, canonical as uuid_canonical, is_uuid, mark_uuid, parse_uuid, uuid_cast_udf,
+};
 
 use std::sync::Arc;
 
@@ -170,6 +176,7 @@ pub fn install_functions(ctx: &SessionContext) {
             make_timestamp::function(),
             isfinite::function(),
             coalesce::function(),
+            uuid_type::uuid_cast_udf(),
         ])
     {
         ctx.register_udf(function);

@@ -172,6 +172,16 @@ impl ExprPlanner for PostgresOperators {
                     true,
                 )
             }
+            // `date - date`: whole days as an integer (int4), as PostgreSQL answers it;
+            // DataFusion's is a bigint.
+            BinaryOperator::Minus if is_date(&lt) && is_date(&rt) => cast(
+                Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(left),
+                    Operator::Minus,
+                    Box::new(right),
+                )),
+                DataType::Int32,
+            ),
             // `timestamp - date` / `date - timestamp`: the date is midnight of that day, as
             // PostgreSQL casts it (DataFusion answered a duration no function takes).
             BinaryOperator::Minus

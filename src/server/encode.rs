@@ -123,9 +123,12 @@ pub fn fields(
                     | datafusion::arrow::datatypes::DataType::Utf8View
                     | datafusion::arrow::datatypes::DataType::LargeUtf8
             ) {
-                // ... and a varchar(n) / char(n) value as that type.
+                // ... and a uuid, varchar(n) or char(n) value as that type.
                 Some(crate::catalog::field_wire_type(field)).filter(|t| {
-                    matches!(*t, Type::JSON | Type::JSONB | Type::VARCHAR | Type::BPCHAR)
+                    matches!(
+                        *t,
+                        Type::JSON | Type::JSONB | Type::UUID | Type::VARCHAR | Type::BPCHAR
+                    )
                 })
             } else {
                 None

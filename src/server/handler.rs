@@ -424,10 +424,12 @@ impl QueryParser for StatementParser {
             .iter()
             .enumerate()
             .map(|(i, t)| {
+                let uuid = prepared.description.uuid_params.get(i) == Some(&true);
                 types
                     .get(i)
                     .cloned()
                     .flatten()
+                    .or_else(|| uuid.then_some(Type::UUID))
                     .or_else(|| t.as_ref().and_then(|t| into_pg_type(t).ok()))
                     .or_else(|| cast.get(&i).cloned())
                     .unwrap_or(Type::UNKNOWN)

@@ -17,6 +17,7 @@ mod row_values;
 mod startup;
 mod tls;
 mod tracked;
+mod uuid_values;
 
 pub use tls::{acceptor as tls_acceptor, development_certificates};
 

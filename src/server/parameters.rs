@@ -92,28 +92,45 @@ pub(super) fn decode_parameters(
             }
         })
         .collect();
-    // `oid[]` parameters (see param_casts) are decoded here: the library has no decoder for
-    // them. It reads them as NULL text, replaced below.
+    // `oid[]` parameters (see param_casts) and uuid parameters (the library reads a binary
+    // uuid as text and fails) are decoded here. The library reads them as NULL text, replaced
+    // below.
+    let is_uuid = |i: usize| {
+        statement.param_types.get(i) == Some(&Type::UUID)
+            || declared.get(i).cloned().flatten() == Some(Type::UUID)
+    };
     let oid_arrays: Vec<usize> = (0..count)
         .filter(|i| statement.param_types.get(*i) == Some(&Type::OID_ARRAY))
         .collect();
+    let uuids: Vec<usize> = (0..count).filter(|i| is_uuid(*i)).collect();
     let mut arrow_types = arrow_types;
     let mut server_types: Vec<Option<&Type>> =
         (0..count).map(|i| statement.param_types.get(i)).collect();
-    let mut without_oid_arrays = None;
-    if !oid_arrays.is_empty() {
-        let mut copy = Portal::new_cursor(portal.name.clone(), portal.statement.clone());
+    let mut without_own = None;
+    if !oid_arrays.is_empty() || !uuids.is_empty() {
+        // The library would decode them by the type the client declared: that is dropped too.
+        let mut stored = pgwire::api::stmt::StoredStatement::new(
+            portal.statement.id.clone(),
+            portal.statement.statement.clone(),
+            portal.statement.parameter_types.clone(),
+        );
+        for &i in oid_arrays.iter().chain(&uuids) {
+            if let Some(declared) = stored.parameter_types.get_mut(i) {
+                *declared = None;
+            }
+        }
+        let mut copy = Portal::new_cursor(portal.name.clone(), std::sync::Arc::new(stored));
         copy.parameter_format = portal.parameter_format.clone();
         copy.parameters = portal.parameters.clone();
-        for &i in &oid_arrays {
+        for &i in oid_arrays.iter().chain(&uuids) {
             copy.parameters[i] = None;
             arrow_types[i] = Some(&text);
             server_types[i] = None;
         }
-        without_oid_arrays = Some(copy);
+        without_own = Some(copy);
     }
     let values = arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
-        without_oid_arrays.as_ref().unwrap_or(portal),
+        without_own.as_ref().unwrap_or(portal),
         &arrow_types,
         &server_types,
     )?;
@@ -133,6 +150,22 @@ pub(super) fn decode_parameters(
     }
     for i in oid_arrays {
         values[i] = super::param_casts::decode_oid_array(portal, i)?;
+    }
+    for i in uuids {
+        let Some(raw) = portal.parameters.get(i).cloned().flatten() else {
+            continue;
+        };
+        let text = super::uuid_values::parameter_text(&raw, portal.parameter_format.is_binary(i))
+            .ok_or_else(|| {
+            pg_error(&Error::new(
+                ErrorKind::InvalidTextRepresentation,
+                format!(
+                    "invalid input syntax for type uuid: \"{}\"",
+                    String::from_utf8_lossy(&raw)
+                ),
+            ))
+        })?;
+        values[i] = ScalarValue::Utf8(Some(text));
     }
     Ok(values)
 }

@@ -57,6 +57,14 @@ pub fn encode_batch(
                 Encoder::encode_field(&mut encoder, &value, pg_field)?;
                 continue;
             }
+            // A uuid (see encode::fields): its text, or its 16 bytes in binary format.
+            if *pg_field.datatype() == Type::UUID
+                && let Some(text) = string_at(batch.column(index), row)
+            {
+                let value = text.map(super::uuid_values::UuidText);
+                Encoder::encode_field(&mut encoder, &value, pg_field)?;
+                continue;
+            }
             // A document a query made (see encode::fields): its text, as json or jsonb.
             if matches!(*pg_field.datatype(), Type::JSON | Type::JSONB)
                 && let Some(text) = string_at(batch.column(index), row)

@@ -223,6 +223,7 @@ impl Session {
         let description = match &statement {
             Statement::Sql(s) if is_session_statement(s) => Description {
                 param_types: Vec::new(),
+                uuid_params: Vec::new(),
                 result_schema: self.session_statement_schema(s),
             },
             _ => {

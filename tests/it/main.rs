@@ -52,5 +52,6 @@ mod temp_tables;
 mod tpch;
 mod type_resolution;
 mod types;
+mod uuids;
 mod views;
 mod wire;
