@@ -1,4 +1,4 @@
-//! `generate_series(...)` and `unnest(array)` in FROM, named as PostgreSQL names their column:
+//! `generate_series(...)`, `generate_subscripts(...)` (as the series it is) and `unnest(array)` in FROM, named as PostgreSQL names their column:
 //! after the function (`SELECT * FROM generate_series(1, 3)` has a column `generate_series`;
 //! DataFusion's was `value`, and unnest's `UNNEST(make_array(...))`), or after the table alias
 //! when there is one without column names (`FROM generate_series(1, 3) g` has a column `g`).
@@ -61,17 +61,20 @@ fn no_ordinality() -> Error {
     .with_hint("number the rows in a subquery: SELECT x, row_number() OVER () AS n FROM ...")
 }
 
-/// `generate_series`' quoted step and endpoints typed as PostgreSQL types them (see
-/// `pg_forms::series_of_instants`).
-fn type_series_arguments(args: &mut [ast::FunctionArg]) {
-    let plain: Option<Vec<ast::Expr>> = args
-        .iter()
+/// A table function's arguments when all are plain expressions (no names).
+fn plain_arguments(args: &[ast::FunctionArg]) -> Option<Vec<ast::Expr>> {
+    args.iter()
         .map(|arg| match arg {
             ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
             _ => None,
         })
-        .collect();
-    let Some(typed) = plain
+        .collect()
+}
+
+/// `generate_series`' quoted step and endpoints typed as PostgreSQL types them (see
+/// `pg_forms::series_of_instants`).
+fn type_series_arguments(args: &mut [ast::FunctionArg]) {
+    let Some(typed) = plain_arguments(args)
         .filter(|p| p.len() == 3)
         .and_then(super::pg_forms::series_of_instants)
     else {
@@ -110,6 +113,19 @@ impl VisitorMut for FromFunctions {
                 {
                     name_the_column(alias, "generate_series");
                     type_series_arguments(&mut args.args);
+                }
+                // `generate_subscripts(a, dim [, reverse])` as the series it is.
+                if let [ObjectNamePart::Identifier(ident)] = name.0.as_mut_slice()
+                    && ident.value.eq_ignore_ascii_case("generate_subscripts")
+                    && let Some(plain) = plain_arguments(&args.args)
+                    && let Some(series) = super::pg_forms::subscript_series(plain)
+                {
+                    name_the_column(alias, "generate_subscripts");
+                    ident.value = "generate_series".into();
+                    args.args = series
+                        .into_iter()
+                        .map(|e| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)))
+                        .collect();
                 }
             }
             TableFactor::UNNEST {

@@ -9,6 +9,8 @@
 //!   truncation of `t`'s wall clock in `z`, `make_timestamptz(...)` as `make_timestamp(...)` read
 //!   in the session's zone (or the zone given), `row_to_json(r)` as `to_json(r)`, `gen_random_uuid()` as
 //!   DataFusion's `uuid()` typed uuid, `age(x)` as `age(today's midnight, x)`;
+//! - `generate_subscripts(a, dim [, reverse])` as `generate_series` from 1 to the dimension's
+//!   length (arrays here start at 1);
 //! - `generate_series(start, stop, 'text')`: a quoted step that is no number is an interval (an
 //!   integer one beside integer endpoints an integer), and
 //!   a quoted endpoint beside a typed timestamp or date is of that type (PostgreSQL's reading of
@@ -152,7 +154,31 @@ fn function_form(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
             at_time_zone(call("make_timestamp", args), zone)
         }
         ("generate_series", 3) => call("generate_series", series_of_instants(args)?),
+        ("generate_subscripts", 2 | 3) => call("generate_series", subscript_series(args)?),
         _ => return None,
+    })
+}
+
+/// The `generate_series` arguments that give `generate_subscripts(array, dim [, reverse])`'s
+/// rows (in a select list or in FROM): 1 to the dimension's length (arrays here start at 1),
+/// none for an empty or NULL array; downwards when `reverse` is true.
+pub(super) fn subscript_series(mut args: Vec<Expr>) -> Option<Vec<Expr>> {
+    let reverse = match args.len() {
+        2 => None,
+        3 => args.pop(),
+        _ => return None,
+    };
+    let length = cast(call("array_length", args), DataType::BigInt(None));
+    Some(match reverse {
+        None => vec![number(1), length],
+        Some(reverse) => {
+            let pick = |down: Expr, up: Expr| case_when(reverse.clone(), down, Some(up));
+            vec![
+                pick(length.clone(), number(1)),
+                pick(number(1), length),
+                pick(number(-1), number(1)),
+            ]
+        }
     })
 }
 

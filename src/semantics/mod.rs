@@ -51,6 +51,7 @@ pub use quantified::{
 mod refused_arguments;
 mod regexp_replacement;
 mod regexp_sets;
+mod regexp_substr;
 mod rounded_avg;
 mod rule;
 mod set_all;
@@ -173,6 +174,7 @@ pub fn install_functions(ctx: &SessionContext) {
         .chain(ordered_set::functions())
         .chain([
             width_bucket::function(),
+            regexp_substr::function(),
             make_timestamp::function(),
             isfinite::function(),
             coalesce::function(),

@@ -201,7 +201,7 @@ fn split_pieces<'t>(regex: &Regex, text: &'t str) -> Vec<&'t str> {
 }
 
 /// `pattern` compiled with PostgreSQL's flags; the second value says whether `g` was given.
-fn compile(pattern: &str, flags: &str) -> Result<(Regex, bool)> {
+pub(super) fn compile(pattern: &str, flags: &str) -> Result<(Regex, bool)> {
     let mut builder = RegexBuilder::new(pattern);
     builder.dot_matches_new_line(true);
     let mut global = false;

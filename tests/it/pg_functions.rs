@@ -283,3 +283,31 @@ async fn timestamps_minus_dates_and_age_of_one_value_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `regexp_substr` (PostgreSQL 15: the n-th match at or after a start, or one of its groups;
+/// 22023 for a bad start, n, subexpr or the `g` flag) and `generate_subscripts` in a select list
+/// and in FROM (both were 42883).
+#[tokio::test]
+async fn regexp_substr_and_generate_subscripts_as_postgresql() {
+    let script = [
+        "CREATE TABLE rx (id INT, s TEXT, p TEXT)",
+        "INSERT INTO rx VALUES (1, 'abcabd', 'b(.)'), (2, 'Hello World', 'o'), (3, NULL, 'x'), \
+         (4, 'aaa', 'a*'), (5, 'x', NULL)",
+        "SELECT regexp_substr('abcabc', 'b.'), regexp_substr('abcabd', 'b(.)', 1, 2, '', 1)",
+        "SELECT regexp_substr('abcabd', 'b.', 3), regexp_substr('ABCabc', 'b.', 1, 1, 'i')",
+        "SELECT regexp_substr('abc', 'x'), regexp_substr('abc', '(b)', 1, 1, '', 2)",
+        "SELECT regexp_substr('日本語日本', '本.', 2, 2)",
+        "SELECT regexp_substr('abc', 'b', 0)",
+        "SELECT regexp_substr('abc', 'b', 1, 0)",
+        "SELECT regexp_substr('abc', 'b', 1, 1, 'g')",
+        "SELECT regexp_substr('abc', 'b', 1, 1, '', -1)",
+        "SELECT regexp_substr('abc', '(')",
+        "SELECT id, regexp_substr(s, p), regexp_substr(s, p, 1, 2) FROM rx ORDER BY id",
+        "SELECT generate_subscripts(ARRAY[1, 2, 3], 1)",
+        "SELECT generate_subscripts(ARRAY['a', 'b'], 1, true)",
+        "SELECT generate_subscripts(ARRAY[]::int[], 1)",
+        "SELECT s FROM generate_subscripts(ARRAY[4, 5, 6], 1) AS s ORDER BY s DESC",
+        "SELECT * FROM generate_subscripts(ARRAY[4, 5, 6], 1)",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
