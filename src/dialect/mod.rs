@@ -24,6 +24,7 @@ mod row_in;
 mod statement;
 mod table_shorthand;
 mod table_statements;
+mod tuple_assignments;
 mod viewdef;
 
 pub use json_from::mentions_column;
@@ -84,6 +85,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
                 fetch_first::rewrite(sql.as_mut());
+                tuple_assignments::rewrite(sql.as_mut())?;
                 refuse_insert_on_conflict(sql)?;
                 json_from::rewrite(sql)?;
                 from_functions::rewrite(sql)?;
@@ -104,7 +106,10 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
             }
             // Its source query, conditions and values: `s.d::jsonb`, PostgreSQL's functions and
             // literals mean there what they mean in queries.
-            Statement::Merge { merge, .. } => pg_values::rewrite(merge),
+            Statement::Merge { merge, .. } => {
+                tuple_assignments::rewrite(merge.as_mut())?;
+                pg_values::rewrite(merge)
+            }
             _ => {}
         }
         pg_types::rewrite_length_casts(statement);

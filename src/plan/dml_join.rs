@@ -40,7 +40,20 @@ pub async fn update_from(cx: &mut PlanContext<'_>, update: ast::Update) -> Resul
             })
             .collect();
     }
-    let merged = finish(cx, merge, target, source, update.selection, &names).await?;
+    let merged = finish(cx, merge, target, source, update.selection, &names)
+        .await
+        .map_err(|e| match e.kind {
+            // Said of the UPDATE the user wrote, not of the MERGE it runs as.
+            crate::error::ErrorKind::CardinalityViolation => Error::new(
+                e.kind,
+                "UPDATE ... FROM matched a target row with more than one row of FROM",
+            )
+            .with_hint(
+                "PostgreSQL would update it from an arbitrary one of them; join FROM on a key \
+                 that matches one row per target row (e.g. aggregate FROM in a subquery first)",
+            ),
+            _ => e,
+        })?;
     Ok(retag(merged, CommandTag::Update))
 }
 

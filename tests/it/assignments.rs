@@ -203,3 +203,67 @@ async fn typed_literals_are_casts_of_constants() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `UPDATE ... SET (a, b) = (x, y)`, `= ROW(...)` and `= (SELECT x, y ...)` (one row, NULLs for
+/// none, 21000 for more), in MERGE too, assign column by column as PostgreSQL does (it was
+/// 0A000); lists of another length are 42601, a single value 0A000, as there.
+#[tokio::test]
+async fn multiple_column_assignments_as_postgresql() {
+    let script = [
+        "CREATE TABLE mca (id INT, v TEXT, n INT)",
+        "CREATE TABLE mcb (id INT, v TEXT, n INT)",
+        "INSERT INTO mca VALUES (1, 'a', 10), (2, 'b', 20)",
+        "INSERT INTO mcb VALUES (1, 's', 7), (2, 't', 8)",
+        "UPDATE mca SET (v, n) = ('r', 5) WHERE id = 1",
+        "UPDATE mca SET (v, n) = ROW(v || 'x', n + 1), id = id * 10 WHERE id = 2",
+        "SELECT * FROM mca ORDER BY id",
+        "UPDATE mca SET (v, n) = (1, 2, 3)",
+        "UPDATE mca SET (v, n) = ('q')",
+        "UPDATE mca SET (v) = ROW('z') WHERE id = 1",
+        "SELECT * FROM mca ORDER BY id",
+        "MERGE INTO mca t USING (SELECT 1 AS id) s ON t.id = s.id \
+         WHEN MATCHED THEN UPDATE SET (v, n) = ('m', 99)",
+        "SELECT * FROM mca ORDER BY id",
+        "UPDATE mca SET (v, n) = (SELECT v, n FROM mcb WHERE id = 2) WHERE id = 1",
+        "SELECT * FROM mca ORDER BY id",
+        "UPDATE mca SET (v, n) = (SELECT v, n FROM mcb WHERE id = 5) WHERE id = 20",
+        "SELECT * FROM mca ORDER BY id",
+        "UPDATE mca SET (v, n) = (SELECT v, n FROM mcb)",
+        "UPDATE mca SET (v, n) = (SELECT v FROM mcb)",
+        "SELECT * FROM mca ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// An UPDATE ... FROM whose join gives a target row several source rows with different values
+/// is refused (PostgreSQL updates from an arbitrary one) with 21000 and words about the UPDATE
+/// (it spoke of the MERGE it runs as); nothing is written.
+#[tokio::test]
+async fn update_from_with_several_matches_names_the_update() {
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE ufa (id INT, n INT); CREATE TABLE ufb (id INT, n INT); \
+             INSERT INTO ufa VALUES (1, 0); INSERT INTO ufb VALUES (1, 5), (1, 6)",
+        )
+        .await
+        .unwrap();
+    let err = client
+        .batch_execute("UPDATE ufa SET n = ufb.n FROM ufb WHERE ufa.id = ufb.id")
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "21000");
+    assert_eq!(
+        db.message(),
+        "UPDATE ... FROM matched a target row with more than one row of FROM"
+    );
+    let n: i32 = client
+        .query_one("SELECT n FROM ufa", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    server.stop().await;
+}
