@@ -5,13 +5,16 @@
 
 mod cancel;
 mod coalesced;
+mod copy_in;
 mod encode;
+mod extended;
 mod frames;
 mod handler;
 mod idle;
 mod json_values;
 mod param_casts;
 mod parameters;
+mod prepared;
 mod refuse;
 mod row_values;
 mod startup;

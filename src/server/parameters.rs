@@ -9,7 +9,7 @@ use pgwire::api::portal::Portal;
 use pgwire::error::PgWireResult;
 
 use super::encode::pg_error;
-use super::handler::PreparedStatement;
+use super::prepared::PreparedStatement;
 use crate::error::{Error, ErrorKind};
 
 /// The Arrow type of a parameter type a client declared, for the types a declaration changes
