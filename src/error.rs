@@ -408,6 +408,21 @@ mod tests {
     }
 
     #[test]
+    fn input_errors_inside_a_parquet_filter_read_as_the_input_error() {
+        let e = Error::from(DataFusionError::Execution(
+            "Parquet error: External: Compute error: Error evaluating filter predicate: \
+             ArrowError(ParseError(\"Invalid input syntax for type interval: \\\"1 day \
+             12:00\\\"\"), Some(\"\"))"
+                .into(),
+        ));
+        assert_eq!(e.sqlstate(), "22P02");
+        assert_eq!(
+            e.message,
+            "invalid input syntax for type interval: \"1 day 12:00\""
+        );
+    }
+
+    #[test]
     fn parser_errors_are_syntax_errors() {
         let e = Error::from(sqlparser::parser::ParserError::ParserError("x".into()));
         assert_eq!(e.sqlstate(), "42601");

@@ -120,6 +120,19 @@ fn try_parse_lakehouse(parser: &mut Parser) -> Result<Option<Statement>, ParserE
         let table = parser.parse_object_name(false)?;
         return Ok(Some(Statement::DescribeDetail { table }));
     }
+    // PostgreSQL's `RESET TIME ZONE` (sqlparser reads one name after RESET): `RESET timezone`.
+    if word_at(parser, 0, "reset") && word_at(parser, 1, "time") && word_at(parser, 2, "zone") {
+        for _ in 0..3 {
+            parser.next_token();
+        }
+        return Ok(Some(Statement::Sql(Box::new(
+            sqlparser::ast::Statement::Reset(sqlparser::ast::ResetStatement {
+                reset: sqlparser::ast::Reset::ConfigurationParameter(
+                    sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new("timezone")]),
+                ),
+            }),
+        ))));
+    }
     if word_at(parser, 0, "alter") && word_at(parser, 1, "view") {
         parser.next_token();
         parser.next_token();

@@ -264,10 +264,18 @@ pub(super) fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         fallback
     };
     // Our own errors come back as text from inside delta-rs's writers; show them as raised.
-    let message = if kind.sqlstate().starts_with("22") {
-        strip_wrappers(message)
-    } else {
-        message
+    // An input error raised while the Parquet reader evaluated a filter arrives as a debug
+    // dump (`Parquet error: ... ArrowError(ParseError("Invalid input syntax ..."), ...)`):
+    // the quoted message is the one to show.
+    let unquoted = kind
+        .sqlstate()
+        .starts_with("22")
+        .then(|| quoted_arrow_message(message))
+        .flatten();
+    let message = match &unquoted {
+        Some(inner) => inner.as_str(),
+        None if kind.sqlstate().starts_with("22") => strip_wrappers(message),
+        None => message,
     };
     let message = match kind {
         ErrorKind::UndefinedTable => rewrite_table_not_found(message),
@@ -284,6 +292,22 @@ pub(super) fn classify_message(message: &str, fallback: ErrorKind) -> Error {
         _ => message.to_string(),
     };
     Error::new(kind, message)
+}
+
+/// The message inside an Arrow error's debug form (`ArrowError(ParseError("..."), ...)`),
+/// unescaped; `None` when `message` holds none.
+fn quoted_arrow_message(message: &str) -> Option<String> {
+    let start = ["ParseError(\"", "CastError(\"", "ComputeError(\""]
+        .iter()
+        .find_map(|p| message.find(p).map(|at| at + p.len()))?;
+    let rest = &message[start..];
+    let end = rest.find("\")")?;
+    let inner = rest[..end].replace("\\\"", "\"").replace("\\\\", "\\");
+    // Arrow's words, in PostgreSQL's case.
+    Some(match inner.strip_prefix("Invalid input syntax") {
+        Some(rest) => format!("invalid input syntax{rest}"),
+        None => inner,
+    })
 }
 
 /// A message without the prefixes delta-rs and DataFusion put on an error they pass along.

@@ -94,6 +94,8 @@ pub fn lakehouse_state(
         Arc::new(crate::semantics::TypeResolution),
         // A quoted literal beside a uuid read as one; `uuid::text` a text.
         Arc::new(crate::semantics::UuidOperands),
+        // Intervals compared and ordered by PostgreSQL's linear value (30-day months).
+        Arc::new(crate::semantics::IntervalOrder),
     ];
     analyzer_rules.extend(state.analyzer().rules.iter().cloned());
     // PostgreSQL's value semantics need the coerced types; a rewrite can change a type (date +
