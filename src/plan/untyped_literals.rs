@@ -71,17 +71,8 @@ fn comparison_with_boolean_literal(expr: &Expr) -> bool {
 fn comparison_with_clock_text(expr: &Expr) -> bool {
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            matches!(
-                op,
-                Operator::Eq
-                    | Operator::NotEq
-                    | Operator::Lt
-                    | Operator::LtEq
-                    | Operator::Gt
-                    | Operator::GtEq
-                    | Operator::IsDistinctFrom
-                    | Operator::IsNotDistinctFrom
-            ) && (clock_text(left).is_some() || clock_text(right).is_some())
+            crate::semantics::is_comparison(*op)
+                && (clock_text(left).is_some() || clock_text(right).is_some())
         }
         Expr::Between(between) => {
             clock_text(&between.low).is_some() || clock_text(&between.high).is_some()

@@ -58,25 +58,11 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
 /// Whether `expr` is one of the forms that give its operands one common type.
 fn joins_types(expr: &Expr) -> bool {
     match expr {
-        Expr::BinaryExpr(BinaryExpr { op, .. }) => is_comparison(*op) || is_arithmetic(*op),
+        Expr::BinaryExpr(BinaryExpr { op, .. }) => super::is_comparison(*op) || is_arithmetic(*op),
         Expr::Between(_) | Expr::InList(_) | Expr::Case(_) => true,
         Expr::ScalarFunction(f) => common_type_function(f),
         _ => false,
     }
-}
-
-fn is_comparison(op: Operator) -> bool {
-    matches!(
-        op,
-        Operator::Eq
-            | Operator::NotEq
-            | Operator::Lt
-            | Operator::LtEq
-            | Operator::Gt
-            | Operator::GtEq
-            | Operator::IsDistinctFrom
-            | Operator::IsNotDistinctFrom
-    )
 }
 
 fn is_arithmetic(op: Operator) -> bool {
@@ -200,7 +186,7 @@ fn unify(exprs: Vec<Expr>, schema: &DFSchema, meeting: Meeting) -> (Vec<Expr>, b
 
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     Ok(match expr {
-        Expr::BinaryExpr(BinaryExpr { left, op, right }) if is_comparison(op) => {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if super::is_comparison(op) => {
             let (mut both, changed) = unify(vec![*left, *right], schema, Meeting::Compared);
             let right = both.pop().expect("two operands");
             let left = both.pop().expect("two operands");

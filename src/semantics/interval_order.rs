@@ -18,13 +18,13 @@ use datafusion::arrow::array::{ArrayRef, AsArray, Decimal128Builder};
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNanoType, IntervalUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{
     AggregateFunction, Between, BinaryExpr, InList, ScalarFunction, Sort, WindowFunction,
 };
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility, WindowFrameBound, WindowFrameUnits, cast,
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility, WindowFrameBound, WindowFrameUnits, cast,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -89,21 +89,12 @@ impl AnalyzerRule for IntervalOrder {
         plan.transform_up_with_subqueries(|plan| {
             if let LogicalPlan::Sort(mut sort) = plan {
                 let schema = sort.input.schema().clone();
-                let mut changed = false;
-                sort.expr = sort
-                    .expr
-                    .into_iter()
-                    .map(|s| {
-                        let keyed = keyed_sort(s, &schema);
-                        changed |= keyed.transformed;
-                        keyed.data
-                    })
-                    .collect();
-                return Ok(if changed {
-                    Transformed::yes(LogicalPlan::Sort(sort))
-                } else {
-                    Transformed::no(LogicalPlan::Sort(sort))
-                });
+                let keyed = keyed_sorts(std::mem::take(&mut sort.expr), &schema);
+                sort.expr = keyed.data;
+                return Ok(Transformed::new_transformed(
+                    LogicalPlan::Sort(sort),
+                    keyed.transformed,
+                ));
             }
             if !super::node_rewrite::mentions(&plan, is_candidate)? {
                 return Ok(Transformed::no(plan));
@@ -117,7 +108,7 @@ impl AnalyzerRule for IntervalOrder {
 
 fn is_candidate(expr: &Expr) -> bool {
     match expr {
-        Expr::BinaryExpr(b) => comparison(b.op),
+        Expr::BinaryExpr(b) => super::is_comparison(b.op),
         Expr::Between(_) | Expr::InList(_) => true,
         Expr::WindowFunction(w) => !w.params.order_by.is_empty(),
         Expr::AggregateFunction(f) => {
@@ -134,44 +125,18 @@ fn returns_its_order(function: &str) -> bool {
     [super::PERCENTILE_DISC, super::MODE, "percentile_cont"].contains(&function)
 }
 
-fn comparison(op: Operator) -> bool {
-    matches!(
-        op,
-        Operator::Eq
-            | Operator::NotEq
-            | Operator::Lt
-            | Operator::LtEq
-            | Operator::Gt
-            | Operator::GtEq
-            | Operator::IsDistinctFrom
-            | Operator::IsNotDistinctFrom
-    )
-}
-
 fn is_interval(expr: &Expr, schema: &DFSchema) -> bool {
     matches!(expr.get_type(schema), Ok(DataType::Interval(_)))
 }
 
-fn quoted_literal(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::Literal(
-            ScalarValue::Utf8(Some(_))
-                | ScalarValue::LargeUtf8(Some(_))
-                | ScalarValue::Utf8View(Some(_)),
-            _
-        )
-    )
-}
-
 /// Whether `expr` is an interval, or a quoted literal that takes that type beside one.
 fn interval_or_text(expr: &Expr, schema: &DFSchema) -> bool {
-    is_interval(expr, schema) || quoted_literal(expr)
+    is_interval(expr, schema) || super::is_quoted_literal(expr)
 }
 
 /// `expr`'s comparison value (a quoted literal read as an interval first).
 fn key(expr: Expr) -> Expr {
-    let expr = if quoted_literal(&expr) {
+    let expr = if super::is_quoted_literal(&expr) {
         cast(expr, MONTH_DAY_NANO)
     } else {
         expr
@@ -179,21 +144,30 @@ fn key(expr: Expr) -> Expr {
     Arc::new(function()).call(vec![expr])
 }
 
-fn keyed_sort(sort: Sort, schema: &DFSchema) -> Transformed<Sort> {
-    if is_interval(&sort.expr, schema) {
-        Transformed::yes(Sort {
-            expr: key(sort.expr),
-            ..sort
+/// An ORDER BY list with every interval key put through [`KEY`].
+fn keyed_sorts(sorts: Vec<Sort>, schema: &DFSchema) -> Transformed<Vec<Sort>> {
+    let mut changed = false;
+    let sorts = sorts
+        .into_iter()
+        .map(|sort| {
+            if is_interval(&sort.expr, schema) {
+                changed = true;
+                Sort {
+                    expr: key(sort.expr),
+                    ..sort
+                }
+            } else {
+                sort
+            }
         })
-    } else {
-        Transformed::no(sort)
-    }
+        .collect();
+    Transformed::new_transformed(sorts, changed)
 }
 
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     Ok(match expr {
         Expr::BinaryExpr(b)
-            if comparison(b.op)
+            if super::is_comparison(b.op)
                 && (is_interval(&b.left, schema) && interval_or_text(&b.right, schema)
                     || is_interval(&b.right, schema) && interval_or_text(&b.left, schema)) =>
         {
@@ -219,20 +193,9 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             )))
         }
         Expr::WindowFunction(mut w) if offsets_free(&w) => {
-            let mut changed = false;
-            w.params.order_by = std::mem::take(&mut w.params.order_by)
-                .into_iter()
-                .map(|s| {
-                    let keyed = keyed_sort(s, schema);
-                    changed |= keyed.transformed;
-                    keyed.data
-                })
-                .collect();
-            if changed {
-                Transformed::yes(Expr::WindowFunction(w))
-            } else {
-                Transformed::no(Expr::WindowFunction(w))
-            }
+            let keyed = keyed_sorts(std::mem::take(&mut w.params.order_by), schema);
+            w.params.order_by = keyed.data;
+            Transformed::new_transformed(Expr::WindowFunction(w), keyed.transformed)
         }
         Expr::AggregateFunction(f)
             if matches!(f.func.name(), "max" | "min")
@@ -255,20 +218,9 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         Expr::AggregateFunction(mut f)
             if !returns_its_order(f.func.name()) && !f.params.order_by.is_empty() =>
         {
-            let mut changed = false;
-            f.params.order_by = std::mem::take(&mut f.params.order_by)
-                .into_iter()
-                .map(|s| {
-                    let keyed = keyed_sort(s, schema);
-                    changed |= keyed.transformed;
-                    keyed.data
-                })
-                .collect();
-            if changed {
-                Transformed::yes(Expr::AggregateFunction(f))
-            } else {
-                Transformed::no(Expr::AggregateFunction(f))
-            }
+            let keyed = keyed_sorts(std::mem::take(&mut f.params.order_by), schema);
+            f.params.order_by = keyed.data;
+            Transformed::new_transformed(Expr::AggregateFunction(f), keyed.transformed)
         }
         // `greatest(a, b, ...)` / `least` of intervals: folded pairwise by key, NULLs skipped.
         Expr::ScalarFunction(f)
@@ -280,7 +232,7 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         {
             let larger = f.name() == "greatest";
             let mut args = f.args.into_iter().map(|a| {
-                if quoted_literal(&a) {
+                if super::is_quoted_literal(&a) {
                     cast(a, MONTH_DAY_NANO)
                 } else {
                     a

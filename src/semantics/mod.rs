@@ -194,6 +194,38 @@ pub fn install_functions(ctx: &SessionContext) {
     );
 }
 
+/// Whether `op` compares two values (`=`, `<>`, `<`, `<=`, `>`, `>=`, `IS [NOT] DISTINCT
+/// FROM`): the operators whose two operands PostgreSQL resolves to one type, which several of
+/// this module's rules retype.
+pub(crate) fn is_comparison(op: datafusion::logical_expr::Operator) -> bool {
+    use datafusion::logical_expr::Operator;
+    matches!(
+        op,
+        Operator::Eq
+            | Operator::NotEq
+            | Operator::Lt
+            | Operator::LtEq
+            | Operator::Gt
+            | Operator::GtEq
+            | Operator::IsDistinctFrom
+            | Operator::IsNotDistinctFrom
+    )
+}
+
+/// Whether `expr` is a quoted literal (a text constant, not NULL): PostgreSQL's literal of no
+/// type yet, which takes the type of the value it meets.
+pub(crate) fn is_quoted_literal(expr: &datafusion::logical_expr::Expr) -> bool {
+    matches!(
+        expr,
+        datafusion::logical_expr::Expr::Literal(
+            ScalarValue::Utf8(Some(_))
+                | ScalarValue::LargeUtf8(Some(_))
+                | ScalarValue::Utf8View(Some(_)),
+            _
+        )
+    )
+}
+
 /// The error a function of this module returns to DataFusion: ours, with its SQLSTATE, carried
 /// through DataFusion's `External` variant (the error layer unwraps it unchanged).
 fn pg_error(

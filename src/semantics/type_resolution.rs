@@ -88,19 +88,6 @@ fn untyped(expr: &Expr) -> bool {
     }
 }
 
-/// Whether `expr` is a quoted literal (not NULL), which takes the type of the values beside it.
-fn quoted_literal(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::Literal(
-            ScalarValue::Utf8(Some(_))
-                | ScalarValue::LargeUtf8(Some(_))
-                | ScalarValue::Utf8View(Some(_)),
-            _
-        )
-    )
-}
-
 /// The typed value's type, `None` for an untyped one or one whose type cannot be told here.
 fn typed(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
     if untyped(expr) {
@@ -219,7 +206,7 @@ fn no_operator(left: &DataType, right: &DataType) -> datafusion::error::DataFusi
 fn literal_as(expr: Expr, to: Option<&DataType>) -> Expr {
     match to {
         Some(t)
-            if quoted_literal(&expr)
+            if super::is_quoted_literal(&expr)
                 && matches!(category(t), Some(Category::Numeric | Category::Boolean)) =>
         {
             cast(expr, t.clone())
@@ -298,7 +285,7 @@ fn needs_literal_cast<'a>(
     matches!(
         to.and_then(category),
         Some(Category::Numeric | Category::Boolean)
-    ) && values.any(quoted_literal)
+    ) && values.any(super::is_quoted_literal)
 }
 
 /// 42883 when `value` is typed and of another category than `left`, the value it is compared
@@ -438,8 +425,8 @@ fn resolve_union(union: Union) -> Result<Transformed<LogicalPlan>> {
 /// Whether a projection's expression is a quoted literal (perhaps named).
 fn quoted_literal_output(expr: &Expr) -> bool {
     match expr {
-        Expr::Alias(alias) => quoted_literal(&alias.expr),
-        other => quoted_literal(other),
+        Expr::Alias(alias) => super::is_quoted_literal(&alias.expr),
+        other => super::is_quoted_literal(other),
     }
 }
 

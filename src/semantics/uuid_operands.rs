@@ -13,9 +13,9 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::Field;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, InList};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
 
 use super::uuid_type::{TYPE_KEY, is_uuid, uuid_cast_udf};
@@ -45,11 +45,12 @@ impl AnalyzerRule for UuidOperands {
 fn is_candidate(expr: &Expr) -> bool {
     match expr {
         Expr::BinaryExpr(b) => {
-            comparison(b.op) && (quoted_literal(&b.left) || quoted_literal(&b.right))
+            super::is_comparison(b.op)
+                && (super::is_quoted_literal(&b.left) || super::is_quoted_literal(&b.right))
         }
-        Expr::InList(list) => list.list.iter().any(quoted_literal),
+        Expr::InList(list) => list.list.iter().any(super::is_quoted_literal),
         Expr::ScalarFunction(f) => {
-            same_typed_arguments(f.name()) && f.args.iter().any(quoted_literal)
+            same_typed_arguments(f.name()) && f.args.iter().any(super::is_quoted_literal)
         }
         Expr::Cast(cast) => cast.field.data_type().is_string(),
         Expr::AggregateFunction(f) => matches!(f.func.name(), "max" | "min"),
@@ -62,39 +63,13 @@ fn same_typed_arguments(function: &str) -> bool {
     matches!(function, "coalesce" | "nullif" | "greatest" | "least")
 }
 
-fn comparison(op: Operator) -> bool {
-    matches!(
-        op,
-        Operator::Eq
-            | Operator::NotEq
-            | Operator::Lt
-            | Operator::LtEq
-            | Operator::Gt
-            | Operator::GtEq
-            | Operator::IsDistinctFrom
-            | Operator::IsNotDistinctFrom
-    )
-}
-
-fn quoted_literal(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::Literal(
-            ScalarValue::Utf8(Some(_))
-                | ScalarValue::LargeUtf8(Some(_))
-                | ScalarValue::Utf8View(Some(_)),
-            _
-        )
-    )
-}
-
 fn uuid_valued(expr: &Expr, schema: &DFSchema) -> bool {
     expr.to_field(schema).is_ok_and(|(_, f)| is_uuid(&f))
 }
 
 /// A quoted literal read as a uuid; other expressions unchanged.
 fn as_uuid(expr: Expr) -> Expr {
-    if quoted_literal(&expr) {
+    if super::is_quoted_literal(&expr) {
         Arc::new(uuid_cast_udf()).call(vec![expr])
     } else {
         expr
@@ -104,9 +79,9 @@ fn as_uuid(expr: Expr) -> Expr {
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     match expr {
         Expr::BinaryExpr(b)
-            if comparison(b.op)
-                && (quoted_literal(&b.left) && uuid_valued(&b.right, schema)
-                    || quoted_literal(&b.right) && uuid_valued(&b.left, schema)) =>
+            if super::is_comparison(b.op)
+                && (super::is_quoted_literal(&b.left) && uuid_valued(&b.right, schema)
+                    || super::is_quoted_literal(&b.right) && uuid_valued(&b.left, schema)) =>
         {
             Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
                 Box::new(as_uuid(*b.left)),
