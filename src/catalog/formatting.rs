@@ -274,13 +274,56 @@ impl ScalarUDFImpl for ToChar {
                 self.format_times(&values, &patterns, rows)?
             }
             t if t.is_numeric() => self.format_numbers(&values, &patterns, rows)?,
-            DataType::Interval(_) | DataType::Duration(_) => {
-                return not_impl_err!("to_char(interval, text) is not supported yet");
+            DataType::Interval(_) => format_intervals(&values, &patterns, rows)?,
+            DataType::Duration(_) => {
+                return not_impl_err!("to_char(duration, text) is not supported yet");
             }
             other => return plan_err!("function to_char({other}, text) does not exist"),
         };
         shaped(&args, Arc::new(out))
     }
+}
+
+/// `to_char(interval, pattern)` of each row (see `pg_format::interval`).
+fn format_intervals(values: &ArrayRef, patterns: &Patterns, rows: usize) -> Result<StringArray> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{IntervalMonthDayNanoType, IntervalUnit};
+    let intervals = cast(values, &DataType::Interval(IntervalUnit::MonthDayNano))?;
+    let intervals = intervals.as_primitive::<IntervalMonthDayNanoType>();
+    let mut templates = TemplateCache::default();
+    let mut out = Vec::with_capacity(rows);
+    for row in 0..rows {
+        let (Some(pattern), false) = (patterns.get(row), intervals.is_null(row)) else {
+            out.push(None);
+            continue;
+        };
+        let template = templates.get(pattern)?;
+        if template.is_empty() {
+            out.push(None);
+            continue;
+        }
+        let value = intervals.value(row);
+        let text = template
+            .format_interval(value.months, value.days, value.nanoseconds)
+            .map_err(|e| {
+                use super::pg_format::IntervalFormatError;
+                use crate::error::{Error, ErrorKind};
+                let error = match e {
+                    IntervalFormatError::InvalidForInterval => Error::new(
+                        ErrorKind::InvalidDatetimeFormat,
+                        "invalid format specification for an interval value",
+                    )
+                    .with_hint("Intervals are not tied to specific calendar dates."),
+                    IntervalFormatError::NotSupported(what) => Error::unsupported(format!(
+                        "to_char of an interval with {what} is not supported"
+                    )),
+                    IntervalFormatError::Other(message) => return datetime_error(message),
+                };
+                datafusion::error::DataFusionError::External(Box::new(error))
+            })?;
+        out.push(Some(text));
+    }
+    Ok(StringArray::from(out))
 }
 
 /// A wall-clock time and the UTC offset its text gave, if any.

@@ -357,3 +357,46 @@ async fn intervals_compare_and_sort_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `to_char(interval, text)` as PostgreSQL 15 writes it (it was 0A000): hours past 24, negative
+/// fields, fractions, `DDD` as the span in 30-day months, AM/PM of the hour, ordinals; date
+/// fields an interval has not are 22007 as there.
+#[tokio::test]
+async fn to_char_of_intervals_as_postgresql() {
+    let intervals = [
+        "interval '15h 2m 12s'",
+        "interval '1 year 2 months 3 days 04:05:06.789'",
+        "interval '-1 day -02:03:04.5'",
+        "interval '50 hours'",
+        "interval '-14 months'",
+        "interval '1.000001 seconds'",
+        "NULL::interval",
+    ];
+    let patterns = [
+        "HH24:MI:SS",
+        "HH:MI:SS AM",
+        "FMHH24:FMMI",
+        "DD \"days\" HH24:MI:SS.MS",
+        "US FF1 FF3 FF6 SSSS",
+        "DDD FMDDD MM YYYY-MM-DD FMYYYY",
+        "DDth HH24TH FMDDth",
+        "",
+        "Day",
+        "TZ",
+        "Mon",
+    ];
+    let mut script = vec!["SELECT 1".to_string()];
+    for interval in intervals {
+        for pattern in patterns {
+            script.push(format!("SELECT to_char({interval}, '{pattern}')"));
+        }
+    }
+    script.push(
+        "SELECT id, to_char(b - a, 'FMDD \"d\" HH24:MI') FROM (VALUES (1, timestamp '2024-01-01', \
+         timestamp '2024-01-03 10:30'), (2, timestamp '2024-01-01 10:00', timestamp '2024-01-01')) \
+         v(id, a, b) ORDER BY id"
+            .to_string(),
+    );
+    let script: Vec<&str> = script.iter().map(String::as_str).collect();
+    crate::support::assert_same_as_postgres(&script).await;
+}

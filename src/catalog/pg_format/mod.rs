@@ -28,11 +28,13 @@
 
 mod datetime;
 mod from_char;
+mod interval;
 mod number;
 #[cfg(test)]
 mod tests;
 
 pub use datetime::DateTimeTemplate;
+pub use interval::IntervalFormatError;
 pub use number::format_float;
 pub use number::format_number;
 
