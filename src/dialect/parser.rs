@@ -332,6 +332,30 @@ fn rewrite_identity_option_order(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWit
     tokens
 }
 
+/// A keyword token written in place of `span`'s text (the token rewrites' output).
+pub(super) fn keyword_token(
+    value: &str,
+    keyword: Keyword,
+    span: sqlparser::tokenizer::Span,
+) -> TokenWithSpan {
+    TokenWithSpan {
+        token: Token::Word(Word {
+            value: value.to_string(),
+            quote_style: None,
+            keyword,
+        }),
+        span,
+    }
+}
+
+/// A blank between rewritten tokens.
+pub(super) fn space_token(span: sqlparser::tokenizer::Span) -> TokenWithSpan {
+    TokenWithSpan {
+        token: Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+        span,
+    }
+}
+
 /// Databricks' `t@v3` shorthand becomes `t VERSION AS OF 3`.
 fn rewrite_version_shorthand(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let version_of = |t: &Token| match t {
@@ -357,18 +381,8 @@ fn rewrite_version_shorthand(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             && let Some(version) = tokens.get(i + 1).and_then(|t| version_of(&t.token))
         {
             let span = tokens[i].span;
-            let word = |value: &str, keyword: Keyword| TokenWithSpan {
-                token: Token::Word(Word {
-                    value: value.to_string(),
-                    quote_style: None,
-                    keyword,
-                }),
-                span,
-            };
-            let space = || TokenWithSpan {
-                token: Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-                span,
-            };
+            let word = |value: &str, keyword: Keyword| keyword_token(value, keyword, span);
+            let space = || space_token(span);
             out.push(space());
             out.push(word("VERSION", Keyword::VERSION));
             out.push(space());

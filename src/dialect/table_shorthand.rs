@@ -6,7 +6,9 @@
 //! parses as it would after a SELECT.
 
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace, Word};
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use super::parser::{keyword_token, space_token};
 
 /// `tokens` with every `TABLE` that starts a query body replaced by `SELECT * FROM`.
 pub fn rewrite(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
@@ -20,27 +22,15 @@ pub fn rewrite(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                 .is_some_and(|t| matches!(t.token, Token::Word(_)))
         {
             let span = token.span;
-            let word = |value: &str, keyword: Keyword| TokenWithSpan {
-                token: Token::Word(Word {
-                    value: value.to_string(),
-                    quote_style: None,
-                    keyword,
-                }),
-                span,
-            };
-            let space = || TokenWithSpan {
-                token: Token::Whitespace(Whitespace::Space),
-                span,
-            };
             out.extend([
-                word("SELECT", Keyword::SELECT),
-                space(),
+                keyword_token("SELECT", Keyword::SELECT, span),
+                space_token(span),
                 TokenWithSpan {
                     token: Token::Mul,
                     span,
                 },
-                space(),
-                word("FROM", Keyword::FROM),
+                space_token(span),
+                keyword_token("FROM", Keyword::FROM, span),
             ]);
         } else {
             out.push(token.clone());

@@ -96,11 +96,7 @@ impl AnalyzerRule for IntervalOrder {
                     keyed.transformed,
                 ));
             }
-            if !super::node_rewrite::mentions(&plan, is_candidate)? {
-                return Ok(Transformed::no(plan));
-            }
-            let schema = super::node_rewrite::input_schema(&plan);
-            super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
+            super::node_rewrite::rewrite_wanted(plan, is_candidate, rewrite_expr)
         })
         .map(|t| t.data)
     }

@@ -33,6 +33,20 @@ pub(crate) fn input_schema(plan: &LogicalPlan) -> DFSchema {
     }
 }
 
+/// One node of a rule that rewrites expressions: untouched unless an expression of it is one
+/// `wanted` picks, else [`rewrite_expressions`] typed against the node's inputs.
+pub(crate) fn rewrite_wanted(
+    plan: LogicalPlan,
+    wanted: impl Fn(&Expr) -> bool,
+    rewrite: impl Fn(Expr, &DFSchema) -> Result<Transformed<Expr>>,
+) -> Result<Transformed<LogicalPlan>> {
+    if !mentions(&plan, wanted)? {
+        return Ok(Transformed::no(plan));
+    }
+    let schema = input_schema(&plan);
+    rewrite_expressions(plan, &schema, rewrite)
+}
+
 /// `plan` with `rewrite` applied bottom-up to every part of every expression, each expression
 /// keeping its output name; the node's schema is recomputed when anything changed.
 pub(crate) fn rewrite_expressions(

@@ -119,11 +119,7 @@ fn rewrite_node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     if let LogicalPlan::Union(union) = plan {
         return resolve_union(union);
     }
-    if !super::node_rewrite::mentions(&plan, is_candidate)? {
-        return Ok(Transformed::no(plan));
-    }
-    let schema = super::node_rewrite::input_schema(&plan);
-    super::node_rewrite::rewrite_expressions(plan, &schema, rewrite_expr)
+    super::node_rewrite::rewrite_wanted(plan, is_candidate, rewrite_expr)
 }
 
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {

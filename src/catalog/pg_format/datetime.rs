@@ -454,19 +454,7 @@ impl DateTimeTemplate {
                 }
             };
             let s: String = match kw.key {
-                Dk::Meridiem { dots, upper } => {
-                    let s = match (dots, pm) {
-                        (true, true) => "P.M.",
-                        (true, false) => "A.M.",
-                        (false, true) => "PM",
-                        (false, false) => "AM",
-                    };
-                    if upper {
-                        s.to_string()
-                    } else {
-                        s.to_ascii_lowercase()
-                    }
-                }
+                Dk::Meridiem { dots, upper } => meridiem(dots, upper, pm),
                 Dk::Era { dots, upper } => {
                     let bc = tm.year <= 0;
                     let s = match (dots, bc) {
@@ -577,6 +565,21 @@ impl DateTimeTemplate {
             }
         }
         Ok(out)
+    }
+}
+
+/// `AM` / `P.M.` / `am` ... as the keyword spells it, for the afternoon when `pm`.
+pub(super) fn meridiem(dots: bool, upper: bool, pm: bool) -> String {
+    let s = match (dots, pm) {
+        (true, true) => "P.M.",
+        (true, false) => "A.M.",
+        (false, true) => "PM",
+        (false, false) => "AM",
+    };
+    if upper {
+        s.to_string()
+    } else {
+        s.to_ascii_lowercase()
     }
 }
 

@@ -5,7 +5,7 @@
 //! `CC`, `Y,YYY`..`Y`, `Q`, `W`, `WW`, `RM` and the ISO-week and Julian fields (PostgreSQL
 //! formats them from a made-up date) are refused (0A000) rather than guessed.
 
-use super::datetime::{DateTimeTemplate, Dk};
+use super::datetime::{DateTimeTemplate, Dk, meridiem};
 use super::{Node, SUF_FM, SUF_TH_LOWER, SUF_TH_UPPER, ordinal_suffix};
 
 /// Why an interval could not be formatted.
@@ -81,20 +81,7 @@ impl DateTimeTemplate {
                 }
             };
             let s = match kw.key {
-                Dk::Meridiem { dots, upper } => {
-                    let pm = tm.hour % 24 >= 12;
-                    let s = match (dots, pm) {
-                        (true, true) => "P.M.",
-                        (true, false) => "A.M.",
-                        (false, true) => "PM",
-                        (false, false) => "AM",
-                    };
-                    if upper {
-                        s.to_string()
-                    } else {
-                        s.to_ascii_lowercase()
-                    }
-                }
+                Dk::Meridiem { dots, upper } => meridiem(dots, upper, tm.hour % 24 >= 12),
                 Dk::MonthName(_)
                 | Dk::MonthAbbr(_)
                 | Dk::Era { .. }
