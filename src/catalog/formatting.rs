@@ -179,24 +179,11 @@ impl ToChar {
             other => return not_impl_err!("to_char({other}, text) is not supported"),
         };
         let zone = zone.as_deref().map(parse_zone).transpose()?;
-        let mut templates = TemplateCache::default();
-        let mut out = Vec::with_capacity(rows);
-        for row in 0..rows {
-            let (Some(pattern), false) = (patterns.get(row), micros.is_null(row)) else {
-                out.push(None);
-                continue;
-            };
-            let template = templates.get(pattern)?;
-            // An empty pattern formats to NULL, as PostgreSQL's to_char(timestamp, '').
-            if template.is_empty() {
-                out.push(None);
-                continue;
-            }
-            let micros = micros.value(row);
-            let Some(utc) = DateTime::<Utc>::from_timestamp_micros(micros) else {
+        format_each(patterns, rows, &micros, |template, row| {
+            let Some(utc) = DateTime::<Utc>::from_timestamp_micros(micros.value(row)) else {
                 return exec_err!("timestamp out of range");
             };
-            let text = match &zone {
+            match &zone {
                 Some(zone) => {
                     let local = utc.with_timezone(zone);
                     let offset = local.offset().fix().local_minus_utc();
@@ -205,10 +192,8 @@ impl ToChar {
                 }
                 None => template.format(utc.naive_utc(), None, None),
             }
-            .map_err(datetime_error)?;
-            out.push(Some(text));
-        }
-        Ok(StringArray::from(out))
+            .map_err(datetime_error)
+        })
     }
 
     fn format_numbers(
@@ -290,20 +275,9 @@ fn format_intervals(values: &ArrayRef, patterns: &Patterns, rows: usize) -> Resu
     use datafusion::arrow::datatypes::{IntervalMonthDayNanoType, IntervalUnit};
     let intervals = cast(values, &DataType::Interval(IntervalUnit::MonthDayNano))?;
     let intervals = intervals.as_primitive::<IntervalMonthDayNanoType>();
-    let mut templates = TemplateCache::default();
-    let mut out = Vec::with_capacity(rows);
-    for row in 0..rows {
-        let (Some(pattern), false) = (patterns.get(row), intervals.is_null(row)) else {
-            out.push(None);
-            continue;
-        };
-        let template = templates.get(pattern)?;
-        if template.is_empty() {
-            out.push(None);
-            continue;
-        }
+    format_each(patterns, rows, intervals, |template, row| {
         let value = intervals.value(row);
-        let text = template
+        template
             .format_interval(value.months, value.days, value.nanoseconds)
             .map_err(|e| {
                 use super::pg_format::IntervalFormatError;
@@ -320,8 +294,31 @@ fn format_intervals(values: &ArrayRef, patterns: &Patterns, rows: usize) -> Resu
                     IntervalFormatError::Other(message) => return datetime_error(message),
                 };
                 datafusion::error::DataFusionError::External(Box::new(error))
-            })?;
-        out.push(Some(text));
+            })
+    })
+}
+
+/// `to_char`'s loop over rows of a datetime template: NULL for a NULL value or pattern, and for
+/// an empty pattern (PostgreSQL's `to_char(x, '')`); else `format` of the row's template.
+fn format_each(
+    patterns: &Patterns,
+    rows: usize,
+    values: &dyn Array,
+    mut format: impl FnMut(&DateTimeTemplate, usize) -> Result<String>,
+) -> Result<StringArray> {
+    let mut templates = TemplateCache::default();
+    let mut out = Vec::with_capacity(rows);
+    for row in 0..rows {
+        let (Some(pattern), false) = (patterns.get(row), values.is_null(row)) else {
+            out.push(None);
+            continue;
+        };
+        let template = templates.get(pattern)?;
+        if template.is_empty() {
+            out.push(None);
+            continue;
+        }
+        out.push(Some(format(template, row)?));
     }
     Ok(StringArray::from(out))
 }
