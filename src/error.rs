@@ -43,6 +43,8 @@ pub enum ErrorKind {
     AmbiguousColumn,
     /// 42803: a column neither grouped nor aggregated in a grouped query.
     GroupingError,
+    /// 42P20: a window function where none may be (a DEFAULT expression).
+    WindowingError,
     /// 42P10: an ORDER BY a DISTINCT or a position cannot sort by.
     InvalidColumnReference,
     /// 42804: an expression has the wrong type.
@@ -135,7 +137,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 57] = [
+    const ALL: [ErrorKind; 58] = [
         ErrorKind::Syntax,
         ErrorKind::Semantic,
         ErrorKind::UndefinedTable,
@@ -187,6 +189,7 @@ impl ErrorKind {
         ErrorKind::ObjectNotInPrerequisiteState,
         ErrorKind::ProtocolViolation,
         ErrorKind::GroupingError,
+        ErrorKind::WindowingError,
         ErrorKind::InvalidColumnReference,
         ErrorKind::ConnectionFailure,
         ErrorKind::RaiseException,
@@ -228,6 +231,7 @@ impl ErrorKind {
             ErrorKind::DuplicateColumn => "42701",
             ErrorKind::AmbiguousColumn => "42702",
             ErrorKind::GroupingError => "42803",
+            ErrorKind::WindowingError => "42P20",
             ErrorKind::InvalidColumnReference => "42P10",
             ErrorKind::DatatypeMismatch => "42804",
             ErrorKind::ReservedName => "42939",

@@ -348,6 +348,13 @@ fn column_row(
     ] {
         row.text(column, value);
     }
+    if let Some(default) = super::pg_attrdef::column_default(field) {
+        row.text("column_default", default);
+    }
+    if let Some(expression) = super::pg_attrdef::generation_expression(field) {
+        row.text("is_generated", "ALWAYS");
+        row.text("generation_expression", expression);
+    }
     // A Delta identity column, as PostgreSQL reports one (its sequence's default bounds).
     if let Some(identity) = crate::delta::IdentityColumn::from_arrow_field(field) {
         let (minimum, maximum) = if identity.step > 0 {

@@ -26,12 +26,41 @@ use super::pg_tables::{column_modifiers, lines_up};
 
 /// A generated column's expression, from its field's Delta metadata.
 pub(super) fn generation_expression(field: &Field) -> Option<String> {
-    let raw = field.metadata().get(crate::delta::GENERATION_EXPRESSION)?;
+    metadata_text(field, crate::delta::GENERATION_EXPRESSION)
+}
+
+/// A column's DEFAULT expression, from its field's Delta metadata (Spark's `CURRENT_DEFAULT`),
+/// a constant with the column's type as PostgreSQL shows it (`'new'::text`, `'-5'::integer`:
+/// the constant was read as the column's type when declared).
+pub(super) fn column_default(field: &Field) -> Option<String> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value};
+    let text = metadata_text(field, crate::delta::CURRENT_DEFAULT)?;
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(&text)
+        .and_then(|mut parser| parser.parse_expr());
+    let type_name = super::pg::format_type_name(field);
+    Some(match parsed {
+        Ok(Expr::Value(v)) if matches!(v.value, Value::SingleQuotedString(_)) => {
+            format!("{text}::{type_name}")
+        }
+        Ok(Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        }) if matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..))) => {
+            format!("'-{expr}'::{type_name}")
+        }
+        _ => text,
+    })
+}
+
+fn metadata_text(field: &Field, key: &str) -> Option<String> {
+    let raw = field.metadata().get(key)?;
     // Metadata values reach Arrow fields as JSON when they are not plain strings.
     Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
 }
 
-/// `pg_attrdef`: one row per generated column of the shared tables.
+/// `pg_attrdef`: one row per generated column and per column with a default of the shared
+/// tables.
 #[derive(Debug)]
 pub(super) struct ColumnDefaults {
     /// The library's `pg_attribute`, whose rows give each column's table OID and number.
@@ -56,7 +85,7 @@ impl ColumnDefaults {
         }
     }
 
-    /// The rows: (adrelid, adnum, adbin) of each generated column.
+    /// The rows: (adrelid, adnum, adbin) of each generated column and column default.
     async fn rows(&self, state: &dyn Session) -> Result<Vec<(i32, i16, String)>> {
         let plan = self.attributes.scan(state, None, &[], None).await?;
         let batches = collect(plan, state.task_ctx()).await?;
@@ -82,7 +111,7 @@ impl ColumnDefaults {
             .iter()
             .enumerate()
             .filter_map(|(row, facts)| {
-                let expression = facts.generated.clone()?;
+                let expression = facts.generated.clone().or_else(|| facts.default.clone())?;
                 Some((relations.value(row), numbers.value(row), expression))
             })
             .collect())
@@ -134,8 +163,8 @@ impl TableProvider for ColumnDefaults {
     }
 }
 
-/// `pg_get_expr(text, oid [, pretty])`: the expression text our catalog rows hold (generated
-/// columns' `adbin`). The rows of PostgreSQL's own catalog that the library ships hold node
+/// `pg_get_expr(text, oid [, pretty])`: the expression text our catalog rows hold (the `adbin`
+/// of generated columns and defaults). The rows of PostgreSQL's own catalog that the library ships hold node
 /// trees (`{OPEXPR ...}`) nobody here can print: those give the empty text, as the library's.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PgGetExpr {

@@ -391,6 +391,7 @@ pub(super) async fn column_modifiers(
                         None => "",
                     },
                     generated: super::pg_attrdef::generation_expression(field),
+                    default: super::pg_attrdef::column_default(field),
                 })
                 .collect::<Vec<_>>()
         })
@@ -410,6 +411,8 @@ pub(super) struct ColumnFacts {
     /// The expression of a generated column (`attgenerated` `s`, `atthasdef`, and its
     /// `pg_attrdef` row).
     pub generated: Option<String>,
+    /// A column's DEFAULT expression (`atthasdef` and its `pg_attrdef` row).
+    pub default: Option<String>,
 }
 
 /// Whether the rows of a `pg_attribute` batch are the columns `expected` lists, in order (a
@@ -472,7 +475,9 @@ fn with_modifiers(batch: RecordBatch, expected: &[ColumnFacts]) -> Result<Record
     }
     if let Ok(default_index) = schema.index_of("atthasdef") {
         columns[default_index] = Arc::new(datafusion::arrow::array::BooleanArray::from_iter(
-            expected.iter().map(|facts| Some(facts.generated.is_some())),
+            expected
+                .iter()
+                .map(|facts| Some(facts.generated.is_some() || facts.default.is_some())),
         ));
     }
     Ok(RecordBatch::try_new(schema, columns)?)

@@ -61,7 +61,7 @@ pub async fn compact(table: DeltaTable, storage: &StorageOptions) -> Result<Metr
     if super::maps_columns(&table)? {
         return Ok(compact_mapped(table, storage, None, None, target).await?.1);
     }
-    let (_, metrics) = table
+    let (_, metrics) = super::operable(&table)?
         .optimize()
         .with_type(OptimizeType::Compact)
         .with_target_size(target)

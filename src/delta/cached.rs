@@ -95,12 +95,12 @@ impl CachedTable {
             (Some(_), None) => true,
             _ => false,
         };
-        // A state built on a write's copy of the snapshot (see `super::identity::operable`) has
-        // lost the identity feature from its protocol: never kept.
+        // A state built on a write's copy of the snapshot (see `super::operable`) has lost
+        // features from its protocol: never kept.
         let copied = match (committed.snapshot(), loaded.table.snapshot()) {
             (Ok(new), Ok(held)) => {
-                super::identity::lists_identity_feature(held.protocol())
-                    && !super::identity::lists_identity_feature(new.protocol())
+                super::lists_handled_feature(held.protocol())
+                    && !super::lists_handled_feature(new.protocol())
             }
             _ => false,
         };

@@ -170,9 +170,11 @@ pub async fn change_columns(table: DeltaTable, change: ColumnChange) -> Result<D
     // The operation decides conflict checks: a metadata change fails against any concurrent
     // commit, which is what a schema change needs.
     let operation = DeltaOperation::UpdateFieldMetadata { fields: Vec::new() };
+    // A table whose features delta-rs refuses commits through a copy without them.
+    let operable = super::operable(&table)?;
     CommitBuilder::from(super::quiet_commit())
         .with_actions(actions)
-        .build(Some(snapshot), table.log_store(), operation)
+        .build(Some(operable.snapshot()?), table.log_store(), operation)
         .await?;
     let mut table = table;
     table.update_state().await?;

@@ -10,7 +10,7 @@
 //!
 //! delta-rs 1.1.3 writes such tables with everything but the feature itself: its protocol check
 //! refuses the table. Writes here go through delta-rs with a copy of the snapshot whose protocol
-//! does not list the feature (see [`operable`]); the value generation and the high-water mark
+//! does not list the feature (see [`super::protocol_copy::operable`]); the value generation and the high-water mark
 //! are ours ([`super::identity_write`]). The copy is only handed to delta-rs's write builders:
 //! the state kept afterwards is always the real one, brought up to date from the log.
 
@@ -24,9 +24,7 @@ use datafusion::logical_expr::{
     ScalarUDFImpl, Signature, Volatility,
 };
 use deltalake::DeltaTable;
-use deltalake::kernel::{EagerSnapshot, MetadataValue, Protocol, StructField, StructType};
-use deltalake::table::state::DeltaTableState;
-use serde_json::Value;
+use deltalake::kernel::{MetadataValue, Protocol, StructField, StructType};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -39,7 +37,7 @@ const IDENTITY_ALLOW_EXPLICIT_INSERT: &str = "delta.identity.allowExplicitInsert
 /// Schema metadata key: the highest (lowest, for a negative step) value generated so far.
 const IDENTITY_HIGH_WATER_MARK: &str = "delta.identity.highWaterMark";
 /// The writer feature a table with identity columns lists.
-const FEATURE: &str = "identityColumns";
+pub(super) const FEATURE: &str = "identityColumns";
 
 /// One identity column of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,13 +162,11 @@ pub fn identity_columns(table: &DeltaTable) -> Result<Vec<IdentityColumn>> {
 }
 
 /// A CREATE TABLE's schema with its identity columns declared in Delta's value types (the
-/// column list arrives as Arrow metadata, all texts), and the protocol such a table needs
-/// (delta-rs's create adds the features its other properties need to it); `None` when the
-/// schema declares no identity column.
-pub fn declare_identity_columns(schema: StructType) -> Result<(StructType, Option<Protocol>)> {
+/// column list arrives as Arrow metadata, all texts).
+pub fn declare_identity_columns(schema: StructType) -> Result<StructType> {
     let declared: Vec<IdentityColumn> = schema_identity_columns(&schema);
     if declared.is_empty() {
-        return Ok((schema, None));
+        return Ok(schema);
     }
     let fields: Vec<StructField> = schema
         .fields()
@@ -181,14 +177,7 @@ pub fn declare_identity_columns(schema: StructType) -> Result<(StructType, Optio
             },
         )
         .collect();
-    let schema = StructType::try_new(fields).map_err(deltalake::DeltaTableError::from)?;
-    let protocol: Protocol = serde_json::from_value(serde_json::json!({
-        "minReaderVersion": 1,
-        "minWriterVersion": 7,
-        "writerFeatures": [FEATURE],
-    }))
-    .map_err(|e| Error::internal(format!("identity protocol: {e}")))?;
-    Ok((schema, Some(protocol)))
+    Ok(StructType::try_new(fields).map_err(deltalake::DeltaTableError::from)?)
 }
 
 /// Whether `protocol` lists the identity columns writer feature (by name, or as the legacy
@@ -198,48 +187,6 @@ pub fn lists_identity_feature(protocol: &Protocol) -> bool {
         Some(features) => features.iter().any(|f| f.as_ref() == FEATURE),
         None => protocol.min_writer_version() == 6,
     }
-}
-
-/// The table delta-rs's write builders are given for `table`: `table` itself, or, when its
-/// protocol lists identity columns, the same table at the same version whose protocol leaves the
-/// feature out (see the module header). Only for handing to a write builder: the state kept
-/// afterwards is the table's own, brought up to date from the log, never this one.
-pub fn operable(table: &DeltaTable) -> Result<DeltaTable> {
-    let state = table.snapshot()?;
-    if !lists_identity_feature(state.protocol()) {
-        return Ok(table.clone());
-    }
-    let mut copy = table.clone();
-    copy.state = Some(DeltaTableState::new(without_identity_feature(
-        state.snapshot(),
-    )?));
-    Ok(copy)
-}
-
-/// The snapshot `snapshot` with the identity feature out of its protocol (see
-/// [`super::protocol_copy`]; an EagerSnapshot's serde form is its Snapshot's, in a list).
-pub fn without_identity_feature(snapshot: &EagerSnapshot) -> Result<EagerSnapshot> {
-    let mut form = serde_json::to_value(snapshot).map_err(copy_error)?;
-    let inner = form
-        .get_mut(0)
-        .ok_or_else(|| Error::internal("a snapshot's serde form is empty"))?;
-    super::protocol_copy::edit_protocol(inner, leave_out_identity_feature)
-        .map_err(Error::internal)?;
-    serde_json::from_value(form).map_err(copy_error)
-}
-
-fn leave_out_identity_feature(protocol: &mut serde_json::Map<String, Value>) {
-    if let Some(Value::Array(features)) = protocol.get_mut("writerFeatures") {
-        features.retain(|f| f.as_str() != Some(FEATURE));
-    }
-    // Legacy writer version 6 implies the feature; 5 is the same without it.
-    if protocol.get("minWriterVersion").and_then(Value::as_i64) == Some(6) {
-        protocol.insert("minWriterVersion".into(), Value::from(5));
-    }
-}
-
-fn copy_error(e: serde_json::Error) -> Error {
-    Error::internal(format!("copying a table snapshot for writing: {e}"))
 }
 
 /// The values one statement generates for its table's identity columns: how many each column

@@ -52,7 +52,7 @@ pub async fn append_filled(
 ) -> Result<(u64, DeltaTable)> {
     let state = table.snapshot()?;
     let store = marking_store(&table, fill)?;
-    let copy = identity::without_identity_feature(state.snapshot())?;
+    let copy = super::handled_features::without_handled_features(state.snapshot())?;
     let written = WriteBuilder::new(store, Some(copy))
         .with_input_plan(plan)
         .with_session_state(session)

@@ -4,9 +4,11 @@
 mod auto_compact;
 mod cached;
 mod clone;
+mod column_defaults;
 mod column_mapping;
 mod conflict_guard;
 mod entry_hook;
+mod handled_features;
 mod identity;
 mod identity_write;
 mod local_store;
@@ -27,12 +29,14 @@ mod zorder;
 pub use auto_compact::{compact, compact_mapped, compaction_due};
 pub use cached::CachedTable;
 pub use clone::{CloneKind, CloneMetrics, clone_table};
+pub use column_defaults::{CURRENT_DEFAULT, column_defaults};
 pub use column_mapping::{
     ColumnChange, MODE_KEY as COLUMN_MAPPING_MODE, change_columns, maps_columns, physical_name,
 };
 pub use conflict_guard::install_conflict_guard;
+pub use handled_features::{lists_handled_feature, operable};
 pub use identity::{
-    IdentityColumn, IdentityFill, identity_columns, lists_identity_feature, operable,
+    IdentityColumn, IdentityFill, identity_columns, lists_identity_feature,
     value_functions as identity_value_functions, with_generated_values,
 };
 pub use identity_write::{append_filled, marking_store};
@@ -51,7 +55,7 @@ pub use scan_filters::{GuardedScanTable, float_columns, holds_floats};
 pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };
-pub use schema_change::{set_column_metadata, set_not_null, unset_properties};
+pub use schema_change::{set_column_default, set_column_metadata, set_not_null, unset_properties};
 pub use storage::{
     StorageOptions, check_atomic_commits, dir_form, is_object_store, object_store_url,
 };

@@ -199,8 +199,10 @@ pub async fn commit_rewrite(
             serde_json::json!(zorder_by),
         )]));
     }
+    // A table whose features delta-rs refuses commits through a copy without them.
+    let operable = super::operable(&table)?;
     commit
-        .build(Some(snapshot), table.log_store(), operation)
+        .build(Some(operable.snapshot()?), table.log_store(), operation)
         .await?;
     let mut table = table;
     table.update_state().await?;

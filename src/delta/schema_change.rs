@@ -1,5 +1,5 @@
 //! Table metadata changes that delta-rs has no operation for, as one metadata commit each:
-//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows), a text column's
+//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows), `SET / DROP DEFAULT`, a text column's
 //! declared type (`ALTER COLUMN ... TYPE varchar(n)`, after the caller has checked the rows) and
 //! `UNSET TBLPROPERTIES`. The new metadata keeps the table's id, partitioning and other properties;
 //! only the schema or the named keys change.
@@ -28,7 +28,7 @@ pub async fn set_not_null(table: DeltaTable, column: &str) -> Result<DeltaTable>
     }
     let mut changed = field.clone();
     changed.nullable = false;
-    commit_changed_field(table, changed).await
+    commit_changed_field(table, changed, None).await
 }
 
 /// Sets (or, with `None`, removes) the metadata `key` of `column`: a declared text type
@@ -39,6 +39,42 @@ pub async fn set_column_metadata(
     key: &str,
     value: Option<String>,
 ) -> Result<DeltaTable> {
+    match field_with_metadata(&table, column, key, value)? {
+        Some(changed) => commit_changed_field(table, changed, None).await,
+        None => Ok(table),
+    }
+}
+
+/// `ALTER COLUMN ... SET DEFAULT` (Spark SQL text) / `DROP DEFAULT` (`None`): the column's
+/// `CURRENT_DEFAULT`, with the `allowColumnDefaults` feature added to the protocol in the same
+/// commit when a table that lacks it gets a default.
+pub async fn set_column_default(
+    table: DeltaTable,
+    column: &str,
+    default: Option<String>,
+) -> Result<DeltaTable> {
+    let protocol = match default {
+        Some(_) => super::handled_features::protocol_with(
+            table.snapshot()?.protocol(),
+            super::column_defaults::FEATURE,
+        )?,
+        None => None,
+    };
+    let changed = field_with_metadata(&table, column, super::CURRENT_DEFAULT, default)?;
+    match changed {
+        Some(changed) => commit_changed_field(table, changed, protocol).await,
+        None => Ok(table),
+    }
+}
+
+/// The field `column` with its metadata `key` set to `value` (removed for `None`); `None` when
+/// that changes nothing.
+fn field_with_metadata(
+    table: &DeltaTable,
+    column: &str,
+    key: &str,
+    value: Option<String>,
+) -> Result<Option<deltalake::kernel::StructField>> {
     let snapshot = table.snapshot()?;
     let schema = snapshot.schema();
     let Some(field) = schema.field(column) else {
@@ -59,16 +95,15 @@ pub async fn set_column_metadata(
             changed.metadata.remove(key);
         }
     }
-    if changed.metadata == field.metadata {
-        return Ok(table);
-    }
-    commit_changed_field(table, changed).await
+    Ok((changed.metadata != field.metadata).then_some(changed))
 }
 
-/// One metadata commit that replaces the field of `changed`'s name with it.
+/// One metadata commit that replaces the field of `changed`'s name with it (and the protocol
+/// with `protocol`, when given).
 async fn commit_changed_field(
     table: DeltaTable,
     changed: deltalake::kernel::StructField,
+    protocol: Option<deltalake::kernel::Protocol>,
 ) -> Result<DeltaTable> {
     let snapshot = table.snapshot()?;
     let schema = snapshot.schema();
@@ -89,7 +124,9 @@ async fn commit_changed_field(
     let operation = DeltaOperation::UpdateFieldMetadata {
         fields: vec![changed],
     };
-    commit_metadata(table, metadata, operation).await
+    let mut actions = vec![Action::Metadata(metadata)];
+    actions.extend(protocol.map(Action::Protocol));
+    commit_actions(table, actions, operation).await
 }
 
 /// Removes the property keys from the table's configuration; a missing key is an error unless
@@ -140,10 +177,19 @@ async fn commit_metadata(
     metadata: deltalake::kernel::Metadata,
     operation: DeltaOperation,
 ) -> Result<DeltaTable> {
-    let snapshot = table.snapshot()?;
+    commit_actions(table, vec![Action::Metadata(metadata)], operation).await
+}
+
+async fn commit_actions(
+    table: DeltaTable,
+    actions: Vec<Action>,
+    operation: DeltaOperation,
+) -> Result<DeltaTable> {
+    // A table whose features delta-rs refuses commits through a copy without them.
+    let operable = super::operable(&table)?;
     CommitBuilder::from(super::quiet_commit())
-        .with_actions(vec![Action::Metadata(metadata)])
-        .build(Some(snapshot), table.log_store(), operation)
+        .with_actions(actions)
+        .build(Some(operable.snapshot()?), table.log_store(), operation)
         .await?;
     let mut table = table;
     table.update_state().await?;

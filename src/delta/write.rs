@@ -54,7 +54,15 @@ pub async fn create_empty(
             format!("unsupported column type: {e}"),
         )
     })?;
-    let (struct_type, identity_protocol) = super::identity::declare_identity_columns(struct_type)?;
+    let struct_type = super::identity::declare_identity_columns(struct_type)?;
+    let mut handled = Vec::new();
+    if !super::identity::schema_identity_columns(&struct_type).is_empty() {
+        handled.push(super::identity::FEATURE);
+    }
+    if super::column_defaults::declares_defaults(&struct_type) {
+        handled.push(super::column_defaults::FEATURE);
+    }
+    let handled_protocol = super::handled_features::creation_protocol(&handled)?;
     let mut builder = options
         .storage
         .open_or_new(&location)
@@ -73,7 +81,7 @@ pub async fn create_empty(
     if let Some(comment) = &options.comment {
         builder = builder.with_comment(comment.clone());
     }
-    if let Some(protocol) = identity_protocol {
+    if let Some(protocol) = handled_protocol {
         builder = builder.with_actions([deltalake::kernel::Action::Protocol(protocol)]);
     }
     Ok(builder.await?)
@@ -125,16 +133,24 @@ pub async fn append_plan(
     if super::identity::lists_identity_feature(table.snapshot()?.protocol()) {
         return super::identity_write::append(table, plan, session).await;
     }
-    let table = table
+    let handled = super::lists_handled_feature(table.snapshot()?.protocol());
+    let written = super::operable(&table)?
         .write(Vec::new())
         .with_input_plan(plan)
         .with_session_state(session)
         .with_save_mode(SaveMode::Append)
         .with_commit_properties(quiet_commit())
         .await?;
-    let rows = super::last_commit_metric(&table, &["num_added_rows"])
+    let rows = super::last_commit_metric(&written, &["num_added_rows"])
         .await
         .unwrap_or(0) as u64;
+    if !handled {
+        return Ok((rows, written));
+    }
+    // Written through a copy without the features delta-rs refuses: the state kept is the
+    // table's own, brought up to the new commit.
+    let mut table = table;
+    table.update_state().await?;
     Ok((rows, table))
 }
 

@@ -2,7 +2,7 @@
 //! PostgreSQL says them: a column neither grouped nor aggregated (42803), an ORDER BY that a
 //! DISTINCT or a position cannot sort by (42P10), and a correlated subquery the engine cannot
 //! turn into a join or a row IN outside a WHERE (0A000, one line instead of the planner's
-//! expression dump), and set operations of different widths (42601).
+//! expression dump), and set operations and INSERT queries of different widths (42601).
 
 use super::{Error, ErrorKind};
 
@@ -13,6 +13,20 @@ pub(super) fn planner_error(message: &str) -> Option<Error> {
         .or_else(|| correlated_subquery(message))
         .or_else(|| row_in_subquery(message))
         .or_else(|| set_operation_width(message))
+        .or_else(|| insert_width(message))
+}
+
+/// `INSERT INTO t (a) SELECT 1, 2`: 42601 as in PostgreSQL (DataFusion's plan error does not
+/// say which side is longer; VALUES rows are checked before planning, with PostgreSQL's words).
+fn insert_width(message: &str) -> Option<Error> {
+    message
+        .starts_with("Column count doesn't match insert query")
+        .then(|| {
+            Error::new(
+                ErrorKind::Syntax,
+                "INSERT has a different number of expressions than target columns",
+            )
+        })
 }
 
 /// `SELECT 1 UNION SELECT 1, 2`: PostgreSQL's 42601 and words (DataFusion's plan error was

@@ -84,7 +84,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     ),
                 ));
             }
-            table
+            delta::operable(&table)?
                 .add_constraint()
                 .with_constraint(name, super::names::spark_sql_text(&check.expr))
                 .with_session_state(std::sync::Arc::new(cx.df.state()))
@@ -108,7 +108,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                 }
                 return Err(Error::new(ErrorKind::UndefinedObject, message));
             }
-            table
+            delta::operable(&table)?
                 .drop_constraints()
                 .with_constraint(name)
                 .with_commit_properties(delta::quiet_commit())
@@ -148,7 +148,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     .with_hint("Delta's properties are listed at https://docs.delta.io/latest/table-properties.html"));
                 }
             }
-            table
+            delta::operable(&table)?
                 .set_tbl_properties()
                 .with_properties(properties)
                 .with_raise_if_not_exists(false)
@@ -164,7 +164,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
             match op {
                 AlterColumnOperation::DropNotNull => {
                     if !schema.field(&column).is_some_and(|f| f.is_nullable()) {
-                        table
+                        delta::operable(&table)?
                             .drop_column_not_null()
                             .with_column(column)
                             .with_commit_properties(delta::quiet_commit())
@@ -184,6 +184,21 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                     }
                     delta::set_not_null(table, &column).await?;
                 }
+                AlterColumnOperation::SetDefault { value } => {
+                    refuse_made_column(&table, &column, &table_ref, false)?;
+                    let default = if super::column_defaults::is_null_literal(value) {
+                        None
+                    } else {
+                        let columns = delta::table_arrow_schema(&table)?;
+                        let field = columns.field_with_name(&column)?;
+                        Some(super::column_defaults::declared(cx, &column, value, field).await?)
+                    };
+                    delta::set_column_default(table, &column, default).await?;
+                }
+                AlterColumnOperation::DropDefault => {
+                    refuse_made_column(&table, &column, &table_ref, true)?;
+                    delta::set_column_default(table, &column, None).await?;
+                }
                 AlterColumnOperation::SetDataType {
                     data_type,
                     using: None,
@@ -193,7 +208,7 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
                 }
                 other => {
                     return Err(Error::unsupported(format!(
-                        "ALTER COLUMN {other} is not supported (SET NOT NULL, DROP NOT NULL and TYPE between text types are)"
+                        "ALTER COLUMN {other} is not supported (SET / DROP NOT NULL, SET / DROP DEFAULT and TYPE between text types are)"
                     )));
                 }
             }
@@ -226,6 +241,41 @@ pub async fn alter_table(cx: &mut PlanContext<'_>, alter: ast::AlterTable) -> Re
         }
     }
     Ok(done())
+}
+
+/// An identity or generated column has no default to set or drop (42601, as in PostgreSQL,
+/// whose hint for a DROP DEFAULT names the DROP that applies instead).
+fn refuse_made_column(
+    table: &deltalake::DeltaTable,
+    column: &str,
+    table_ref: &TableRef,
+    dropping: bool,
+) -> Result<()> {
+    let kind = if delta::identity_columns(table)?
+        .iter()
+        .any(|c| c.name == column)
+    {
+        ("an identity column", "DROP IDENTITY")
+    } else if delta::generated_columns(table)?
+        .iter()
+        .any(|(c, _)| c == column)
+    {
+        ("a generated column", "DROP EXPRESSION")
+    } else {
+        return Ok(());
+    };
+    let error = Error::syntax(format!(
+        "column \"{column}\" of relation \"{}\" is {}",
+        table_ref.table, kind.0
+    ));
+    Err(if dropping {
+        error.with_hint(format!(
+            "Use ALTER TABLE ... ALTER COLUMN ... {} instead.",
+            kind.1
+        ))
+    } else {
+        error
+    })
 }
 
 /// `ALTER TABLE t UNSET TBLPROPERTIES [IF EXISTS] ('k', ...)`.
@@ -321,7 +371,10 @@ async fn add_columns(
         let change = delta::ColumnChange::Add { fields: new_fields };
         delta::change_columns(table, change).await?;
     } else {
-        table.add_columns().with_fields(new_fields).await?;
+        delta::operable(&table)?
+            .add_columns()
+            .with_fields(new_fields)
+            .await?;
     }
     Ok(done())
 }

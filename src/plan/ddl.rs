@@ -121,6 +121,8 @@ pub async fn create_table(
     let mut generated: Vec<(String, String)> = Vec::new();
     // `GENERATED ALWAYS | BY DEFAULT AS IDENTITY`: Delta's identity columns.
     let mut identity: Vec<crate::delta::IdentityColumn> = Vec::new();
+    // `DEFAULT expr`: Delta's column defaults (`DEFAULT NULL` is no default).
+    let mut defaults: Vec<(String, ast::Expr)> = Vec::new();
     for column in &mut create.columns {
         let column_name = normalize_ident(&column.name);
         if let Some(serial) = super::identity::serial(column, &column_name)? {
@@ -129,6 +131,9 @@ pub async fn create_table(
         let mut kept = Vec::new();
         for option in std::mem::take(&mut column.options) {
             match option.option {
+                ast::ColumnOption::Default(expr)
+                    if super::column_defaults::is_null_literal(&expr) => {}
+                ast::ColumnOption::Default(expr) => defaults.push((column_name.clone(), expr)),
                 ast::ColumnOption::Generated {
                     generated_as: ast::GeneratedAs::Always | ast::GeneratedAs::ExpStored,
                     generation_expr: Some(expr),
@@ -161,6 +166,20 @@ pub async fn create_table(
             }
         }
         column.options = kept;
+        if defaults.iter().any(|(c, _)| *c == column_name) {
+            let both = if identity.iter().any(|c| c.name == column_name) {
+                Some("identity")
+            } else if generated.iter().any(|(c, _)| *c == column_name) {
+                Some("generation expression")
+            } else {
+                None
+            };
+            if let Some(other) = both {
+                return Err(Error::syntax(format!(
+                    "both default and {other} specified for column \"{column_name}\" of table \"{table_name}\""
+                )));
+            }
+        }
     }
     if let Some(using) = &create.using
         && !using.value.eq_ignore_ascii_case("delta")
@@ -176,6 +195,12 @@ pub async fn create_table(
             "identity columns in CREATE TABLE ... AS are not supported",
         )
         .with_hint("create the table with its columns, then INSERT ... SELECT"));
+    }
+    if !defaults.is_empty() && create.query.is_some() {
+        return Err(
+            Error::unsupported("column defaults in CREATE TABLE ... AS are not supported")
+                .with_hint("create the table with its columns, then INSERT ... SELECT"),
+        );
     }
     if !generated.is_empty() && create.query.is_some() {
         return Err(Error::unsupported(
@@ -260,8 +285,11 @@ pub async fn create_table(
     let result = create_delta_table(
         cx,
         &create,
-        &generated,
-        &identity,
+        &MadeColumns {
+            generated,
+            identity,
+            defaults,
+        },
         &table_ref,
         location.clone(),
         &options,
@@ -313,11 +341,20 @@ pub async fn create_table(
     Ok(command("CREATE TABLE"))
 }
 
+/// The columns of a CREATE TABLE whose values the table makes when a write leaves them out.
+struct MadeColumns {
+    /// Generated columns and their expressions (Spark SQL text).
+    generated: Vec<(String, String)>,
+    /// Identity columns.
+    identity: Vec<crate::delta::IdentityColumn>,
+    /// Columns with a DEFAULT and its expression as declared.
+    defaults: Vec<(String, ast::Expr)>,
+}
+
 async fn create_delta_table(
     cx: &mut PlanContext<'_>,
     create: &CreateTable,
-    generated: &[(String, String)],
-    identity: &[crate::delta::IdentityColumn],
+    made: &MadeColumns,
     table_ref: &TableRef,
     location: Url,
     options: &CreateOptions,
@@ -348,15 +385,27 @@ async fn create_delta_table(
             let fields: Vec<Field> = schema
                 .fields()
                 .iter()
-                .map(|f| match generated.iter().find(|(c, _)| c == f.name()) {
-                    Some((_, expr)) => f.as_ref().clone().with_metadata(HashMap::from([(
-                        delta::GENERATION_EXPRESSION.to_string(),
-                        expr.clone(),
-                    )])),
-                    None => f.as_ref().clone(),
-                })
-                .map(|f| super::identity::declare_field(f, identity))
+                .map(
+                    |f| match made.generated.iter().find(|(c, _)| c == f.name()) {
+                        Some((_, expr)) => f.as_ref().clone().with_metadata(HashMap::from([(
+                            delta::GENERATION_EXPRESSION.to_string(),
+                            expr.clone(),
+                        )])),
+                        None => f.as_ref().clone(),
+                    },
+                )
+                .map(|f| super::identity::declare_field(f, &made.identity))
                 .collect();
+            let mut fields = fields;
+            for field in &mut fields {
+                if let Some((column, expr)) = made.defaults.iter().find(|(c, _)| c == field.name())
+                {
+                    let text = super::column_defaults::declared(cx, column, expr, field).await?;
+                    let mut metadata = field.metadata().clone();
+                    metadata.insert(delta::CURRENT_DEFAULT.to_string(), text);
+                    *field = field.clone().with_metadata(metadata);
+                }
+            }
             delta::create_empty(location, &Schema::new(fields), options).await
         }
         (None, true) if create.location.is_some() => {
@@ -487,11 +536,13 @@ fn check_column_options(column: &ColumnDef) -> Result<()> {
         let refused = match &option.option {
             O::Null | O::NotNull => continue,
             O::Default(ast::Expr::Value(v)) if matches!(v.value, ast::Value::Null) => continue,
+            // A Delta table's defaults are taken out before (`create_table`); what reaches here
+            // is a temporary table's or an added column's.
             O::Default(_) => Error::unsupported(format!(
-                "column \"{}\": DEFAULT values are not supported (delta-rs cannot write tables with Delta's allowColumnDefaults feature)",
+                "column \"{}\": DEFAULT values are supported in CREATE TABLE of a Delta table and in ALTER COLUMN ... SET DEFAULT only",
                 column.name
             ))
-            .with_hint("give the value in each INSERT, or fill it with UPDATE ... WHERE c IS NULL"),
+            .with_hint("ADD COLUMN without the default, then ALTER COLUMN ... SET DEFAULT (existing rows keep NULL)"),
             O::PrimaryKey(_) | O::Unique(_) | O::ForeignKey(_) => key_not_enforced(&column.name.to_string()),
             O::Check(_) => Error::unsupported(format!(
                 "column \"{}\": column CHECK constraints are not supported here",

@@ -210,6 +210,35 @@ pub async fn show_create_table(cx: &PlanContext<'_>, table: &ObjectName) -> Resu
     Ok(QueryOutput::from_batch(batch, "SHOW"))
 }
 
+/// The clause of each column whose values the table makes: `DEFAULT expr`, `GENERATED ALWAYS
+/// AS (expr) STORED` (the stored Spark SQL text read back with PostgreSQL's quoting), `GENERATED
+/// ALWAYS | BY DEFAULT AS IDENTITY (START WITH n INCREMENT BY m)`.
+fn made_column_clauses(loaded: &deltalake::DeltaTable) -> Result<Vec<(String, String)>> {
+    let mut clauses: Vec<(String, String)> = delta::column_defaults(loaded)?
+        .into_iter()
+        .map(|(column, text)| (column, format!("DEFAULT {text}")))
+        .collect();
+    for (column, text) in delta::generated_columns(loaded)? {
+        let expr = super::names::parse_stored_expression(&text)?;
+        clauses.push((column, format!("GENERATED ALWAYS AS ({expr}) STORED")));
+    }
+    for identity in delta::identity_columns(loaded)? {
+        let kind = if identity.always {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        };
+        clauses.push((
+            identity.name,
+            format!(
+                "GENERATED {kind} AS IDENTITY (START WITH {} INCREMENT BY {})",
+                identity.start, identity.step
+            ),
+        ));
+    }
+    Ok(clauses)
+}
+
 fn create_table_ddl(
     cx: &PlanContext<'_>,
     table_ref: &TableRef,
@@ -218,13 +247,19 @@ fn create_table_ddl(
     let schema = delta::table_arrow_schema(loaded)?;
     let snapshot = loaded.snapshot()?;
     let metadata = snapshot.metadata();
+    let made = made_column_clauses(loaded)?;
     let mut lines: Vec<String> = schema
         .fields()
         .iter()
         .map(|f| {
             let not_null = if f.is_nullable() { "" } else { " NOT NULL" };
+            let made = made
+                .iter()
+                .find(|(c, _)| c == f.name())
+                .map(|(_, clause)| format!(" {clause}"))
+                .unwrap_or_default();
             format!(
-                "  {} {}{not_null}",
+                "  {} {}{not_null}{made}",
                 Ident::with_quote('"', f.name()),
                 format_type(f)
             )

@@ -87,6 +87,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         .into_iter()
         .map(|c| c.name)
         .collect();
+    let defaults = super::column_defaults::stored(&table)?;
     let mut assigned: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
     for assignment in update.assignments {
         let AssignmentTarget::ColumnName(name) = &assignment.target else {
@@ -110,9 +111,9 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
             ));
         }
         let mut assignment = assignment;
-        if is_default_keyword(&assignment.value) {
-            // `SET c = DEFAULT`: a generated column keeps following its expression; a plain
-            // column's default is NULL (tables have no other defaults).
+        if super::column_defaults::is_default_keyword(&assignment.value) {
+            // `SET c = DEFAULT`: a generated column keeps following its expression; another
+            // column takes its DEFAULT expression, or NULL.
             if generated.iter().any(|(g, _)| *g == column) {
                 continue;
             }
@@ -121,7 +122,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
                     "UPDATE ... SET {column} = DEFAULT on an identity column is not supported"
                 )));
             }
-            assignment.value = Expr::Value(ast::Value::Null.into());
+            assignment.value = super::column_defaults::value_of(&defaults, &column);
         }
         if generated.iter().any(|(g, _)| *g == column) {
             return Err(generated_assigned(&column));
@@ -129,7 +130,7 @@ pub async fn update(cx: &mut PlanContext<'_>, mut update: ast::Update) -> Result
         if always_identity.contains(&column) {
             return Err(super::identity::update_refused(&column));
         }
-        if is_null_literal(&assignment.value)
+        if super::column_defaults::is_null_literal(&assignment.value)
             && table_schema
                 .field_with_name(&column)
                 .is_ok_and(|f| !f.is_nullable())
@@ -210,17 +211,6 @@ fn write_condition(
     super::write_predicates::with_bytea_literals(&mut predicate, &binaries, None)?;
     let floats = super::write_predicates::float_columns(table)?;
     exprs.condition(&guard(&predicate, &floats))
-}
-
-/// Whether `expr` is the literal NULL.
-/// The bare keyword `DEFAULT` (sqlparser reads it as an identifier).
-fn is_default_keyword(expr: &Expr) -> bool {
-    matches!(expr, Expr::Identifier(ident)
-        if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
-}
-
-fn is_null_literal(expr: &Expr) -> bool {
-    matches!(expr, Expr::Value(v) if v.value == sqlparser::ast::Value::Null)
 }
 
 /// `error` as PostgreSQL's 23502 when it is delta-rs's report of a NULL written into a NOT NULL
@@ -508,7 +498,7 @@ pub async fn insert_replace_where(
     let input = columns_by_position(&target, planned.plan.clone())?;
     let input = super::column_input::checked_rows(input, target_schema.as_ref())?;
     let exprs = super::write_exprs::WriteExprs::over_table(ctx.state(), &target_schema)?;
-    let write = target
+    let write = crate::delta::operable(&target)?
         .write(Vec::new())
         .with_input_plan(input)
         .with_session_state(exprs.session())

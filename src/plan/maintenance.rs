@@ -61,7 +61,7 @@ pub async fn restore(
     let table_ref = resolve_table(table, cx.default_schema)?;
     let (_turn, table) = cx.load_for_rewrite(&table_ref).await?;
     let latest = table.version().unwrap_or_default();
-    let builder = table.restore();
+    let builder = crate::delta::operable(&table)?.restore();
     let builder = match to {
         TimeTravel::Version(expr) => {
             let v = evaluate_version(cx, expr).await?;

@@ -102,6 +102,7 @@ pub async fn merge(
 
     let generated = crate::delta::generated_columns(&target)?;
     let identity = crate::delta::identity_columns(&target)?;
+    let defaults = super::column_defaults::stored(&target)?;
     // Values assigned to document columns go through their casts (plan::documents).
     let target_schema = crate::delta::table_arrow_schema(&target)?;
     let checked = |sets: Vec<(String, String)>| -> Vec<(String, String)> {
@@ -219,6 +220,9 @@ pub async fn merge(
                         }
                     } else {
                         let mut value = a.value;
+                        if super::column_defaults::is_default_keyword(&value) {
+                            value = super::column_defaults::value_of(&defaults, &name);
+                        }
                         resolve(&mut value);
                         let value = typing.assign(&name, &value)?;
                         sets.push((name, value));
@@ -350,6 +354,9 @@ pub async fn merge(
                             .into_iter()
                             .zip(row.iter().cloned())
                             .map(|(c, mut v)| {
+                                if super::column_defaults::is_default_keyword(&v) {
+                                    v = super::column_defaults::value_of(&defaults, &c);
+                                }
                                 resolve(&mut v);
                                 let v = typing.assign(&c, &v)?;
                                 Ok((c, v))
@@ -357,6 +364,14 @@ pub async fn merge(
                             .collect::<Result<_>>()?
                     }
                 };
+                // Columns left out take their DEFAULT expression.
+                for (column, expr) in &defaults {
+                    if !sets.iter().any(|(c, _)| c == column) {
+                        let value =
+                            typing.assign(column, &ast::Expr::Nested(Box::new(expr.clone())))?;
+                        sets.push((column.clone(), value));
+                    }
+                }
                 for (column, function) in identity.iter().zip(&identity_values) {
                     match sets.iter().any(|(c, _)| *c == column.name) {
                         true if column.always => {

@@ -7,6 +7,7 @@
 mod alter;
 mod assignment_types;
 mod checks;
+mod column_defaults;
 mod column_input;
 mod copy;
 mod ddl;

@@ -287,16 +287,31 @@ async fn insert_returning(
         )
         .await;
     }
-    let write = LogicalPlan::Dml(DmlStatement::new(
-        dml.table_name.clone(),
-        dml.target.clone(),
-        dml.op.clone(),
-        Arc::new(scan),
-    ));
-    let physical = state.create_physical_plan(&write).await?;
-    let _: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
-        .try_collect()
-        .await?;
+    // A table whose features delta-rs refuses (column defaults) is appended to as INSERT's
+    // rows are (the table provider's write would go to delta-rs's check).
+    let handled = match catalog_table(cx, &dml.table_name) {
+        Some(table) => {
+            let target = cx.catalog.load(&table).await?;
+            crate::delta::lists_handled_feature(target.snapshot()?.protocol())
+                .then_some((table, target))
+        }
+        None => None,
+    };
+    if let Some((table, target)) = handled {
+        let (_, committed) = crate::delta::append_plan(target, scan, Arc::new(state)).await?;
+        cx.catalog.adopt(&table, &committed).await;
+    } else {
+        let write = LogicalPlan::Dml(DmlStatement::new(
+            dml.table_name.clone(),
+            dml.target.clone(),
+            dml.op.clone(),
+            Arc::new(scan),
+        ));
+        let physical = state.create_physical_plan(&write).await?;
+        let _: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
+            .try_collect()
+            .await?;
+    }
     planned.report(cx.notices);
     let table_schema = dml.target.schema();
     super::returning::project(

@@ -321,7 +321,6 @@ async fn column_options_a_delta_table_cannot_keep_are_refused() {
     let server = TestServer::start().await;
     let c = server.client().await;
     for create in [
-        "CREATE TABLE d (a INT, b TEXT DEFAULT 'x')",
         "CREATE TABLE d (a INT, c INT PRIMARY KEY)",
         "CREATE TABLE d (a INT UNIQUE)",
         "CREATE TABLE d (a INT, PRIMARY KEY (a))",

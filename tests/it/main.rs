@@ -15,6 +15,7 @@ mod char_types;
 mod cli;
 mod clients;
 mod clone;
+mod column_defaults;
 mod column_mapping;
 mod concurrency;
 mod console;

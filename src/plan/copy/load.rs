@@ -82,6 +82,7 @@ impl CopyLoad {
         copy: &CopyIn,
         table: DeltaTable,
         table_schema: SchemaRef,
+        defaults: Vec<(String, datafusion::logical_expr::Expr)>,
         state: Arc<dyn Session>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Self> {
@@ -101,14 +102,16 @@ impl CopyLoad {
             })
             .cloned()
             .collect();
-        // Identity columns left out of the COPY are NULL until the append generates them.
+        // Identity columns left out of the COPY are NULL until the append generates them, and
+        // columns with a default until the plan gives them theirs.
         let table_schema = Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
             table_schema
                 .fields()
                 .iter()
                 .map(|field| {
                     let nullable = field.is_nullable()
-                        || crate::delta::IdentityColumn::from_arrow_field(field).is_some();
+                        || crate::delta::IdentityColumn::from_arrow_field(field).is_some()
+                        || defaults.iter().any(|(c, _)| c == field.name());
                     field.as_ref().clone().with_nullable(nullable)
                 })
                 .collect::<Vec<_>>(),
@@ -128,6 +131,7 @@ impl CopyLoad {
             None,
         )?
         .build()?;
+        let plan = crate::plan::column_defaults::with_defaults(plan, &defaults)?;
         let plan = crate::plan::column_input::checked_rows(plan, &table_schema)?;
         let writer = tokio::spawn(async move {
             // The same append as INSERT's (identity columns generated where not given).

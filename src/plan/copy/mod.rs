@@ -132,7 +132,7 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
             ));
             let all: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
             let columns: Vec<String> = if columns.is_empty() {
-                all
+                all.clone()
             } else {
                 let named: Vec<String> = columns.iter().map(normalize_ident).collect();
                 if let Some(column) = named.iter().find(|c| generated.contains(c)) {
@@ -163,7 +163,15 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 format,
                 load: Default::default(),
             };
-            let load = CopyLoad::start(&copy, target, schema, Arc::new(cx.df.state()), deadline)?;
+            // Columns left out of the list take their DEFAULT expression.
+            let left_out: Vec<String> = all
+                .into_iter()
+                .filter(|c| !copy.columns.contains(c))
+                .collect();
+            let stored = super::column_defaults::stored(&target)?;
+            let defaults = super::column_defaults::planned(cx, &stored, &left_out).await?;
+            let state = Arc::new(cx.df.state());
+            let load = CopyLoad::start(&copy, target, schema, defaults, state, deadline)?;
             copy.load = Arc::new(std::sync::Mutex::new(Some(load)));
             Ok(QueryOutput::CopyIn(copy))
         }
