@@ -105,16 +105,11 @@ pub(super) async fn prepare(
                 .fields()
                 .iter()
                 .take(width)
-                .map(|f| ast::ObjectName::from(vec![ast::Ident::with_quote('"', f.name())]))
+                .map(|f| quoted_column(f.name()))
                 .collect();
         }
     }
-    let named: Vec<String> = insert
-        .columns
-        .iter()
-        .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
-        .map(super::normalize_ident)
-        .collect();
+    let named = named_columns(insert);
     let by_default = |column: &str| {
         identity
             .iter()
@@ -184,16 +179,26 @@ pub(super) async fn prepare(
 
 use super::column_defaults::is_default_keyword as is_default;
 
-/// PostgreSQL's errors for a column list the statement does not fit: a column named twice
-/// (42701), VALUES rows longer or shorter than the list (42601). (DataFusion's were "Schema
-/// contains duplicate unqualified field name" and "Column count doesn't match insert query!".)
-fn check_column_list(insert: &ast::Insert) -> Result<()> {
-    let named: Vec<String> = insert
+/// The columns `insert`'s column list names, as the catalog names them.
+fn named_columns(insert: &ast::Insert) -> Vec<String> {
+    insert
         .columns
         .iter()
         .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
         .map(super::normalize_ident)
-        .collect();
+        .collect()
+}
+
+/// A column list entry for the column `name`.
+fn quoted_column(name: &str) -> ast::ObjectName {
+    ast::ObjectName::from(vec![ast::Ident::with_quote('"', name)])
+}
+
+/// PostgreSQL's errors for a column list the statement does not fit: a column named twice
+/// (42701), VALUES rows longer or shorter than the list (42601). (DataFusion's were "Schema
+/// contains duplicate unqualified field name" and "Column count doesn't match insert query!".)
+fn check_column_list(insert: &ast::Insert) -> Result<()> {
+    let named = named_columns(insert);
     for (i, column) in named.iter().enumerate() {
         if named[..i].contains(column) {
             return Err(Error::new(
@@ -243,10 +248,7 @@ fn default_values(
         return Err(Error::internal("rewriting DEFAULT VALUES"));
     };
     insert.source = Some(values);
-    insert.columns = columns
-        .into_iter()
-        .map(|c| ast::ObjectName::from(vec![ast::Ident::with_quote('"', c)]))
-        .collect();
+    insert.columns = columns.into_iter().map(|c| quoted_column(c)).collect();
     Ok(())
 }
 
@@ -391,12 +393,7 @@ async fn add_left_out_defaults(
     insert: &mut ast::Insert,
     defaults: &[(String, ast::Expr)],
 ) -> Result<()> {
-    let named: Vec<String> = insert
-        .columns
-        .iter()
-        .filter_map(|c| c.0.last().and_then(|p| p.as_ident()))
-        .map(super::normalize_ident)
-        .collect();
+    let named = named_columns(insert);
     let left_out: Vec<&(String, ast::Expr)> = defaults
         .iter()
         .filter(|(c, _)| !named.contains(c))
@@ -432,10 +429,8 @@ async fn add_left_out_defaults(
             **query = wrapper;
         }
     }
-    insert.columns.extend(
-        left_out
-            .iter()
-            .map(|(c, _)| ast::ObjectName::from(vec![ast::Ident::with_quote('"', c)])),
-    );
+    insert
+        .columns
+        .extend(left_out.iter().map(|(c, _)| quoted_column(c)));
     Ok(())
 }

@@ -103,6 +103,9 @@ pub fn lakehouse_state(
     // interval is a timestamp), so coercion runs once more after it.
     // EXCEPT ALL / INTERSECT ALL count copies (DataFusion's anti/semi join did not).
     analyzer_rules.push(Arc::new(crate::semantics::MultisetExceptIntersect));
+    // Intervals grouped by PostgreSQL's linear value (GROUP BY, DISTINCT, UNION, PARTITION BY,
+    // INTERSECT / EXCEPT, whose joins and windows the rule above plans).
+    analyzer_rules.push(Arc::new(crate::semantics::IntervalGroups));
     analyzer_rules.push(Arc::new(crate::semantics::PostgresSemantics));
     analyzer_rules.push(Arc::new(
         datafusion::optimizer::analyzer::type_coercion::TypeCoercion::new(),

@@ -9,8 +9,9 @@
 //! interval), under the ORDER BY of a query and of a window with a ROWS frame or no offsets,
 //! and turns `max` / `min` of an interval into the value with the largest / smallest key
 //! (`first_value(x ORDER BY key DESC NULLS LAST)`); an aggregate's own ORDER BY (`array_agg(x
-//! ORDER BY i)`) is keyed too, and `greatest` / `least` of intervals pick by key. Grouping, DISTINCT and joins on interval
-//! values still tell `'1 day'` from `'24 hours'` (PostgreSQL makes them one group).
+//! ORDER BY i)`) is keyed too, `greatest` / `least` of intervals pick by key, and `count(DISTINCT
+//! x)` counts keys. Grouping, DISTINCT, PARTITION BY and the joins of INTERSECT / EXCEPT are
+//! [`super::interval_groups`]'.
 
 use std::sync::Arc;
 
@@ -108,7 +109,9 @@ fn is_candidate(expr: &Expr) -> bool {
         Expr::Between(_) | Expr::InList(_) => true,
         Expr::WindowFunction(w) => !w.params.order_by.is_empty(),
         Expr::AggregateFunction(f) => {
-            matches!(f.func.name(), "max" | "min") || !f.params.order_by.is_empty()
+            matches!(f.func.name(), "max" | "min")
+                || !f.params.order_by.is_empty()
+                || f.params.distinct
         }
         Expr::ScalarFunction(f) => matches!(f.name(), "greatest" | "least"),
         _ => false,
@@ -121,7 +124,7 @@ fn returns_its_order(function: &str) -> bool {
     [super::PERCENTILE_DISC, super::MODE, "percentile_cont"].contains(&function)
 }
 
-fn is_interval(expr: &Expr, schema: &DFSchema) -> bool {
+pub(super) fn is_interval(expr: &Expr, schema: &DFSchema) -> bool {
     matches!(expr.get_type(schema), Ok(DataType::Interval(_)))
 }
 
@@ -131,7 +134,7 @@ fn interval_or_text(expr: &Expr, schema: &DFSchema) -> bool {
 }
 
 /// `expr`'s comparison value (a quoted literal read as an interval first).
-fn key(expr: Expr) -> Expr {
+pub(super) fn key(expr: Expr) -> Expr {
     let expr = if super::is_quoted_literal(&expr) {
         cast(expr, MONTH_DAY_NANO)
     } else {
@@ -192,6 +195,16 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             let keyed = keyed_sorts(std::mem::take(&mut w.params.order_by), schema);
             w.params.order_by = keyed.data;
             Transformed::new_transformed(Expr::WindowFunction(w), keyed.transformed)
+        }
+        // `count(DISTINCT x)`: distinct keys.
+        Expr::AggregateFunction(mut f)
+            if f.func.name() == "count"
+                && f.params.distinct
+                && f.params.args.len() == 1
+                && is_interval(&f.params.args[0], schema) =>
+        {
+            f.params.args[0] = key(f.params.args[0].clone());
+            Transformed::yes(Expr::AggregateFunction(f))
         }
         Expr::AggregateFunction(f)
             if matches!(f.func.name(), "max" | "min")

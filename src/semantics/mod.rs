@@ -27,6 +27,7 @@ mod float_min_max;
 mod float_numeric;
 mod float_text;
 mod instants_in_session_zone;
+mod interval_groups;
 mod interval_order;
 mod isfinite;
 mod json;
@@ -77,6 +78,7 @@ pub use datetime::Age;
 pub use extract::DatePart;
 pub use float_numeric::FloatOverNumeric;
 pub use float_text::float_text;
+pub use interval_groups::IntervalGroups;
 pub use interval_order::IntervalOrder;
 pub use json::{
     ARROW as JSON_ARROW, ARROW_TEXT as JSON_ARROW_TEXT, CAST_JSON, CAST_JSONB, json_cast_udf,
