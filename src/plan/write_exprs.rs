@@ -171,7 +171,9 @@ impl WriteExprs {
     ) -> Result<Vec<(String, WriteExpr)>> {
         sets.into_iter()
             .map(|(column, sql)| match self.plan(&sql) {
-                Ok(expr) => Ok((column, WriteExpr::Planned(expr))),
+                // As a SELECT's analyzer rules make it: delta-rs types the value again but runs
+                // none of them (`'{1,2}'::int[]` was Arrow's cast, a one-element list, 22P02).
+                Ok(expr) => Ok((column, WriteExpr::Planned(self.analyzed(expr)))),
                 Err(_) if generated.iter().any(|(g, _)| *g == column) => {
                     Ok((column, WriteExpr::Text(sql)))
                 }

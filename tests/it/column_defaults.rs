@@ -36,6 +36,13 @@ async fn column_defaults_answer_as_postgresql() {
          WHEN MATCHED THEN UPDATE SET s = src.s, neg = DEFAULT \
          WHEN NOT MATCHED THEN INSERT (id) VALUES (src.id)",
         "SELECT id, s, n, neg, c FROM d WHERE id IN (1, 30) ORDER BY id",
+        // Array values in MERGE: a default and a typed literal.
+        "CREATE TABLE arr (id int, a int[] DEFAULT '{1,2}', b int[])",
+        "MERGE INTO arr USING src ON arr.id = src.id \
+         WHEN NOT MATCHED THEN INSERT (id, b) VALUES (src.id, '{3,4}'::int[])",
+        "MERGE INTO arr USING src ON arr.id = src.id \
+         WHEN MATCHED THEN UPDATE SET b = ARRAY[5], a = DEFAULT",
+        "SELECT * FROM arr ORDER BY id",
         "ALTER TABLE d ALTER COLUMN id SET DEFAULT 42",
         "INSERT INTO d (s) VALUES ('z')",
         "SELECT id, s FROM d WHERE s = 'z'",
