@@ -96,6 +96,7 @@ pub async fn write_plan(
     options: &CreateOptions,
     session: std::sync::Arc<dyn datafusion::catalog::Session>,
 ) -> Result<DeltaTable> {
+    let plan = plain_columns(plan)?;
     let schema = to_delta_arrow_schema(plan.schema().as_arrow())?;
     check_partition_columns(&schema, &options.partition_columns)?;
     let table = options.storage.open_or_new(&location).await?;
@@ -117,6 +118,51 @@ pub async fn write_plan(
         builder = builder.with_description(comment.clone());
     }
     Ok(builder.await?)
+}
+
+/// Whether a field metadata key belongs to the table a column was read from rather than to its
+/// values: the column's default, generation expression, identity sequence or column-mapping
+/// names.
+fn table_bound(key: &str) -> bool {
+    key == super::CURRENT_DEFAULT
+        || key == super::GENERATION_EXPRESSION
+        || key.starts_with("delta.identity.")
+        || key.starts_with("delta.columnMapping.")
+}
+
+/// `plan` with the metadata of [`table_bound`] left off its columns: a CREATE TABLE ... AS (and
+/// `LIKE`, planned as one) makes plain columns, as PostgreSQL does (the new table had taken the
+/// source's defaults and identity and generation marks without their table features). The marks
+/// of the values' types (uuid, json, varchar(n)) stay.
+fn plain_columns(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::common::Column;
+    use datafusion::logical_expr::{Cast, Expr, LogicalPlanBuilder};
+    let schema = plan.schema().clone();
+    let bound = |field: &datafusion::arrow::datatypes::Field| {
+        field.metadata().keys().any(|k| table_bound(k))
+    };
+    if !schema.fields().iter().any(|f| bound(f)) {
+        return Ok(plan);
+    }
+    let columns: Vec<Expr> = schema
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(Column::from((qualifier, field)));
+            if !bound(field) {
+                return column;
+            }
+            let kept: HashMap<String, String> = field
+                .metadata()
+                .iter()
+                .filter(|(k, _)| !table_bound(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let plain = std::sync::Arc::new(field.as_ref().clone().with_metadata(kept));
+            Expr::Cast(Cast::new_from_field(Box::new(column), plain))
+                .alias_qualified(qualifier.cloned(), field.name())
+        })
+        .collect();
+    Ok(LogicalPlanBuilder::from(plan).project(columns)?.build()?)
 }
 
 /// Appends the rows of `plan` (an INSERT's input, already shaped to the table's columns) to

@@ -374,6 +374,12 @@ async fn create_delta_table(
                 let columns = columns_schema(cx, &create.columns).await?;
                 with_declared_columns(planned.plan.clone(), &columns)?
             };
+            // LIKE keeps NOT NULL; AS makes every column nullable, as in PostgreSQL.
+            let plan = if create.from_like {
+                plan
+            } else {
+                nullable_columns(plan)?
+            };
             let table =
                 delta::write_plan(location, plan, options, std::sync::Arc::new(ctx.state()))
                     .await?;
@@ -429,6 +435,33 @@ async fn create_delta_table(
             "CREATE TABLE {table_ref} needs a column list, AS SELECT, or the LOCATION of an existing Delta table"
         ))),
     }
+}
+
+/// `plan` with every column nullable: CREATE TABLE ... AS takes the query's values, not its
+/// NOT NULL constraints (PostgreSQL's columns are nullable there). A column that is not is
+/// taken through a TRY_CAST to its own type (nullable, and a no-op on the values), keeping its
+/// field and metadata.
+fn nullable_columns(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::logical_expr::{Expr, TryCast};
+    let schema = plan.schema().clone();
+    if schema.fields().iter().all(|f| f.is_nullable()) {
+        return Ok(plan);
+    }
+    let columns: Vec<Expr> = schema
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(datafusion::common::Column::from((qualifier, field)));
+            if field.is_nullable() {
+                return column;
+            }
+            let nullable = std::sync::Arc::new(field.as_ref().clone().with_nullable(true));
+            Expr::TryCast(TryCast::new_from_field(Box::new(column), nullable))
+                .alias_qualified(qualifier.cloned(), field.name())
+        })
+        .collect();
+    Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(columns)?
+        .build()?)
 }
 
 /// `CREATE TABLE t (a INT, b TEXT) AS query` (DataFusion's form): the query's columns, in order,

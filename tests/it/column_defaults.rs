@@ -81,6 +81,23 @@ async fn column_defaults_answer_as_postgresql() {
         "INSERT INTO ident (c) VALUES (1), (2)",
         "INSERT INTO ident DEFAULT VALUES",
         "SELECT * FROM ident ORDER BY a",
+        // CREATE TABLE ... AS and LIKE make plain columns: no default, identity or generation
+        // expression (they were copied without their table features); AS drops NOT NULL too.
+        "CREATE TABLE copied AS SELECT * FROM d",
+        "INSERT INTO copied (id) VALUES (99)",
+        "SELECT id, s, n, b, neg FROM copied WHERE id = 99",
+        "CREATE TABLE liked (LIKE d)",
+        "INSERT INTO liked (id) VALUES (98)",
+        "SELECT id, s, n, b, neg FROM liked",
+        "CREATE TABLE ident_copy AS SELECT * FROM ident",
+        "INSERT INTO ident_copy (c) VALUES (5)",
+        "SELECT * FROM ident_copy ORDER BY c",
+        "CREATE TABLE nn (x int NOT NULL)",
+        "CREATE TABLE nn_as AS SELECT * FROM nn",
+        "INSERT INTO nn_as VALUES (NULL)",
+        "CREATE TABLE nn_like (LIKE nn)",
+        "INSERT INTO nn_like VALUES (NULL)",
+        "SELECT count(*) FROM nn_as",
         // Column lists that do not fit, and DEFAULT for a column without a default.
         "CREATE TABLE plain (a timestamptz, b int)",
         "INSERT INTO plain VALUES (DEFAULT, 5)",
