@@ -323,7 +323,8 @@ async fn add_columns(
         else {
             continue;
         };
-        let schema = super::ddl::columns_schema(cx, std::slice::from_ref(column_def)).await?;
+        let schema =
+            super::table_columns::columns_schema(cx, std::slice::from_ref(column_def)).await?;
         let field = schema.field(0);
         if existing.contains(field.name()) {
             if *if_not_exists {

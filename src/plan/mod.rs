@@ -38,6 +38,7 @@ mod returning;
 mod scalar_subqueries;
 mod set_functions;
 mod table_changes;
+mod table_columns;
 mod temp_tables;
 mod timetravel;
 mod untyped_literals;

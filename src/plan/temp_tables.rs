@@ -182,7 +182,7 @@ pub async fn create(cx: &mut PlanContext<'_>, create: ast::CreateTable) -> Resul
             (MemTable::try_new(schema, vec![batches])?, Some(rows))
         }
         None => {
-            let schema = super::ddl::columns_schema(cx, &create.columns).await?;
+            let schema = super::table_columns::columns_schema(cx, &create.columns).await?;
             (MemTable::try_new(Arc::new(schema), vec![vec![]])?, None)
         }
     };
