@@ -146,20 +146,82 @@ fn parsed_select(sql: &str) -> Result<ast::Statement> {
     }
 }
 
-/// The defaults of `table`'s columns, as the expressions to write where a value is left out:
-/// the stored text cast to the column's type (as PostgreSQL coerces a default: `'{1,2}'` into
-/// an `int[]` column is an array), parsed as a statement's is (so its PostgreSQL forms mean what
-/// they mean in queries).
+/// The defaults of `table`'s columns, as the expressions to write where a value is left out
+/// (see [`default_select`]).
 pub(super) fn stored(table: &deltalake::DeltaTable) -> Result<Vec<(String, ast::Expr)>> {
+    default_selects(table)?
+        .into_iter()
+        .map(|(column, text, select)| {
+            let unreadable = || unreadable(&column, &text);
+            let ast::Statement::Query(query) = select else {
+                return Err(unreadable());
+            };
+            let ast::SetExpr::Select(select) = *query.body else {
+                return Err(unreadable());
+            };
+            match select.projection.into_iter().next() {
+                // The dialect names a result column as PostgreSQL would (`AS "?column?"`).
+                Some(
+                    ast::SelectItem::UnnamedExpr(expr)
+                    | ast::SelectItem::ExprWithAlias { expr, .. },
+                ) => Ok((column, expr)),
+                _ => Err(unreadable()),
+            }
+        })
+        .collect()
+}
+
+/// The defaults of `table`'s `columns` (those that have one) as logical expressions, for a
+/// write planned without SQL (COPY): each [`default_select`] planned as a statement is.
+pub(super) async fn planned(
+    cx: &PlanContext<'_>,
+    table: &deltalake::DeltaTable,
+    columns: &[String],
+) -> Result<Vec<(String, Expr)>> {
+    let mut planned = Vec::new();
+    for (column, text, select) in default_selects(table)? {
+        if !columns.contains(&column) {
+            continue;
+        }
+        match super::planned::logical_plan(&cx.df.state(), select).await? {
+            LogicalPlan::Projection(projection) if projection.expr.len() == 1 => {
+                planned.push((column, projection.expr[0].clone().unalias()));
+            }
+            _ => return Err(unreadable(&column, &text)),
+        }
+    }
+    Ok(planned)
+}
+
+/// Each stored default of `table` (column, text) with its [`default_select`].
+fn default_selects(table: &deltalake::DeltaTable) -> Result<Vec<(String, String, ast::Statement)>> {
     let columns = crate::delta::table_arrow_schema(table)?;
     crate::delta::column_defaults(table)?
         .into_iter()
         .map(|(column, text)| {
             let field = columns.field_with_name(&column).ok();
-            let expr = parsed_default(&column, &text, field.and_then(cast_type).as_deref())?;
-            Ok((column, expr))
+            let select = default_select(&text, field.and_then(cast_type).as_deref())
+                .map_err(|_| unreadable(&column, &text))?;
+            Ok((column, text, select))
         })
         .collect()
+}
+
+/// `SELECT CAST((text) AS type)`: a stored default cast to its column's type (as PostgreSQL
+/// coerces a default: `'{1,2}'` into an `int[]` column is an array), parsed once by the dialect
+/// (so its PostgreSQL forms mean what they mean in queries).
+fn default_select(text: &str, cast_to: Option<&str>) -> Result<ast::Statement> {
+    parsed_select(&match cast_to {
+        Some(type_name) => format!("SELECT CAST(({text}) AS {type_name})"),
+        None => format!("SELECT {text}"),
+    })
+}
+
+fn unreadable(column: &str, text: &str) -> Error {
+    Error::unsupported(format!(
+        "the default of column \"{column}\" ({text}) cannot be read"
+    ))
+    .with_hint("give the column's value in the statement, or ALTER COLUMN ... SET DEFAULT")
 }
 
 /// The type a default is cast to: the column's, but text for varchar(n) / char(n) (whose
@@ -176,31 +238,10 @@ fn cast_type(field: &Field) -> Option<String> {
     }
 }
 
-fn parsed_default(column: &str, text: &str, cast_to: Option<&str>) -> Result<ast::Expr> {
-    let unreadable = || {
-        Error::unsupported(format!(
-            "the default of column \"{column}\" ({text}) cannot be read"
-        ))
-        .with_hint("give the column's value in the statement, or ALTER COLUMN ... SET DEFAULT")
-    };
-    let sql = match cast_to {
-        Some(type_name) => format!("SELECT CAST(({text}) AS {type_name})"),
-        None => format!("SELECT {text}"),
-    };
-    let statement = parsed_select(&sql).map_err(|_| unreadable())?;
-    let ast::Statement::Query(query) = statement else {
-        return Err(unreadable());
-    };
-    let ast::SetExpr::Select(select) = *query.body else {
-        return Err(unreadable());
-    };
-    match select.projection.into_iter().next() {
-        // The dialect names a result column as PostgreSQL would (`AS "?column?"`).
-        Some(ast::SelectItem::UnnamedExpr(expr) | ast::SelectItem::ExprWithAlias { expr, .. }) => {
-            Ok(expr)
-        }
-        _ => Err(unreadable()),
-    }
+/// A default as the value it stands for in a statement's AST (parenthesized, so an operator
+/// around it cannot bind into it).
+pub(super) fn as_value(default: &ast::Expr) -> ast::Expr {
+    ast::Expr::Nested(Box::new(default.clone()))
 }
 
 /// What `DEFAULT` stands for in `column`: its default, else NULL.
@@ -208,33 +249,8 @@ pub(super) fn value_of(defaults: &[(String, ast::Expr)], column: &str) -> ast::E
     defaults
         .iter()
         .find(|(c, _)| c == column)
-        .map(|(_, expr)| ast::Expr::Nested(Box::new(expr.clone())))
+        .map(|(_, expr)| as_value(expr))
         .unwrap_or_else(|| ast::Expr::value(ast::Value::Null))
-}
-
-/// The defaults of `columns` (those of `defaults` among them) as logical expressions, for a
-/// write planned without SQL (COPY): each planned as `SELECT expr` is.
-pub(super) async fn planned(
-    cx: &PlanContext<'_>,
-    defaults: &[(String, ast::Expr)],
-    columns: &[String],
-) -> Result<Vec<(String, Expr)>> {
-    let mut planned = Vec::new();
-    for (column, expr) in defaults.iter().filter(|(c, _)| columns.contains(c)) {
-        match select_of(cx, expr, column).await? {
-            LogicalPlan::Projection(projection) if projection.expr.len() == 1 => {
-                let expr = projection.expr[0].clone().unalias();
-                planned.push((column.clone(), expr));
-            }
-            other => {
-                return Err(Error::internal(format!(
-                    "the default of {column} planned as {}",
-                    other.display()
-                )));
-            }
-        }
-    }
-    Ok(planned)
 }
 
 /// `plan` (rows shaped to a table's columns) with the columns of `defaults` given their

@@ -404,7 +404,7 @@ async fn add_left_out_defaults(
     let Some(query) = insert.source.as_mut() else {
         return Ok(());
     };
-    let value = |(_, expr): &&(String, ast::Expr)| ast::Expr::Nested(Box::new(expr.clone()));
+    let value = |(_, expr): &&(String, ast::Expr)| super::column_defaults::as_value(expr);
     match query.body.as_mut() {
         ast::SetExpr::Values(values) => {
             for row in &mut values.rows {

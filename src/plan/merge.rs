@@ -368,7 +368,7 @@ pub async fn merge(
                 for (column, expr) in &defaults {
                     if !sets.iter().any(|(c, _)| c == column) {
                         let value =
-                            typing.assign(column, &ast::Expr::Nested(Box::new(expr.clone())))?;
+                            typing.assign(column, &super::column_defaults::as_value(expr))?;
                         sets.push((column.clone(), value));
                     }
                 }

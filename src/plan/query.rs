@@ -244,22 +244,22 @@ async fn insert_returning(
         dml.target.schema().as_ref(),
     )?;
     // Identity values are generated before the rows are returned (and then written as given).
-    let identity = match catalog_table(cx, &dml.table_name) {
-        Some(table) => match insert_target(cx, &table).await? {
-            (Some(turn), target) => Some((turn, table, target)),
-            (None, _) => None,
-        },
+    let target = match catalog_table(cx, &dml.table_name) {
+        Some(table) => {
+            let (turn, loaded) = insert_target(cx, &table).await?;
+            Some((table, turn, loaded))
+        }
         None => None,
     };
-    let input = match catalog_table(cx, &dml.table_name) {
-        Some(table) => super::identity::refuse_nulls(input, columns, &table)?,
+    let input = match &target {
+        Some((table, _, _)) => super::identity::refuse_nulls(input, columns, table)?,
         None => input,
     };
-    let (input, fill) = match &identity {
-        Some((_, _, target)) => {
-            crate::delta::with_generated_values(input, &crate::delta::identity_columns(target)?)?
+    let (input, fill) = match &target {
+        Some((_, Some(_), loaded)) => {
+            crate::delta::with_generated_values(input, &crate::delta::identity_columns(loaded)?)?
         }
-        None => (input, crate::delta::IdentityFill::default()),
+        _ => (input, crate::delta::IdentityFill::default()),
     };
     let source = state.create_physical_plan(&input).await?;
     let rows: Vec<_> = datafusion::physical_plan::execute_stream(source, task.clone())?
@@ -272,45 +272,34 @@ async fn insert_returning(
         None,
     )?
     .build()?;
-    if let Some((_turn, table, target)) = identity {
-        let (_, committed) =
-            crate::delta::append_filled(target, scan, Arc::new(state), fill).await?;
-        cx.catalog.adopt(&table, &committed).await;
-        planned.report(cx.notices);
-        return super::returning::project(
-            cx,
-            alias,
-            dml.target.schema(),
-            rows,
-            items,
-            super::returning::tag("INSERT"),
-        )
-        .await;
-    }
-    // A table whose features delta-rs refuses (column defaults) is appended to as INSERT's
-    // rows are (the table provider's write would go to delta-rs's check).
-    let handled = match catalog_table(cx, &dml.table_name) {
-        Some(table) => {
-            let target = cx.catalog.load(&table).await?;
-            crate::delta::lists_handled_feature(target.snapshot()?.protocol())
-                .then_some((table, target))
+    match target {
+        // Identity rows are written with the values returned (the commit records `fill`'s
+        // marks, under the write turn); a table with another feature delta-rs refuses (column
+        // defaults) is appended to as INSERT's rows are (the table provider's write would go to
+        // delta-rs's check).
+        Some((table, turn, loaded))
+            if turn.is_some()
+                || crate::delta::lists_handled_feature(loaded.snapshot()?.protocol()) =>
+        {
+            let session = Arc::new(state);
+            let (_, committed) = match turn {
+                Some(_) => crate::delta::append_filled(loaded, scan, session, fill).await?,
+                None => crate::delta::append_plan(loaded, scan, session).await?,
+            };
+            cx.catalog.adopt(&table, &committed).await;
         }
-        None => None,
-    };
-    if let Some((table, target)) = handled {
-        let (_, committed) = crate::delta::append_plan(target, scan, Arc::new(state)).await?;
-        cx.catalog.adopt(&table, &committed).await;
-    } else {
-        let write = LogicalPlan::Dml(DmlStatement::new(
-            dml.table_name.clone(),
-            dml.target.clone(),
-            dml.op.clone(),
-            Arc::new(scan),
-        ));
-        let physical = state.create_physical_plan(&write).await?;
-        let _: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
-            .try_collect()
-            .await?;
+        _ => {
+            let write = LogicalPlan::Dml(DmlStatement::new(
+                dml.table_name.clone(),
+                dml.target.clone(),
+                dml.op.clone(),
+                Arc::new(scan),
+            ));
+            let physical = state.create_physical_plan(&write).await?;
+            let _: Vec<_> = datafusion::physical_plan::execute_stream(physical, task)?
+                .try_collect()
+                .await?;
+        }
     }
     planned.report(cx.notices);
     let table_schema = dml.target.schema();

@@ -168,8 +168,7 @@ pub async fn copy(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Result
                 .into_iter()
                 .filter(|c| !copy.columns.contains(c))
                 .collect();
-            let stored = super::column_defaults::stored(&target)?;
-            let defaults = super::column_defaults::planned(cx, &stored, &left_out).await?;
+            let defaults = super::column_defaults::planned(cx, &target, &left_out).await?;
             let state = Arc::new(cx.df.state());
             let load = CopyLoad::start(&copy, target, schema, defaults, state, deadline)?;
             copy.load = Arc::new(std::sync::Mutex::new(Some(load)));
