@@ -82,6 +82,10 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
         pg_types::rewrite(statement);
         match statement {
             Statement::Sql(sql) => {
+                let as_written: Vec<sqlparser::ast::Expr> = set_default_values(sql)
+                    .into_iter()
+                    .map(|v| v.clone())
+                    .collect();
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
                 fetch_first::rewrite(sql.as_mut());
@@ -93,6 +97,9 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
+                for (value, written) in set_default_values(sql).into_iter().zip(as_written) {
+                    *value = written;
+                }
             }
             Statement::CreateTable(create) => {
                 if let Some(query) = create.query.as_mut() {
@@ -115,6 +122,28 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
         pg_types::rewrite_length_casts(statement);
     }
     Ok(statements)
+}
+
+/// The values of `ALTER TABLE ... ALTER COLUMN c SET DEFAULT value` in `statement`: a default is
+/// kept in the table as text (Spark SQL, which Spark writers read), so it stays as written
+/// rather than in the forms the rewrites give a query (`'{}'::jsonb` became an internal
+/// `pg_jsonb(...)`); the planner parses it as a query when it checks and uses it.
+fn set_default_values(statement: &mut sqlparser::ast::Statement) -> Vec<&mut sqlparser::ast::Expr> {
+    use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
+    let sqlparser::ast::Statement::AlterTable(alter) = statement else {
+        return Vec::new();
+    };
+    alter
+        .operations
+        .iter_mut()
+        .filter_map(|operation| match operation {
+            AlterTableOperation::AlterColumn {
+                op: AlterColumnOperation::SetDefault { value },
+                ..
+            } => Some(value),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Parses text that must hold at most one statement (an extended-protocol Parse message).

@@ -305,3 +305,41 @@ async fn show_create_table_keeps_made_columns() {
         ]
     );
 }
+
+/// A default set by ALTER COLUMN is stored as written (Spark writers read the text), not in the
+/// forms the dialect gives a query (`'{}'::jsonb` was stored as an internal `pg_jsonb(...)`),
+/// and still fills the values as PostgreSQL does.
+#[tokio::test]
+async fn a_default_set_by_alter_is_kept_as_written() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE ad (id int, j jsonb, a int[]); \
+             ALTER TABLE ad ALTER COLUMN j SET DEFAULT '{\"a\": 1}'::jsonb; \
+             ALTER TABLE ad ALTER COLUMN a SET DEFAULT '{1,2}'::int[]; \
+             INSERT INTO ad (id) VALUES (1)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(
+            &client,
+            "SELECT column_default FROM information_schema.columns \
+             WHERE table_name = 'ad' AND column_name IN ('j', 'a') ORDER BY ordinal_position"
+        )
+        .await,
+        vec![
+            vec![Some("'{\"a\": 1}'::JSONB".into())],
+            vec![Some("'{1,2}'::INT[]".into())]
+        ]
+    );
+    assert_eq!(
+        simple_rows(&client, "SELECT id, j, a FROM ad").await,
+        vec![vec![
+            Some("1".into()),
+            Some("{\"a\": 1}".into()),
+            Some("{1,2}".into())
+        ]]
+    );
+}
