@@ -7,6 +7,7 @@
 
 mod catalog_file;
 mod catalog_shapes;
+mod descriptions;
 mod expand_array;
 mod files;
 mod format_type_udf;
@@ -21,6 +22,7 @@ mod pg_tables;
 mod pg_typeof;
 mod provider;
 mod registry;
+mod relation_sizes;
 mod skew;
 mod temp;
 mod temp_rows;

@@ -47,7 +47,7 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
         .register_schema(
             "pg_catalog",
             Arc::new(super::pg_tables::PgCatalogSchema::new(
-                library_schema,
+                library_schema.clone(),
                 ctx.state().catalog_list().clone(),
                 users,
             )),
@@ -85,13 +85,13 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
         Signature::any(1, Volatility::Stable),
         ScalarValue::Boolean(Some(false)),
     );
-    // psql `\dt+`: per-table sizes are not tracked by OID here (DESCRIBE DETAIL has them): NULL.
-    register_constant(
-        ctx,
-        "pg_table_size",
-        Signature::exact(vec![DataType::Int32], Volatility::Stable),
-        ScalarValue::Int64(None),
-    );
+    // psql `\dt+`, DBeaver, pgAdmin: sizes of the Delta tables (see relation_sizes).
+    if let Some(delta) = super::provider::shared_delta_catalog(ctx.state().catalog_list().as_ref())
+    {
+        for function in super::relation_sizes::size_functions(library_schema.clone(), delta) {
+            ctx.register_udf(function);
+        }
+    }
     // psql `\dt+`: sizes in PostgreSQL's human form.
     ctx.register_udf(create_udf(
         "pg_size_pretty",

@@ -30,6 +30,8 @@ pub struct PgCatalogSchema {
     inner: Arc<dyn SchemaProvider>,
     catalogs: Arc<dyn CatalogProviderList>,
     users: Vec<String>,
+    /// The Delta tables' registry (their comments), when `catalogs` holds it.
+    delta: Option<Arc<super::DeltaCatalog>>,
 }
 
 impl PgCatalogSchema {
@@ -40,11 +42,28 @@ impl PgCatalogSchema {
         catalogs: Arc<dyn CatalogProviderList>,
         users: Vec<String>,
     ) -> Self {
+        let delta = super::provider::shared_delta_catalog(catalogs.as_ref());
         Self {
             inner,
             catalogs,
             users,
+            delta,
         }
+    }
+
+    /// `pg_description` with the Delta tables' comments (see `descriptions`).
+    async fn pg_description(&self) -> Result<Option<Arc<dyn TableProvider>>> {
+        let (Some(inner), Some(classes), Some(namespaces), Some(delta)) = (
+            self.inner.table("pg_description").await?,
+            self.inner.table("pg_class").await?,
+            self.inner.table("pg_namespace").await?,
+            self.delta.clone(),
+        ) else {
+            return self.inner.table("pg_description").await;
+        };
+        Ok(Some(Arc::new(super::descriptions::Descriptions::new(
+            inner, classes, namespaces, delta,
+        ))))
     }
 
     async fn pg_roles(&self) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -121,6 +140,7 @@ impl SchemaProvider for PgCatalogSchema {
                 }))
             }
             "pg_roles" => self.pg_roles().await,
+            "pg_description" => self.pg_description().await,
             // The library lists views as tables too; dbt reads a view's kind from whether it
             // is in pg_tables or pg_views, and then drops it with the wrong statement.
             "pg_tables" => Ok(self.inner.table(name).await?.map(|inner| {

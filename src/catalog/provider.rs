@@ -34,6 +34,18 @@ impl DeltaCatalogProvider {
     }
 }
 
+/// The shared catalog behind the `deltagres` catalog of `catalogs`, for the `pg_catalog` tables
+/// and functions that read the Delta tables' own facts (comments, sizes) rather than what their
+/// providers show.
+pub(super) fn shared_delta_catalog(
+    catalogs: &dyn datafusion::catalog::CatalogProviderList,
+) -> Option<Arc<DeltaCatalog>> {
+    let catalog = catalogs.catalog(super::CATALOG_NAME)?;
+    let any: &dyn std::any::Any = catalog.as_ref();
+    any.downcast_ref::<DeltaCatalogProvider>()
+        .map(|provider| provider.catalog.clone())
+}
+
 impl CatalogProvider for DeltaCatalogProvider {
     fn schema_names(&self) -> Vec<String> {
         let mut names = self.catalog.schema_names();

@@ -55,7 +55,10 @@ pub use scan_filters::{GuardedScanTable, float_columns, holds_floats};
 pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };
-pub use schema_change::{set_column_default, set_column_metadata, set_not_null, unset_properties};
+pub use schema_change::{
+    COLUMN_COMMENT, column_comment, set_column_default, set_column_metadata, set_description,
+    set_not_null, unset_properties,
+};
 pub use storage::{
     StorageOptions, check_atomic_commits, dir_form, is_object_store, object_store_url,
 };

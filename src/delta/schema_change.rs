@@ -1,8 +1,9 @@
 //! Table metadata changes that delta-rs has no operation for, as one metadata commit each:
-//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows), `SET / DROP DEFAULT`, a text column's
-//! declared type (`ALTER COLUMN ... TYPE varchar(n)`, after the caller has checked the rows) and
-//! `UNSET TBLPROPERTIES`. The new metadata keeps the table's id, partitioning and other properties;
-//! only the schema or the named keys change.
+//! `ALTER COLUMN ... SET NOT NULL` (after the caller has checked the rows), `SET / DROP DEFAULT`,
+//! a text column's declared type (`ALTER COLUMN ... TYPE varchar(n)`, after the caller has
+//! checked the rows), `UNSET TBLPROPERTIES`, and comments (`COMMENT ON TABLE / COLUMN`). The new
+//! metadata keeps the table's id, partitioning and other properties; only the schema, the
+//! description or the named keys change.
 
 use std::collections::HashMap;
 
@@ -170,6 +171,40 @@ pub async fn unset_properties(
         properties: remaining,
     };
     Ok((commit_metadata(table, metadata, operation).await?, missing))
+}
+
+/// The metadata key of a column's comment in a Delta schema (where Spark keeps a column's
+/// `COMMENT`).
+pub const COLUMN_COMMENT: &str = "comment";
+
+/// A column's comment, from its Arrow field's metadata (`COMMENT ON COLUMN`, Spark's `COMMENT`).
+pub fn column_comment(field: &datafusion::arrow::datatypes::Field) -> Option<String> {
+    let raw = field.metadata().get(COLUMN_COMMENT)?;
+    // Metadata values reach Arrow fields as JSON when they are not plain strings.
+    Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
+}
+
+/// `COMMENT ON TABLE`: the table's description (`metaData.description`, where Spark keeps a
+/// table's `COMMENT`), removed with `None`. One metadata commit; nothing else changes.
+pub async fn set_description(table: DeltaTable, description: Option<String>) -> Result<DeltaTable> {
+    let snapshot = table.snapshot()?;
+    let current = snapshot.metadata();
+    if current.description() == description.as_deref() {
+        return Ok(table);
+    }
+    // The kernel's Metadata has no setter that can clear the description: edit its Delta JSON.
+    let mut value = serde_json::to_value(current)
+        .map_err(|e| Error::internal(format!("table metadata as JSON: {e}")))?;
+    value["description"] = serde_json::json!(description);
+    let metadata: deltalake::kernel::Metadata = serde_json::from_value(value)
+        .map_err(|e| Error::internal(format!("table metadata from JSON: {e}")))?;
+    let operation = DeltaOperation::UpdateTableMetadata {
+        metadata_update: deltalake::operations::update_table_metadata::TableMetadataUpdate {
+            name: None,
+            description,
+        },
+    };
+    commit_metadata(table, metadata, operation).await
 }
 
 async fn commit_metadata(

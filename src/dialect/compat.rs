@@ -227,7 +227,8 @@ pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> 
         Some(library) => library,
         None => queries
             .into_iter()
-            .map(|s| {
+            .map(|mut s| {
+                super::regclass_names::qualify_catalog_relations(&mut s);
                 // `output_names` cannot name around a wildcard (`SELECT n.oid, n.*`): there the
                 // library's renaming keeps the names unique.
                 let s = if has_wildcard(&s) {

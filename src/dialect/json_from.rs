@@ -1,5 +1,6 @@
 //! PostgreSQL's JSON set-returning functions in FROM, in forms DataFusion plans:
-//! `json[b]_array_elements[_text]`, `json[b]_object_keys` and `json[b]_each[_text]`.
+//! `json[b]_array_elements[_text]`, `json[b]_object_keys` and `json[b]_each[_text]`; and
+//! `unnest(array)` over a column of the relation before it (`FROM o, unnest(o.tags) AS tag`).
 //!
 //! - With arguments that name no column (`FROM jsonb_each('{"a": 1}') AS e`), the call becomes a
 //!   derived table whose select list gives the rows (`(SELECT key, value) AS e`: the list-valued
@@ -113,6 +114,21 @@ struct Placed {
 
 /// The call in `factor`, when it is one of the functions of this module.
 fn call_of(factor: &TableFactor) -> Option<Call> {
+    // `unnest(a)` is a table factor of its own in sqlparser's tree.
+    if let TableFactor::UNNEST {
+        alias,
+        array_exprs,
+        with_offset: false,
+        with_offset_alias: None,
+        with_ordinality: false,
+    } = factor
+    {
+        let [array] = array_exprs.as_slice() else {
+            return None;
+        };
+        let arg = FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(array.clone()));
+        return named_call("unnest".into(), alias, &[arg]);
+    }
     let (name, alias, args) = match factor {
         TableFactor::Table {
             name,
@@ -134,6 +150,11 @@ fn call_of(factor: &TableFactor) -> Option<Call> {
         }
         _ => return None,
     };
+    named_call(function, alias, args)
+}
+
+/// The call of `function` (lowercase) with `args`, as the query names it (`alias`).
+fn named_call(function: String, alias: &Option<TableAlias>, args: &[FunctionArg]) -> Option<Call> {
     let args_text = args
         .iter()
         .map(FunctionArg::to_string)
@@ -199,6 +220,8 @@ fn rows_of(function: &str, args: &str) -> Option<(Vec<Option<&'static str>>, Vec
         ),
         "json_each_text" => each("pg_json_object_keys", "pg_json_each_text_values", None),
         "jsonb_each_text" => each("pg_jsonb_object_keys", "pg_jsonb_each_text_values", None),
+        // One array's elements (`call_of` takes no other form).
+        "unnest" => (vec![None], vec![format!("unnest({args})")]),
         _ => return None,
     })
 }
@@ -213,9 +236,10 @@ fn select_list(call: &Call) -> String {
         .join(", ")
 }
 
-/// A call whose arguments name no column, made a derived table of its rows.
+/// A call whose arguments name no column, made a derived table of its rows (`unnest` of a
+/// constant array is planned as it is: `from_functions` names its column).
 fn standalone(factor: &mut TableFactor) -> Option<Placed> {
-    let call = call_of(factor).filter(|c| !c.correlated)?;
+    let call = call_of(factor).filter(|c| !c.correlated && c.function != "unnest")?;
     let subquery = parse_query(&format!("SELECT {}", select_list(&call)))?;
     *factor = derived(subquery, call.alias.clone());
     Some(Placed {

@@ -6,6 +6,7 @@
 //! their own, so later layers never have to guess what a statement really is.
 
 mod compat;
+mod descriptions;
 mod fetch_first;
 mod from_functions;
 mod json_from;
@@ -20,6 +21,7 @@ mod pg_input;
 mod pg_rewrites;
 mod pg_types;
 mod pg_values;
+mod regclass_names;
 mod row_in;
 mod statement;
 mod table_shorthand;

@@ -57,7 +57,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         character_varying_to_varchar(expr);
         user_keyword_to_function(expr);
-        description_arguments_to_null(expr);
+        super::descriptions::descriptions_as_lookups(expr);
         field_access_to_get_field(expr);
         array_subquery_to_array_agg(expr);
         like_escape_to_backslash(expr);
@@ -152,28 +152,6 @@ fn information_schema_function_unqualified(expr: &mut Expr) {
             if schema.value.eq_ignore_ascii_case("information_schema"))
     {
         function.name.0.remove(0);
-    }
-}
-
-/// `col_description(CAST(CAST(format(..) AS regclass) AS oid), n)` -> `col_description(NULL,
-/// NULL)`: no object has a description here (see `catalog::pg`), so the arguments, which may
-/// use casts we do not evaluate (Metabase's `text::regclass`), need not run.
-fn description_arguments_to_null(expr: &mut Expr) {
-    let Expr::Function(function) = expr else {
-        return;
-    };
-    let is_description = ["col_description", "obj_description", "shobj_description"]
-        .iter()
-        .any(|name| name_is(&function.name, name));
-    if !is_description {
-        return;
-    }
-    if let FunctionArguments::List(list) = &mut function.args {
-        for arg in &mut list.args {
-            if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
-                *e = Expr::value(Value::Null);
-            }
-        }
     }
 }
 
@@ -846,7 +824,7 @@ fn contains_aggregate(item: &SelectItem) -> bool {
 }
 
 /// Whether the last part of `name` is `expected` (case-insensitive).
-fn name_is(name: &ObjectName, expected: &str) -> bool {
+pub(super) fn name_is(name: &ObjectName, expected: &str) -> bool {
     name.0.last().is_some_and(|part| {
         matches!(part, ObjectNamePart::Identifier(ident) if ident.value.eq_ignore_ascii_case(expected))
     })

@@ -13,6 +13,7 @@ use sqlparser::ast::{self, DataType, Expr, TimezoneInfo, Value, visit_expression
 pub fn rewrite(statement: &mut ast::Statement) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         timestamp_literal(expr);
+        wide_integer_to_numeric(expr);
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
         super::pg_forms::rewrite(expr);
@@ -22,10 +23,39 @@ pub fn rewrite(statement: &mut ast::Statement) {
     });
 }
 
+/// An integer literal beyond `bigint` (`12345678901234567890`): a `numeric`, as PostgreSQL
+/// types it (DataFusion read it as an unsigned 64-bit integer or refused it, and our bigint
+/// check answered 22003 "bigint out of range").
+fn wide_integer_to_numeric(expr: &mut Expr) {
+    let Expr::Value(v) = expr else {
+        return;
+    };
+    let Value::Number(text, _) = &v.value else {
+        return;
+    };
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.parse::<i64>().is_ok() {
+        return;
+    }
+    // 38 digits fit a decimal; a wider one is a double, as `wide_number_to_float` makes them.
+    let data_type = if text.trim_start_matches('0').len() <= 38 {
+        DataType::Numeric(ast::ExactNumberInfo::None)
+    } else {
+        DataType::Double(ast::ExactNumberInfo::None)
+    };
+    *expr = Expr::Cast {
+        kind: ast::CastKind::Cast,
+        expr: Box::new(Expr::Value(Value::SingleQuotedString(text.clone()).into())),
+        data_type,
+        array: false,
+        format: None,
+    };
+}
+
 /// Applies the rewrites to a query (the query of a CREATE TABLE ... AS).
 pub fn rewrite_query(query: &mut ast::Query) {
     let _ = visit_expressions_mut(query, |expr: &mut Expr| {
         timestamp_literal(expr);
+        wide_integer_to_numeric(expr);
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
         super::pg_forms::rewrite(expr);

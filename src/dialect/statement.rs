@@ -169,6 +169,19 @@ impl Statement {
                 S::Merge(m) => factor(&m.table),
                 S::Truncate(t) => t.table_names.iter().map(|t| t.name.clone()).collect(),
                 S::OptimizeTable { name, .. } => vec![name.clone()],
+                // A comment is a metadata commit to the table (a column's: to its table).
+                S::Comment {
+                    object_type: sqlparser::ast::CommentObject::Table,
+                    object_name,
+                    ..
+                } => vec![object_name.clone()],
+                S::Comment {
+                    object_type: sqlparser::ast::CommentObject::Column,
+                    object_name,
+                    ..
+                } if object_name.0.len() > 1 => vec![sqlparser::ast::ObjectName(
+                    object_name.0[..object_name.0.len() - 1].to_vec(),
+                )],
                 // A rename commits nothing to the table (and ALTER TABLE renames views too).
                 S::AlterTable(alter)
                     if !matches!(
@@ -218,6 +231,7 @@ impl Statement {
                     | S::CreateView(_)
                     | S::Drop { .. }
                     | S::AlterTable(_)
+                    | S::Comment { .. }
             ),
         }
     }

@@ -93,7 +93,8 @@ pub async fn describe_table(
             if !f.is_nullable() {
                 data_type.push_str(" not null");
             }
-            [f.name().clone(), data_type, String::new()]
+            let comment = crate::delta::column_comment(f).unwrap_or_default();
+            [f.name().clone(), data_type, comment]
         })
         .collect();
     let delta_table = match &table_ref {

@@ -9,6 +9,7 @@ mod assignment_types;
 mod checks;
 mod column_defaults;
 mod column_input;
+mod comments;
 mod copy;
 mod ddl;
 mod describe;
@@ -334,6 +335,12 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             ..
         } => Box::pin(ddl::drop(cx, object_type, if_exists, &names, cascade)).await,
         S::AlterTable(alter) => Box::pin(alter::alter_table(cx, alter)).await,
+        S::Comment {
+            object_type,
+            object_name,
+            comment,
+            ..
+        } => Box::pin(comments::comment(cx, object_type, &object_name, comment)).await,
         S::Update(update) => Box::pin(dml::update(cx, update)).await,
         S::Delete(delete) => Box::pin(dml::delete(cx, delete)).await,
         S::Insert(_) | S::Query(_) | S::Explain { .. } => {

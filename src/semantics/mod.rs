@@ -23,6 +23,7 @@ mod coalesce;
 mod dates_as_instants;
 mod datetime;
 mod extract;
+mod float_cast;
 mod float_min_max;
 mod float_numeric;
 mod float_text;
@@ -45,7 +46,6 @@ mod numeric_cast;
 mod operators;
 mod ordered_set;
 mod quantified;
-mod real_cast;
 mod set_comparison;
 pub use quantified::{
     expand_over_constants as expand_quantified_constants, is_quantified_comparison,

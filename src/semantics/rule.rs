@@ -19,6 +19,7 @@ use datafusion::optimizer::AnalyzerRule;
 use super::array_input::PgArrayIn;
 use super::bytea::PgByteaIn;
 use super::checked::CheckedArithmetic;
+use super::float_cast::FloatCast;
 use super::numeric::{Integral, IntegralNumeric, NumericDivide, RoundForIntegerCast};
 use super::text_out;
 use super::timestamp_input::PgTimestampText;
@@ -171,14 +172,17 @@ fn rewrite_expr(
                 field,
             ))))
         }
-        // A cast to real: out of real's range is 22003 (Arrow answered inf and 0).
+        // A cast to real or double precision: out of the type's range is 22003 (Arrow answered
+        // inf and 0).
         Expr::Cast(Cast { expr, field })
-            if field.data_type() == &DataType::Float32
-                && expr
-                    .get_type(schema)
-                    .is_ok_and(|from| super::real_cast::RealCast::checks(&from)) =>
+            if expr
+                .get_type(schema)
+                .is_ok_and(|from| FloatCast::checks(&from, field.data_type())) =>
         {
-            Ok(Transformed::yes(super::real_cast::RealCast::call(*expr)))
+            Ok(Transformed::yes(FloatCast::call(
+                *expr,
+                field.data_type().clone(),
+            )))
         }
         Expr::Cast(Cast { expr, field }) => {
             let rounds = expr

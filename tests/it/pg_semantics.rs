@@ -1066,6 +1066,68 @@ async fn reals_keep_their_range_and_compute_as_postgresql() {
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// A text beyond `double precision`'s range is 22003 as PostgreSQL's `float8in` says (Arrow's
+/// cast read `'1e400'` as Infinity and `'1e-400'` as 0, and an INSERT stored them); texts that
+/// name an infinity or a zero still read.
+#[tokio::test]
+async fn doubles_read_from_text_keep_their_range() {
+    let script = [
+        "CREATE TABLE db (id INT, d DOUBLE PRECISION, s TEXT)",
+        "INSERT INTO db VALUES (1, 'Infinity', '1e400'), (2, '-inf', '0e500'), (3, '0.000', '-1e-400')",
+        "INSERT INTO db VALUES (4, '1e400', 'x')",
+        "INSERT INTO db VALUES (5, '-1e-400', 'x')",
+        "INSERT INTO db (id, d) SELECT 6, s FROM db WHERE id = 1",
+        "INSERT INTO db (id, d) SELECT 7, s::float8 FROM db WHERE id = 2",
+        "UPDATE db SET d = '1e309' WHERE id = 3",
+        "SELECT id, d, s FROM db ORDER BY id",
+        "SELECT '1e400'::float8",
+        "SELECT '-1e-400'::double precision",
+        "SELECT s::float8 FROM db WHERE id = 3",
+        "SELECT '1e308'::float8, '-Infinity'::float8, ' inf '::float8, '0e-999'::float8",
+        "SELECT '1e39'::real",
+        "SELECT '1e-46'::real",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// An integer literal beyond `bigint` is a `numeric`, as PostgreSQL types it (it was 22003
+/// "bigint out of range").
+#[tokio::test]
+async fn integer_literals_beyond_bigint_are_numeric() {
+    let script = [
+        "SELECT 12345678901234567890, 12345678901234567890 + 1, -9223372036854775808",
+        "SELECT 99999999999999999999999999999999999999 * 0, 9223372036854775807",
+        "SELECT 18446744073709551616 * 2, 12345678901234567890 > 9223372036854775807",
+        "CREATE TABLE wl (n NUMERIC(30, 0), b BIGINT)",
+        "INSERT INTO wl VALUES (123456789012345678901234567890, 1)",
+        "INSERT INTO wl VALUES (1, 9223372036854775808)",
+        "SELECT n, b FROM wl",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// `unnest(array)` over a column of the relation before it (PostgreSQL's implicit LATERAL, as
+/// in `FROM orders o, unnest(o.tags) AS tag`, or CROSS JOIN LATERAL / JOIN LATERAL ... ON
+/// true) gives each row once per element; a NULL or empty array gives the row no elements.
+/// DataFusion could not plan it (0A000).
+#[tokio::test]
+async fn unnest_over_the_relation_before_it_is_lateral() {
+    let script = [
+        "CREATE TABLE ot (id INT, tags TEXT[], n INT)",
+        "INSERT INTO ot VALUES (1, ARRAY['x','y'], 2), (2, ARRAY['y'], 1), (3, NULL, 0), (4, '{}', 3)",
+        "SELECT o.id, t FROM ot o, unnest(o.tags) t ORDER BY 1, 2",
+        "SELECT o.id, t.t FROM ot o, unnest(o.tags) AS t ORDER BY 1, 2",
+        "SELECT id, tag FROM ot CROSS JOIN LATERAL unnest(ot.tags) AS u(tag) ORDER BY 1, 2",
+        "SELECT id, unnest FROM ot, unnest(tags) ORDER BY 1, 2",
+        "SELECT * FROM ot o, unnest(o.tags) t ORDER BY 1, 4",
+        "SELECT t, count(*), sum(o.n) FROM ot o, unnest(o.tags) t GROUP BY t ORDER BY t",
+        "SELECT o.id, x FROM ot o JOIN LATERAL unnest(o.tags) x ON true WHERE x <> 'x' ORDER BY 1",
+        "SELECT o.id, t FROM ot o, unnest(o.tags || ARRAY['z']) t WHERE o.id < 3 ORDER BY 1, 2",
+        "SELECT * FROM unnest(ARRAY[1, 2]) u",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
 /// The column names of `statement`'s result, from its RowDescription.
 pub(crate) async fn column_names(client: &tokio_postgres::Client, statement: &str) -> Vec<String> {
     let messages = client.simple_query(statement).await.expect(statement);
