@@ -152,7 +152,10 @@ async fn two_columns(
 }
 
 /// A catalog table's rows as one batch.
-async fn read_whole(table: &dyn TableProvider, state: &dyn Session) -> Result<RecordBatch> {
+pub(super) async fn read_whole(
+    table: &dyn TableProvider,
+    state: &dyn Session,
+) -> Result<RecordBatch> {
     let plan = table.scan(state, None, &[], None).await?;
     let batches = collect(plan, state.task_ctx()).await?;
     Ok(datafusion::arrow::compute::concat_batches(

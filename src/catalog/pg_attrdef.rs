@@ -20,7 +20,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::ExecutionPlan;
 
 use super::pg_tables::{column_modifiers, lines_up};
 
@@ -87,10 +87,7 @@ impl ColumnDefaults {
 
     /// The rows: (adrelid, adnum, adbin) of each generated column and column default.
     async fn rows(&self, state: &dyn Session) -> Result<Vec<(i32, i16, String)>> {
-        let plan = self.attributes.scan(state, None, &[], None).await?;
-        let batches = collect(plan, state.task_ctx()).await?;
-        let batch =
-            datafusion::arrow::compute::concat_batches(&self.attributes.schema(), &batches)?;
+        let batch = super::descriptions::read_whole(self.attributes.as_ref(), state).await?;
         let facts = column_modifiers(self.catalogs.as_ref()).await?;
         let schema = batch.schema();
         let (Ok(relation_index), Ok(number_index)) =

@@ -106,13 +106,6 @@ impl SchemaProvider for PgCatalogSchema {
                 Arc::new(CorrectedTable::new("pg_attribute", inner, correction))
                     as Arc<dyn TableProvider>
             })),
-            "pg_namespace" => Ok(self.inner.table(name).await?.map(|inner| {
-                Arc::new(CorrectedTable::new(
-                    "pg_namespace",
-                    inner,
-                    Correction::Unchanged,
-                )) as Arc<dyn TableProvider>
-            })),
             "pg_attrdef" => match (
                 self.inner.table("pg_attribute").await?,
                 self.inner.table(name).await?,
@@ -126,7 +119,7 @@ impl SchemaProvider for PgCatalogSchema {
                 }
                 _ => self.inner.table(name).await,
             },
-            "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" => {
+            "pg_constraint" | "pg_proc" | "pg_class" | "pg_index" | "pg_namespace" => {
                 Ok(self.inner.table(name).await?.map(|inner| {
                     let added = added_columns(name)
                         .into_iter()
@@ -189,8 +182,6 @@ impl SchemaProvider for PgCatalogSchema {
 /// What [`CorrectedTable`] changes in the library's rows.
 #[derive(Debug)]
 enum Correction {
-    /// Nothing (the session's temporary tables are still added).
-    Unchanged,
     /// `pg_attribute.atttypmod` from each column's Arrow type (the library reports -1), the
     /// columns enumerated from `catalogs` in the library's order.
     TypeModifiers(Arc<dyn CatalogProviderList>),
@@ -222,8 +213,7 @@ struct CorrectedTable {
 impl CorrectedTable {
     fn new(name: &str, inner: Arc<dyn TableProvider>, correction: Correction) -> Self {
         let schema = match &correction {
-            Correction::Unchanged
-            | Correction::TypeModifiers(_)
+            Correction::TypeModifiers(_)
             | Correction::Roles(_)
             | Correction::Settings
             | Correction::ExcludeViews(_) => inner.schema(),
@@ -294,7 +284,6 @@ impl TableProvider for CorrectedTable {
         let plan = self.inner.scan(state, None, &[], None).await?;
         let batches = collect(plan, state.task_ctx()).await?;
         let mut corrected = match &self.correction {
-            Correction::Unchanged => batches,
             // The modifiers line up with the rows as a whole, not batch by batch.
             Correction::TypeModifiers(catalogs) => {
                 let batch = datafusion::arrow::compute::concat_batches(&self.schema, &batches)?;
@@ -547,6 +536,8 @@ fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
             ("proargmodes", DataType::Utf8),
             ("proargnames", DataType::Utf8),
         ],
+        // psql `\dn+`: `array_to_string(nspacl, E'\n')` (NULL: the default privileges).
+        "pg_namespace" => &[("nspacl", DataType::Utf8)],
         _ => &[],
     }
 }

@@ -12,6 +12,7 @@ mod from_functions;
 mod json_from;
 mod lakehouse;
 mod order_subqueries;
+mod ordered_inputs;
 mod output_names;
 mod parsed_catalog_queries;
 mod parser;
@@ -99,6 +100,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
+                ordered_inputs::rewrite(sql);
                 for (value, written) in set_default_values(sql).into_iter().zip(as_written) {
                     *value = written;
                 }
@@ -111,6 +113,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                     from_functions::rewrite_query(query)?;
                     row_in::rewrite_query(query);
                     pg_values::rewrite_query(query);
+                    ordered_inputs::rewrite_query(query);
                 }
             }
             // Its source query, conditions and values: `s.d::jsonb`, PostgreSQL's functions and

@@ -113,7 +113,14 @@ fn normalize_timestamp(text: &str, with_zone: bool) -> Option<String> {
     let zone_like = zone.starts_with(['+', '-', 'Z', 'z'])
         || zone.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     let zone = if !with_zone && zone_like { "" } else { zone };
-    let separator = if zone.is_empty() || zone.starts_with(['+', '-']) {
+    // Arrow reads an offset or ISO 8601's `Z` only right after the time, a zone name after a
+    // space (`'2024-01-01 10:00:00 Z'` and `'...00.000Z'` named a zone "Z" it could not find).
+    let zone = if zone.eq_ignore_ascii_case("z") {
+        "Z"
+    } else {
+        zone
+    };
+    let separator = if zone.is_empty() || zone.starts_with(['+', '-']) || zone == "Z" {
         ""
     } else {
         " "
@@ -210,6 +217,15 @@ mod tests {
         assert_eq!(
             normalize_timestamp("2024-03-07 10:00:00 America/New_York", true).as_deref(),
             None
+        );
+        assert_eq!(
+            normalize_timestamp("2024-03-07 10:00:00 z", true).as_deref(),
+            Some("2024-03-07 10:00:00Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2024-03-07T10:00:00.000Z", true).as_deref(),
+            None,
+            "Arrow reads it as it is"
         );
         assert_eq!(normalize_timestamp("2024-03-07 10:00:00.5", false), None);
         assert_eq!(normalize_timestamp("2024-03-07", false), None);

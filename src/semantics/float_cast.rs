@@ -2,13 +2,14 @@
 //! A value beyond the type's range is 22003: from a number "value out of range: overflow" /
 //! "underflow" (a nonzero value too small for real), from a text `"1e400" is out of range for
 //! type double precision`, as `float8in` says. Arrow's cast answered `inf` and `0`
-//! (`INSERT INTO t (r) VALUES (1e40)` stored Infinity, `'1e400'::float8` was Infinity).
+//! (`INSERT INTO t (r) VALUES (1e40)` stored Infinity, `'1e400'::float8` was Infinity). A
+//! numeric becomes the nearest double, as in PostgreSQL (see [`exact_doubles`]).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, PrimitiveArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float64Type};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -26,15 +27,15 @@ pub struct FloatCast {
 }
 
 impl FloatCast {
-    /// Whether a cast from `from` to `target` can go out of range and so needs the check: to
-    /// real from any number other than a real, or from a text; to double precision from a text
-    /// (every Arrow number fits a double).
+    /// Whether a cast from `from` to `target` needs this function: to real from any number
+    /// other than a real, or from a text (out of range); to double precision from a text (out
+    /// of range; every Arrow number fits a double) or a numeric (the nearest double).
     pub fn checks(from: &DataType, target: &DataType) -> bool {
         match target {
             DataType::Float32 => {
                 from.is_numeric() && from != &DataType::Float32 || from.is_string()
             }
-            DataType::Float64 => from.is_string(),
+            DataType::Float64 => from.is_string() || matches!(from, DataType::Decimal128(..)),
             _ => false,
         }
     }
@@ -86,7 +87,10 @@ impl ScalarUDFImpl for FloatCast {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         super::over_arrays(&args, |arrays| {
-            let float = cast(&arrays[0], &self.target)?;
+            let float = match arrays[0].as_primitive_opt::<Decimal128Type>() {
+                Some(decimals) => cast(&exact_doubles(decimals)?, &self.target)?,
+                None => cast(&arrays[0], &self.target)?,
+            };
             self.check_range(&float, &arrays[0])?;
             Ok(float)
         })
@@ -158,6 +162,33 @@ impl FloatCast {
         }
         Ok(())
     }
+}
+
+/// Decimals as the nearest doubles, as PostgreSQL's `numeric` -> `float8` gives them. Arrow
+/// divides the unscaled integer by a power of ten, which is exact only while that integer fits
+/// a double's 53 bits: `avg(amount)::float8` (a 20-digit numeric) came out one unit in the last
+/// place off (`11.833333333333332`, PostgreSQL `11.833333333333334`). Wider values are read
+/// from their decimal text, which Rust rounds correctly.
+fn exact_doubles(decimals: &PrimitiveArray<Decimal128Type>) -> Result<ArrayRef> {
+    const EXACT: i128 = 1 << 53;
+    let exact = |v: i128| (-EXACT..=EXACT).contains(&v) && decimals.scale() <= 22;
+    let plain = cast(decimals, &DataType::Float64)?;
+    if decimals.iter().flatten().all(exact) {
+        return Ok(plain);
+    }
+    let plain = plain.as_primitive::<Float64Type>();
+    let doubles: Float64Array = (0..decimals.len())
+        .map(|i| {
+            if decimals.is_null(i) {
+                None
+            } else if exact(decimals.value(i)) {
+                Some(plain.value(i))
+            } else {
+                decimals.value_as_string(i).parse::<f64>().ok()
+            }
+        })
+        .collect();
+    Ok(Arc::new(doubles))
 }
 
 /// Whether `text`, which a float cast read as an infinity or a zero, meant that value: it names

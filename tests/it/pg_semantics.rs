@@ -1068,7 +1068,7 @@ async fn reals_keep_their_range_and_compute_as_postgresql() {
 
 /// A text beyond `double precision`'s range is 22003 as PostgreSQL's `float8in` says (Arrow's
 /// cast read `'1e400'` as Infinity and `'1e-400'` as 0, and an INSERT stored them); texts that
-/// name an infinity or a zero still read.
+/// name an infinity or a zero still read; a numeric becomes the nearest double.
 #[tokio::test]
 async fn doubles_read_from_text_keep_their_range() {
     let script = [
@@ -1086,6 +1086,28 @@ async fn doubles_read_from_text_keep_their_range() {
         "SELECT '1e308'::float8, '-Infinity'::float8, ' inf '::float8, '0e-999'::float8",
         "SELECT '1e39'::real",
         "SELECT '1e-46'::real",
+        // A numeric becomes the nearest double (Arrow's cast was one unit in the last place off
+        // for values of more than 15 digits).
+        "SELECT (35.5 / 3)::float8, 12345678901234567.89::float8, 0.1::numeric::float8",
+        "SELECT avg(v)::float8, sum(v)::float8 / 3 FROM (VALUES (10.00::numeric(12,2)), (20.50), (5.00)) t(v)",
+        "SELECT 1.0000000000000000000000001::float8, (-98765432109876543.21)::float8",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// ISO 8601's `Z` on a timestamptz text reads as UTC, as Metabase writes its filters
+/// (`timestamp with time zone '2024-01-01 00:00:00.000Z'` was 22P02 "Invalid timezone").
+#[tokio::test]
+async fn timestamps_with_a_z_suffix_read_as_utc() {
+    let script = [
+        "SELECT '2024-01-01 00:00:00.000Z'::timestamptz, timestamptz '2024-01-01T10:00:00Z', \
+         '2024-01-01 00:00:00 z'::timestamptz, '2024-01-01 10:00Z'::timestamptz",
+        "SELECT timestamp with time zone '2024-01-01 00:00:00.000Z' \
+         < timestamp with time zone '2024-01-02 00:00:00.000Z'",
+        "CREATE TABLE tzz (id INT, t TIMESTAMPTZ)",
+        "INSERT INTO tzz VALUES (1, '2024-01-01 00:00:00Z'), (2, '2024-01-01T12:30:00.5Z')",
+        "SELECT id, t FROM tzz WHERE t >= timestamp with time zone '2024-01-01 06:00:00.000Z' ORDER BY id",
+        "SELECT '2024-01-01 10:00:00Z'::timestamp",
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
@@ -1102,6 +1124,30 @@ async fn integer_literals_beyond_bigint_are_numeric() {
         "INSERT INTO wl VALUES (123456789012345678901234567890, 1)",
         "INSERT INTO wl VALUES (1, 9223372036854775808)",
         "SELECT n, b FROM wl",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// An aggregate that collects rows in order (`array_agg`, `string_agg`, `json_agg`) over a
+/// subquery that sorts them gets them in that order, PostgreSQL's idiom for an ordered list
+/// (the engine dropped the subquery's sort: the lists came out in any order).
+#[tokio::test]
+async fn aggregates_over_a_sorted_subquery_keep_its_order() {
+    let script = [
+        "CREATE TABLE ag (g TEXT, x INT, s TEXT)",
+        "INSERT INTO ag VALUES ('a', 3, 'c'), ('b', 1, 'a'), ('a', 4, 'b'), ('b', 2, NULL), ('a', 5, 'd')",
+        "INSERT INTO ag VALUES ('c', 7, 'e'), ('c', 6, 'f')",
+        "SELECT array_agg(x) FROM (SELECT x FROM ag ORDER BY x) q",
+        "SELECT array_agg(x), string_agg(s, ',') FROM (SELECT x, s FROM ag ORDER BY s DESC NULLS LAST, x) t",
+        "SELECT g, array_agg(x), string_agg(s, '|') FROM (SELECT * FROM ag ORDER BY g, x DESC) t GROUP BY g ORDER BY g",
+        "SELECT json_agg(t) FROM (SELECT x, s FROM ag WHERE x < 5 ORDER BY x DESC) t",
+        "SELECT array_agg(x ORDER BY x DESC) FROM (SELECT x FROM ag ORDER BY x) q",
+        "SELECT array_agg(up) FROM (SELECT upper(s) AS up FROM ag WHERE s IS NOT NULL ORDER BY up DESC) q",
+        "SELECT array_agg(x) FROM (SELECT x FROM ag ORDER BY 1 DESC) q",
+        "SELECT jsonb_agg(x) FROM (SELECT x FROM ag ORDER BY x LIMIT 3) q",
+        "WITH sorted AS (SELECT x, s FROM ag ORDER BY x DESC) SELECT string_agg(s, ','), array_agg(x) FROM sorted",
+        "WITH sorted AS (SELECT x FROM ag ORDER BY x DESC) SELECT array_agg(z.x) FROM sorted z",
+        "SELECT g, array_to_string(array_agg(s), ',') FROM (SELECT g, s FROM ag WHERE s IS NOT NULL ORDER BY s DESC) q GROUP BY g HAVING count(*) > 1 ORDER BY g",
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }

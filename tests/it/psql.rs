@@ -122,6 +122,8 @@ async fn meta_commands_list_tables_and_columns() {
             "\\df",
             "-c",
             "\\dt+ retail.*",
+            "-c",
+            "\\dn+",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
