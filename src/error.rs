@@ -419,7 +419,7 @@ mod tests {
              12:00\\\"\"), Some(\"\"))"
                 .into(),
         ));
-        assert_eq!(e.sqlstate(), "22P02");
+        assert_eq!(e.sqlstate(), "22007");
         assert_eq!(
             e.message,
             "invalid input syntax for type interval: \"1 day 12:00\""

@@ -56,7 +56,23 @@ fn as_text(values: &ArrayRef) -> Result<StringArray> {
 
 /// PostgreSQL's error for a value the pattern cannot format or parse.
 fn datetime_error(message: String) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::Execution(message)
+    use crate::error::{Error, ErrorKind};
+    // The SQLSTATEs of PostgreSQL's formatting.c for the same messages (the message alone
+    // became 22000, or 22003 for any "out of range"): a text the pattern cannot read is 22007.
+    let kind = if message.starts_with("cannot use") {
+        ErrorKind::Syntax
+    } else if message.contains("not recognized") {
+        ErrorKind::InvalidParameterValue
+    } else if message.starts_with("integer out of range") {
+        ErrorKind::NumericValueOutOfRange
+    } else if message.starts_with("cannot convert") {
+        ErrorKind::FeatureNotSupported
+    } else if message.contains("out of range") || message.contains("cannot be NaN") {
+        ErrorKind::DatetimeFieldOverflow
+    } else {
+        ErrorKind::InvalidDatetimeFormat
+    };
+    datafusion::error::DataFusionError::External(Box::new(Error::new(kind, message)))
 }
 
 /// The pattern argument: one constant per call in practice; per row otherwise.

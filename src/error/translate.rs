@@ -244,6 +244,14 @@ pub(super) fn classify_message(message: &str, fallback: ErrorKind) -> Error {
             ErrorKind::NumericValueOutOfRange,
             integer_out_of_range(message),
         );
+    } else if lower.contains("invalid input syntax for type interval") {
+        // PostgreSQL's interval input reports 22007 (as for dates and times), in lower case.
+        let text =
+            quoted_arrow_message(message).unwrap_or_else(|| strip_wrappers(message).to_string());
+        return Error::new(
+            ErrorKind::InvalidDatetimeFormat,
+            text.replacen("Invalid input syntax", "invalid input syntax", 1),
+        );
     } else if lower.contains("cannot cast")
         || lower.contains("cast error")
         // Our input checks' own wording (a json column's value that is not JSON), raised inside

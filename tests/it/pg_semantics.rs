@@ -1112,6 +1112,23 @@ async fn timestamps_with_a_z_suffix_read_as_utc() {
     crate::support::assert_same_as_postgres(&script).await;
 }
 
+/// Date, time and interval texts that do not read fail with PostgreSQL's SQLSTATEs: 22007 for
+/// a text the pattern or the interval reader cannot read (were 22000 and 22P02), 22008 for a
+/// field beyond its range, 22023 for an unknown zone.
+#[tokio::test]
+async fn datetime_input_errors_have_postgresql_sqlstates() {
+    let script = [
+        "SELECT to_timestamp('garbage', 'YYYY')",
+        "SELECT interval '1 fortnight'",
+        "SELECT '1 fortnight'::interval",
+        "SELECT to_date('2024-13-45', 'YYYY-MM-DD')",
+        "SELECT to_timestamp('13:00 PM', 'HH12:MI AM')",
+        "SELECT to_timestamp('2024', 'YYYY') AT TIME ZONE 'Mars/Base'",
+        "SELECT 1",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
 /// An integer literal beyond `bigint` is a `numeric`, as PostgreSQL types it (it was 22003
 /// "bigint out of range").
 #[tokio::test]
