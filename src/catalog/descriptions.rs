@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef};
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::{SchemaProvider, Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::error::Result;
@@ -25,9 +25,8 @@ use super::{DeltaCatalog, TableRef};
 pub(super) struct Descriptions {
     /// The library's `pg_description`.
     inner: Arc<dyn TableProvider>,
-    /// The library's `pg_class` and `pg_namespace`, whose rows give each table's OID.
-    classes: Arc<dyn TableProvider>,
-    namespaces: Arc<dyn TableProvider>,
+    /// The library's `pg_catalog`, whose `pg_class` and `pg_namespace` give each table's OID.
+    library: Arc<dyn SchemaProvider>,
     delta: Arc<DeltaCatalog>,
 }
 
@@ -35,14 +34,12 @@ impl Descriptions {
     /// `pg_description` over the library's `inner`, with the comments of `delta`'s tables.
     pub(super) fn new(
         inner: Arc<dyn TableProvider>,
-        classes: Arc<dyn TableProvider>,
-        namespaces: Arc<dyn TableProvider>,
+        library: Arc<dyn SchemaProvider>,
         delta: Arc<DeltaCatalog>,
     ) -> Self {
         Self {
             inner,
-            classes,
-            namespaces,
+            library,
             delta,
         }
     }
@@ -50,7 +47,7 @@ impl Descriptions {
     /// (objoid, classoid, objsubid, description) of each commented table and column. A table
     /// that cannot be opened has no rows (its own queries say why).
     async fn rows(&self, state: &dyn Session) -> Result<Vec<(i32, i32, i32, String)>> {
-        let oids = relation_oids(self.classes.as_ref(), self.namespaces.as_ref(), state).await?;
+        let oids = relation_oids(self.library.as_ref(), state).await?;
         let class_oid = oids
             .get(&("pg_catalog".to_string(), "pg_class".to_string()))
             .copied()
@@ -95,59 +92,64 @@ const PG_CLASS_OID: i32 = 1259;
 
 /// Each relation's OID by (schema, name), from the library's `pg_class` and `pg_namespace`.
 pub(super) async fn relation_oids(
-    classes: &dyn TableProvider,
-    namespaces: &dyn TableProvider,
+    library: &dyn SchemaProvider,
     state: &dyn Session,
 ) -> Result<HashMap<(String, String), i32>> {
-    let namespace_names: HashMap<i32, String> = two_columns(namespaces, "oid", "nspname", state)
-        .await?
-        .into_iter()
-        .collect();
-    let classes = read_whole(classes, state).await?;
-    let schema = classes.schema();
-    let column = |name: &str| -> Result<ArrayRef> {
-        let array = classes.column(schema.index_of(name)?);
-        Ok(datafusion::arrow::compute::cast(array, &DataType::Utf8)?)
+    let (Some(classes), Some(namespaces)) = (
+        library.table("pg_class").await?,
+        library.table("pg_namespace").await?,
+    ) else {
+        return Ok(HashMap::new());
     };
-    let (oids, names, spaces) = (column("oid")?, column("relname")?, column("relnamespace")?);
-    let (oids, names, spaces) = (
-        oids.as_string::<i32>(),
-        names.as_string::<i32>(),
-        spaces.as_string::<i32>(),
-    );
-    let mut out = HashMap::new();
-    for row in 0..classes.num_rows() {
-        let (Ok(oid), Ok(space)) = (oids.value(row).parse(), spaces.value(row).parse::<i32>())
-        else {
-            continue;
-        };
-        if let Some(schema_name) = namespace_names.get(&space) {
-            out.insert((schema_name.clone(), names.value(row).to_string()), oid);
-        }
-    }
-    Ok(out)
+    let namespace_names: HashMap<i32, String> =
+        named_rows(namespaces.as_ref(), "nspname", ["oid"], state)
+            .await?
+            .into_iter()
+            .map(|(name, [oid])| (oid, name))
+            .collect();
+    Ok(
+        named_rows(classes.as_ref(), "relname", ["oid", "relnamespace"], state)
+            .await?
+            .into_iter()
+            .filter_map(|(name, [oid, space])| {
+                Some(((namespace_names.get(&space)?.clone(), name), oid))
+            })
+            .collect(),
+    )
 }
 
-/// (int, text) pairs of two columns of a catalog table.
-async fn two_columns(
+/// Each row's text column `name` with its integer columns `numbers`, skipping rows where one
+/// of them is NULL.
+async fn named_rows<const N: usize>(
     table: &dyn TableProvider,
-    number: &str,
-    text: &str,
+    name: &str,
+    numbers: [&str; N],
     state: &dyn Session,
-) -> Result<Vec<(i32, String)>> {
+) -> Result<Vec<(String, [i32; N])>> {
     let batch = read_whole(table, state).await?;
     let schema = batch.schema();
-    let numbers =
-        datafusion::arrow::compute::cast(batch.column(schema.index_of(number)?), &DataType::Int32)?;
-    let texts =
-        datafusion::arrow::compute::cast(batch.column(schema.index_of(text)?), &DataType::Utf8)?;
-    let (numbers, texts) = (
-        numbers.as_primitive::<Int32Type>(),
-        texts.as_string::<i32>(),
-    );
+    let column = |column: &str, to: &DataType| -> Result<ArrayRef> {
+        Ok(datafusion::arrow::compute::cast(
+            batch.column(schema.index_of(column)?),
+            to,
+        )?)
+    };
+    let names = column(name, &DataType::Utf8)?;
+    let names = names.as_string::<i32>();
+    let numbers = numbers
+        .map(|number| column(number, &DataType::Int32))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let numbers: Vec<_> = numbers
+        .iter()
+        .map(|n| n.as_primitive::<Int32Type>())
+        .collect();
     Ok((0..batch.num_rows())
-        .filter(|&row| !numbers.is_null(row) && !texts.is_null(row))
-        .map(|row| (numbers.value(row), texts.value(row).to_string()))
+        .filter(|&row| names.is_valid(row) && numbers.iter().all(|n| n.is_valid(row)))
+        .map(|row| {
+            let values = std::array::from_fn(|i| numbers[i].value(row));
+            (names.value(row).to_string(), values)
+        })
         .collect())
 }
 

@@ -26,7 +26,7 @@ use super::pg_tables::{column_modifiers, lines_up};
 
 /// A generated column's expression, from its field's Delta metadata.
 pub(super) fn generation_expression(field: &Field) -> Option<String> {
-    metadata_text(field, crate::delta::GENERATION_EXPRESSION)
+    crate::delta::field_metadata_text(field, crate::delta::GENERATION_EXPRESSION)
 }
 
 /// A column's DEFAULT expression, from its field's Delta metadata (Spark's `CURRENT_DEFAULT`),
@@ -34,7 +34,7 @@ pub(super) fn generation_expression(field: &Field) -> Option<String> {
 /// the constant was read as the column's type when declared).
 pub(super) fn column_default(field: &Field) -> Option<String> {
     use sqlparser::ast::{Expr, UnaryOperator, Value};
-    let text = metadata_text(field, crate::delta::CURRENT_DEFAULT)?;
+    let text = crate::delta::field_metadata_text(field, crate::delta::CURRENT_DEFAULT)?;
     let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
         .try_with_sql(&text)
         .and_then(|mut parser| parser.parse_expr());
@@ -51,12 +51,6 @@ pub(super) fn column_default(field: &Field) -> Option<String> {
         }
         _ => text,
     })
-}
-
-fn metadata_text(field: &Field, key: &str) -> Option<String> {
-    let raw = field.metadata().get(key)?;
-    // Metadata values reach Arrow fields as JSON when they are not plain strings.
-    Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
 }
 
 /// `pg_attrdef`: one row per generated column and per column with a default of the shared

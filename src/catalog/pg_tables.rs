@@ -53,16 +53,16 @@ impl PgCatalogSchema {
 
     /// `pg_description` with the Delta tables' comments (see `descriptions`).
     async fn pg_description(&self) -> Result<Option<Arc<dyn TableProvider>>> {
-        let (Some(inner), Some(classes), Some(namespaces), Some(delta)) = (
+        let (Some(inner), Some(delta)) = (
             self.inner.table("pg_description").await?,
-            self.inner.table("pg_class").await?,
-            self.inner.table("pg_namespace").await?,
             self.delta.clone(),
         ) else {
             return self.inner.table("pg_description").await;
         };
         Ok(Some(Arc::new(super::descriptions::Descriptions::new(
-            inner, classes, namespaces, delta,
+            inner,
+            self.inner.clone(),
+            delta,
         ))))
     }
 

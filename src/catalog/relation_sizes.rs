@@ -162,16 +162,8 @@ impl RelationSize {
         }
         let oids = datafusion::arrow::compute::cast(relations, &DataType::Int64)?;
         let oids = oids.as_primitive::<Int64Type>();
-        let (Some(classes), Some(namespaces)) = (
-            self.library.table("pg_class").await?,
-            self.library.table("pg_namespace").await?,
-        ) else {
-            return Ok(vec![None; oids.len()]);
-        };
         let state = SessionStateBuilder::new().build();
-        let by_name =
-            super::descriptions::relation_oids(classes.as_ref(), namespaces.as_ref(), &state)
-                .await?;
+        let by_name = super::descriptions::relation_oids(self.library.as_ref(), &state).await?;
         let by_oid: HashMap<i64, (String, String)> = by_name
             .into_iter()
             .map(|(name, oid)| (i64::from(oid), name))

@@ -56,8 +56,8 @@ pub use schema::{
     GENERATION_EXPRESSION, generated_columns, table_arrow_schema, to_delta_arrow_schema,
 };
 pub use schema_change::{
-    COLUMN_COMMENT, column_comment, set_column_default, set_column_metadata, set_description,
-    set_not_null, unset_properties,
+    COLUMN_COMMENT, column_comment, field_metadata_text, set_column_default, set_column_metadata,
+    set_description, set_not_null, unset_properties,
 };
 pub use storage::{
     StorageOptions, check_atomic_commits, dir_form, is_object_store, object_store_url,

@@ -179,7 +179,16 @@ pub const COLUMN_COMMENT: &str = "comment";
 
 /// A column's comment, from its Arrow field's metadata (`COMMENT ON COLUMN`, Spark's `COMMENT`).
 pub fn column_comment(field: &datafusion::arrow::datatypes::Field) -> Option<String> {
-    let raw = field.metadata().get(COLUMN_COMMENT)?;
+    field_metadata_text(field, COLUMN_COMMENT)
+}
+
+/// The text of an Arrow field's Delta metadata `key` (a comment, a default, a generation
+/// expression).
+pub fn field_metadata_text(
+    field: &datafusion::arrow::datatypes::Field,
+    key: &str,
+) -> Option<String> {
+    let raw = field.metadata().get(key)?;
     // Metadata values reach Arrow fields as JSON when they are not plain strings.
     Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
 }

@@ -426,7 +426,7 @@ async fn drop_columns(
     Ok(done())
 }
 
-fn no_such_column(column: &str, table_ref: &TableRef) -> Error {
+pub(super) fn no_such_column(column: &str, table_ref: &TableRef) -> Error {
     Error::new(
         ErrorKind::UndefinedColumn,
         format!(

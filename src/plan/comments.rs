@@ -31,30 +31,19 @@ pub async fn comment(
             cx.catalog.adopt(&table_ref, &committed).await;
         }
         CommentObject::Column => {
-            let parts = &name.0;
-            let Some((ObjectNamePart::Identifier(column), table_parts)) = parts.split_last() else {
+            let Some((ObjectNamePart::Identifier(column), table_parts)) =
+                name.0.split_last().filter(|(_, table)| !table.is_empty())
+            else {
                 return Err(Error::new(
                     ErrorKind::Syntax,
                     "column name must be qualified",
                 ));
             };
-            if table_parts.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Syntax,
-                    "column name must be qualified",
-                ));
-            }
             let column = normalize_ident(column);
             let (table_ref, _turn, table) =
                 commented_table(cx, &ObjectName(table_parts.to_vec())).await?;
             if table.snapshot()?.schema().field(&column).is_none() {
-                return Err(Error::new(
-                    ErrorKind::UndefinedColumn,
-                    format!(
-                        "column \"{column}\" of relation \"{}\" does not exist",
-                        table_ref.table
-                    ),
-                ));
+                return Err(super::alter::no_such_column(&column, &table_ref));
             }
             let committed =
                 delta::set_column_metadata(table, &column, delta::COLUMN_COMMENT, comment).await?;
