@@ -31,6 +31,7 @@ pub(super) fn is_catalog_query(sql: &str) -> bool {
         "pg_catalog",
         "pg_",
         "::reg",
+        "to_reg",
         "information_schema",
         "operator(",
         "collate",
@@ -229,6 +230,12 @@ pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> 
             .into_iter()
             .map(|mut s| {
                 super::regclass_names::qualify_catalog_relations(&mut s);
+                // Named as written first (the checks wrap the casts the names come from).
+                let mut checked = s.clone();
+                if super::regclass_names::check_object_names(&mut checked) {
+                    super::output_names::name_result_columns(&mut s);
+                    super::regclass_names::check_object_names(&mut s);
+                }
                 // `output_names` cannot name around a wildcard (`SELECT n.oid, n.*`): there the
                 // library's renaming keeps the names unique.
                 let s = if has_wildcard(&s) {

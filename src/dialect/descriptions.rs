@@ -34,7 +34,7 @@ pub(super) fn descriptions_as_lookups(expr: &mut Expr) {
     let evaluable = args.len() == list.args.len()
         && !args
             .iter()
-            .any(|arg| arg.to_string().to_ascii_lowercase().contains("regclass"));
+            .any(|arg| cannot_evaluate(&arg.to_string().to_ascii_lowercase()));
     let subid = match (kind, args.as_slice()) {
         ("obj_description", [_] | [_, _]) => Some("0".to_string()),
         ("col_description", [_, column]) => Some(format!("({column})")),
@@ -62,6 +62,12 @@ pub(super) fn descriptions_as_lookups(expr: &mut Expr) {
             *e = Expr::value(Value::Null);
         }
     }
+}
+
+/// Whether an argument (its text, lower case) casts an expression to `regclass` (a quoted name
+/// is looked up, and checked, by `regclass_names`: that one can be evaluated).
+fn cannot_evaluate(argument: &str) -> bool {
+    argument.contains("regclass") && !argument.contains(crate::semantics::REG_CHECKED)
 }
 
 #[cfg(test)]

@@ -53,6 +53,26 @@ fn name_the_column(alias: &mut Option<TableAlias>, function: &str) {
     }
 }
 
+/// Names each of `count` columns `function` (kept apart inside the engine by
+/// `output_names`' suffix) unless the query named them.
+fn name_the_columns(alias: &mut Option<TableAlias>, function: &str, count: usize) {
+    let columns = (0..count)
+        .map(|i| TableAliasColumnDef::from_name(super::output_names::nth_duplicate(function, i)))
+        .collect();
+    match alias {
+        None => {
+            *alias = Some(TableAlias {
+                explicit: true,
+                name: Ident::new(function),
+                columns,
+                at: None,
+            })
+        }
+        Some(alias) if alias.columns.is_empty() => alias.columns = columns,
+        Some(_) => {}
+    }
+}
+
 fn no_ordinality() -> Error {
     Error::new(
         ErrorKind::FeatureNotSupported,
@@ -134,6 +154,13 @@ impl VisitorMut for FromFunctions {
                 with_offset: false,
                 ..
             } if array_exprs.len() == 1 => name_the_column(alias, "unnest"),
+            // Several arrays side by side: each column is `unnest`, as PostgreSQL names them.
+            TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                ..
+            } => name_the_columns(alias, "unnest", array_exprs.len()),
             _ => {}
         }
         ControlFlow::Continue(())

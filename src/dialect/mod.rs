@@ -23,6 +23,7 @@ mod pg_rewrites;
 mod pg_types;
 mod pg_values;
 mod regclass_names;
+mod row_compare;
 mod row_in;
 mod statement;
 mod table_shorthand;
@@ -97,6 +98,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 json_from::rewrite(sql)?;
                 from_functions::rewrite(sql)?;
                 row_in::rewrite(sql);
+                row_compare::rewrite(sql);
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);
@@ -112,6 +114,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                     json_from::rewrite_query(query)?;
                     from_functions::rewrite_query(query)?;
                     row_in::rewrite_query(query);
+                    row_compare::rewrite_query(query);
                     pg_values::rewrite_query(query);
                     ordered_inputs::rewrite_query(query);
                 }

@@ -98,6 +98,15 @@ fn name_items(items: &mut [SelectItem]) {
     }
 }
 
+/// The `i`th (from 0) of several columns that all show as `name`: the first is `name`, the
+/// others carry the internal suffix [`display_name`] strips.
+pub(super) fn nth_duplicate(name: &str, i: usize) -> String {
+    match i {
+        0 => name.to_string(),
+        _ => format!("{name}{UNIQUE_SUFFIX}{}", i + 1),
+    }
+}
+
 /// `name`, or `name` + an internal suffix when an earlier column already has it.
 fn unique_name(name: &str, seen: &mut HashSet<String>) -> String {
     if seen.insert(name.to_string()) {

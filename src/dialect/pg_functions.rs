@@ -209,6 +209,29 @@ pub fn rewrite(expr: &mut Expr) {
         return;
     }
     match (name.as_str(), &args[..]) {
+        // PostgreSQL names a row's fields f1, f2, ... (DataFusion's `row` says c0, c1, ...):
+        // `row_to_json(row(1, 'a'))` is `{"f1":1,"f2":"a"}`, `(row(1, 'a')).f1` is 1.
+        ("row", [_, ..]) => {
+            let fields = args
+                .iter()
+                .enumerate()
+                .flat_map(|(i, value)| {
+                    [
+                        Expr::value(Value::SingleQuotedString(format!("f{}", i + 1))),
+                        value.clone(),
+                    ]
+                })
+                .collect();
+            *expr = call("named_struct", fields);
+        }
+        // The JSON array of an array (`to_json` of it); the pretty-printing form is left to
+        // fail as an unknown function.
+        ("array_to_json", [array]) => *expr = call("to_json", vec![array.clone()]),
+        // `array_fill(v, ARRAY[n])`: n copies of v (other dimensions and lower bounds are
+        // left to fail as an unknown function).
+        ("array_fill", [value, Expr::Array(ast::Array { elem, .. })]) if elem.len() == 1 => {
+            *expr = call("array_repeat", vec![value.clone(), elem[0].clone()]);
+        }
         ("mod", [a, b]) => *expr = binary(a.clone(), BinaryOperator::Modulo, b.clone()),
         ("div", [a, b]) => {
             let quotient = binary(

@@ -53,3 +53,135 @@ pub(super) fn qualify_catalog_relations(statement: &mut Statement) {
         ControlFlow::<()>::Continue(())
     });
 }
+
+/// The object-name types whose input functions raise an error for a name that names nothing.
+const CHECKED_KINDS: &[&str] = &["regclass", "regtype", "regnamespace"];
+
+/// `'name'::regclass` / `regtype` / `regnamespace` raise PostgreSQL's error for an unknown name
+/// (see `semantics::reg_names`); `to_regclass(name)` / `to_regtype` / `to_regnamespace` are
+/// the same lookups answering NULL instead. A `regtype` name in SQL's spelling (`integer`,
+/// `character varying`) becomes the catalog's (`int4`, `varchar`), as `regtypein` reads it.
+/// Returns whether it changed anything.
+pub(super) fn check_object_names(statement: &mut Statement) -> bool {
+    let mut changed = false;
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        if let Some((kind, name)) = object_name_cast(expr) {
+            changed = true;
+            let Expr::Cast { data_type, .. } = &*expr else {
+                unreachable!("object_name_cast matched a cast");
+            };
+            let data_type = data_type.clone();
+            let name_text = name.clone();
+            if let Expr::Cast { expr: operand, .. } = expr
+                && kind == "regtype"
+                && let Expr::Value(value) = operand.as_mut()
+            {
+                value.value = Value::SingleQuotedString(catalog_type_name(&name));
+            }
+            // Cast again: the result keeps the kind a `::oid` or a comparison expects.
+            *expr = super::pg_functions::cast(
+                super::pg_rewrites::call(
+                    crate::semantics::REG_CHECKED,
+                    vec![expr.clone(), text(kind), text(&name_text)],
+                ),
+                data_type,
+            );
+        } else if let Some((kind, name)) = lookup_call(expr) {
+            changed = true;
+            let name = match kind {
+                "regtype" => catalog_type_name(&name),
+                "regclass" if CATALOG_RELATIONS.contains(&name.as_str()) => {
+                    format!("pg_catalog.{name}")
+                }
+                _ => name,
+            };
+            let data_type = match kind {
+                "regclass" => DataType::Regclass,
+                other => DataType::Custom(
+                    sqlparser::ast::ObjectName(vec![sqlparser::ast::ObjectNamePart::Identifier(
+                        sqlparser::ast::Ident::new(other),
+                    )]),
+                    Vec::new(),
+                ),
+            };
+            *expr = super::pg_functions::cast(text(&name), data_type);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    changed
+}
+
+fn text(s: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s.to_string()).into())
+}
+
+/// `'name'::kind` with a checked kind and a name that is not an OID: (kind, name).
+fn object_name_cast(expr: &Expr) -> Option<(&'static str, String)> {
+    let Expr::Cast {
+        data_type,
+        expr: operand,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let type_name = data_type.to_string().to_ascii_lowercase();
+    let kind = CHECKED_KINDS
+        .iter()
+        .find(|k| type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) == **k)?;
+    let Expr::Value(value) = operand.as_ref() else {
+        return None;
+    };
+    let Value::SingleQuotedString(name) = &value.value else {
+        return None;
+    };
+    (!name.is_empty() && !name.bytes().all(|b| b.is_ascii_digit())).then(|| (*kind, name.clone()))
+}
+
+/// `to_regclass('name')` (or `to_regtype`, `to_regnamespace`, `pg_catalog.`-qualified or not)
+/// over a quoted name: (kind, name).
+fn lookup_call(expr: &Expr) -> Option<(&'static str, String)> {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let called = function.name.to_string().to_ascii_lowercase();
+    let called = called.strip_prefix("pg_catalog.").unwrap_or(&called);
+    let kind = CHECKED_KINDS
+        .iter()
+        .find(|k| called.strip_prefix("to_") == Some(**k))?;
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(value)))] = list.args.as_slice()
+    else {
+        return None;
+    };
+    match &value.value {
+        Value::SingleQuotedString(name) => Some((*kind, name.clone())),
+        _ => None,
+    }
+}
+
+/// The catalog name (`pg_type.typname`) of a type as SQL spells it; other names unchanged.
+fn catalog_type_name(name: &str) -> String {
+    let spelled = name.trim().to_ascii_lowercase();
+    let spelled = spelled.split_whitespace().collect::<Vec<_>>().join(" ");
+    let catalog = match spelled.as_str() {
+        "integer" | "int" => "int4",
+        "smallint" => "int2",
+        "bigint" => "int8",
+        "real" => "float4",
+        "double precision" | "float" => "float8",
+        "boolean" => "bool",
+        "character varying" => "varchar",
+        "character" | "char" => "bpchar",
+        "decimal" => "numeric",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        "time without time zone" => "time",
+        "time with time zone" => "timetz",
+        _ => return name.to_string(),
+    };
+    catalog.to_string()
+}

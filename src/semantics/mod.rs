@@ -46,6 +46,7 @@ mod numeric_cast;
 mod operators;
 mod ordered_set;
 mod quantified;
+mod reg_names;
 mod set_comparison;
 pub use quantified::{
     expand_over_constants as expand_quantified_constants, is_quantified_comparison,
@@ -91,6 +92,7 @@ pub use json_items::{
 };
 pub use operators::PostgresOperators;
 pub use ordered_set::{MODE, PERCENTILE_DISC};
+pub use reg_names::CHECKED_NAME_FUNCTION as REG_CHECKED;
 pub use regexp_replacement::PG_REGEXP_REPLACEMENT;
 pub use regexp_sets::REGEXP_MATCHES_LISTS;
 pub use rule::PostgresSemantics;
@@ -182,6 +184,7 @@ pub fn install_functions(ctx: &SessionContext) {
             interval_order::function(),
             make_timestamp::function(),
             isfinite::function(),
+            reg_names::function(),
             coalesce::function(),
             uuid_type::uuid_cast_udf(),
         ])

@@ -451,3 +451,49 @@ async fn to_char_of_intervals_as_postgresql() {
     let script: Vec<&str> = script.iter().map(String::as_str).collect();
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `'name'::regclass` / `regtype` / `regnamespace` must name something: an unknown name is
+/// PostgreSQL's 42P01 / 42704 / 3F000 (the lookup answered NULL, so a misspelt
+/// `attrelid = 'x'::regclass` found no rows without a word); `to_regclass` & co. answer NULL;
+/// `regtype` reads SQL's type names (`integer` was NULL).
+#[tokio::test]
+async fn object_name_casts_as_postgresql() {
+    let script = [
+        "CREATE TABLE reg_t (a INT, b TEXT)",
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'reg_t'::regclass AND attnum > 0 ORDER BY attnum",
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'public.reg_t'::regclass AND attnum > 0 ORDER BY attnum",
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'reg_missing'::regclass",
+        "SELECT 'no_such_type'::regtype",
+        "SELECT 'no_such_schema'::regnamespace",
+        "SELECT to_regclass('reg_t') IS NOT NULL, to_regclass('public.reg_t') IS NOT NULL, \
+         to_regclass('reg_missing') IS NULL, to_regclass('pg_class') IS NOT NULL",
+        "SELECT to_regtype('integer') = 'int4'::regtype, to_regtype('character varying') = 'varchar'::regtype, \
+         to_regtype('nope') IS NULL, to_regnamespace('public') IS NOT NULL, to_regnamespace('nope') IS NULL",
+        "SELECT relname FROM pg_class WHERE oid = 'pg_class'::regclass",
+        "SELECT typname FROM pg_type WHERE oid = 'integer'::regtype",
+        "SELECT typname FROM pg_type WHERE oid = 'double precision'::regtype",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// Rows as PostgreSQL compares and names them: `ROW(1, NULL) = ROW(1, NULL)` is NULL (was true:
+/// the rows were compared as struct values), `<` decides on the first pair that differs, `IN`
+/// a list of rows is the OR of the equalities; `ROW(...)`'s fields are f1, f2, ...
+/// (`row_to_json` said c0, c1); `array_to_json`, `array_fill` of one dimension.
+#[tokio::test]
+async fn rows_compare_and_name_as_postgresql() {
+    let script = [
+        "CREATE TABLE rows_t (id INT, a INT, b INT)",
+        "INSERT INTO rows_t VALUES (1, 1, 2), (2, 1, NULL), (3, 2, 1), (4, NULL, 1)",
+        "SELECT id, ROW(a, b) = ROW(1, 2), (a, b) <> (1, 2), ROW(a, b) < ROW(1, 3), (a, b) >= (1, 2) FROM rows_t ORDER BY id",
+        "SELECT id FROM rows_t WHERE (a, b) > (1, 1) ORDER BY id",
+        "SELECT id, (a, b) IN ((1, 2), (2, 1)), (a, b) NOT IN ((1, 3)) FROM rows_t ORDER BY id",
+        "SELECT ROW(1, NULL) = ROW(1, NULL), ROW(1, NULL) <> ROW(2, NULL), ROW(NULL, 1) < ROW(1, 1), \
+         ROW(1, NULL) < ROW(2, NULL), ROW(1, 2, 3) <= ROW(1, 2, 3)",
+        "SELECT row_to_json(ROW(1, 'a')), (ROW(1, 'a')).f1, row_to_json(ROW(id, ROW(a, b))) FROM rows_t WHERE id = 2",
+        "SELECT array_to_json(ARRAY[1, 2]), array_to_json(ARRAY['a', NULL]), array_to_json(ARRAY[[1, 2], [3, 4]])",
+        "SELECT array_fill(7, ARRAY[3]), array_fill('x'::text, ARRAY[2]), array_fill(1, ARRAY[0])",
+        "SELECT * FROM unnest(ARRAY[1, 2], ARRAY['a', 'b', 'c'])",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
