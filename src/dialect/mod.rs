@@ -11,6 +11,7 @@ mod fetch_first;
 mod from_functions;
 mod json_from;
 mod lakehouse;
+mod lateral_top_n;
 mod order_subqueries;
 mod ordered_inputs;
 mod output_names;
@@ -93,6 +94,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 // Named first: PostgreSQL names columns after the query as written.
                 output_names::name_result_columns(sql);
                 fetch_first::rewrite(sql.as_mut());
+                lateral_top_n::rewrite(sql.as_mut());
                 tuple_assignments::rewrite(sql.as_mut())?;
                 refuse_insert_on_conflict(sql)?;
                 json_from::rewrite(sql)?;
@@ -111,6 +113,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 if let Some(query) = create.query.as_mut() {
                     output_names::name_query(query);
                     fetch_first::rewrite(query.as_mut());
+                    lateral_top_n::rewrite_query(query.as_mut());
                     json_from::rewrite_query(query)?;
                     from_functions::rewrite_query(query)?;
                     row_in::rewrite_query(query);

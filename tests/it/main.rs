@@ -51,6 +51,7 @@ mod returning;
 mod s3;
 mod session;
 mod slt;
+mod subqueries;
 mod temp_tables;
 mod tpch;
 mod type_resolution;

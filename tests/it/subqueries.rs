@@ -1,0 +1,42 @@
+//! Subqueries the engine cannot decorrelate by itself, planned in forms it can, with
+//! PostgreSQL 15's answers as the expected ones.
+
+/// The top rows per outer row through `LATERAL (... ORDER BY ... LIMIT n)`: CROSS, inner with a
+/// condition, LEFT, the comma form, OFFSET, a LIMIT read from the outer row, ORDER BY a
+/// select-list name or position, NULL keys (no match), `t.*` (the rewrite's columns stay
+/// hidden); a lateral subquery it does not take (correlated by `<`) is still a clear 0A000.
+#[tokio::test]
+async fn lateral_top_rows_per_group_as_postgresql() {
+    let script = [
+        "CREATE TABLE lt_emp (id INT, dept TEXT, sal INT)",
+        "INSERT INTO lt_emp VALUES (1, 'a', 10), (2, 'a', 20), (3, 'b', 30), (4, 'b', 5), (5, 'c', NULL), (6, NULL, 7)",
+        "CREATE TABLE lt_dep (name TEXT, top INT)",
+        "INSERT INTO lt_dep VALUES ('a', 1), ('b', 2), ('c', 1), ('d', 1), (NULL, 1)",
+        "SELECT d.name, t.id FROM lt_dep d CROSS JOIN LATERAL \
+         (SELECT id FROM lt_emp e WHERE e.dept = d.name ORDER BY sal DESC LIMIT 1) t ORDER BY 1, 2",
+        "SELECT d.name, t.id, t.s FROM lt_dep d LEFT JOIN LATERAL \
+         (SELECT id, sal AS s FROM lt_emp e WHERE e.dept = d.name AND e.sal > 6 ORDER BY s LIMIT 5) t ON true ORDER BY 1, 2",
+        "SELECT d.name, t.id FROM lt_dep d, LATERAL \
+         (SELECT id FROM lt_emp e WHERE d.name = e.dept ORDER BY 1 DESC LIMIT 1 OFFSET 1) t ORDER BY 1, 2",
+        "SELECT * FROM lt_dep d JOIN LATERAL \
+         (SELECT id, sal FROM lt_emp e WHERE e.dept = d.name ORDER BY sal NULLS FIRST, id LIMIT 2) t ON t.sal > 5 ORDER BY 1, 3",
+        "SELECT t.* FROM lt_dep d CROSS JOIN LATERAL \
+         (SELECT * FROM lt_emp e WHERE e.dept = d.name ORDER BY id LIMIT 1) t ORDER BY 1",
+        "SELECT d.name, t.id FROM lt_dep d CROSS JOIN LATERAL \
+         (SELECT id FROM lt_emp e WHERE e.dept = d.name ORDER BY sal DESC LIMIT d.top) t ORDER BY 1, 2",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client
+        .batch_execute(&script[..4].join(";"))
+        .await
+        .expect("the tables");
+    crate::support::expect_sqlstate(
+        &client,
+        "SELECT d.name, t.id FROM lt_dep d LEFT JOIN LATERAL \
+         (SELECT id FROM lt_emp e WHERE e.sal < d.top ORDER BY id LIMIT 1) t ON true",
+        "0A000",
+    )
+    .await;
+}
