@@ -95,18 +95,10 @@ pub(super) async fn relation_oids(
     library: &dyn SchemaProvider,
     state: &dyn Session,
 ) -> Result<HashMap<(String, String), i32>> {
-    let (Some(classes), Some(namespaces)) = (
-        library.table("pg_class").await?,
-        library.table("pg_namespace").await?,
-    ) else {
+    let Some(classes) = library.table("pg_class").await? else {
         return Ok(HashMap::new());
     };
-    let namespace_names: HashMap<i32, String> =
-        named_rows(namespaces.as_ref(), "nspname", ["oid"], state)
-            .await?
-            .into_iter()
-            .map(|(name, [oid])| (oid, name))
-            .collect();
+    let namespace_names = namespace_names(library, state).await?;
     Ok(
         named_rows(classes.as_ref(), "relname", ["oid", "relnamespace"], state)
             .await?
@@ -116,6 +108,21 @@ pub(super) async fn relation_oids(
             })
             .collect(),
     )
+}
+
+/// Each schema's name by its OID, from the library's `pg_namespace`.
+pub(super) async fn namespace_names(
+    library: &dyn SchemaProvider,
+    state: &dyn Session,
+) -> Result<HashMap<i32, String>> {
+    let Some(namespaces) = library.table("pg_namespace").await? else {
+        return Ok(HashMap::new());
+    };
+    Ok(named_rows(namespaces.as_ref(), "nspname", ["oid"], state)
+        .await?
+        .into_iter()
+        .map(|(name, [oid])| (oid, name))
+        .collect())
 }
 
 /// Each row's text column `name` with its integer columns `numbers`, skipping rows where one

@@ -14,6 +14,7 @@ mod format_type_udf;
 mod formatting;
 mod identity;
 mod information_schema;
+mod object_names;
 mod pg;
 mod pg_attrdef;
 mod pg_format;
@@ -34,6 +35,7 @@ pub use files::{AllowedPaths, CheckedLocation, ReadParquet};
 pub use formatting::install_formatting_functions;
 pub use identity::identify_session;
 pub use information_schema::install_information_schema;
+pub use object_names::OBJECT_NAME_FUNCTION;
 pub use pg::{
     field_type_modifier, field_wire_type, format_type, format_type_name, install_pg_catalog,
     sent_as_json, type_modifier, type_name as pg_type_name, wire_type,

@@ -92,6 +92,8 @@ pub fn install_pg_catalog(ctx: &SessionContext, users: Vec<String>) -> Result<()
             ctx.register_udf(function);
         }
     }
+    // `c.oid::regclass` shown as the relation's name (see object_names).
+    ctx.register_udf(super::object_names::function(library_schema.clone()));
     // psql `\dt+`: sizes in PostgreSQL's human form.
     ctx.register_udf(create_udf(
         "pg_size_pretty",
@@ -530,7 +532,7 @@ fn quote_literal(text: &str) -> String {
 }
 
 /// An identifier quoted only when PostgreSQL would need it.
-fn quote_identifier(name: &str) -> String {
+pub(super) fn quote_identifier(name: &str) -> String {
     let plain = name
         .chars()
         .next()

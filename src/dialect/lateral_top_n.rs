@@ -342,7 +342,7 @@ impl GroupedTopN {
 
 /// An ORDER BY item that names a select-list column (`ORDER BY total`, `ORDER BY 2`): the
 /// expression it names, since the window's ORDER BY sees the FROM's columns only.
-fn named_in_select_list(expr: &Expr, projection: &[SelectItem]) -> Option<Expr> {
+pub(super) fn named_in_select_list(expr: &Expr, projection: &[SelectItem]) -> Option<Expr> {
     match expr {
         Expr::Value(v) => {
             if let ast::Value::Number(n, _) = &v.value {

@@ -53,10 +53,56 @@ pub fn name_query(query: &mut Query) {
             SetExpr::Query(inner) => body = inner.body.as_mut(),
             SetExpr::Select(select) => {
                 name_items(&mut select.projection);
-                return;
+                break;
             }
             _ => return,
         }
+    }
+    if let SetExpr::Select(select) = query.body.as_mut() {
+        apart_from_sorted_columns(&mut select.projection, &mut query.order_by);
+    }
+}
+
+/// A result column named like a column the ORDER BY names qualified (`SELECT upper(c.name) AS
+/// name ... ORDER BY c.name`; psql's `c.oid::regclass ... ORDER BY c.oid`) gets the internal
+/// suffix: DataFusion refused the sort as ambiguous, where PostgreSQL reads `c.name` as the
+/// input column and a bare `name` as the result column (whose ORDER BY items follow the rename).
+fn apart_from_sorted_columns(items: &mut [SelectItem], order_by: &mut Option<ast::OrderBy>) {
+    let Some(ast::OrderBy {
+        kind: ast::OrderByKind::Expressions(sorts),
+        ..
+    }) = order_by
+    else {
+        return;
+    };
+    let mut sorted_qualified = HashSet::new();
+    for sort in sorts.iter() {
+        let _ = ast::visit_expressions(&sort.expr, |expr: &Expr| {
+            if let Expr::CompoundIdentifier(parts) = expr
+                && let Some(last) = parts.last()
+            {
+                sorted_qualified.insert(last.value.to_ascii_lowercase());
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    for item in items.iter_mut() {
+        let SelectItem::ExprWithAlias { expr, alias } = item else {
+            continue;
+        };
+        let name = alias.value.to_ascii_lowercase();
+        let same_column = matches!(expr, Expr::CompoundIdentifier(parts)
+            if parts.last().is_some_and(|p| p.value.eq_ignore_ascii_case(&name)));
+        if !sorted_qualified.contains(&name) || same_column {
+            continue;
+        }
+        let apart = format!("{}{UNIQUE_SUFFIX}sorted", alias.value);
+        for sort in sorts.iter_mut() {
+            if matches!(&sort.expr, Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&name)) {
+                sort.expr = Expr::Identifier(Ident::with_quote('"', apart.clone()));
+            }
+        }
+        *alias = Ident::with_quote('"', apart);
     }
 }
 

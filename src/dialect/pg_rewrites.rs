@@ -74,6 +74,7 @@ pub fn rewrite(statement: &mut ast::Statement, catalog_query: bool) {
         ControlFlow::<()>::Continue(())
     });
     if catalog_query {
+        super::regclass_names::names_of_object_ids(statement);
         let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
             if name.0.len() == 1 && name_is(name, "pg_user") {
                 name.0
@@ -167,7 +168,13 @@ fn array_subquery_to_array_agg(expr: &mut Expr) {
         return;
     };
     let mut query = query.clone();
-    if !replace_single_projection(&mut query, |item| call("array_agg", vec![item])) {
+    let ordered = query.order_by.is_some() || query.limit_clause.is_some() || query.fetch.is_some();
+    if ordered {
+        let Some(aggregated) = array_of_ordered_rows(&query) else {
+            return;
+        };
+        query = aggregated;
+    } else if !replace_single_projection(&mut query, |item| call("array_agg", vec![item])) {
         return;
     }
     // No rows make an empty array, where array_agg gives NULL.
@@ -175,6 +182,91 @@ fn array_subquery_to_array_agg(expr: &mut Expr) {
         "coalesce",
         vec![Expr::Subquery(query), call("make_array", Vec::new())],
     );
+}
+
+/// `ARRAY(SELECT x FROM ... ORDER BY k [LIMIT n])` as `(SELECT array_agg(x ORDER BY k) FROM
+/// ...)`, or with a LIMIT over the limited rows (`SELECT array_agg(r.x ORDER BY r.k) FROM
+/// (SELECT x, k ... ORDER BY k LIMIT n) r`): the array in the subquery's order. A sort key
+/// that names the select list (`ORDER BY alias`, `ORDER BY 1`) is the expression it names.
+/// Only a plain SELECT (no DISTINCT, grouping or set operation): None for others.
+fn array_of_ordered_rows(query: &Query) -> Option<Box<Query>> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let plain = select.distinct.is_none()
+        && select.having.is_none()
+        && matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    let [SelectItem::UnnamedExpr(element) | SelectItem::ExprWithAlias { expr: element, .. }] =
+        select.projection.as_slice()
+    else {
+        return None;
+    };
+    if !plain {
+        return None;
+    }
+    let keys: Vec<ast::OrderByExpr> = match query.order_by.as_ref().map(|o| &o.kind) {
+        None => Vec::new(),
+        Some(ast::OrderByKind::Expressions(items)) => items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item.expr =
+                    super::lateral_top_n::named_in_select_list(&item.expr, &select.projection)?;
+                Some(item)
+            })
+            .collect::<Option<_>>()?,
+        Some(ast::OrderByKind::All(_)) => return None,
+    };
+    let limited = query.limit_clause.is_some() || query.fetch.is_some();
+    let mut rows = query.clone();
+    let SetExpr::Select(rows_select) = rows.body.as_mut() else {
+        return None;
+    };
+    if !limited {
+        rows.order_by = None;
+        let mut aggregate = call("array_agg", vec![element.clone()]);
+        if let (Expr::Function(f), false) = (&mut aggregate, keys.is_empty())
+            && let FunctionArguments::List(list) = &mut f.args
+        {
+            list.clauses
+                .push(ast::FunctionArgumentClause::OrderBy(keys));
+        }
+        rows_select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
+        return Some(Box::new(rows));
+    }
+    let mut projection = vec![SelectItem::ExprWithAlias {
+        expr: element.clone(),
+        alias: Ident::new("__array_element"),
+    }];
+    let mut outer_keys = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let alias = format!("__array_key_{}", i + 1);
+        projection.push(SelectItem::ExprWithAlias {
+            expr: key.expr.clone(),
+            alias: Ident::new(&alias),
+        });
+        let mut outer = key.clone();
+        outer.expr = Expr::CompoundIdentifier(vec![Ident::new("__array_rows"), Ident::new(alias)]);
+        outer_keys.push(outer.to_string());
+    }
+    rows_select.projection = projection;
+    if let Some(order_by) = rows.order_by.as_mut() {
+        order_by.kind = ast::OrderByKind::Expressions(keys);
+    }
+    let order = match outer_keys.is_empty() {
+        true => String::new(),
+        false => format!(" ORDER BY {}", outer_keys.join(", ")),
+    };
+    let sql = format!(
+        "SELECT array_agg(__array_rows.__array_element{order}) FROM ({rows}) AS __array_rows"
+    );
+    match super::parser::parse_statements(&sql).ok()?.pop()? {
+        super::Statement::Sql(statement) => match *statement {
+            ast::Statement::Query(query) => Some(query),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A select list's correlated subquery that DataFusion cannot decorrelate -> NULL (what

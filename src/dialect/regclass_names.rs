@@ -185,3 +185,85 @@ fn catalog_type_name(name: &str) -> String {
     };
     catalog.to_string()
 }
+
+/// Object-ID casts shown as names, as PostgreSQL's output functions show them:
+/// `c.oid::regclass::text` (and a select-list item `c.oid::regclass`) is the relation's name,
+/// schema-qualified when the schema is neither `pg_catalog` nor the current one, quoted where
+/// it needs to be; `::regnamespace` the schema's name; a select-list `::regtype` the type's
+/// name (`format_type`). An OID that names nothing stays its number, as there. A bare cast
+/// elsewhere than the outermost select list stays an OID: it is compared with other OIDs
+/// (`attrelid = c.oid::regclass`).
+pub(super) fn names_of_object_ids(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        if let Expr::Cast {
+            expr: inner,
+            data_type: DataType::Text | DataType::Varchar(_),
+            ..
+        } = expr
+            && let Some(name) = object_name_of(inner)
+        {
+            *expr = name;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let Statement::Query(query) = statement else {
+        return;
+    };
+    let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    for item in &mut select.projection {
+        if let sqlparser::ast::SelectItem::UnnamedExpr(e)
+        | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = item
+            && let Some(name) = object_name_of(e).or_else(|| type_name_of(e))
+        {
+            *e = name;
+        }
+    }
+}
+
+/// `oid::regclass` / `oid::regnamespace` (oid not a constant) as the name it shows
+/// (`catalog::object_names`).
+fn object_name_of(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: oid,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    if matches!(oid.as_ref(), Expr::Value(_)) {
+        return None;
+    }
+    let type_name = data_type.to_string().to_ascii_lowercase();
+    let kind = match type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) {
+        kind @ ("regclass" | "regnamespace") => kind.to_string(),
+        _ => return None,
+    };
+    Some(super::pg_rewrites::call(
+        crate::catalog::OBJECT_NAME_FUNCTION,
+        vec![(**oid).clone(), text(&kind)],
+    ))
+}
+
+/// `oid::regtype` (oid not a constant) as the type's name.
+fn type_name_of(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: oid,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let type_name = data_type.to_string().to_ascii_lowercase();
+    (type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) == "regtype"
+        && !matches!(oid.as_ref(), Expr::Value(_)))
+    .then(|| {
+        super::pg_rewrites::call(
+            "format_type",
+            vec![(**oid).clone(), Expr::value(Value::Null)],
+        )
+    })
+}

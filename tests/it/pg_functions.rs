@@ -455,7 +455,8 @@ async fn to_char_of_intervals_as_postgresql() {
 /// `'name'::regclass` / `regtype` / `regnamespace` must name something: an unknown name is
 /// PostgreSQL's 42P01 / 42704 / 3F000 (the lookup answered NULL, so a misspelt
 /// `attrelid = 'x'::regclass` found no rows without a word); `to_regclass` & co. answer NULL;
-/// `regtype` reads SQL's type names (`integer` was NULL).
+/// `regtype` reads SQL's type names (`integer` was NULL); `oid::regclass` in a select list or
+/// cast to text is the relation's name (it was the OID), `::regnamespace` the schema's.
 #[tokio::test]
 async fn object_name_casts_as_postgresql() {
     let script = [
@@ -472,6 +473,15 @@ async fn object_name_casts_as_postgresql() {
         "SELECT relname FROM pg_class WHERE oid = 'pg_class'::regclass",
         "SELECT typname FROM pg_type WHERE oid = 'integer'::regtype",
         "SELECT typname FROM pg_type WHERE oid = 'double precision'::regtype",
+        // Shown as names, qualified outside the current schema (they were OIDs).
+        "CREATE SCHEMA reg_s",
+        "CREATE TABLE reg_s.reg_u (a INT)",
+        "SELECT c.oid::regclass, c.oid::regclass::text, relnamespace::regnamespace, relname FROM pg_class c \
+         WHERE relname IN ('reg_t', 'reg_u', 'pg_class') ORDER BY relname",
+        "SELECT 'reg_t'::regclass::text, 'pg_class'::regclass::text, 'reg_s.reg_u'::regclass::text",
+        "SELECT atttypid::regtype, attname FROM pg_attribute WHERE attrelid = 'reg_t'::regclass AND attnum > 0 ORDER BY attnum",
+        "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON a.attrelid = c.oid::regclass \
+         WHERE c.relname = 'reg_t' AND a.attnum > 0",
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }

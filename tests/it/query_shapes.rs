@@ -1,5 +1,5 @@
-//! Subqueries the engine cannot decorrelate by itself, planned in forms it can, with
-//! PostgreSQL 15's answers as the expected ones.
+//! Query shapes the engine cannot plan as written (subqueries it cannot decorrelate, names it
+//! finds ambiguous), planned in forms it can, with PostgreSQL 15's answers as the expected ones.
 
 /// The top rows per outer row through `LATERAL (... ORDER BY ... LIMIT n)`: CROSS, inner with a
 /// condition, LEFT, the comma form, OFFSET, a LIMIT read from the outer row, ORDER BY a
@@ -39,4 +39,38 @@ async fn lateral_top_rows_per_group_as_postgresql() {
         "0A000",
     )
     .await;
+}
+
+/// A result column named like an input column the ORDER BY names qualified: PostgreSQL sorts by
+/// the input column (`ORDER BY c.name`) or the result column (`ORDER BY name`); DataFusion
+/// refused both as ambiguous (psql's `\d` partition query sorts so).
+#[tokio::test]
+async fn order_by_a_qualified_column_shadowed_by_a_result_name_as_postgresql() {
+    let script = [
+        "CREATE TABLE ob_t (id INT, name TEXT)",
+        "INSERT INTO ob_t VALUES (1, 'b'), (2, 'a'), (3, 'C')",
+        "SELECT upper(t.name) AS name FROM ob_t t ORDER BY t.name",
+        "SELECT upper(t.name) AS name FROM ob_t t ORDER BY name DESC",
+        "SELECT t.name AS id FROM ob_t t ORDER BY t.id DESC",
+        "SELECT upper(t.name) AS name, t.id FROM ob_t t ORDER BY t.name, t.id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// `ARRAY(SELECT ... ORDER BY ... [LIMIT n])` lists the rows in the subquery's order (it was
+/// 42803, or the rows in any order), with sort keys by expression, result name or position.
+#[tokio::test]
+async fn array_of_a_sorted_subquery_as_postgresql() {
+    let script = [
+        "CREATE TABLE arr_t (id INT, v TEXT)",
+        "INSERT INTO arr_t VALUES (1, 'a'), (2, 'b'), (3, NULL)",
+        "SELECT ARRAY(SELECT id FROM arr_t ORDER BY id DESC)",
+        "SELECT ARRAY(SELECT v FROM arr_t ORDER BY id DESC LIMIT 2)",
+        "SELECT ARRAY(SELECT v FROM arr_t ORDER BY id DESC LIMIT 2 OFFSET 1)",
+        "SELECT ARRAY(SELECT upper(v) AS u FROM arr_t ORDER BY u NULLS FIRST)",
+        "SELECT ARRAY(SELECT v FROM arr_t ORDER BY v DESC NULLS LAST, id LIMIT 5)",
+        "SELECT ARRAY(SELECT id * 10 FROM arr_t ORDER BY 1 DESC)",
+        "SELECT ARRAY(SELECT id FROM arr_t WHERE id > 5 ORDER BY id)",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
 }
