@@ -41,6 +41,7 @@ mod set_functions;
 mod table_changes;
 mod table_columns;
 mod temp_tables;
+mod temp_writes;
 mod timetravel;
 mod untyped_literals;
 mod views;
@@ -341,6 +342,11 @@ async fn execute_sql(cx: &mut PlanContext<'_>, statement: ast::Statement) -> Res
             comment,
             ..
         } => Box::pin(comments::comment(cx, object_type, &object_name, comment)).await,
+        statement @ (S::Update(_) | S::Delete(_) | S::Truncate(_))
+            if temp_writes::writes_temp_tables(&statement) =>
+        {
+            Box::pin(temp_writes::write(cx, statement)).await
+        }
         S::Update(update) => Box::pin(dml::update(cx, update)).await,
         S::Delete(delete) => Box::pin(dml::delete(cx, delete)).await,
         S::Insert(_) | S::Query(_) | S::Explain { .. } => {

@@ -3,10 +3,10 @@
 //! As in PostgreSQL, an unqualified name that matches one of the session's temporary tables
 //! means that table, ahead of every `search_path` schema (a CTE of the name still wins); the
 //! statement is rewritten to name `pg_temp.t` before anything else plans it. Temporary tables
-//! take `INSERT`, are read anywhere a table can be (joins, MERGE and `DELETE ... USING`
-//! sources) and are dropped with `DROP TABLE` or at disconnect. UPDATE, DELETE, MERGE INTO,
-//! TRUNCATE and ALTER of one are 0A000: they are Delta operations and a temporary table is not
-//! a Delta table.
+//! take `INSERT`, `UPDATE`, `DELETE` and `TRUNCATE` (`temp_writes`), are read anywhere a table
+//! can be (joins, MERGE and `DELETE ... USING` sources) and are dropped with `DROP TABLE` or at
+//! disconnect. MERGE INTO and ALTER of one are 0A000: they are Delta operations and a temporary
+//! table is not a Delta table.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -76,12 +76,14 @@ pub fn qualify(statement: &mut Statement, temp: &TempTables) {
     };
 }
 
-/// Refuses the statements that would change a temporary table other than by INSERT (they are
-/// Delta operations).
+/// Refuses the statements that would change a temporary table other than by INSERT, UPDATE,
+/// DELETE or TRUNCATE (they are Delta operations).
 pub fn refuse_delta_writes(statement: &Statement) -> Result<()> {
     use sqlparser::ast::Statement as S;
     let inserts = matches!(statement, Statement::Sql(s) if matches!(s.as_ref(), S::Insert(_)));
-    if inserts {
+    let in_memory =
+        matches!(statement, Statement::Sql(s) if super::temp_writes::writes_temp_tables(s));
+    if inserts || in_memory {
         return Ok(());
     }
     let temp_target = statement.written_tables().into_iter().find(is_temp_name);
@@ -96,7 +98,7 @@ pub fn refuse_delta_writes(statement: &Statement) -> Result<()> {
                 .unwrap_or_default()
         ))
         .with_hint(
-            "temporary tables take INSERT and DROP; use a regular (Delta) table to update rows",
+            "temporary tables take INSERT, UPDATE, DELETE, TRUNCATE and DROP; use a regular (Delta) table for the rest",
         )),
         None => Ok(()),
     }

@@ -103,9 +103,6 @@ async fn temp_tables_are_private_to_their_session_and_end_with_it() {
 
     // Delta operations on a temporary table are refused, not half done.
     for sql in [
-        "UPDATE scratch SET v = 'b'",
-        "DELETE FROM scratch",
-        "TRUNCATE scratch",
         "MERGE INTO scratch USING scratch AS s ON false WHEN NOT MATCHED THEN INSERT VALUES (2, 'x')",
         "ALTER TABLE scratch ADD COLUMN w INT",
     ] {
@@ -148,4 +145,68 @@ async fn pg_tables_lists_tables_and_pg_views_lists_views() {
     )
     .await;
     assert_eq!(views, vec![vec![Some("v".into())]]);
+}
+
+/// UPDATE, DELETE and TRUNCATE of a temporary table change its rows as PostgreSQL does (they
+/// were 0A000), with PostgreSQL's counts; another session's table of the same name is untouched.
+#[tokio::test]
+async fn temporary_tables_take_update_delete_and_truncate_as_postgresql() {
+    let script = [
+        "CREATE TEMP TABLE fix_up (id INT, v TEXT, n BIGINT)",
+        "INSERT INTO fix_up VALUES (1, 'a', 10), (2, 'b', NULL), (3, NULL, 30)",
+        "UPDATE fix_up SET v = upper(v), n = n + 1 WHERE id < 3",
+        "SELECT * FROM fix_up ORDER BY id",
+        "UPDATE fix_up SET v = 'none' WHERE v IS NULL",
+        "UPDATE fix_up SET n = 0 WHERE id > 100",
+        "DELETE FROM fix_up WHERE n IS NULL",
+        "SELECT * FROM fix_up ORDER BY id",
+        "DELETE FROM fix_up WHERE id = 3",
+        "SELECT * FROM fix_up ORDER BY id",
+        "TRUNCATE fix_up",
+        "SELECT count(*) FROM fix_up",
+        "INSERT INTO fix_up VALUES (4, 'd', 40)",
+        "DELETE FROM fix_up",
+        "SELECT count(*) FROM fix_up",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+
+    let server = TestServer::start().await;
+    let (a, b) = (server.client().await, server.client().await);
+    for client in [&a, &b] {
+        client
+            .batch_execute("CREATE TEMP TABLE mine (id INT); INSERT INTO mine VALUES (1), (2)")
+            .await
+            .unwrap();
+    }
+    let deleted = a
+        .execute("DELETE FROM mine WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let updated = a
+        .execute("UPDATE mine SET id = id * 10", &[])
+        .await
+        .unwrap();
+    assert_eq!(updated, 1);
+    // A condition the table cannot evaluate row by row is refused, nothing changed.
+    for sql in [
+        "DELETE FROM mine WHERE id IN (SELECT max(id) FROM mine)",
+        "UPDATE mine SET id = (SELECT 5)",
+        "DELETE FROM mine WHERE EXISTS (SELECT 1)",
+    ] {
+        expect_sqlstate(&a, sql, "0A000").await;
+    }
+    assert_eq!(
+        simple_rows(&a, "SELECT id FROM mine").await,
+        vec![vec![Some("20".into())]]
+    );
+    a.batch_execute("TRUNCATE mine").await.unwrap();
+    assert_eq!(
+        simple_rows(&a, "SELECT count(*) FROM mine").await,
+        vec![vec![Some("0".into())]]
+    );
+    assert_eq!(
+        simple_rows(&b, "SELECT id FROM mine ORDER BY id").await,
+        vec![vec![Some("1".into())], vec![Some("2".into())]]
+    );
 }
