@@ -222,9 +222,9 @@ pub(super) fn names_of_object_ids(statement: &mut Statement) {
     }
 }
 
-/// `oid::regclass` / `oid::regnamespace` (oid not a constant) as the name it shows
-/// (`catalog::object_names`).
-fn object_name_of(expr: &Expr) -> Option<Expr> {
+/// A cast of a computed OID (not a constant) to an object-name type: the OID and the type's
+/// bare name (`regclass` for `pg_catalog.regclass` too).
+fn computed_oid_cast(expr: &Expr) -> Option<(&Expr, String)> {
     let Expr::Cast {
         expr: oid,
         data_type,
@@ -237,33 +237,26 @@ fn object_name_of(expr: &Expr) -> Option<Expr> {
         return None;
     }
     let type_name = data_type.to_string().to_ascii_lowercase();
-    let kind = match type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) {
-        kind @ ("regclass" | "regnamespace") => kind.to_string(),
-        _ => return None,
-    };
-    Some(super::pg_rewrites::call(
-        crate::catalog::OBJECT_NAME_FUNCTION,
-        vec![(**oid).clone(), text(&kind)],
-    ))
+    let bare = type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name);
+    Some((oid, bare.to_string()))
+}
+
+/// `oid::regclass` / `oid::regnamespace` (oid not a constant) as the name it shows
+/// (`catalog::object_names`).
+fn object_name_of(expr: &Expr) -> Option<Expr> {
+    let (oid, kind) = computed_oid_cast(expr)?;
+    matches!(kind.as_str(), "regclass" | "regnamespace").then(|| {
+        super::pg_rewrites::call(
+            crate::catalog::OBJECT_NAME_FUNCTION,
+            vec![oid.clone(), text(&kind)],
+        )
+    })
 }
 
 /// `oid::regtype` (oid not a constant) as the type's name.
 fn type_name_of(expr: &Expr) -> Option<Expr> {
-    let Expr::Cast {
-        expr: oid,
-        data_type,
-        ..
-    } = expr
-    else {
-        return None;
-    };
-    let type_name = data_type.to_string().to_ascii_lowercase();
-    (type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) == "regtype"
-        && !matches!(oid.as_ref(), Expr::Value(_)))
-    .then(|| {
-        super::pg_rewrites::call(
-            "format_type",
-            vec![(**oid).clone(), Expr::value(Value::Null)],
-        )
+    let (oid, kind) = computed_oid_cast(expr)?;
+    (kind == "regtype").then(|| {
+        super::pg_rewrites::call("format_type", vec![oid.clone(), Expr::value(Value::Null)])
     })
 }
