@@ -221,7 +221,8 @@ impl GroupedTopN {
             && select.qualify.is_none()
             && select.into.is_none()
             && matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
-        if !plain || select.from.is_empty() {
+        // A window function sees the rows of one outer row in PostgreSQL, all the rows here.
+        if !plain || select.from.is_empty() || has_window(&select.projection) {
             return None;
         }
         let mut inner = HashSet::new();
@@ -371,6 +372,19 @@ pub(super) fn named_in_select_list(expr: &Expr, projection: &[SelectItem]) -> Op
         ),
         _ => Some(expr.clone()),
     }
+}
+
+/// Whether a select list calls a window function.
+fn has_window(projection: &Vec<SelectItem>) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(projection, |expr: &Expr| {
+        if matches!(expr, Expr::Function(f) if f.over.is_some()) {
+            found = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    found
 }
 
 /// `outer.column`: the only outer side a correlating equality may have.

@@ -39,6 +39,14 @@ async fn lateral_top_rows_per_group_as_postgresql() {
         "0A000",
     )
     .await;
+    // A window function over the rows of each outer row is not taken (it would see them all).
+    crate::support::expect_sqlstate(
+        &client,
+        "SELECT d.name, t.n FROM lt_dep d CROSS JOIN LATERAL \
+         (SELECT row_number() OVER (ORDER BY id) AS n FROM lt_emp e WHERE e.dept = d.name ORDER BY id LIMIT 1) t",
+        "0A000",
+    )
+    .await;
 }
 
 /// A result column named like an input column the ORDER BY names qualified: PostgreSQL sorts by
