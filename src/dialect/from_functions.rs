@@ -76,7 +76,7 @@ fn name_the_columns(alias: &mut Option<TableAlias>, function: &str, count: usize
 fn no_ordinality() -> Error {
     Error::new(
         ErrorKind::FeatureNotSupported,
-        "WITH ORDINALITY is not supported",
+        "WITH ORDINALITY is supported for unnest of one array and the JSON set-returning functions only",
     )
     .with_hint("number the rows in a subquery: SELECT x, row_number() OVER () AS n FROM ...")
 }

@@ -11,6 +11,8 @@
 //!   columns to each of its rows (`(SELECT o.*, <rows> FROM orders o) AS o`), and references to
 //!   the function's alias (`item.value`, `item`, `item.*`) point at them.
 //!
+//! - `WITH ORDINALITY` adds the column `ordinality` (each row's position, from 1).
+//!
 //! Other shapes (a LEFT JOIN LATERAL, whose rows without elements PostgreSQL keeps; a function
 //! over the columns of a join or of an item further back) are 0A000, never rows missing.
 
@@ -120,25 +122,30 @@ fn call_of(factor: &TableFactor) -> Option<Call> {
         array_exprs,
         with_offset: false,
         with_offset_alias: None,
-        with_ordinality: false,
+        with_ordinality,
     } = factor
     {
         let [array] = array_exprs.as_slice() else {
             return None;
         };
         let arg = FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(array.clone()));
-        return named_call("unnest".into(), alias, &[arg]);
+        return named_call("unnest".into(), alias, &[arg], *with_ordinality);
     }
-    let (name, alias, args) = match factor {
+    let (name, alias, args, with_ordinality) = match factor {
         TableFactor::Table {
             name,
             alias,
             args: Some(args),
+            with_ordinality,
             ..
-        } => (name, alias, &args.args),
+        } => (name, alias, &args.args, *with_ordinality),
         TableFactor::Function {
-            name, alias, args, ..
-        } => (name, alias, args),
+            name,
+            alias,
+            args,
+            with_ordinality,
+            ..
+        } => (name, alias, args, *with_ordinality),
         _ => return None,
     };
     let function = match name.0.as_slice() {
@@ -150,17 +157,31 @@ fn call_of(factor: &TableFactor) -> Option<Call> {
         }
         _ => return None,
     };
-    named_call(function, alias, args)
+    named_call(function, alias, args, with_ordinality)
 }
 
 /// The call of `function` (lowercase) with `args`, as the query names it (`alias`).
-fn named_call(function: String, alias: &Option<TableAlias>, args: &[FunctionArg]) -> Option<Call> {
+/// `WITH ORDINALITY` adds the column `ordinality`, each row's position: the positions are
+/// unnested alongside the rows (two unnests of one select list advance together).
+fn named_call(
+    function: String,
+    alias: &Option<TableAlias>,
+    args: &[FunctionArg],
+    with_ordinality: bool,
+) -> Option<Call> {
     let args_text = args
         .iter()
         .map(FunctionArg::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let (names, exprs) = rows_of(&function, &args_text)?;
+    let (mut names, mut exprs) = rows_of(&function, &args_text)?;
+    if with_ordinality {
+        let rows = listed_rows(&function, &args_text)?;
+        names.push(Some("ordinality"));
+        exprs.push(format!(
+            "unnest(range(1, CAST(cardinality({rows}) AS BIGINT) + 1))"
+        ));
+    }
     let alias_name = alias
         .as_ref()
         .map(|a| a.name.clone())
@@ -222,6 +243,18 @@ fn rows_of(function: &str, args: &str) -> Option<(Vec<Option<&'static str>>, Vec
         "jsonb_each_text" => each("pg_jsonb_object_keys", "pg_jsonb_each_text_values", None),
         // One array's elements (`call_of` takes no other form).
         "unnest" => (vec![None], vec![format!("unnest({args})")]),
+
+        _ => return None,
+    })
+}
+
+/// The list whose elements are `function`'s rows (one per row), for numbering them.
+fn listed_rows(function: &str, args: &str) -> Option<String> {
+    Some(match function {
+        "unnest" => args.to_string(),
+        "json_each" | "json_each_text" => format!("pg_json_object_keys({args})"),
+        "jsonb_each" | "jsonb_each_text" => format!("pg_jsonb_object_keys({args})"),
+        f if crate::semantics::JSON_SET_RETURNING.contains(&f) => format!("pg_{f}({args})"),
         _ => return None,
     })
 }
@@ -239,7 +272,9 @@ fn select_list(call: &Call) -> String {
 /// A call whose arguments name no column, made a derived table of its rows (`unnest` of a
 /// constant array is planned as it is: `from_functions` names its column).
 fn standalone(factor: &mut TableFactor) -> Option<Placed> {
-    let call = call_of(factor).filter(|c| !c.correlated && c.function != "unnest")?;
+    // (`unnest` WITH ORDINALITY has a second column: planned here.)
+    let call = call_of(factor)
+        .filter(|c| !c.correlated && (c.function != "unnest" || c.columns.len() > 1))?;
     let subquery = parse_query(&format!("SELECT {}", select_list(&call)))?;
     *factor = derived(subquery, call.alias.clone());
     Some(Placed {

@@ -82,3 +82,22 @@ async fn array_of_a_sorted_subquery_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `WITH ORDINALITY` numbers the rows of `unnest(array)` and of the JSON set-returning functions,
+/// on constants and over the relation before them (it was 0A000 for unnest, and silently left
+/// out for the JSON functions); NULL and empty arrays give no rows.
+#[tokio::test]
+async fn with_ordinality_as_postgresql() {
+    let script = [
+        "CREATE TABLE ord_t (id INT, tags TEXT[])",
+        "INSERT INTO ord_t VALUES (1, ARRAY['a', 'b']), (2, ARRAY[]::text[]), (3, NULL), (4, ARRAY['x', NULL, 'z'])",
+        "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY",
+        "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS t(x, n)",
+        "SELECT o.id, t.tag, t.pos FROM ord_t o, unnest(o.tags) WITH ORDINALITY AS t(tag, pos) ORDER BY 1, 3",
+        "SELECT o.id, t.* FROM ord_t o CROSS JOIN LATERAL unnest(o.tags) WITH ORDINALITY t ORDER BY 1, 3",
+        "SELECT * FROM json_array_elements('[1, 2]') WITH ORDINALITY",
+        "SELECT * FROM jsonb_each('{\"a\": 1, \"b\": 2}') WITH ORDINALITY ORDER BY ordinality",
+        "SELECT o.id, e.* FROM ord_t o, jsonb_array_elements(to_jsonb(o.tags)) WITH ORDINALITY e ORDER BY 1, 3",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
