@@ -1244,7 +1244,8 @@ async fn set_returning_functions_in_from_are_named_as_in_postgresql() {
     let expected = script_answers(&theirs).await;
     let got = script_answers(&ours).await;
     for (got, expected) in got.iter().zip(&expected) {
-        if got.contains("WITH ORDINALITY") {
+        // generate_series WITH ORDINALITY is not taken yet (unnest's is).
+        if got.contains("generate_series(1, 2) WITH ORDINALITY") {
             assert!(got.ends_with("ERROR 0A000"), "{got}");
         } else {
             assert_eq!(got, expected);
