@@ -23,6 +23,7 @@ mod pg_input;
 mod pg_rewrites;
 mod pg_types;
 mod pg_values;
+mod quantified_subqueries;
 mod regclass_names;
 mod row_compare;
 mod row_in;
@@ -101,6 +102,7 @@ fn parse_uncached(sql: &str, catalog_query: bool) -> Result<Vec<Statement>> {
                 from_functions::rewrite(sql)?;
                 row_in::rewrite(sql);
                 row_compare::rewrite(sql);
+                quantified_subqueries::rewrite(sql);
                 pg_rewrites::rewrite(sql, catalog_query);
                 pg_values::rewrite(sql);
                 order_subqueries::rewrite(sql);

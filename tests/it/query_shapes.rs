@@ -101,3 +101,31 @@ async fn with_ordinality_as_postgresql() {
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
+
+/// `x > ALL (SELECT ...)` / `x < ANY (...)` / `SOME` in a select list (0A000 before), with
+/// PostgreSQL's NULLs: no rows, a NULL `x`, a NULL among the subquery's values; a correlated
+/// one stays 0A000.
+#[tokio::test]
+async fn quantified_comparisons_with_a_subquery_in_a_select_list_as_postgresql() {
+    let script = [
+        "CREATE TABLE q_emp (id INT, dept TEXT, sal INT)",
+        "INSERT INTO q_emp VALUES (1, 'a', 10), (2, 'a', 20), (3, 'b', 30), (4, 'b', 5), (5, 'c', NULL)",
+        "SELECT id, sal > ALL (SELECT sal FROM q_emp WHERE dept = 'a') FROM q_emp ORDER BY id",
+        "SELECT id, sal >= ALL (SELECT sal FROM q_emp WHERE dept = 'c') FROM q_emp ORDER BY id",
+        "SELECT id, sal < ANY (SELECT sal FROM q_emp WHERE dept <> 'c') FROM q_emp ORDER BY id",
+        "SELECT id, sal <= SOME (SELECT sal FROM q_emp) FROM q_emp ORDER BY id",
+        "SELECT id, sal > ALL (SELECT sal FROM q_emp WHERE false), sal > ANY (SELECT sal FROM q_emp WHERE false) \
+         FROM q_emp ORDER BY id",
+        "SELECT id FROM q_emp WHERE sal > ALL (SELECT sal FROM q_emp WHERE dept = 'a') ORDER BY id",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+    let server = crate::support::TestServer::start().await;
+    let client = server.client().await;
+    client.batch_execute(&script[..2].join(";")).await.unwrap();
+    crate::support::expect_sqlstate(
+        &client,
+        "SELECT id, sal > ALL (SELECT sal FROM q_emp e2 WHERE e2.dept = q_emp.dept) FROM q_emp",
+        "0A000",
+    )
+    .await;
+}
