@@ -5,6 +5,7 @@
 //! does not (Spark's `CREATE TABLE ... USING DELTA PARTITIONED BY ... LOCATION ...`) get variants of
 //! their own, so later layers never have to guess what a statement really is.
 
+mod array_slices;
 mod compat;
 mod descriptions;
 mod fetch_first;

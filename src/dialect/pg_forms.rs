@@ -14,7 +14,8 @@
 //! - `generate_series(start, stop, 'text')`: a quoted step that is no number is an interval (an
 //!   integer one beside integer endpoints an integer), and
 //!   a quoted endpoint beside a typed timestamp or date is of that type (PostgreSQL's reading of
-//!   untyped literals; DataFusion refused the texts).
+//!   untyped literals; DataFusion refused the texts);
+//! - `LIKE p ESCAPE ''` (no escape character) as `LIKE` of `p` with its backslashes escaped.
 
 use sqlparser::ast::{
     self, BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -33,6 +34,9 @@ pub fn rewrite(expr: &mut Expr) {
 }
 
 fn rewritten(expr: &Expr) -> Option<Expr> {
+    if let Some(plain) = like_without_escape(expr) {
+        return Some(plain);
+    }
     match expr {
         Expr::UnaryOp {
             op: UnaryOperator::BitwiseNot,
@@ -360,4 +364,49 @@ fn ordered(start: Expr, end: Expr) -> (Expr, Expr) {
         )),
     );
     (earlier, later)
+}
+
+/// `x [NOT] LIKE / ILIKE 'p' ESCAPE ''`: no escape character at all, so a backslash in the
+/// pattern is itself (DataFusion refused the empty escape): the pattern with each backslash
+/// escaped by the default one.
+fn like_without_escape(expr: &Expr) -> Option<Expr> {
+    let (Expr::Like {
+        escape_char: Some(escape),
+        pattern,
+        ..
+    }
+    | Expr::ILike {
+        escape_char: Some(escape),
+        pattern,
+        ..
+    }) = expr
+    else {
+        return None;
+    };
+    if escape.value != Value::SingleQuotedString(String::new()) {
+        return None;
+    }
+    let Expr::Value(literal) = pattern.as_ref() else {
+        return None;
+    };
+    let Value::SingleQuotedString(text) = &literal.value else {
+        return None;
+    };
+    let escaped = Expr::value(Value::SingleQuotedString(text.replace('\\', "\\\\")));
+    let mut plain = expr.clone();
+    if let Expr::Like {
+        escape_char,
+        pattern,
+        ..
+    }
+    | Expr::ILike {
+        escape_char,
+        pattern,
+        ..
+    } = &mut plain
+    {
+        *escape_char = None;
+        **pattern = escaped;
+    }
+    Some(plain)
 }

@@ -17,6 +17,7 @@ pub fn rewrite(statement: &mut ast::Statement) {
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
         super::pg_forms::rewrite(expr);
+        super::array_slices::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())
@@ -59,6 +60,7 @@ pub fn rewrite_query(query: &mut ast::Query) {
         super::pg_input::rewrite(expr);
         super::pg_functions::rewrite(expr);
         super::pg_forms::rewrite(expr);
+        super::array_slices::rewrite(expr);
         at_time_zone(expr);
         wide_number_to_float(expr);
         ControlFlow::<()>::Continue(())

@@ -79,11 +79,19 @@ pub(super) fn check_object_names(statement: &mut Statement) -> bool {
                 value.value = Value::SingleQuotedString(catalog_type_name(&name));
             }
             // Cast again: the result keeps the kind a `::oid` or a comparison expects.
+            let mut checked = vec![expr.clone(), text(kind), text(&name_text)];
+            // A qualified relation name (plain identifiers): its schema's lookup, checked first.
+            if kind == "regclass"
+                && let Some((schema, _)) = name_text.split_once('.')
+                && !name_text.contains('"')
+            {
+                checked.push(super::pg_functions::cast(
+                    text(schema),
+                    object_type("regnamespace"),
+                ));
+            }
             *expr = super::pg_functions::cast(
-                super::pg_rewrites::call(
-                    crate::semantics::REG_CHECKED,
-                    vec![expr.clone(), text(kind), text(&name_text)],
-                ),
+                super::pg_rewrites::call(crate::semantics::REG_CHECKED, checked),
                 data_type,
             );
         } else if let Some((kind, name)) = lookup_call(expr) {
@@ -95,20 +103,24 @@ pub(super) fn check_object_names(statement: &mut Statement) -> bool {
                 }
                 _ => name,
             };
-            let data_type = match kind {
-                "regclass" => DataType::Regclass,
-                other => DataType::Custom(
-                    sqlparser::ast::ObjectName(vec![sqlparser::ast::ObjectNamePart::Identifier(
-                        sqlparser::ast::Ident::new(other),
-                    )]),
-                    Vec::new(),
-                ),
-            };
-            *expr = super::pg_functions::cast(text(&name), data_type);
+            *expr = super::pg_functions::cast(text(&name), object_type(kind));
         }
         ControlFlow::<()>::Continue(())
     });
     changed
+}
+
+/// The object-name type `kind` (`regclass`, `regtype`, `regnamespace`) as a cast target.
+fn object_type(kind: &str) -> DataType {
+    match kind {
+        "regclass" => DataType::Regclass,
+        other => DataType::Custom(
+            sqlparser::ast::ObjectName(vec![sqlparser::ast::ObjectNamePart::Identifier(
+                sqlparser::ast::Ident::new(other),
+            )]),
+            Vec::new(),
+        ),
+    }
 }
 
 fn text(s: &str) -> Expr {

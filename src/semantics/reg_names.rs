@@ -1,8 +1,9 @@
 //! `'name'::regclass` (and `regtype`, `regnamespace`) must name an existing object: PostgreSQL's
 //! input functions raise 42P01 / 42704 / 3F000 for an unknown name, where the catalog library's
 //! lookup answered NULL (so `WHERE attrelid = 'misspelled'::regclass` found no rows, silently).
-//! The dialect wraps each such cast in `pg_reg_checked(lookup, kind, name)`, which passes the OID
-//! through and turns a missing one into PostgreSQL's error. `to_regclass` & co. keep the NULL.
+//! The dialect wraps each such cast in `pg_reg_checked(lookup, kind, name [, schema lookup])`,
+//! which passes the OID through and turns a missing one (or a missing schema of a qualified
+//! relation name, checked first as there) into PostgreSQL's error. `to_regclass` & co. keep the NULL.
 
 use datafusion::arrow::array::Array;
 use datafusion::arrow::datatypes::DataType;
@@ -40,11 +41,17 @@ impl ScalarUDFImpl for RegChecked {
             ColumnarValue::Scalar(value) => value.try_as_str().flatten().unwrap_or("").to_string(),
             ColumnarValue::Array(_) => String::new(),
         };
-        let missing = match &args.args[0] {
+        let missing = |i: usize| match &args.args[i] {
             ColumnarValue::Scalar(value) => value.is_null(),
             ColumnarValue::Array(values) => values.null_count() > 0,
         };
-        if missing {
+        // `'s.t'::regclass` carries the lookup of `s` too: PostgreSQL names the schema first.
+        if args.args.len() == 4 && missing(3) {
+            let name = text(2);
+            let schema = name.split('.').next().unwrap_or_default();
+            return Err(missing_object("regnamespace", schema));
+        }
+        if missing(0) {
             return Err(missing_object(&text(1), &text(2)));
         }
         Ok(args.args[0].clone())
@@ -73,6 +80,6 @@ fn missing_object(kind: &str, name: &str) -> datafusion::error::DataFusionError 
 /// The function, for registration.
 pub fn function() -> ScalarUDF {
     ScalarUDF::from(RegChecked {
-        signature: Signature::any(3, Volatility::Immutable),
+        signature: Signature::variadic_any(Volatility::Immutable),
     })
 }

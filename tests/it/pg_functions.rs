@@ -466,6 +466,8 @@ async fn object_name_casts_as_postgresql() {
         "SELECT count(*) FROM pg_attribute WHERE attrelid = 'reg_missing'::regclass",
         "SELECT 'no_such_type'::regtype",
         "SELECT 'no_such_schema'::regnamespace",
+        "SELECT 'no_such_schema.reg_t'::regclass",
+        "SELECT 'public.reg_missing'::regclass",
         "SELECT to_regclass('reg_t') IS NOT NULL, to_regclass('public.reg_t') IS NOT NULL, \
          to_regclass('reg_missing') IS NULL, to_regclass('pg_class') IS NOT NULL",
         "SELECT to_regtype('integer') = 'int4'::regtype, to_regtype('character varying') = 'varchar'::regtype, \
@@ -504,6 +506,20 @@ async fn rows_compare_and_name_as_postgresql() {
         "SELECT array_to_json(ARRAY[1, 2]), array_to_json(ARRAY['a', NULL]), array_to_json(ARRAY[[1, 2], [3, 4]])",
         "SELECT array_fill(7, ARRAY[3]), array_fill('x'::text, ARRAY[2]), array_fill(1, ARRAY[0])",
         "SELECT * FROM unnest(ARRAY[1, 2], ARRAY['a', 'b', 'c'])",
+    ];
+    crate::support::assert_same_as_postgres(&script).await;
+}
+
+/// Array slices with an open end (`a[:2]`, `a[2:]`, were 0A000) and `LIKE ... ESCAPE ''` (no
+/// escape character: a backslash is itself; was 42000).
+#[tokio::test]
+async fn open_array_slices_and_like_without_escape_as_postgresql() {
+    let script = [
+        "CREATE TABLE sl_t (id INT, a INT[], s TEXT)",
+        "INSERT INTO sl_t VALUES (1, ARRAY[1, 2, 3, 4], 'a\\%c'), (2, ARRAY[]::int[], 'abc'), (3, NULL, NULL)",
+        "SELECT id, a[:2], a[2:], a[2:3], a[:] FROM sl_t ORDER BY id",
+        "SELECT (ARRAY['x', 'y', 'z'])[2:], (ARRAY['x', 'y', 'z'])[:1]",
+        "SELECT id, s LIKE 'a\\%' ESCAPE '', s LIKE 'a%' ESCAPE '', s NOT ILIKE 'A\\%C' ESCAPE '' FROM sl_t ORDER BY id",
     ];
     crate::support::assert_same_as_postgres(&script).await;
 }
