@@ -231,8 +231,7 @@ pub fn rewrite_client_catalog_queries(sql: &str, statements: Vec<Statement>) -> 
             .map(|mut s| {
                 super::regclass_names::qualify_catalog_relations(&mut s);
                 // Named as written first (the checks wrap the casts the names come from).
-                let mut checked = s.clone();
-                if super::regclass_names::check_object_names(&mut checked) {
+                if super::regclass_names::has_object_names(&s) {
                     super::output_names::name_result_columns(&mut s);
                     super::regclass_names::check_object_names(&mut s);
                 }

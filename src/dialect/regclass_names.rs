@@ -61,12 +61,9 @@ const CHECKED_KINDS: &[&str] = &["regclass", "regtype", "regnamespace"];
 /// (see `semantics::reg_names`); `to_regclass(name)` / `to_regtype` / `to_regnamespace` are
 /// the same lookups answering NULL instead. A `regtype` name in SQL's spelling (`integer`,
 /// `character varying`) becomes the catalog's (`int4`, `varchar`), as `regtypein` reads it.
-/// Returns whether it changed anything.
-pub(super) fn check_object_names(statement: &mut Statement) -> bool {
-    let mut changed = false;
+pub(super) fn check_object_names(statement: &mut Statement) {
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         if let Some((kind, name)) = object_name_cast(expr) {
-            changed = true;
             let Expr::Cast { data_type, .. } = &*expr else {
                 unreachable!("object_name_cast matched a cast");
             };
@@ -95,7 +92,6 @@ pub(super) fn check_object_names(statement: &mut Statement) -> bool {
                 data_type,
             );
         } else if let Some((kind, name)) = lookup_call(expr) {
-            changed = true;
             let name = match kind {
                 "regtype" => catalog_type_name(&name),
                 "regclass" if CATALOG_RELATIONS.contains(&name.as_str()) => {
@@ -107,7 +103,26 @@ pub(super) fn check_object_names(statement: &mut Statement) -> bool {
         }
         ControlFlow::<()>::Continue(())
     });
-    changed
+}
+
+/// Whether `statement` holds a cast or lookup [`check_object_names`] rewrites.
+pub(super) fn has_object_names(statement: &Statement) -> bool {
+    sqlparser::ast::visit_expressions(statement, |expr: &Expr| {
+        if object_name_cast(expr).is_some() || lookup_call(expr).is_some() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })
+    .is_break()
+}
+
+/// The bare lower-case name of a cast's type (`regclass` for `pg_catalog.regclass` too).
+fn bare_type_name(data_type: &DataType) -> String {
+    let type_name = data_type.to_string().to_ascii_lowercase();
+    match type_name.strip_prefix("pg_catalog.") {
+        Some(bare) => bare.to_string(),
+        None => type_name,
+    }
 }
 
 /// The object-name type `kind` (`regclass`, `regtype`, `regnamespace`) as a cast target.
@@ -137,10 +152,8 @@ fn object_name_cast(expr: &Expr) -> Option<(&'static str, String)> {
     else {
         return None;
     };
-    let type_name = data_type.to_string().to_ascii_lowercase();
-    let kind = CHECKED_KINDS
-        .iter()
-        .find(|k| type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name) == **k)?;
+    let type_name = bare_type_name(data_type);
+    let kind = CHECKED_KINDS.iter().find(|k| type_name == **k)?;
     let Expr::Value(value) = operand.as_ref() else {
         return None;
     };
@@ -248,9 +261,7 @@ fn computed_oid_cast(expr: &Expr) -> Option<(&Expr, String)> {
     if matches!(oid.as_ref(), Expr::Value(_)) {
         return None;
     }
-    let type_name = data_type.to_string().to_ascii_lowercase();
-    let bare = type_name.strip_prefix("pg_catalog.").unwrap_or(&type_name);
-    Some((oid, bare.to_string()))
+    Some((oid, bare_type_name(data_type)))
 }
 
 /// `oid::regclass` / `oid::regnamespace` (oid not a constant) as the name it shows

@@ -17,7 +17,7 @@ use crate::error::ErrorKind;
 /// The name the dialect calls the check by.
 pub const CHECKED_NAME_FUNCTION: &str = "pg_reg_checked";
 
-/// `pg_reg_checked(oid, kind, name)` (see the module header).
+/// `pg_reg_checked(oid, kind, name [, schema oid])` (see the module header).
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct RegChecked {
     signature: Signature,
